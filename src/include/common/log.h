@@ -15,6 +15,7 @@
 #define CAIRN_COMMON_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum cairn_log_level {
@@ -111,5 +112,24 @@ bool cairn_log_rl_pass(struct cairn_log_rl *rl, uint32_t per_sec);
 #define CAIRN_INFO(fmt, ...)  CAIRN_LOG(CAIRN_LOG_SS, CAIRN_LOG_INFO, fmt, ##__VA_ARGS__)
 #define CAIRN_DEBUG(fmt, ...) CAIRN_LOG(CAIRN_LOG_SS, CAIRN_LOG_DEBUG, fmt, ##__VA_ARGS__)
 #define CAIRN_TRACE(fmt, ...) CAIRN_LOG(CAIRN_LOG_SS, CAIRN_LOG_TRACE, fmt, ##__VA_ARGS__)
+
+/* ---- Additions (common engineer); the declarations above are fixed. ---- */
+
+/* Set one subsystem's level. 0 or -CAIRN_ERR_INVAL (bad subsystem or level). */
+int cairn_log_set_level(enum cairn_log_ss ss, enum cairn_log_level lvl);
+
+/* Parse a mask (syntax as cairn_log_set_mask) into levels[] without applying it; levels[]
+ * starts from the current levels. On error writes a one-line reason to err (may be NULL)
+ * and returns -CAIRN_ERR_INVAL. */
+int cairn_log_parse_mask(const char *mask, uint8_t levels[CAIRN_SS_MAX], char *err,
+			 size_t errlen);
+
+/* Current levels as "common=WARN,rt=DEBUG,..." (replayable through cairn_log_set_mask).
+ * 0, -CAIRN_ERR_INVAL or -CAIRN_ERR_TRUNC (buffer too small; 256 bytes is enough). */
+int cairn_log_get_mask(char *buf, size_t len);
+
+/* Name shown in the line prefix for the calling thread (up to 15 chars; e.g. the
+ * runtime sets "tgt1" on each xstream). NULL clears it ("-" is shown). */
+void cairn_log_set_thread_name(const char *name);
 
 #endif /* CAIRN_COMMON_LOG_H */

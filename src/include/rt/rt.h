@@ -42,6 +42,9 @@ struct cairn_rt_opts {
 	unsigned spin_us;      /* max adaptive spin before sleeping, default 50 */
 	bool pin;              /* pin xstreams to cores with hwloc (default true) */
 	const char *cpu_list;  /* optional "0-3,6": cores to use, round-robin */
+	/* Storage for cpu_list when it comes from cairn_rt_opts_from_yaml() (cpu_list then
+	 * points here: re-point it after copying the struct). */
+	char cpu_list_buf[128];
 };
 
 /* Fill opts with defaults (opts_size set). */
@@ -77,6 +80,20 @@ unsigned cairn_xs_id(const struct cairn_xstream *xs);      /* global index */
 unsigned cairn_xs_role_idx(const struct cairn_xstream *xs);/* index within its role */
 enum cairn_xs_role cairn_xs_role(const struct cairn_xstream *xs);
 const char *cairn_xs_name(const struct cairn_xstream *xs); /* "sys0", "tgt1", "hlp0" */
+/* OS CPU the xstream is pinned to, -1 when unpinned. Any thread. */
+int cairn_xs_cpu(const struct cairn_xstream *xs);
+
+/* Scheduler statistics of one xstream (read racily from another thread: a snapshot for
+ * monitoring, not exact). */
+struct cairn_xs_stats {
+	uint64_t switches;  /* ULT switches (ULT -> scheduler -> ULT counts once) */
+	uint64_t msgs;      /* messages handled */
+	uint64_t sleeps;    /* times the xstream slept in epoll_wait */
+	uint64_t loops;     /* scheduler loop iterations */
+	uint64_t kicks;     /* eventfd writes that woke it */
+	unsigned live_ults; /* ULTs homed here, not finished */
+};
+void cairn_xs_stats(const struct cairn_xstream *xs, struct cairn_xs_stats *st);
 
 /* ------------------------------------------------------------------ ULTs */
 

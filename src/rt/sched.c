@@ -1,0 +1,602 @@
+/*
+ * The per-xstream scheduler loop, ULTs (create/join/yield/park/wake/sleep) and the
+ * idle sleep.
+ *
+ * One loop iteration: take ULTs woken by other threads (a lock-free stack), drain up to
+ * 64 messages, fire due timers (timed pollers, sleeps, timeouts), run busy pollers, then
+ * run the ULTs that were ready at that point, picked by weighted round robin over the
+ * three priority queues (NET 4 : IO 2 : GENERAL 1 per cycle, so no class starves).
+ * A ULT runs until it yields, parks or returns; ULTs always switch back to the
+ * scheduler context, never directly to each other.
+ *
+ * Idle: with nothing done for spin_us (or until a cairn_rt_expect_work() deadline) the
+ * xstream sets `sleeping`, re-checks its inputs and sleeps in epoll_wait on its eventfd
+ * (messages, remote wakes), its timerfd (earliest timer) and registered fds. Producers
+ * publish first, then (after a full fence) read `sleeping` and write the eventfd only
+ * if it is set; the sleeper sets `sleeping` (full fence) before re-checking. One of the
+ * two always sees the other, so no wake-up is lost.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+
+#define CAIRN_LOG_SS CAIRN_SS_RT
+#include "common/log.h"
+#include "rt_internal.h"
+#include "rt/metrics.h"
+
+__thread struct cairn_xstream *t_rt_xs;
+
+static const unsigned g_wrr_weight[CAIRN_PRIO_MAX] = {RT_WRR_NET, RT_WRR_IO, RT_WRR_GENERAL};
+
+uint64_t
+rt_clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t
+cairn_rt_now_us(void)
+{
+	return rt_clock_us();
+}
+
+void
+rt_xs_kick(struct cairn_xstream *xs)
+{
+	uint64_t one = 1;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&xs->sleeping, memory_order_relaxed) == 0)
+		return;
+	/* Only one producer pays for the write. */
+	if (atomic_exchange(&xs->sleeping, 0) == 0)
+		return;
+	atomic_fetch_add_explicit(&xs->kicks, 1, memory_order_relaxed);
+	if (write(xs->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		CAIRN_ERROR("%s: eventfd write failed: %s", xs->name, strerror(errno));
+}
+
+/* ------------------------------------------------------------------ ULT switching */
+
+static inline void
+ready_push(struct cairn_xstream *xs, struct cairn_ult *ult)
+{
+	ult->state = RT_ULT_READY;
+	cairn_list_add_tail(&ult->link, &xs->ready[ult->prio]);
+	xs->nr_ready++;
+}
+
+static struct cairn_ult *
+ready_pick(struct cairn_xstream *xs)
+{
+	int round, p;
+
+	if (xs->nr_ready == 0)
+		return NULL;
+	for (round = 0; round < 2; round++) {
+		for (p = 0; p < CAIRN_PRIO_MAX; p++) {
+			if (xs->wrr_credit[p] > 0 && !cairn_list_empty(&xs->ready[p])) {
+				struct cairn_list *n = cairn_list_pop(&xs->ready[p]);
+
+				xs->wrr_credit[p]--;
+				xs->nr_ready--;
+				return cairn_container_of(n, struct cairn_ult, link);
+			}
+		}
+		/* Every class with credit left is empty: new cycle. */
+		for (p = 0; p < CAIRN_PRIO_MAX; p++)
+			xs->wrr_credit[p] = g_wrr_weight[p];
+	}
+	return NULL;
+}
+
+/* From a ULT back to its scheduler. */
+static inline void
+ult_to_sched(struct cairn_xstream *xs, struct cairn_ult *ult)
+{
+#ifdef RT_ASAN
+	__sanitizer_start_switch_fiber(ult->reason == RT_YIELD_EXIT ? NULL : &ult->asan_fake,
+				       xs->sched_stack_bottom, xs->sched_stack_size);
+#endif
+	cairn_rt_ctx_switch(&ult->sp, xs->sched_sp);
+#ifdef RT_ASAN
+	__sanitizer_finish_switch_fiber(ult->asan_fake, NULL, NULL);
+#endif
+}
+
+static void
+ult_entry(void *arg)
+{
+	struct cairn_ult *ult = arg;
+	struct cairn_xstream *xs = ult->xs;
+
+#ifdef RT_ASAN
+	__sanitizer_finish_switch_fiber(NULL, &xs->sched_stack_bottom, &xs->sched_stack_size);
+#endif
+	ult->fn(ult->arg);
+	ult->reason = RT_YIELD_EXIT;
+	ult_to_sched(xs, ult);
+	abort(); /* a finished ULT is never resumed */
+}
+
+static void
+ult_finish(struct cairn_xstream *xs, struct cairn_ult *ult, int rc)
+{
+	struct cairn_list *n;
+
+	if (ult->stack != NULL) {
+		rt_stack_put(&xs->stacks, ult->stack);
+		ult->stack = NULL;
+	}
+	ult->state = RT_ULT_DONE;
+	atomic_fetch_sub(&xs->nr_ults, 1);
+	if (atomic_fetch_sub(&g_rt.live_ults, 1) == 1 && atomic_load(&g_rt.stopping)) {
+		unsigned i;
+
+		for (i = 0; i < g_rt.nr_xs; i++)
+			rt_xs_kick(g_rt.xs[i]);
+	}
+	if (!ult->joinable) {
+		free(ult);
+		return;
+	}
+	rt_spin_lock(&ult->join_lock);
+	ult->rc = rc;
+	ult->done = true;
+	while ((n = cairn_list_pop(&ult->joiners)) != NULL)
+		rt_waiter_wake(cairn_container_of(n, struct rt_waiter, link));
+	rt_spin_unlock(&ult->join_lock); /* last touch: a joiner may free ult now */
+}
+
+static void
+ult_run(struct cairn_xstream *xs, struct cairn_ult *ult)
+{
+	int exp;
+
+	xs->cur = ult;
+	ult->state = RT_ULT_RUNNING;
+#ifdef RT_ASAN
+	__sanitizer_start_switch_fiber(&xs->sched_fake, rt_stack_bottom(ult->stack),
+				       ult->stack->size);
+#endif
+	cairn_rt_ctx_switch(&xs->sched_sp, ult->sp);
+#ifdef RT_ASAN
+	__sanitizer_finish_switch_fiber(xs->sched_fake, &xs->sched_stack_bottom,
+					&xs->sched_stack_size);
+#endif
+	xs->cur = NULL;
+	xs->st_switches++;
+	switch (ult->reason) {
+	case RT_YIELD_YIELD:
+		ready_push(xs, ult);
+		break;
+	case RT_YIELD_PARK:
+		ult->state = RT_ULT_BLOCKED;
+		exp = RT_PARK_NONE;
+		if (!atomic_compare_exchange_strong(&ult->park, &exp, RT_PARK_PARKED)) {
+			/* A wake raced with the park: consume the token, stay runnable. */
+			atomic_store(&ult->park, RT_PARK_NONE);
+			ready_push(xs, ult);
+		}
+		break;
+	case RT_YIELD_EXIT:
+		ult_finish(xs, ult, 0);
+		break;
+	}
+}
+
+static int
+ult_prepare(struct cairn_xstream *xs, struct cairn_ult *ult)
+{
+	ult->stack = rt_stack_get(&xs->stacks, ult->stack_size);
+	if (ult->stack == NULL)
+		return -CAIRN_ERR_NOMEM;
+	ult->sp = rt_ctx_make(rt_stack_top(ult->stack), ult_entry, ult);
+	return 0;
+}
+
+static unsigned
+remote_drain(struct cairn_xstream *xs)
+{
+	struct cairn_ult *l, *rev = NULL;
+	unsigned n = 0;
+
+	l = atomic_exchange_explicit(&xs->remote_ready, NULL, memory_order_acquire);
+	while (l != NULL) { /* LIFO stack -> FIFO order */
+		struct cairn_ult *next = l->remote_next;
+
+		l->remote_next = rev;
+		rev = l;
+		l = next;
+	}
+	while (rev != NULL) {
+		struct cairn_ult *ult = rev;
+
+		rev = rev->remote_next;
+		ult->remote_next = NULL;
+		if (ult->state == RT_ULT_NEW && ult_prepare(xs, ult) != 0) {
+			CAIRN_ERROR("%s: no memory for the stack of a ULT created remotely",
+				    xs->name);
+			ult_finish(xs, ult, -CAIRN_ERR_NOMEM);
+			continue;
+		}
+		ready_push(xs, ult);
+		n++;
+	}
+	return n;
+}
+
+void
+rt_ult_make_ready(struct cairn_ult *ult)
+{
+	struct cairn_xstream *xs = ult->xs;
+	struct cairn_ult *head;
+
+	if (t_rt_xs == xs) {
+		ready_push(xs, ult);
+		return;
+	}
+	head = atomic_load_explicit(&xs->remote_ready, memory_order_relaxed);
+	do {
+		ult->remote_next = head;
+	} while (!atomic_compare_exchange_weak_explicit(&xs->remote_ready, &head, ult,
+							memory_order_release,
+							memory_order_relaxed));
+	rt_xs_kick(xs);
+}
+
+/* ------------------------------------------------------------------ ULT API */
+
+struct cairn_ult *
+cairn_ult_self(void)
+{
+	struct cairn_xstream *xs = t_rt_xs;
+
+	return xs != NULL ? xs->cur : NULL;
+}
+
+bool
+cairn_in_ult(void)
+{
+	return cairn_ult_self() != NULL;
+}
+
+int
+cairn_ult_create(struct cairn_xstream *xs, cairn_ult_fn fn, void *arg,
+		 const struct cairn_ult_attr *attr, struct cairn_ult **out)
+{
+	struct cairn_xstream *self = t_rt_xs;
+	struct cairn_ult *ult;
+	int rc;
+
+	if (fn == NULL)
+		return -CAIRN_ERR_INVAL;
+	if (attr != NULL && ((unsigned)attr->prio >= CAIRN_PRIO_MAX ||
+			     (attr->stack_size != 0 &&
+			      (attr->stack_size < CAIRN_RT_MIN_STACK_SIZE ||
+			       attr->stack_size > (1ul << 30))))) {
+		CAIRN_ERROR("bad ULT attributes (prio %d, stack %zu; minimum stack %u)",
+			    (int)attr->prio, attr->stack_size, CAIRN_RT_MIN_STACK_SIZE);
+		return -CAIRN_ERR_INVAL;
+	}
+	if (attr != NULL && attr->joinable && out == NULL)
+		return -CAIRN_ERR_INVAL;
+	if (xs == NULL)
+		xs = self;
+	if (xs == NULL)
+		return -CAIRN_ERR_INVAL;
+	if (!atomic_load(&g_rt.running) || (xs != self && atomic_load(&g_rt.stopping)))
+		return -CAIRN_ERR_SHUTDOWN;
+
+	ult = calloc(1, sizeof(*ult));
+	if (ult == NULL)
+		return -CAIRN_ERR_NOMEM;
+	cairn_list_init(&ult->link);
+	cairn_list_init(&ult->joiners);
+	ult->xs = xs;
+	ult->fn = fn;
+	ult->arg = arg;
+	ult->prio = attr != NULL ? attr->prio : CAIRN_PRIO_GENERAL;
+	ult->stack_size = attr != NULL && attr->stack_size ? attr->stack_size : xs->stack_size;
+	ult->joinable = attr != NULL && attr->joinable;
+	ult->state = RT_ULT_NEW;
+	atomic_init(&ult->park, RT_PARK_NONE);
+
+	atomic_fetch_add(&g_rt.live_ults, 1);
+	atomic_fetch_add(&xs->nr_ults, 1);
+	if (out != NULL)
+		*out = ult->joinable ? ult : NULL;
+	if (xs == self) {
+		rc = ult_prepare(xs, ult);
+		if (rc != 0) {
+			atomic_fetch_sub(&xs->nr_ults, 1);
+			atomic_fetch_sub(&g_rt.live_ults, 1);
+			free(ult);
+			if (out != NULL)
+				*out = NULL;
+			return rc;
+		}
+		ready_push(xs, ult);
+	} else {
+		/* Stack comes from the target's own pool when it picks the ULT up. */
+		rt_ult_make_ready(ult);
+	}
+	rt_metric_ult_created();
+	return 0;
+}
+
+int
+cairn_ult_join(struct cairn_ult *ult)
+{
+	struct rt_waiter w;
+	int rc;
+
+	if (ult == NULL || !ult->joinable)
+		return -CAIRN_ERR_INVAL;
+	if (ult == cairn_ult_self()) {
+		CAIRN_ERROR("a ULT cannot join itself");
+		return -CAIRN_ERR_INVAL;
+	}
+	if (t_rt_xs != NULL && t_rt_xs->cur == NULL && t_rt_xs == ult->xs) {
+		CAIRN_ERROR("%s: join from a poller/message of the ULT's own xstream would "
+			    "deadlock", t_rt_xs->name);
+		return -CAIRN_ERR_INVAL;
+	}
+	rt_spin_lock(&ult->join_lock);
+	if (!ult->done) {
+		rt_waiter_init(&w);
+		cairn_list_add_tail(&w.link, &ult->joiners);
+		rt_waiter_wait(&w, &ult->join_lock, 0);
+		rt_spin_lock(&ult->join_lock); /* the waker is done with ult once we get it */
+	}
+	rt_spin_unlock(&ult->join_lock);
+	rc = ult->rc;
+	free(ult);
+	return rc;
+}
+
+void
+cairn_ult_yield(void)
+{
+	struct cairn_xstream *xs = t_rt_xs;
+	struct cairn_ult *ult = xs != NULL ? xs->cur : NULL;
+
+	if (ult == NULL) {
+		if (xs == NULL)
+			sched_yield();
+		return;
+	}
+	ult->reason = RT_YIELD_YIELD;
+	ult_to_sched(xs, ult);
+}
+
+void
+cairn_ult_park(void)
+{
+	struct cairn_xstream *xs = t_rt_xs;
+	struct cairn_ult *ult = xs != NULL ? xs->cur : NULL;
+	int exp = RT_PARK_TOKEN;
+
+	if (ult == NULL) {
+		CAIRN_ERROR("cairn_ult_park() outside a ULT");
+		return;
+	}
+	if (atomic_compare_exchange_strong(&ult->park, &exp, RT_PARK_NONE))
+		return; /* the wake came first */
+	ult->reason = RT_YIELD_PARK;
+	ult_to_sched(xs, ult);
+}
+
+void
+cairn_ult_wake(struct cairn_ult *ult)
+{
+	int s;
+
+	if (ult == NULL)
+		return;
+	for (;;) {
+		s = atomic_load(&ult->park);
+		if (s == RT_PARK_TOKEN)
+			return;
+		if (s == RT_PARK_PARKED) {
+			if (atomic_compare_exchange_strong(&ult->park, &s, RT_PARK_NONE)) {
+				rt_ult_make_ready(ult);
+				return;
+			}
+			continue;
+		}
+		if (atomic_compare_exchange_strong(&ult->park, &s, RT_PARK_TOKEN))
+			return;
+	}
+}
+
+struct sleep_timer {
+	struct rt_timer t;
+	struct cairn_ult *ult;
+	bool fired;
+};
+
+static void
+sleep_timer_fire(struct rt_timer *t)
+{
+	struct sleep_timer *st = cairn_container_of(t, struct sleep_timer, t);
+
+	st->fired = true;
+	cairn_ult_wake(st->ult);
+}
+
+void
+cairn_ult_sleep_us(uint64_t us)
+{
+	struct cairn_xstream *xs = t_rt_xs;
+	struct cairn_ult *ult = xs != NULL ? xs->cur : NULL;
+	struct sleep_timer st;
+	uint64_t deadline;
+
+	if (ult == NULL) {
+		struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
+				      .tv_nsec = (long)(us % 1000000u) * 1000};
+
+		if (xs != NULL)
+			CAIRN_WARN("%s: sleep from a poller/message blocks the xstream", xs->name);
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		return;
+	}
+	deadline = rt_clock_us() + us;
+	st.t.idx = -1;
+	st.t.fn = sleep_timer_fire;
+	st.ult = ult;
+	st.fired = false;
+	if (rt_timer_arm(xs, &st.t, deadline) != 0) {
+		while (rt_clock_us() < deadline) /* no memory for the heap: poll */
+			cairn_ult_yield();
+		return;
+	}
+	while (!st.fired)
+		cairn_ult_park();
+}
+
+/* ------------------------------------------------------------------ loop */
+
+void
+cairn_rt_expect_work(uint64_t us)
+{
+	struct cairn_xstream *xs = t_rt_xs;
+	uint64_t until;
+
+	if (xs == NULL)
+		return;
+	until = rt_clock_us() + us;
+	if (until > xs->expect_until)
+		xs->expect_until = until;
+}
+
+static bool
+inputs_pending(struct cairn_xstream *xs)
+{
+	return atomic_load(&xs->remote_ready) != NULL || ck_ring_size(&xs->ring) != 0;
+}
+
+static void
+idle_sleep(struct cairn_xstream *xs)
+{
+	struct epoll_event evs[16];
+	uint64_t deadline = xs->timers.nr ? xs->timers.v[0]->deadline_us : 0, t0;
+	int n, i;
+
+	if (deadline != xs->tfd_armed) {
+		struct itimerspec its;
+
+		memset(&its, 0, sizeof(its));
+		if (deadline != 0) {
+			its.it_value.tv_sec = (time_t)(deadline / 1000000u);
+			its.it_value.tv_nsec = (long)(deadline % 1000000u) * 1000;
+		}
+		if (timerfd_settime(xs->tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+			CAIRN_ERROR("%s: timerfd_settime: %s", xs->name, strerror(errno));
+		xs->tfd_armed = deadline;
+	}
+	atomic_store(&xs->sleeping, 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (inputs_pending(xs) || atomic_load(&xs->stop)) {
+		atomic_store(&xs->sleeping, 0);
+		return;
+	}
+	xs->st_sleeps++;
+	t0 = rt_clock_us();
+	n = epoll_wait(xs->epfd, evs, 16, -1);
+	atomic_store(&xs->sleeping, 0);
+	rt_metric_sleep((rt_clock_us() - t0) * 1000u);
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+
+		if (evs[i].data.fd == xs->evfd) {
+			if (read(xs->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				CAIRN_ERROR("%s: eventfd read: %s", xs->name, strerror(errno));
+		} else if (evs[i].data.fd == xs->tfd) {
+			if (read(xs->tfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				CAIRN_ERROR("%s: timerfd read: %s", xs->name, strerror(errno));
+			xs->tfd_armed = 0;
+		}
+	}
+}
+
+static bool
+may_exit(struct cairn_xstream *xs)
+{
+	return atomic_load(&xs->stop) && atomic_load(&g_rt.live_ults) == 0 &&
+	       !inputs_pending(xs) && xs->nr_ready == 0;
+}
+
+void
+rt_sched_loop(struct cairn_xstream *xs)
+{
+	uint64_t idle_since = 0, stop_warn = 0;
+	unsigned i;
+
+	for (i = 0; i < CAIRN_PRIO_MAX; i++)
+		xs->wrr_credit[i] = g_wrr_weight[i];
+	for (;;) {
+		unsigned work = 0, n;
+
+		xs->st_loops++;
+		if (atomic_load_explicit(&xs->remote_ready, memory_order_relaxed) != NULL)
+			work += remote_drain(xs);
+		work += rt_msgs_drain(xs, 64);
+		if (xs->timers.nr > 0) {
+			xs->now_us = rt_clock_us();
+			work += rt_timers_run(xs, xs->now_us);
+		}
+		if (xs->nr_busy_pollers > 0)
+			work += rt_pollers_run(xs);
+		n = xs->nr_ready;
+		for (i = 0; i < n; i++) {
+			struct cairn_ult *ult = ready_pick(xs);
+
+			if (ult == NULL)
+				break;
+			ult_run(xs, ult);
+		}
+		work += n;
+		if (work != 0) {
+			idle_since = 0;
+			continue;
+		}
+		if (may_exit(xs))
+			break;
+		xs->now_us = rt_clock_us();
+		if (atomic_load(&xs->stop)) {
+			if (stop_warn == 0)
+				stop_warn = xs->now_us + 5000000u;
+			else if (xs->now_us > stop_warn) {
+				CAIRN_WARN("%s: stopping, still waiting for %u ULT(s) in the runtime",
+					   xs->name, (unsigned)atomic_load(&g_rt.live_ults));
+				stop_warn = xs->now_us + 5000000u;
+			}
+		}
+		if (idle_since == 0)
+			idle_since = xs->now_us;
+		if (xs->now_us - idle_since < xs->spin_us || xs->now_us < xs->expect_until) {
+			rt_cpu_relax();
+			continue;
+		}
+		idle_sleep(xs);
+		idle_since = 0;
+	}
+}
+
+void
+rt_ult_free(struct cairn_ult *ult)
+{
+	free(ult);
+}

@@ -1,0 +1,263 @@
+/*
+ * Checkpoints: the whole index serialised into one of two alternating slots, so WAL replay
+ * at open is bounded by the WAL written since the last checkpoint.
+ *
+ * Writing (into the slot holding the older generation): serialise the index in memory
+ * (no yield, so it is a consistent cut at the current WAL tail), write the pages, flush,
+ * then write the header block and flush again. A crash at any point leaves the other slot
+ * valid. The WAL is kept back to the older retained checkpoint, so if the newest one is
+ * later found corrupt, recovery falls back to the older one and still replays everything.
+ */
+#define CAIRN_LOG_SS CAIRN_SS_VOS
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/errno.h"
+#include "common/log.h"
+#include "vos_internal.h"
+
+#define CKPT_CHUNK_PAGES 64u /* pages per device write */
+
+static int
+ckpt_write_slot(struct vos_pool *p, int slot, uint64_t gen, uint64_t seq, uint64_t lsn,
+		const void *payload, uint64_t len)
+{
+	uint64_t npages = vos_ckpt_npages(len);
+	uint64_t base = p->sb.ckpt_off[slot];
+	struct vos_ckpt_hdr_df *h;
+	char *buf;
+	uint64_t i;
+	int rc;
+
+	if (npages + 1 > p->sb.ckpt_size / VOS_BLK) {
+		CAIRN_ERROR("%s: checkpoint of %llu bytes does not fit its %llu byte slot",
+			    p->bdev_name, (unsigned long long)len,
+			    (unsigned long long)p->sb.ckpt_size);
+		return -CAIRN_ERR_NOSPACE;
+	}
+	buf = vos_buf_alloc((uint64_t)CKPT_CHUNK_PAGES * VOS_BLK);
+	if (buf == NULL)
+		return -CAIRN_ERR_NOMEM;
+	for (i = 0; i < npages; i += CKPT_CHUNK_PAGES) {
+		uint64_t n = npages - i < CKPT_CHUNK_PAGES ? npages - i : CKPT_CHUNK_PAGES;
+		uint64_t j;
+
+		for (j = 0; j < n; j++)
+			vos_ckpt_page_build(buf + j * VOS_BLK, gen, (uint32_t)(i + j), payload,
+					    len);
+		rc = vos_dev_write(p, base + (1 + i) * VOS_BLK, buf, n * VOS_BLK);
+		if (rc)
+			goto out;
+	}
+	rc = vos_dev_flush(p);
+	if (rc)
+		goto out;
+	memset(buf, 0, VOS_BLK);
+	h = (void *)buf;
+	h->magic = VOS_CKPT_MAGIC;
+	h->version = VOS_FORMAT_VER;
+	h->gen = gen;
+	h->tag = p->sb.wal_tag;
+	h->wal_seq = seq;
+	h->wal_lsn = lsn;
+	h->wal_pos = lsn % p->sb.wal_size;
+	h->payload_len = len;
+	h->npages = (uint32_t)npages;
+	h->payload_crc = vos_crc32c(0, payload, len);
+	vos_ckpt_hdr_seal(h);
+	rc = vos_dev_write(p, base, buf, VOS_BLK);
+	if (rc == 0)
+		rc = vos_dev_flush(p);
+out:
+	vos_buf_free(buf);
+	return rc;
+}
+
+int
+vos_ckpt_write(struct vos_pool *p)
+{
+	int slot = p->ckpt_gen[0] <= p->ckpt_gen[1] ? 0 : 1;
+	int other = 1 - slot;
+	uint64_t gen = (p->ckpt_gen[0] > p->ckpt_gen[1] ? p->ckpt_gen[0] : p->ckpt_gen[1]) + 1;
+	uint64_t seq = p->wal_seq, lsn = p->wal_tail;
+	void *payload = NULL;
+	uint64_t len = 0;
+	int rc;
+
+	if (p->ckpt_running)
+		return -CAIRN_ERR_BUSY;
+	p->ckpt_running = true;
+	rc = vos_idx_serialize(p, &payload, &len);
+	if (rc)
+		goto out;
+	/* The slot we overwrite stops being a fallback from now on: the WAL only needs to
+	 * go back to the other one. */
+	p->ckpt_gen[slot] = 0;
+	if (p->ckpt_gen[other] != 0)
+		p->wal_head = p->ckpt_lsn[other];
+	rc = ckpt_write_slot(p, slot, gen, seq, lsn, payload, len);
+	if (rc) {
+		CAIRN_ERROR("%s: checkpoint %llu failed: %s", p->bdev_name,
+			    (unsigned long long)gen, cairn_strerror(rc));
+		goto out;
+	}
+	p->ckpt_gen[slot] = gen;
+	p->ckpt_lsn[slot] = lsn;
+	p->ckpt_seq[slot] = seq;
+	p->wal_ckpt_lsn = lsn;
+	if (p->ckpt_gen[other] == 0)
+		p->wal_head = lsn;
+	p->stats.checkpoints++;
+	CAIRN_DEBUG("%s: checkpoint %llu: %llu bytes, replay from seq %llu", p->bdev_name,
+		    (unsigned long long)gen, (unsigned long long)len, (unsigned long long)seq);
+out:
+	free(payload);
+	p->ckpt_running = false;
+	return rc;
+}
+
+/* Read and verify the whole payload of a slot whose header passed its checks. */
+static int
+ckpt_read_payload(struct vos_pool *p, int slot, const struct vos_ckpt_hdr_df *h, void **out)
+{
+	uint64_t base = p->sb.ckpt_off[slot];
+	char *payload, *buf;
+	uint64_t i;
+	int rc = 0;
+
+	payload = malloc(h->payload_len ? h->payload_len : 1);
+	buf = vos_buf_alloc((uint64_t)CKPT_CHUNK_PAGES * VOS_BLK);
+	if (payload == NULL || buf == NULL) {
+		rc = -CAIRN_ERR_NOMEM;
+		goto err;
+	}
+	for (i = 0; i < h->npages; i += CKPT_CHUNK_PAGES) {
+		uint64_t n = h->npages - i < CKPT_CHUNK_PAGES ? h->npages - i : CKPT_CHUNK_PAGES;
+		uint64_t j;
+
+		rc = vos_dev_read(p, base + (1 + i) * VOS_BLK, buf, n * VOS_BLK);
+		if (rc)
+			goto err;
+		for (j = 0; j < n; j++) {
+			rc = vos_ckpt_page_load(buf + j * VOS_BLK, h->gen, (uint32_t)(i + j),
+						payload, h->payload_len);
+			if (rc) {
+				CAIRN_WARN("%s: checkpoint %llu page %llu is bad: %s",
+					   p->bdev_name, (unsigned long long)h->gen,
+					   (unsigned long long)(i + j), cairn_strerror(rc));
+				goto err;
+			}
+		}
+	}
+	if (vos_crc32c(0, payload, h->payload_len) != h->payload_crc) {
+		rc = -CAIRN_ERR_CSUM;
+		goto err;
+	}
+	vos_buf_free(buf);
+	*out = payload;
+	return 0;
+err:
+	vos_buf_free(buf);
+	free(payload);
+	return rc;
+}
+
+int
+vos_ckpt_load(struct vos_pool *p, uint64_t *seq, uint64_t *lsn)
+{
+	struct vos_ckpt_hdr_df hdr[2];
+	bool valid[2] = { false, false };
+	char *blk;
+	int order[2];
+	int i, rc;
+
+	blk = vos_buf_alloc(VOS_BLK);
+	if (blk == NULL)
+		return -CAIRN_ERR_NOMEM;
+	for (i = 0; i < 2; i++) {
+		rc = vos_dev_read(p, p->sb.ckpt_off[i], blk, VOS_BLK);
+		if (rc) {
+			vos_buf_free(blk);
+			return rc;
+		}
+		memcpy(&hdr[i], blk, sizeof(hdr[i]));
+		rc = vos_ckpt_hdr_check(&hdr[i], &p->sb);
+		valid[i] = rc == 0;
+		if (rc && rc != -CAIRN_ERR_NONEXIST)
+			CAIRN_WARN("%s: checkpoint slot %d header is bad: %s", p->bdev_name, i,
+				   cairn_strerror(rc));
+	}
+	vos_buf_free(blk);
+	order[0] = valid[1] && (!valid[0] || hdr[1].gen > hdr[0].gen) ? 1 : 0;
+	order[1] = 1 - order[0];
+	p->ckpt_gen[0] = p->ckpt_gen[1] = 0;
+	for (i = 0; i < 2; i++) {
+		int s = order[i];
+		void *payload = NULL;
+
+		if (!valid[s])
+			continue;
+		rc = ckpt_read_payload(p, s, &hdr[s], &payload);
+		if (rc) {
+			valid[s] = false;
+			continue;
+		}
+		rc = vos_idx_load(p, payload, hdr[s].payload_len);
+		free(payload);
+		if (rc) {
+			CAIRN_ERROR("%s: checkpoint %llu does not load: %s", p->bdev_name,
+				    (unsigned long long)hdr[s].gen, cairn_strerror(rc));
+			valid[s] = false;
+			continue;
+		}
+		p->ckpt_gen[s] = hdr[s].gen;
+		p->ckpt_lsn[s] = hdr[s].wal_lsn;
+		p->ckpt_seq[s] = hdr[s].wal_seq;
+		*seq = hdr[s].wal_seq;
+		*lsn = hdr[s].wal_lsn;
+		p->wal_ckpt_lsn = *lsn;
+		p->wal_head = *lsn;
+		/* The other slot is a fallback only if it is older and its header is
+		 * valid; keep the WAL back to it. */
+		if (valid[1 - s] && hdr[1 - s].gen < hdr[s].gen &&
+		    hdr[1 - s].wal_lsn <= hdr[s].wal_lsn) {
+			p->ckpt_gen[1 - s] = hdr[1 - s].gen;
+			p->ckpt_lsn[1 - s] = hdr[1 - s].wal_lsn;
+			p->ckpt_seq[1 - s] = hdr[1 - s].wal_seq;
+			p->wal_head = hdr[1 - s].wal_lsn;
+		}
+		if (i == 1)
+			CAIRN_WARN("%s: newest checkpoint unusable, recovered from the older one",
+				   p->bdev_name);
+		return 0;
+	}
+	CAIRN_ERROR("%s: no valid checkpoint in the pool", p->bdev_name);
+	return -CAIRN_ERR_CORRUPT;
+}
+
+int
+vos_ckpt_format(struct vos_pool *p)
+{
+	void *payload = NULL;
+	uint64_t len = 0;
+	char *blk;
+	int rc;
+
+	blk = vos_buf_alloc(VOS_BLK);
+	if (blk == NULL)
+		return -CAIRN_ERR_NOMEM;
+	memset(blk, 0, VOS_BLK);
+	/* Slot 1 and the first WAL block: no stale header may survive a re-format. */
+	rc = vos_dev_write(p, p->sb.ckpt_off[1], blk, VOS_BLK);
+	if (rc == 0)
+		rc = vos_dev_write(p, p->sb.wal_off, blk, VOS_BLK);
+	vos_buf_free(blk);
+	if (rc)
+		return rc;
+	rc = vos_idx_serialize(p, &payload, &len);
+	if (rc)
+		return rc;
+	rc = ckpt_write_slot(p, 0, 1, 1, 0, payload, len);
+	free(payload);
+	return rc;
+}

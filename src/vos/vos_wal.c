@@ -1,0 +1,304 @@
+/*
+ * Write-ahead log with group commit, and its replay.
+ *
+ * Every ULT that wants a record made durable queues a struct vos_commit. The first one to
+ * find no committer becomes the committer: it packs every queued record into one frame,
+ * writes it at the WAL tail, flushes the device, applies the records to the index in
+ * order and wakes their owners, then loops while more records arrived during the I/O.
+ * So N concurrent updates share one write + flush, and records are applied in exactly the
+ * order replay will apply them.
+ *
+ * A failed frame write or flush fails that frame's records (not acknowledged) and every
+ * record queued behind them, and makes the pool refuse mutations until it is reopened:
+ * part or all of the failed frame may be on disk, and only recovery can tell (it replays
+ * the frame if it is whole, drops it if torn). Continuing to write after it could leave
+ * a stale copy of that sequence number where replay would find it.
+ */
+#define CAIRN_LOG_SS CAIRN_SS_VOS
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/errno.h"
+#include "common/log.h"
+#include "rt/rt.h"
+#include "vos_internal.h"
+
+static inline uint64_t
+rec_span(uint32_t len)
+{
+	return sizeof(struct vos_wal_rec_df) + vos_round_up(len, 8);
+}
+
+/* Make room for a frame of `span` bytes at the tail; returns the physical offset inside
+ * the WAL region and the lsn advance (skip + span) through *adv. */
+static int
+wal_reserve(struct vos_pool *p, uint64_t span, uint64_t *phys, uint64_t *adv)
+{
+	uint64_t wal_size = p->sb.wal_size;
+	int tries = 0;
+	int rc;
+
+	for (;;) {
+		uint64_t pos = p->wal_tail % wal_size;
+		uint64_t skip = pos + span > wal_size ? wal_size - pos : 0;
+
+		if (p->wal_tail + skip + span - p->wal_head <= wal_size) {
+			*phys = skip ? 0 : pos;
+			*adv = skip + span;
+			return 0;
+		}
+		/* Full: a checkpoint moves the head forward (twice at most: the first may
+		 * only release the space up to the previous checkpoint). */
+		if (tries++ == 2) {
+			CAIRN_ERROR("%s: WAL full after checkpoints", p->bdev_name);
+			return -CAIRN_ERR_NOSPACE;
+		}
+		rc = vos_ckpt_write(p);
+		if (rc)
+			return rc;
+	}
+}
+
+/* Write one frame made of the commits in `batch`. */
+static int
+wal_write_frame(struct vos_pool *p, struct cairn_list *batch, uint32_t payload, uint32_t nrec,
+		bool *attempted)
+{
+	char *frame = p->wal_buf;
+	uint32_t pos = sizeof(struct vos_wal_frame_df);
+	uint64_t span = vos_wal_frame_span(payload);
+	uint64_t phys, adv;
+	struct cairn_list *it;
+	int rc;
+
+	rc = wal_reserve(p, span, &phys, &adv);
+	if (rc)
+		return rc;
+	for (it = batch->next; it != batch; it = it->next) {
+		struct vos_commit *c = cairn_container_of(it, struct vos_commit, link);
+		struct vos_wal_rec_df *r = (void *)(frame + pos);
+
+		r->type = c->type;
+		r->flags = 0;
+		r->len = c->len;
+		memcpy(r + 1, c->body, c->len);
+		memset((char *)(r + 1) + c->len, 0, vos_round_up(c->len, 8) - c->len);
+		pos += (uint32_t)rec_span(c->len);
+	}
+	vos_wal_frame_seal(frame, p->sb.wal_tag, p->wal_seq, payload, nrec);
+	*attempted = true;
+	rc = vos_dev_write(p, p->sb.wal_off + phys, frame, span);
+	if (rc == 0)
+		rc = vos_dev_flush(p);
+	if (rc)
+		return rc;
+	p->wal_tail += adv;
+	p->wal_seq++;
+	p->stats.frames++;
+	p->stats.records += nrec;
+	p->stats.wal_bytes += span;
+	return 0;
+}
+
+static void
+commit_finish(struct vos_commit *c, int rc)
+{
+	struct cairn_ult *w = c->waiter;
+
+	c->rc = rc;
+	c->done = true;
+	if (w != NULL && w != cairn_ult_self())
+		cairn_ult_wake(w);
+}
+
+static void
+wal_commit_loop(struct vos_pool *p)
+{
+	const uint32_t max_payload = VOS_WAL_FRAME_MAX - sizeof(struct vos_wal_frame_df);
+
+	while (!cairn_list_empty(&p->pending)) {
+		struct cairn_list batch;
+		uint32_t payload = 0, nrec = 0;
+		struct vos_commit *c;
+		bool attempted = false;
+		int rc;
+
+		cairn_list_init(&batch);
+		while (!cairn_list_empty(&p->pending)) {
+			c = cairn_container_of(p->pending.next, struct vos_commit, link);
+			if (payload + rec_span(c->len) > max_payload)
+				break;
+			payload += (uint32_t)rec_span(c->len);
+			nrec++;
+			cairn_list_del(&c->link);
+			cairn_list_add_tail(&c->link, &batch);
+		}
+		rc = p->failed ? p->failed
+			       : wal_write_frame(p, &batch, payload, nrec, &attempted);
+		if (rc && attempted && !p->failed) {
+			CAIRN_ERROR("%s: WAL write failed (%s): pool refuses updates until reopened",
+				    p->bdev_name, cairn_strerror(rc));
+			p->failed = rc;
+		}
+		while (!cairn_list_empty(&batch)) {
+			c = cairn_container_of(cairn_list_pop(&batch), struct vos_commit, link);
+			if (rc == 0) {
+				int op_rc = 0;
+				int arc = vos_rec_apply(p, c->type, c->body, c->len,
+							c->apply_arg, &op_rc);
+
+				if (arc) {
+					/* Durable but not applied: memory and disk differ. */
+					CAIRN_ERROR("%s: committed record not applied: %s",
+						    p->bdev_name, cairn_strerror(arc));
+					p->failed = arc;
+					op_rc = arc;
+				}
+				commit_finish(c, op_rc);
+			} else {
+				c->wal_failed = true;
+				commit_finish(c, rc);
+			}
+		}
+		/* Bound replay time: checkpoint once enough WAL accumulated. Every frame
+		 * written so far is applied and none is in flight: a consistent point. */
+		if (rc == 0 && !p->ckpt_running &&
+		    p->wal_tail - p->wal_ckpt_lsn > p->sb.wal_size / VOS_CKPT_TRIGGER_DIV) {
+			rc = vos_ckpt_write(p);
+			if (rc)
+				CAIRN_WARN("%s: checkpoint failed (%s); will retry",
+					   p->bdev_name, cairn_strerror(rc));
+		}
+	}
+}
+
+int
+vos_wal_commit(struct vos_pool *p, struct vos_commit *c)
+{
+	if (rec_span(c->len) > VOS_WAL_FRAME_MAX - sizeof(struct vos_wal_frame_df))
+		return -CAIRN_ERR_OVERFLOW;
+	c->waiter = cairn_ult_self();
+	c->done = false;
+	c->wal_failed = false;
+	c->rc = 0;
+	cairn_list_add_tail(&c->link, &p->pending);
+	if (!p->committing) {
+		p->committing = true;
+		wal_commit_loop(p);
+		p->committing = false;
+	}
+	while (!c->done)
+		cairn_ult_park();
+	return c->rc;
+}
+
+void
+vos_wal_drain(struct vos_pool *p)
+{
+	while (p->committing || !cairn_list_empty(&p->pending))
+		cairn_ult_sleep_us(50);
+}
+
+int
+vos_wal_checkpoint(struct vos_pool *p)
+{
+	int rc;
+
+	while (p->committing)
+		cairn_ult_sleep_us(50);
+	p->committing = true;
+	rc = vos_ckpt_write(p);
+	wal_commit_loop(p);
+	p->committing = false;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ replay */
+
+/* Read and verify the frame with sequence seq at physical position phys into p->wal_buf.
+ * Returns the frame span, or 0 when there is no valid frame there. */
+static uint64_t
+wal_read_frame(struct vos_pool *p, uint64_t phys, uint64_t seq)
+{
+	const struct vos_wal_frame_df *f = p->wal_buf;
+	uint64_t room = p->sb.wal_size - phys;
+	uint64_t span;
+
+	if (room > VOS_WAL_FRAME_MAX + VOS_BLK)
+		room = VOS_WAL_FRAME_MAX + VOS_BLK;
+	if (vos_dev_read(p, p->sb.wal_off + phys, p->wal_buf, VOS_BLK) != 0)
+		return 0;
+	if (!vos_wal_frame_hdr_ok(f, p->sb.wal_tag, seq, room))
+		return 0;
+	span = vos_wal_frame_span(f->len);
+	if (span > VOS_BLK &&
+	    vos_dev_read(p, p->sb.wal_off + phys + VOS_BLK, (char *)p->wal_buf + VOS_BLK,
+			 span - VOS_BLK) != 0)
+		return 0;
+	if (!vos_wal_frame_verify(p->wal_buf)) {
+		CAIRN_NOTE("%s: WAL frame %llu at %llu fails its checksum: end of log",
+			   p->bdev_name, (unsigned long long)seq, (unsigned long long)phys);
+		return 0;
+	}
+	return span;
+}
+
+int
+vos_wal_replay(struct vos_pool *p, uint64_t seq, uint64_t lsn)
+{
+	uint64_t wal_size = p->sb.wal_size;
+	uint64_t n = 0;
+
+	p->replaying = true;
+	for (;;) {
+		uint64_t phys = lsn % wal_size;
+		uint64_t span = wal_read_frame(p, phys, seq);
+		const struct vos_wal_frame_df *f = p->wal_buf;
+		const struct vos_wal_rec_df *rec;
+		const void *body;
+		uint32_t pos = 0;
+		int rc;
+
+		if (span == 0 && phys != 0) {
+			/* The writer skips to the start when a frame does not fit the end. */
+			span = wal_read_frame(p, 0, seq);
+			if (span != 0)
+				lsn += wal_size - phys;
+		}
+		if (span == 0)
+			break;
+		/* Never read past what a full WAL can hold: a loop here means corruption. */
+		if (lsn + span - p->wal_head > wal_size)
+			break;
+		while ((rc = vos_wal_rec_next(f + 1, f->len, &pos, &rec, &body)) == 1) {
+			int op_rc;
+
+			rc = vos_rec_apply(p, rec->type, body, rec->len, NULL, &op_rc);
+			if (rc) {
+				CAIRN_ERROR("%s: replay of record type %u in frame %llu failed: %s",
+					    p->bdev_name, rec->type, (unsigned long long)seq,
+					    cairn_strerror(rc));
+				p->replaying = false;
+				return rc;
+			}
+			n++;
+		}
+		if (rc < 0) {
+			/* CRC matched but the records do not parse: written by a broken
+			 * writer, not torn. Refuse rather than guess. */
+			CAIRN_ERROR("%s: WAL frame %llu is malformed", p->bdev_name,
+				    (unsigned long long)seq);
+			p->replaying = false;
+			return -CAIRN_ERR_CORRUPT;
+		}
+		lsn += span;
+		seq++;
+	}
+	p->replaying = false;
+	p->wal_seq = seq;
+	p->wal_tail = lsn;
+	p->stats.replayed = n;
+	CAIRN_INFO("%s: replayed %llu records, WAL tail at seq %llu", p->bdev_name,
+		   (unsigned long long)n, (unsigned long long)seq);
+	return 0;
+}
