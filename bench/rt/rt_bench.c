@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "cairn/errno.h"
 #include "rt/rt.h"
@@ -92,16 +93,10 @@ switch_driver(void *arg)
 static double
 bench_ult_switch(void)
 {
-	double v[ROUNDS];
-	int i;
+	struct sw_run r = {.iters = 500000 * g_scale};
 
-	for (i = 0; i < ROUNDS; i++) {
-		struct sw_run r = {.iters = 500000 * g_scale};
-
-		cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, 0), switch_driver, &r);
-		v[i] = r.ns;
-	}
-	return median(v, ROUNDS);
+	cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, 0), switch_driver, &r);
+	return r.ns;
 }
 
 /* ------------------------------------------------------------------ ucontext */
@@ -122,26 +117,22 @@ static double
 bench_ucontext(void)
 {
 	static char stack[64 * 1024];
-	double v[ROUNDS];
-	int r;
+	unsigned i;
+	uint64_t t0;
+	double ns;
 
-	for (r = 0; r < ROUNDS; r++) {
-		unsigned i;
-		uint64_t t0;
-
-		g_uc_iters = 200000 * g_scale;
-		getcontext(&g_uc_other);
-		g_uc_other.uc_stack.ss_sp = stack;
-		g_uc_other.uc_stack.ss_size = sizeof(stack);
-		g_uc_other.uc_link = &g_uc_main;
-		makecontext(&g_uc_other, uc_fn, 0);
-		t0 = now_ns();
-		for (i = 0; i < g_uc_iters; i++)
-			swapcontext(&g_uc_main, &g_uc_other);
-		v[r] = (double)(now_ns() - t0) / (2.0 * g_uc_iters);
-		swapcontext(&g_uc_main, &g_uc_other); /* let uc_fn return */
-	}
-	return median(v, ROUNDS);
+	g_uc_iters = 200000 * g_scale;
+	getcontext(&g_uc_other);
+	g_uc_other.uc_stack.ss_sp = stack;
+	g_uc_other.uc_stack.ss_size = sizeof(stack);
+	g_uc_other.uc_link = &g_uc_main;
+	makecontext(&g_uc_other, uc_fn, 0);
+	t0 = now_ns();
+	for (i = 0; i < g_uc_iters; i++)
+		swapcontext(&g_uc_main, &g_uc_other);
+	ns = (double)(now_ns() - t0) / (2.0 * g_uc_iters);
+	swapcontext(&g_uc_main, &g_uc_other); /* let uc_fn return */
+	return ns;
 }
 
 /* ------------------------------------------------------------------ create/join */
@@ -172,16 +163,10 @@ create_join_driver(void *arg)
 static double
 bench_create_join(void)
 {
-	double v[ROUNDS];
-	int i;
+	struct sw_run r = {.iters = 200000 * g_scale};
 
-	for (i = 0; i < ROUNDS; i++) {
-		struct sw_run r = {.iters = 200000 * g_scale};
-
-		cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, 0), create_join_driver, &r);
-		v[i] = r.ns;
-	}
-	return median(v, ROUNDS);
+	cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, 0), create_join_driver, &r);
+	return r.ns;
 }
 
 /* ------------------------------------------------------------------ msg ping-pong */
@@ -217,24 +202,19 @@ pp_pong(void *arg)
 static double
 bench_msg_rtt(void)
 {
-	double v[ROUNDS];
-	int i;
+	struct pp p = {.a = cairn_xs_by_role(CAIRN_XS_MAIN, 0),
+		       .b = cairn_xs_by_role(CAIRN_XS_MAIN, 1), .left = 100000 * g_scale};
+	unsigned n = p.left;
+	uint64_t t0;
+	double ns;
 
-	for (i = 0; i < ROUNDS; i++) {
-		struct pp p = {.a = cairn_xs_by_role(CAIRN_XS_MAIN, 0),
-			       .b = cairn_xs_by_role(CAIRN_XS_MAIN, 1),
-			       .left = 100000 * g_scale};
-		unsigned n = p.left;
-		uint64_t t0;
-
-		cairn_eventual_create(&p.done);
-		t0 = now_ns();
-		cairn_rt_send_msg(p.a, pp_ping, &p);
-		cairn_eventual_wait(p.done);
-		v[i] = (double)(now_ns() - t0) / n;
-		cairn_eventual_destroy(p.done);
-	}
-	return median(v, ROUNDS);
+	cairn_eventual_create(&p.done);
+	t0 = now_ns();
+	cairn_rt_send_msg(p.a, pp_ping, &p);
+	cairn_eventual_wait(p.done);
+	ns = (double)(now_ns() - t0) / n;
+	cairn_eventual_destroy(p.done);
+	return ns;
 }
 
 /* ------------------------------------------------------------------ pthread cond */
@@ -266,30 +246,26 @@ cond_pong(void *arg)
 static double
 bench_cond_rtt(void)
 {
-	double v[ROUNDS];
-	int r;
+	struct cpp s = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER,
+			.turn = 0, .iters = 50000 * g_scale};
+	pthread_t th;
+	unsigned i;
+	uint64_t t0;
+	double ns;
 
-	for (r = 0; r < ROUNDS; r++) {
-		struct cpp s = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER,
-				.turn = 0, .iters = 50000 * g_scale};
-		pthread_t th;
-		unsigned i;
-		uint64_t t0;
-
-		pthread_create(&th, NULL, cond_pong, &s);
-		t0 = now_ns();
-		pthread_mutex_lock(&s.m);
-		for (i = 0; i < s.iters; i++) {
-			s.turn = 1;
-			pthread_cond_signal(&s.c);
-			while (s.turn != 0)
-				pthread_cond_wait(&s.c, &s.m);
-		}
-		pthread_mutex_unlock(&s.m);
-		v[r] = (double)(now_ns() - t0) / s.iters;
-		pthread_join(th, NULL);
+	pthread_create(&th, NULL, cond_pong, &s);
+	t0 = now_ns();
+	pthread_mutex_lock(&s.m);
+	for (i = 0; i < s.iters; i++) {
+		s.turn = 1;
+		pthread_cond_signal(&s.c);
+		while (s.turn != 0)
+			pthread_cond_wait(&s.c, &s.m);
 	}
-	return median(v, ROUNDS);
+	pthread_mutex_unlock(&s.m);
+	ns = (double)(now_ns() - t0) / s.iters;
+	pthread_join(th, NULL);
+	return ns;
 }
 
 /* ------------------------------------------------------------------ throughput */
@@ -319,25 +295,36 @@ static double
 bench_throughput(void)
 {
 	struct cairn_ult_attr attr = {.prio = CAIRN_PRIO_GENERAL, .joinable = true};
-	double v[ROUNDS];
-	int r;
+	struct cairn_ult *u;
+	uint64_t t0;
+	double rate;
 
-	for (r = 0; r < ROUNDS; r++) {
-		struct cairn_ult *u;
-		uint64_t t0;
+	g_consumed = 0;
+	g_tp_target = 2000000ull * g_scale;
+	cairn_eventual_create(&g_tp_done);
+	t0 = now_ns();
+	cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, 0), tp_producer,
+			 cairn_xs_by_role(CAIRN_XS_MAIN, 1), &attr, &u);
+	cairn_eventual_wait(g_tp_done);
+	rate = (double)g_tp_target * 1e9 / (double)(now_ns() - t0);
+	cairn_ult_join(u);
+	cairn_eventual_destroy(g_tp_done);
+	return rate;
+}
 
-		g_consumed = 0;
-		g_tp_target = 2000000ull * g_scale;
-		cairn_eventual_create(&g_tp_done);
-		t0 = now_ns();
-		cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, 0), tp_producer,
-				 cairn_xs_by_role(CAIRN_XS_MAIN, 1), &attr, &u);
-		cairn_eventual_wait(g_tp_done);
-		v[r] = (double)g_tp_target * 1e9 / (double)(now_ns() - t0);
-		cairn_ult_join(u);
-		cairn_eventual_destroy(g_tp_done);
+/* 1-minute load average: the message figures need two free cores to mean much. */
+static double
+loadavg(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double l = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
 	}
-	return median(v, ROUNDS);
+	return l;
 }
 
 static void
@@ -359,8 +346,10 @@ main(int argc, char **argv)
 					   {NULL, 0, NULL, 0}};
 	struct cairn_rt_opts o;
 	bool json_only = false, pin = true;
-	double sw, uc, cj, rtt, crtt, tp;
-	int c, rc;
+	double v_sw[ROUNDS], v_uc[ROUNDS], v_cj[ROUNDS], v_rtt[ROUNDS], v_crtt[ROUNDS];
+	double v_tp[ROUNDS], v_swr[ROUNDS], v_rttr[ROUNDS];
+	double sw, uc, cj, rtt, crtt, tp, swr, rttr, load0, load1;
+	int c, rc, r;
 
 	while ((c = getopt_long(argc, argv, "js:nh", lo, NULL)) != -1) {
 		switch (c) {
@@ -400,33 +389,51 @@ main(int argc, char **argv)
 		fprintf(stderr, "cairn-rt-bench: runtime start failed: %s\n", cairn_strerror(rc));
 		return 1;
 	}
-	sw = bench_ult_switch();
-	uc = bench_ucontext();
-	cj = bench_create_join();
-	rtt = bench_msg_rtt();
-	crtt = bench_cond_rtt();
-	tp = bench_throughput();
+	load0 = loadavg();
+	/* Each round measures ours and its baseline back to back, so both see the same
+	 * machine load; ratios are the median of the per-round ratios. */
+	for (r = 0; r < ROUNDS; r++) {
+		v_sw[r] = bench_ult_switch();
+		v_uc[r] = bench_ucontext();
+		v_swr[r] = v_uc[r] / v_sw[r];
+		v_cj[r] = bench_create_join();
+		v_rtt[r] = bench_msg_rtt();
+		v_crtt[r] = bench_cond_rtt();
+		v_rttr[r] = v_crtt[r] / v_rtt[r];
+		v_tp[r] = bench_throughput();
+	}
+	load1 = loadavg();
+	sw = median(v_sw, ROUNDS);
+	uc = median(v_uc, ROUNDS);
+	swr = median(v_swr, ROUNDS);
+	cj = median(v_cj, ROUNDS);
+	rtt = median(v_rtt, ROUNDS);
+	crtt = median(v_crtt, ROUNDS);
+	rttr = median(v_rttr, ROUNDS);
+	tp = median(v_tp, ROUNDS);
 	cairn_rt_fini();
 
 	if (!json_only) {
 		printf("%-24s %14s %14s %10s %8s\n", "benchmark", "cairn", "baseline", "ratio",
 		       "target");
 		printf("%-24s %11.1f ns %11.1f ns %9.1fx %8s\n", "ULT switch / ucontext", sw, uc,
-		       uc / sw, ">=5x");
+		       swr, ">=5x");
 		printf("%-24s %11.1f ns %14s %10s %8s\n", "ULT create+join", cj, "-", "-", "-");
 		printf("%-24s %11.1f ns %11.1f ns %9.1fx %8s\n", "msg RTT / pthread cond", rtt,
-		       crtt, crtt / rtt, ">=3x");
+		       crtt, rttr, ">=3x");
 		printf("%-24s %10.2f M/s %14s %10s %8s\n", "msg throughput", tp / 1e6, "-", "-",
 		       ">=5M/s");
-		printf("(median of %d rounds, 2 xstreams, %s, scale %u)\n", ROUNDS,
-		       pin ? "pinned" : "unpinned", g_scale);
+		printf("(median of %d interleaved rounds, 2 xstreams, %s, scale %u, %ld CPUs, "
+		       "load average %.2f -> %.2f)\n", ROUNDS, pin ? "pinned" : "unpinned",
+		       g_scale, sysconf(_SC_NPROCESSORS_ONLN), load0, load1);
 	}
 	printf("{\"bench\":\"rt\",\"ult_switch_ns\":%.1f,\"ucontext_switch_ns\":%.1f,"
 	       "\"switch_speedup\":%.2f,\"ult_create_join_ns\":%.1f,\"msg_rtt_ns\":%.1f,"
 	       "\"pthread_cond_rtt_ns\":%.1f,\"rtt_speedup\":%.2f,\"msg_throughput_per_s\":%.0f,"
 	       "\"targets\":{\"switch_speedup_ge_5\":%s,\"rtt_speedup_ge_3\":%s,"
-	       "\"throughput_ge_5M\":%s}}\n",
-	       sw, uc, uc / sw, cj, rtt, crtt, crtt / rtt, tp, uc / sw >= 5 ? "true" : "false",
-	       crtt / rtt >= 3 ? "true" : "false", tp >= 5e6 ? "true" : "false");
+	       "\"throughput_ge_5M\":%s},\"cpus\":%ld,\"loadavg_1m\":%.2f}\n",
+	       sw, uc, swr, cj, rtt, crtt, rttr, tp, swr >= 5 ? "true" : "false",
+	       rttr >= 3 ? "true" : "false", tp >= 5e6 ? "true" : "false",
+	       sysconf(_SC_NPROCESSORS_ONLN), load1 > load0 ? load1 : load0);
 	return 0;
 }

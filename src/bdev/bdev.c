@@ -132,6 +132,10 @@ err_count:
 	return rc;
 }
 
+static int bdev_unregister_start_locked(struct cairn_bdev *bdev, cairn_bdev_cb cb,
+					void *cb_arg);
+static void bdev_unregister_finish(struct cairn_bdev *bdev);
+
 /* Unregister every bdev of the given kind (virtual or not) and wait, bounded. */
 static void
 bdev_delete_all(bool is_virtual)
@@ -144,17 +148,15 @@ bdev_delete_all(bool is_virtual)
 		found = false;
 		pthread_mutex_lock(&g_bdev.lock);
 		cairn_list_for_each_entry(bdev, &g_bdev.bdevs, link) {
-			if (bdev->module->is_virtual == is_virtual && !bdev->removing) {
+			if (bdev->module->is_virtual == is_virtual &&
+			    bdev_unregister_start_locked(bdev, NULL, NULL) == 0) {
 				found = true;
 				break;
 			}
 		}
 		pthread_mutex_unlock(&g_bdev.lock);
-		if (found) {
-			/* Registry order: the pointer is still valid (only we delete here and a
-			 * destroyed bdev leaves the list under the lock first). */
-			cairn_bdev_unregister(bdev, NULL, NULL);
-		}
+		if (found)
+			bdev_unregister_finish(bdev);
 	} while (found);
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
@@ -282,20 +284,36 @@ cairn_bdev_get_by_name_module(const char *name, const struct cairn_bdev_module *
 int
 cairn_bdev_foreach(int (*fn)(struct cairn_bdev *bdev, void *arg), void *arg)
 {
-	struct cairn_bdev *bdev;
+	struct cairn_bdev *bdev, **pinned;
+	unsigned n = 0, i;
 	int rc = 0;
 
 	if (fn == NULL)
 		return -CAIRN_ERR_INVAL;
+	/* Pin a snapshot, then call fn without the lock: fn may use any bdev function. */
 	pthread_mutex_lock(&g_bdev.lock);
+	cairn_list_for_each_entry(bdev, &g_bdev.bdevs, link)
+		n++;
+	pinned = n ? malloc(sizeof(*pinned) * n) : NULL;
+	if (n > 0 && pinned == NULL) {
+		pthread_mutex_unlock(&g_bdev.lock);
+		return -CAIRN_ERR_NOMEM;
+	}
+	n = 0;
 	cairn_list_for_each_entry(bdev, &g_bdev.bdevs, link) {
 		if (bdev->removing)
 			continue;
-		rc = fn(bdev, arg);
-		if (rc != 0)
-			break;
+		bdev->refs++;
+		pinned[n++] = bdev;
 	}
 	pthread_mutex_unlock(&g_bdev.lock);
+
+	for (i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = fn(pinned[i], arg);
+		bdev_put_ref(pinned[i]);
+	}
+	free(pinned);
 	return rc;
 }
 
@@ -760,26 +778,27 @@ bdev_put_ref(struct cairn_bdev *bdev)
 		bdev_destroy(bdev, false);
 }
 
-int
-cairn_bdev_unregister(struct cairn_bdev *bdev, cairn_bdev_cb cb, void *cb_arg)
+/* Mark bdev as being deleted. Lock held. Takes a reference that
+ * bdev_unregister_finish() drops. */
+static int
+bdev_unregister_start_locked(struct cairn_bdev *bdev, cairn_bdev_cb cb, void *cb_arg)
 {
-	bool destroy;
-
-	if (bdev == NULL)
-		return -CAIRN_ERR_INVAL;
-	pthread_mutex_lock(&g_bdev.lock);
-	if (bdev->removing) {
-		pthread_mutex_unlock(&g_bdev.lock);
+	if (bdev->removing)
 		return -CAIRN_ERR_ALREADY;
-	}
 	bdev->removing = true;
 	bdev->unreg_cb = cb;
 	bdev->unreg_arg = cb_arg;
 	bdev->unreg_xs = cairn_xs_self();
-	/* Hold a reference while events go out so a close from an event callback cannot
-	 * destroy the bdev under us. */
+	/* held while events go out, so a close from an event callback cannot destroy the
+	 * bdev under us */
 	bdev->refs++;
-	pthread_mutex_unlock(&g_bdev.lock);
+	return 0;
+}
+
+static void
+bdev_unregister_finish(struct cairn_bdev *bdev)
+{
+	bool destroy;
 
 	CAIRN_INFO("bdev %s: deletion requested", bdev->name);
 	bdev_send_event(bdev, CAIRN_BDEV_EVENT_REMOVE);
@@ -791,7 +810,21 @@ cairn_bdev_unregister(struct cairn_bdev *bdev, cairn_bdev_cb cb, void *cb_arg)
 	pthread_mutex_unlock(&g_bdev.lock);
 	if (destroy)
 		bdev_destroy(bdev, true);
-	return 0;
+}
+
+int
+cairn_bdev_unregister(struct cairn_bdev *bdev, cairn_bdev_cb cb, void *cb_arg)
+{
+	int rc;
+
+	if (bdev == NULL)
+		return -CAIRN_ERR_INVAL;
+	pthread_mutex_lock(&g_bdev.lock);
+	rc = bdev_unregister_start_locked(bdev, cb, cb_arg);
+	pthread_mutex_unlock(&g_bdev.lock);
+	if (rc == 0)
+		bdev_unregister_finish(bdev);
+	return rc;
 }
 
 int
@@ -799,23 +832,21 @@ bdev_module_delete(const char *name, const struct cairn_bdev_module *module, cai
 		   void *cb_arg)
 {
 	struct cairn_bdev *bdev;
-	bool removing;
+	int rc;
 
 	if (name == NULL)
 		return -CAIRN_ERR_INVAL;
+	/* find and mark under one lock hold: a concurrent deleter cannot free it between */
 	pthread_mutex_lock(&g_bdev.lock);
 	bdev = bdev_find_locked(name);
-	if (bdev == NULL || bdev->module != module) {
-		pthread_mutex_unlock(&g_bdev.lock);
-		return -CAIRN_ERR_NONEXIST;
-	}
-	removing = bdev->removing;
+	if (bdev == NULL || bdev->module != module)
+		rc = -CAIRN_ERR_NONEXIST;
+	else
+		rc = bdev_unregister_start_locked(bdev, cb, cb_arg);
 	pthread_mutex_unlock(&g_bdev.lock);
-	if (removing)
-		return -CAIRN_ERR_ALREADY;
-	/* Between unlock and unregister only another deleter can act; unregister itself
-	 * detects a concurrent deletion. The bdev stays allocated while in the list. */
-	return cairn_bdev_unregister(bdev, cb, cb_arg);
+	if (rc == 0)
+		bdev_unregister_finish(bdev);
+	return rc;
 }
 
 static void

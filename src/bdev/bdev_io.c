@@ -285,6 +285,11 @@ cairn_bdev_put_io_channel(struct cairn_bdev_channel *ch)
 		CAIRN_ERROR("bdev %s: I/O channel put more often than got", ch->bdev->name);
 		return;
 	}
+	if (ch->xs != cairn_xs_self()) {
+		CAIRN_ERROR("bdev %s: I/O channel of %s put from another thread: ignored",
+			    ch->bdev->name, cairn_xs_name(ch->xs));
+		return;
+	}
 	if (--ch->refs > 0)
 		return;
 	if (ch->outstanding > 0) {
@@ -877,6 +882,47 @@ sync_cb(void *arg, int rc)
 	cairn_ult_wake(w->ult);
 }
 
+struct sync_args {
+	struct cairn_bdev_desc *desc;
+	enum cairn_bdev_io_type type;
+	const struct iovec *iov;
+	int iovcnt;
+	uint64_t off, n;
+	int rc;
+};
+
+static int sync_io(struct cairn_bdev_desc *desc, struct cairn_bdev_channel *ch,
+		   enum cairn_bdev_io_type type, const struct iovec *iov, int iovcnt,
+		   uint64_t off, uint64_t n);
+
+static void
+sync_io_ult(void *arg)
+{
+	struct sync_args *a = arg;
+
+	a->rc = sync_io(a->desc, NULL, a->type, a->iov, a->iovcnt, a->off, a->n);
+}
+
+/* A plain thread: run the request in a ULT on the first target (else any) xstream. */
+static int
+sync_io_forward(struct cairn_bdev_desc *desc, enum cairn_bdev_io_type type,
+		const struct iovec *iov, int iovcnt, uint64_t off, uint64_t n)
+{
+	struct sync_args a = { desc, type, iov, iovcnt, off, n, -CAIRN_ERR_INVAL };
+	struct cairn_xstream *xs;
+	int rc;
+
+	if (!cairn_rt_running())
+		return -CAIRN_ERR_INVAL;
+	xs = cairn_xs_by_role(CAIRN_XS_MAIN, 0);
+	if (xs == NULL)
+		xs = cairn_xs_get(0);
+	if (xs == NULL)
+		return -CAIRN_ERR_INVAL;
+	rc = cairn_rt_run_sync(xs, sync_io_ult, &a);
+	return rc != 0 ? rc : a.rc;
+}
+
 static int
 sync_io(struct cairn_bdev_desc *desc, struct cairn_bdev_channel *ch,
 	enum cairn_bdev_io_type type, const struct iovec *iov, int iovcnt, uint64_t off,
@@ -886,8 +932,14 @@ sync_io(struct cairn_bdev_desc *desc, struct cairn_bdev_channel *ch,
 	bool own = false;
 	int rc;
 
-	if (w.ult == NULL || desc == NULL)
+	if (desc == NULL)
 		return -CAIRN_ERR_INVAL;
+	if (w.ult == NULL) {
+		/* a poller or message handler cannot wait; a plain thread forwards */
+		if (ch != NULL || cairn_xs_self() != NULL)
+			return -CAIRN_ERR_INVAL;
+		return sync_io_forward(desc, type, iov, iovcnt, off, n);
+	}
 	if (ch == NULL) {
 		ch = cairn_bdev_get_io_channel(desc);
 		if (ch == NULL)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <jansson.h>
 #include <yaml.h>
 
 #include "cairn/errno.h"
@@ -72,8 +73,8 @@ path_push(struct cfg_ctx *c, const char *name, long idx)
 	else
 		n = snprintf(c->path + old, sizeof(c->path) - old, "[%ld]", idx);
 	if (n > 0)
-		c->pathlen = old + (size_t)n < sizeof(c->path) ? old + (size_t)n
-							       : sizeof(c->path) - 1;
+		c->pathlen =
+			old + (size_t)n < sizeof(c->path) ? old + (size_t)n : sizeof(c->path) - 1;
 	return old;
 }
 
@@ -111,23 +112,30 @@ describe(const struct cairn_cfg_field *f, enum cairn_cfg_type type, char *buf, s
 	case CAIRN_CFG_U32:
 	case CAIRN_CFG_U64:
 		snprintf(buf, len, "an unsigned integer in %llu..%llu", (unsigned long long)f->min,
-			 (unsigned long long)(f->max ? f->max : type == CAIRN_CFG_U32 ?
-					      UINT32_MAX : UINT64_MAX));
+			 (unsigned long long)(f->max                  ? f->max
+					      : type == CAIRN_CFG_U32 ? UINT32_MAX
+								      : UINT64_MAX));
 		break;
 	case CAIRN_CFG_SIZE:
-		cairn_format_size(f->min, a, sizeof(a));
-		if (f->max)
+	case CAIRN_CFG_DURATION: {
+		const char *what = type == CAIRN_CFG_SIZE ? "a size such as 4096, 64K or 1.5G"
+							  : "a duration such as 500ms or 10s";
+
+		if (type == CAIRN_CFG_SIZE) {
+			cairn_format_size(f->min, a, sizeof(a));
 			cairn_format_size(f->max, b, sizeof(b));
-		snprintf(buf, len, "a size such as 4096, 64K or 1.5G, from %s to %s", a,
-			 f->max ? b : "16 EiB");
-		break;
-	case CAIRN_CFG_DURATION:
-		cairn_format_duration(f->min, a, sizeof(a));
-		if (f->max)
+		} else {
+			cairn_format_duration(f->min, a, sizeof(a));
 			cairn_format_duration(f->max, b, sizeof(b));
-		snprintf(buf, len, "a duration such as 500ms or 10s, from %s to %s", a,
-			 f->max ? b : "any");
+		}
+		if (f->max)
+			snprintf(buf, len, "%s, from %s to %s", what, a, b);
+		else if (f->min)
+			snprintf(buf, len, "%s, at least %s", what, a);
+		else
+			snprintf(buf, len, "%s", what);
 		break;
+	}
 	case CAIRN_CFG_BOOL:
 		snprintf(buf, len, "true or false");
 		break;
@@ -135,9 +143,11 @@ describe(const struct cairn_cfg_field *f, enum cairn_cfg_type type, char *buf, s
 		if (f->max)
 			snprintf(buf, len, "a string of %llu..%llu bytes",
 				 (unsigned long long)f->min, (unsigned long long)f->max);
-		else
+		else if (f->min)
 			snprintf(buf, len, "a string of at least %llu bytes",
 				 (unsigned long long)f->min);
+		else
+			snprintf(buf, len, "a string");
 		break;
 	case CAIRN_CFG_ENUM:
 		n = snprintf(buf, len, "one of:");
@@ -211,8 +221,10 @@ load_scalar(struct cfg_ctx *c, const struct cairn_cfg_field *f, enum cairn_cfg_t
 		if (rc == 0 && type == CAIRN_CFG_U32 && v > UINT32_MAX)
 			rc = -CAIRN_ERR_OVERFLOW;
 		if (rc != 0)
-			return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "'%s' is not valid, "
-				       "expected %s", s, exp);
+			return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL,
+				       "'%s' is not valid, "
+				       "expected %s",
+				       s, exp);
 		rc = check_range(c, f, type, n, v);
 		if (rc != 0)
 			return rc;
@@ -225,9 +237,15 @@ load_scalar(struct cfg_ctx *c, const struct cairn_cfg_field *f, enum cairn_cfg_t
 	case CAIRN_CFG_DURATION:
 		rc = type == CAIRN_CFG_SIZE ? cairn_parse_size(s, &v, why, sizeof(why))
 					    : cairn_parse_duration(s, &v, why, sizeof(why));
-		if (rc != 0)
+		if (rc != 0) {
+			/* Keep the parser's diagnosis; our "expected" replaces its own. */
+			char *cut = strstr(why, ", expected");
+
+			if (cut != NULL)
+				*cut = '\0';
 			return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "%s, expected %s", why,
 				       exp);
+		}
 		rc = check_range(c, f, type, n, v);
 		if (rc != 0)
 			return rc;
@@ -236,16 +254,20 @@ load_scalar(struct cfg_ctx *c, const struct cairn_cfg_field *f, enum cairn_cfg_t
 	case CAIRN_CFG_BOOL:
 		rc = cairn_parse_bool(s, (bool *)dst, why, sizeof(why));
 		if (rc != 0)
-			return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "'%s' is not valid, "
-				       "expected %s", s, exp);
+			return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL,
+				       "'%s' is not valid, "
+				       "expected %s",
+				       s, exp);
 		return 0;
 	case CAIRN_CFG_STRING: {
 		size_t len = n->data.scalar.length;
 		char *dup;
 
 		if (len < f->min || (f->max != 0 && len > f->max))
-			return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "string of %zu bytes "
-				       "has the wrong length, expected %s", len, exp);
+			return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL,
+				       "string of %zu bytes "
+				       "has the wrong length, expected %s",
+				       len, exp);
 		dup = strdup(s);
 		if (dup == NULL)
 			return cfg_err(c, node_line(n), -CAIRN_ERR_NOMEM, "out of memory");
@@ -260,8 +282,10 @@ load_scalar(struct cfg_ctx *c, const struct cairn_cfg_field *f, enum cairn_cfg_t
 				return 0;
 			}
 		}
-		return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "'%s' is not valid, expected "
-			       "%s", s, exp);
+		return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL,
+			       "'%s' is not valid, expected "
+			       "%s",
+			       s, exp);
 	default:
 		return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "schema error: bad type %d",
 			       (int)type);
@@ -293,15 +317,17 @@ elem_size(const struct cairn_cfg_field *f)
 
 static void free_list(const struct cairn_cfg_field *f, void *arr, uint32_t count);
 
-static int load_map(struct cfg_ctx *c, const struct cairn_cfg_schema *schema,
-		    const yaml_node_t *n, void *obj);
+static int load_map(struct cfg_ctx *c, const struct cairn_cfg_schema *schema, const yaml_node_t *n,
+		    void *obj);
 
 static int
 enter(struct cfg_ctx *c, const yaml_node_t *n)
 {
 	if (++c->visits > CFG_MAX_VISITS || c->depth >= CFG_MAX_DEPTH)
-		return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "document too deep or too "
-			       "large (aliases?), expected at most %d levels", CFG_MAX_DEPTH);
+		return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL,
+			       "document too deep or too "
+			       "large (aliases?), expected at most %d levels",
+			       CFG_MAX_DEPTH);
 	c->depth++;
 	return 0;
 }
@@ -322,11 +348,14 @@ load_list(struct cfg_ctx *c, const struct cairn_cfg_field *f, const yaml_node_t 
 	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (count < f->min_count || (f->max_count != 0 && count > f->max_count)) {
 		if (f->max_count != 0)
-			return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "list has %zu "
-				       "entries, expected %u..%u", count, f->min_count,
-				       f->max_count);
-		return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "list has %zu entries, "
-			       "expected at least %u", count, f->min_count);
+			return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL,
+				       "list has %zu "
+				       "entries, expected %u..%u",
+				       count, f->min_count, f->max_count);
+		return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL,
+			       "list has %zu entries, "
+			       "expected at least %u",
+			       count, f->min_count);
 	}
 	if (count > UINT32_MAX)
 		return cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "list too long");
@@ -393,18 +422,18 @@ unknown_key(struct cfg_ctx *c, const struct cairn_cfg_schema *schema, const yaml
 	int n;
 
 	list[0] = '\0';
-	for (const struct cairn_cfg_field *f = schema->fields; f->name && off < sizeof(list);
-	     f++) {
+	for (const struct cairn_cfg_field *f = schema->fields; f->name && off < sizeof(list); f++) {
 		n = snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "", f->name);
 		off += n < 0 ? 0 : (size_t)n;
 	}
-	return cfg_err(c, node_line(k), -CAIRN_ERR_INVAL, "unknown key in %s, expected one of: "
-		       "%s", schema->name, list);
+	return cfg_err(c, node_line(k), -CAIRN_ERR_INVAL,
+		       "unknown key in %s, expected one of: "
+		       "%s",
+		       schema->name, list);
 }
 
 static int
-load_map(struct cfg_ctx *c, const struct cairn_cfg_schema *schema, const yaml_node_t *n,
-	 void *obj)
+load_map(struct cfg_ctx *c, const struct cairn_cfg_schema *schema, const yaml_node_t *n, void *obj)
 {
 	const yaml_node_pair_t *pair;
 	unsigned nfields = 0;
@@ -447,8 +476,10 @@ load_map(struct cfg_ctx *c, const struct cairn_cfg_schema *schema, const yaml_no
 		if (i == nfields) {
 			rc = unknown_key(c, schema, k);
 		} else if (seen_line[i] != 0) {
-			rc = cfg_err(c, node_line(k), -CAIRN_ERR_INVAL, "duplicate key (first at "
-				     "line %u), expected each key once", seen_line[i]);
+			rc = cfg_err(c, node_line(k), -CAIRN_ERR_INVAL,
+				     "duplicate key (first at "
+				     "line %u), expected each key once",
+				     seen_line[i]);
 		} else {
 			seen_line[i] = node_line(k);
 			rc = load_field(c, &schema->fields[i], v, obj);
@@ -466,8 +497,10 @@ load_map(struct cfg_ctx *c, const struct cairn_cfg_schema *schema, const yaml_no
 			continue;
 		describe(f, f->type, exp, sizeof(exp));
 		old = path_push(c, f->name, 0);
-		rc = cfg_err(c, node_line(n), -CAIRN_ERR_INVAL, "required key is missing from "
-			     "the %s at line %u, expected %s", schema->name, node_line(n), exp);
+		rc = cfg_err(c, node_line(n), -CAIRN_ERR_INVAL,
+			     "required key is missing from "
+			     "the %s at line %u, expected %s",
+			     schema->name, node_line(n), exp);
 		path_pop(c, old);
 	}
 	free(seen_line);
@@ -495,10 +528,12 @@ schema_check(const struct cairn_cfg_schema *s, unsigned depth, char *err, size_t
 				return -CAIRN_ERR_INVAL;
 			}
 		}
-		if (f->type == CAIRN_CFG_LIST && (f->count_offset == f->offset ||
-						  f->elem_type == CAIRN_CFG_LIST)) {
-			snprintf(err, errlen, "schema error: %s: list '%s' needs count_offset and "
-				 "a non-list elem_type", s->name, f->name);
+		if (f->type == CAIRN_CFG_LIST &&
+		    (f->count_offset == f->offset || f->elem_type == CAIRN_CFG_LIST)) {
+			snprintf(err, errlen,
+				 "schema error: %s: list '%s' needs count_offset and "
+				 "a non-list elem_type",
+				 s->name, f->name);
 			return -CAIRN_ERR_INVAL;
 		}
 		if (t <= CAIRN_CFG_NONE || t > CAIRN_CFG_LIST) {
@@ -515,8 +550,10 @@ schema_check(const struct cairn_cfg_schema *s, unsigned depth, char *err, size_t
 			int rc;
 
 			if (f->sub == NULL || (f->type == CAIRN_CFG_LIST && f->sub->size == 0)) {
-				snprintf(err, errlen, "schema error: %s: map '%s' needs a sub-schema "
-					 "(with size, for lists)", s->name, f->name);
+				snprintf(err, errlen,
+					 "schema error: %s: map '%s' needs a sub-schema "
+					 "(with size, for lists)",
+					 s->name, f->name);
 				return -CAIRN_ERR_INVAL;
 			}
 			rc = schema_check(f->sub, depth + 1, err, errlen);
@@ -537,7 +574,7 @@ int
 cairn_cfg_load_string(const char *name, const char *text, size_t len,
 		      const struct cairn_cfg_schema *schema, void *obj, char *err, size_t errlen)
 {
-	struct cfg_ctx c = { .name = name ? name : "<config>", .err = err, .errlen = errlen };
+	struct cfg_ctx c = {.name = name ? name : "<config>", .err = err, .errlen = errlen};
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
@@ -565,7 +602,7 @@ cairn_cfg_load_string(const char *name, const char *text, size_t len,
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL) {
 		/* Empty document: an empty mapping, so required keys are still reported. */
-		yaml_node_t empty = { .type = YAML_MAPPING_NODE };
+		yaml_node_t empty = {.type = YAML_MAPPING_NODE};
 
 		rc = load_map(&c, schema, &empty, obj);
 	} else {
@@ -577,8 +614,8 @@ cairn_cfg_load_string(const char *name, const char *text, size_t len,
 }
 
 int
-cairn_cfg_load_file(const char *path, const struct cairn_cfg_schema *schema, void *obj,
-		    char *err, size_t errlen)
+cairn_cfg_load_file(const char *path, const struct cairn_cfg_schema *schema, void *obj, char *err,
+		    size_t errlen)
 {
 	struct stat st;
 	char *text = NULL;
@@ -593,7 +630,7 @@ cairn_cfg_load_file(const char *path, const struct cairn_cfg_schema *schema, voi
 	f = fopen(path, "re");
 	if (f == NULL) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rc));
+		snprintf(err, errlen, "%s: cannot open: %s", path, cairn_strerror(rc));
 		return rc;
 	}
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CFG_MAX_FILE) {
@@ -675,4 +712,97 @@ cairn_cfg_free(const struct cairn_cfg_schema *schema, void *obj)
 	if (schema == NULL || schema->fields == NULL || obj == NULL)
 		return;
 	free_map(schema, obj);
+}
+
+static json_t *scalar_to_json(const struct cairn_cfg_field *f, enum cairn_cfg_type type,
+			      const void *p);
+static json_t *map_to_json(const struct cairn_cfg_schema *schema, const void *obj);
+
+static json_t *
+scalar_to_json(const struct cairn_cfg_field *f, enum cairn_cfg_type type, const void *p)
+{
+	char buf[48];
+
+	switch (type) {
+	case CAIRN_CFG_U32:
+		return json_integer(*(const uint32_t *)p);
+	case CAIRN_CFG_U64:
+	case CAIRN_CFG_SIZE:
+		/* jansson integers are signed: values above INT64_MAX go out as strings, which
+		 * the loader parses back just the same. */
+		if (*(const uint64_t *)p > INT64_MAX) {
+			snprintf(buf, sizeof(buf), "%llu",
+				 (unsigned long long)*(const uint64_t *)p);
+			return json_string(buf);
+		}
+		return json_integer((json_int_t) * (const uint64_t *)p);
+	case CAIRN_CFG_DURATION: {
+		uint64_t ns = *(const uint64_t *)p;
+
+		cairn_format_duration(ns, buf, sizeof(buf));
+		if (strchr(buf, '.') != NULL) /* rounded: give the exact value */
+			snprintf(buf, sizeof(buf), "%lluns", (unsigned long long)ns);
+		return json_string(buf);
+	}
+	case CAIRN_CFG_BOOL:
+		return json_boolean(*(const bool *)p);
+	case CAIRN_CFG_STRING:
+		return *(char *const *)p != NULL ? json_string(*(char *const *)p) : json_null();
+	case CAIRN_CFG_ENUM:
+		for (const struct cairn_cfg_enum *e = f->enums; e && e->name; e++)
+			if (e->value == *(const int *)p)
+				return json_string(e->name);
+		return json_integer(*(const int *)p); /* not a valid name: show the number */
+	case CAIRN_CFG_MAP:
+		return map_to_json(f->sub, p);
+	default:
+		return json_null();
+	}
+}
+
+static json_t *
+map_to_json(const struct cairn_cfg_schema *schema, const void *obj)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	for (const struct cairn_cfg_field *f = schema->fields; f->name != NULL; f++) {
+		const char *p = (const char *)obj + f->offset;
+		json_t *v;
+
+		/* Unset strings and lists are left out, so the dump loads back. */
+		if ((f->type == CAIRN_CFG_STRING || f->type == CAIRN_CFG_LIST) &&
+		    *(char *const *)p == NULL)
+			continue;
+		if (f->type == CAIRN_CFG_LIST) {
+			const char *arr = *(char *const *)p;
+			uint32_t count = *(const uint32_t *)((const char *)obj + f->count_offset);
+			size_t esz = elem_size(f);
+
+			v = json_array();
+			for (uint32_t i = 0; v != NULL && arr != NULL && i < count; i++) {
+				if (json_array_append_new(v, scalar_to_json(f, f->elem_type,
+									    arr + i * esz)) != 0) {
+					json_decref(v);
+					v = NULL;
+				}
+			}
+		} else {
+			v = scalar_to_json(f, f->type, p);
+		}
+		if (v == NULL || json_object_set_new(o, f->name, v) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+struct json_t *
+cairn_cfg_to_json(const struct cairn_cfg_schema *schema, const void *obj)
+{
+	if (schema == NULL || schema->fields == NULL || obj == NULL)
+		return NULL;
+	return map_to_json(schema, obj);
 }

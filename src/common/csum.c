@@ -96,8 +96,8 @@ cairn_csum_name(enum cairn_csum_type type)
 int
 cairn_csum_from_name(const char *name)
 {
-	static const enum cairn_csum_type types[] = { CAIRN_CSUM_NONE, CAIRN_CSUM_CRC32C,
-						       CAIRN_CSUM_CRC64 };
+	static const enum cairn_csum_type types[] = {CAIRN_CSUM_NONE, CAIRN_CSUM_CRC32C,
+						     CAIRN_CSUM_CRC64};
 
 	if (name == NULL)
 		return -CAIRN_ERR_INVAL;

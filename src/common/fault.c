@@ -117,7 +117,7 @@ cfg_check(const char *name, const struct cairn_fault_cfg *cfg)
 static void
 point_set(struct fault_point *pt, const struct cairn_fault_cfg *cfg)
 {
-	static const struct cairn_fault_cfg always = { .prob = 1.0 };
+	static const struct cairn_fault_cfg always = {.prob = 1.0};
 
 	pt->cfg = cfg != NULL ? *cfg : always;
 	pt->rng = pt->cfg.seed != 0 ? pt->cfg.seed : cairn_hash_str(pt->name);
@@ -272,8 +272,10 @@ parse_entry(char *tok, struct spec_entry *e, char *err, size_t errlen)
 	if (colon != NULL)
 		*colon = '\0';
 	if (!name_valid(tok)) {
-		snprintf(err, errlen, "fault point name '%s' is invalid, expected 1..%d "
-			 "characters from [A-Za-z0-9._-]", tok, CAIRN_FAULT_NAME_MAX);
+		snprintf(err, errlen,
+			 "fault point name '%s' is invalid, expected 1..%d "
+			 "characters from [A-Za-z0-9._-]",
+			 tok, CAIRN_FAULT_NAME_MAX);
 		return -CAIRN_ERR_INVAL;
 	}
 	snprintf(e->name, sizeof(e->name), "%s", tok);
@@ -288,8 +290,10 @@ parse_entry(char *tok, struct spec_entry *e, char *err, size_t errlen)
 			*next++ = '\0';
 		eq = strchr(p, '=');
 		if (eq == NULL) {
-			snprintf(err, errlen, "fault '%s': setting '%s' has no '=', expected "
-				 "prob=, skip=, count=, seed= or value=", e->name, p);
+			snprintf(err, errlen,
+				 "fault '%s': setting '%s' has no '=', expected "
+				 "prob=, skip=, count=, seed= or value=",
+				 e->name, p);
 			return -CAIRN_ERR_INVAL;
 		}
 		*eq = '\0';
@@ -298,21 +302,24 @@ parse_entry(char *tok, struct spec_entry *e, char *err, size_t errlen)
 		if (strcmp(p, "prob") == 0) {
 			rc = parse_prob(val, &e->cfg.prob);
 			if (rc != 0)
-				snprintf(verr, sizeof(verr), "'%s': expected a probability "
-					 "0..1 such as 0.25", val);
+				snprintf(verr, sizeof(verr),
+					 "'%s': expected a probability "
+					 "0..1 such as 0.25",
+					 val);
 		} else if (strcmp(p, "skip") == 0) {
 			rc = cairn_parse_u64(val, 0, UINT64_MAX, &e->cfg.skip, verr, sizeof(verr));
 		} else if (strcmp(p, "count") == 0) {
-			rc = cairn_parse_u64(val, 0, UINT64_MAX, &e->cfg.count, verr,
-					     sizeof(verr));
+			rc = cairn_parse_u64(val, 0, UINT64_MAX, &e->cfg.count, verr, sizeof(verr));
 		} else if (strcmp(p, "seed") == 0) {
 			rc = cairn_parse_u64(val, 0, UINT64_MAX, &e->cfg.seed, verr, sizeof(verr));
 		} else if (strcmp(p, "value") == 0) {
 			rc = cairn_parse_i64(val, INT64_MIN, INT64_MAX, &e->cfg.value, verr,
 					     sizeof(verr));
 		} else {
-			snprintf(err, errlen, "fault '%s': unknown setting '%s', expected prob, "
-				 "skip, count, seed or value", e->name, p);
+			snprintf(err, errlen,
+				 "fault '%s': unknown setting '%s', expected prob, "
+				 "skip, count, seed or value",
+				 e->name, p);
 			return -CAIRN_ERR_INVAL;
 		}
 		if (rc != 0) {

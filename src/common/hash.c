@@ -11,8 +11,8 @@
 #include "common/hash.h"
 #include "common/util.h"
 
-#define HT_MIN_BITS 4    /* 16 buckets */
-#define HT_MAX_BITS 40   /* 2^40 buckets: far beyond memory; guards the shift */
+#define HT_MIN_BITS 4  /* 16 buckets */
+#define HT_MAX_BITS 40 /* 2^40 buckets: far beyond memory; guards the shift */
 
 #define HK1 0x87c37b91114253d5ull
 #define HK2 0x4cf5ad432745937full
@@ -82,8 +82,7 @@ bits_for(uint64_t n)
 }
 
 int
-cairn_htable_init(struct cairn_htable *ht, const struct cairn_htable_ops *ops,
-		  uint64_t size_hint)
+cairn_htable_init(struct cairn_htable *ht, const struct cairn_htable_ops *ops, uint64_t size_hint)
 {
 	unsigned bits;
 

@@ -48,8 +48,8 @@ get_member(const json_t *obj, const char *key, bool required, const json_t **v, 
 }
 
 int
-cairn_json_get_u64(const json_t *obj, const char *key, bool required, uint64_t min,
-		   uint64_t max, uint64_t *out, char *err, size_t errlen)
+cairn_json_get_u64(const json_t *obj, const char *key, bool required, uint64_t min, uint64_t max,
+		   uint64_t *out, char *err, size_t errlen)
 {
 	const json_t *v;
 	json_int_t i;
@@ -59,8 +59,8 @@ cairn_json_get_u64(const json_t *obj, const char *key, bool required, uint64_t m
 		return rc > 0 ? 0 : rc;
 	/* jansson integers are signed 64-bit: values above INT64_MAX cannot arrive. */
 	if (!json_is_integer(v) || (i = json_integer_value(v)) < 0) {
-		snprintf(err, errlen, "key '%s': expected an unsigned integer in %llu..%llu",
-			 key, (unsigned long long)min, (unsigned long long)max);
+		snprintf(err, errlen, "key '%s': expected an unsigned integer in %llu..%llu", key,
+			 (unsigned long long)min, (unsigned long long)max);
 		return -CAIRN_ERR_INVAL;
 	}
 	if ((uint64_t)i < min || (uint64_t)i > max) {
@@ -73,8 +73,8 @@ cairn_json_get_u64(const json_t *obj, const char *key, bool required, uint64_t m
 }
 
 int
-cairn_json_get_u32(const json_t *obj, const char *key, bool required, uint32_t min,
-		   uint32_t max, uint32_t *out, char *err, size_t errlen)
+cairn_json_get_u32(const json_t *obj, const char *key, bool required, uint32_t min, uint32_t max,
+		   uint32_t *out, char *err, size_t errlen)
 {
 	uint64_t v = 0;
 	const json_t *m;
@@ -122,8 +122,10 @@ cairn_json_get_str(const json_t *obj, const char *key, bool required, size_t max
 		return -CAIRN_ERR_INVAL;
 	}
 	if (max_len != 0 && json_string_length(v) > max_len) {
-		snprintf(err, errlen, "key '%s': string of %zu bytes is too long, expected at "
-			 "most %zu", key, json_string_length(v), max_len);
+		snprintf(err, errlen,
+			 "key '%s': string of %zu bytes is too long, expected at "
+			 "most %zu",
+			 key, json_string_length(v), max_len);
 		return -CAIRN_ERR_INVAL;
 	}
 	*out = json_string_value(v);
@@ -140,7 +142,8 @@ cairn_json_check_keys(const json_t *obj, const char *const *allowed, char *err, 
 		snprintf(err, errlen, "expected a JSON object");
 		return -CAIRN_ERR_INVAL;
 	}
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		bool ok = false;
 		size_t off;
 		int n;

@@ -7,6 +7,9 @@
  * other threads log. Line layout:
  *   2026-11-22T00:30:01.123456Z tgt1/12345 vos ERR wal.c:120 wal_commit(): message
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strerrordesc_np, gettid */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -29,17 +32,17 @@ uint8_t g_cairn_log_level[CAIRN_SS_MAX] = {
 };
 
 static const char *const g_ss_names[CAIRN_SS_MAX] = {
-	[CAIRN_SS_COMMON] = "common", [CAIRN_SS_RT] = "rt",	    [CAIRN_SS_NET] = "net",
-	[CAIRN_SS_BDEV] = "bdev",     [CAIRN_SS_VOS] = "vos",	    [CAIRN_SS_ENGINE] = "engine",
-	[CAIRN_SS_MGMT] = "mgmt",     [CAIRN_SS_POOL] = "pool",	    [CAIRN_SS_CONT] = "cont",
-	[CAIRN_SS_OBJ] = "obj",	      [CAIRN_SS_CLIENT] = "client", [CAIRN_SS_ISCSI] = "iscsi",
-	[CAIRN_SS_SCSI] = "scsi",     [CAIRN_SS_NVMF] = "nvmf",	    [CAIRN_SS_TGT] = "tgt",
+	[CAIRN_SS_COMMON] = "common", [CAIRN_SS_RT] = "rt",         [CAIRN_SS_NET] = "net",
+	[CAIRN_SS_BDEV] = "bdev",     [CAIRN_SS_VOS] = "vos",       [CAIRN_SS_ENGINE] = "engine",
+	[CAIRN_SS_MGMT] = "mgmt",     [CAIRN_SS_POOL] = "pool",     [CAIRN_SS_CONT] = "cont",
+	[CAIRN_SS_OBJ] = "obj",       [CAIRN_SS_CLIENT] = "client", [CAIRN_SS_ISCSI] = "iscsi",
+	[CAIRN_SS_SCSI] = "scsi",     [CAIRN_SS_NVMF] = "nvmf",     [CAIRN_SS_TGT] = "tgt",
 	[CAIRN_SS_TOOL] = "tool",
 };
 
 static const char *const g_level_names[] = {
-	[CAIRN_LOG_FATAL] = "FATAL", [CAIRN_LOG_ERR] = "ERR",	  [CAIRN_LOG_WARN] = "WARN",
-	[CAIRN_LOG_NOTE] = "NOTE",   [CAIRN_LOG_INFO] = "INFO",	  [CAIRN_LOG_DEBUG] = "DEBUG",
+	[CAIRN_LOG_FATAL] = "FATAL", [CAIRN_LOG_ERR] = "ERR",   [CAIRN_LOG_WARN] = "WARN",
+	[CAIRN_LOG_NOTE] = "NOTE",   [CAIRN_LOG_INFO] = "INFO", [CAIRN_LOG_DEBUG] = "DEBUG",
 	[CAIRN_LOG_TRACE] = "TRACE",
 };
 #define LEVEL_COUNT ((int)(sizeof(g_level_names) / sizeof(g_level_names[0])))
@@ -118,7 +121,7 @@ int
 cairn_log_parse_mask(const char *mask, uint8_t levels[CAIRN_SS_MAX], char *err, size_t errlen)
 {
 	char buf[512], tok[64];
-	bool set[CAIRN_SS_MAX] = { false };
+	bool set[CAIRN_SS_MAX] = {false};
 	int dflt = -1;
 	char *p, *next;
 
@@ -157,8 +160,10 @@ cairn_log_parse_mask(const char *mask, uint8_t levels[CAIRN_SS_MAX], char *err, 
 			lvlen = strlen(lv);
 			trim(&name, &nlen);
 			if (nlen == 0 || nlen >= sizeof(tok)) {
-				snprintf(err, errlen, "log mask '%s': empty or overlong subsystem "
-					 "name before '='", mask);
+				snprintf(err, errlen,
+					 "log mask '%s': empty or overlong subsystem "
+					 "name before '='",
+					 mask);
 				return -CAIRN_ERR_INVAL;
 			}
 			memcpy(tok, name, nlen);
@@ -284,16 +289,20 @@ cairn_log_init(void)
 	if (file != NULL && file[0] != '\0') {
 		rc2 = cairn_log_set_file(file);
 		if (rc2 != 0) {
-			fprintf(stderr, "cairn: CAIRN_LOG_FILE '%s': cannot open: %s; logging to "
-				"stderr\n", file, cairn_strerror(rc2));
+			fprintf(stderr,
+				"cairn: CAIRN_LOG_FILE '%s': cannot open: %s; logging to "
+				"stderr\n",
+				file, cairn_strerror(rc2));
 			rc = -CAIRN_ERR_INVAL;
 		}
 	}
 	if (mask != NULL && mask[0] != '\0') {
 		rc2 = cairn_log_parse_mask(mask, levels, err, sizeof(err));
 		if (rc2 != 0) {
-			CAIRN_LOG(CAIRN_SS_COMMON, CAIRN_LOG_ERR, "CAIRN_LOG_MASK: %s; levels "
-				  "unchanged", err);
+			CAIRN_LOG(CAIRN_SS_COMMON, CAIRN_LOG_ERR,
+				  "CAIRN_LOG_MASK: %s; levels "
+				  "unchanged",
+				  err);
 			/* Make sure the complaint is seen even when ERR is masked off. */
 			if (!cairn_log_enabled(CAIRN_SS_COMMON, CAIRN_LOG_ERR))
 				fprintf(stderr, "cairn: CAIRN_LOG_MASK: %s\n", err);
@@ -384,12 +393,11 @@ cairn_log_emit(enum cairn_log_ss ss, enum cairn_log_level lvl, const char *file,
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(buf, cap,
-		     "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ %s/%d %s %s %s:%d %s(): ",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		     tm.tm_sec, ts.tv_nsec / 1000, t_thread_name[0] ? t_thread_name : "-",
-		     (int)t_tid, cairn_log_ss_name(ss), cairn_log_level_name(lvl),
-		     file ? base_name(file) : "?", line, func ? func : "?");
+	n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ %s/%d %s %s %s:%d %s(): ",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     ts.tv_nsec / 1000, t_thread_name[0] ? t_thread_name : "-", (int)t_tid,
+		     cairn_log_ss_name(ss), cairn_log_level_name(lvl), file ? base_name(file) : "?",
+		     line, func ? func : "?");
 	off = n < 0 ? 0 : ((size_t)n >= cap ? cap - 1 : (size_t)n);
 
 	va_start(ap, fmt);
@@ -403,8 +411,7 @@ cairn_log_emit(enum cairn_log_ss ss, enum cairn_log_level lvl, const char *file,
 		off += (size_t)n;
 	}
 	if (suppressed != 0 && off < cap - 1) {
-		n = snprintf(buf + off, cap - off, " [%u similar messages suppressed]",
-			     suppressed);
+		n = snprintf(buf + off, cap - off, " [%u similar messages suppressed]", suppressed);
 		if (n > 0)
 			off = (size_t)n >= cap - off ? cap - 1 : off + (size_t)n;
 	}

@@ -138,7 +138,8 @@ cairn_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 	int rc;
 
 	if (s == NULL || *s == '\0')
-		return fail(-CAIRN_ERR_INVAL, err, errlen, s, "empty size, expected e.g. 4096, "
+		return fail(-CAIRN_ERR_INVAL, err, errlen, s,
+			    "empty size, expected e.g. 4096, "
 			    "64K, 1.5G or 1MiB");
 	if (is_hex_prefix(s)) {
 		rc = parse_hex(s, &v, &why);
@@ -149,8 +150,9 @@ cairn_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 	}
 	p = parse_decimal(s, &ip, &fnum, &fden, &why);
 	if (p == NULL)
-		return fail(strcmp(why, "number too large") == 0 ? -CAIRN_ERR_OVERFLOW :
-			    -CAIRN_ERR_INVAL, err, errlen, s, why);
+		return fail(strcmp(why, "number too large") == 0 ? -CAIRN_ERR_OVERFLOW
+								 : -CAIRN_ERR_INVAL,
+			    err, errlen, s, why);
 	u = NULL;
 	if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
 		u = strchr(units, *p & ~0x20); /* upper case; letters only, never NUL */
@@ -168,21 +170,24 @@ cairn_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 	if (*p != '\0') {
 		char msg[160];
 
-		snprintf(msg, sizeof(msg), "unknown size suffix '%s', expected one of B K M G T "
-			 "P E (powers of 1024, optionally followed by iB or B)", p);
+		snprintf(msg, sizeof(msg),
+			 "unknown size suffix '%s', expected one of B K M G T "
+			 "P E (powers of 1024, optionally followed by iB or B)",
+			 p);
 		return fail(-CAIRN_ERR_INVAL, err, errlen, s, msg);
 	}
 	rc = scale(ip, fnum, fden, mult, out, &why);
 	if (rc != 0)
-		return fail(rc, err, errlen, s, rc == -CAIRN_ERR_INVAL ?
-			    "fraction does not give a whole number of bytes" : why);
+		return fail(rc, err, errlen, s,
+			    rc == -CAIRN_ERR_INVAL
+				    ? "fraction does not give a whole number of bytes"
+				    : why);
 	return 0;
 }
 
 /* "N unit" or "N.D unit" with one decimal, rounding half up. */
 static int
-format_scaled(uint64_t v, uint64_t unit, const char *name, const char *sep, char *buf,
-	      size_t len)
+format_scaled(uint64_t v, uint64_t unit, const char *name, const char *sep, char *buf, size_t len)
 {
 	int n;
 
@@ -202,7 +207,7 @@ format_scaled(uint64_t v, uint64_t unit, const char *name, const char *sep, char
 int
 cairn_format_size(uint64_t bytes, char *buf, size_t len)
 {
-	static const char *const names[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 	unsigned u = 0;
 
 	if (buf == NULL || len == 0)
@@ -222,12 +227,12 @@ struct dur_unit {
 };
 
 static const struct dur_unit g_dur_units[] = {
-	{ "ns", 1ull },
-	{ "us", 1000ull },
-	{ "ms", 1000000ull },
-	{ "s", 1000000000ull },
-	{ "m", 60ull * 1000000000ull },
-	{ "h", 3600ull * 1000000000ull },
+	{"ns", 1ull},
+	{"us", 1000ull},
+	{"ms", 1000000ull},
+	{"s", 1000000000ull},
+	{"m", 60ull * 1000000000ull},
+	{"h", 3600ull * 1000000000ull},
 };
 #define DUR_UNITS (sizeof(g_dur_units) / sizeof(g_dur_units[0]))
 
@@ -239,18 +244,21 @@ cairn_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
 	int rc;
 
 	if (s == NULL || *s == '\0')
-		return fail(-CAIRN_ERR_INVAL, err, errlen, s, "empty duration, expected e.g. "
+		return fail(-CAIRN_ERR_INVAL, err, errlen, s,
+			    "empty duration, expected e.g. "
 			    "10s, 500ms or 1.5m");
 	p = parse_decimal(s, &ip, &fnum, &fden, &why);
 	if (p == NULL)
-		return fail(strcmp(why, "number too large") == 0 ? -CAIRN_ERR_OVERFLOW :
-			    -CAIRN_ERR_INVAL, err, errlen, s, why);
+		return fail(strcmp(why, "number too large") == 0 ? -CAIRN_ERR_OVERFLOW
+								 : -CAIRN_ERR_INVAL,
+			    err, errlen, s, why);
 	if (*p == '\0') {
 		if (ip == 0 && fnum == 0) {
 			*ns = 0;
 			return 0;
 		}
-		return fail(-CAIRN_ERR_INVAL, err, errlen, s, "missing unit, expected one of "
+		return fail(-CAIRN_ERR_INVAL, err, errlen, s,
+			    "missing unit, expected one of "
 			    "ns us ms s m h (e.g. 10s)");
 	}
 	for (size_t i = 0; i < DUR_UNITS; i++) {
@@ -258,15 +266,18 @@ cairn_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
 			continue;
 		rc = scale(ip, fnum, fden, g_dur_units[i].ns, ns, &why);
 		if (rc != 0)
-			return fail(rc, err, errlen, s, rc == -CAIRN_ERR_INVAL ?
-				    "fraction is finer than a nanosecond" : why);
+			return fail(rc, err, errlen, s,
+				    rc == -CAIRN_ERR_INVAL ? "fraction is finer than a nanosecond"
+							   : why);
 		return 0;
 	}
 	{
 		char msg[128];
 
-		snprintf(msg, sizeof(msg), "unknown duration unit '%s', expected one of ns us "
-			 "ms s m h", p);
+		snprintf(msg, sizeof(msg),
+			 "unknown duration unit '%s', expected one of ns us "
+			 "ms s m h",
+			 p);
 		return fail(-CAIRN_ERR_INVAL, err, errlen, s, msg);
 	}
 }
@@ -289,15 +300,15 @@ cairn_format_duration(uint64_t ns, char *buf, size_t len)
 }
 
 int
-cairn_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err,
-		size_t errlen)
+cairn_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	uint64_t v = 0;
 	int rc;
 
 	if (s == NULL || *s == '\0')
-		return fail(-CAIRN_ERR_INVAL, err, errlen, s, "empty, expected an unsigned "
+		return fail(-CAIRN_ERR_INVAL, err, errlen, s,
+			    "empty, expected an unsigned "
 			    "integer");
 	if (is_hex_prefix(s)) {
 		rc = parse_hex(s, &v, &why);
@@ -331,8 +342,7 @@ cairn_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *
 }
 
 int
-cairn_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out, char *err,
-		size_t errlen)
+cairn_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out, char *err, size_t errlen)
 {
 	uint64_t v;
 	int rc = cairn_parse_u64(s, min, max, &v, err, errlen);
@@ -343,8 +353,7 @@ cairn_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out, char *
 }
 
 int
-cairn_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
-		size_t errlen)
+cairn_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out, char *err, size_t errlen)
 {
 	const char *p = s;
 	bool neg = false;
@@ -367,7 +376,8 @@ cairn_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out, char *err
 		v = v * 10 + (uint64_t)(*p - '0');
 	}
 	if (*p != '\0')
-		return fail(-CAIRN_ERR_INVAL, err, errlen, s, "trailing characters after the number");
+		return fail(-CAIRN_ERR_INVAL, err, errlen, s,
+			    "trailing characters after the number");
 	r = neg ? (int64_t)(0 - v) : (int64_t)v;
 	if (r < min || r > max) {
 		char msg[96];
@@ -383,8 +393,8 @@ cairn_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out, char *err
 int
 cairn_parse_bool(const char *s, bool *out, char *err, size_t errlen)
 {
-	static const char *const yes[] = { "true", "yes", "on", "1" };
-	static const char *const no[] = { "false", "no", "off", "0" };
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
 
 	if (s != NULL) {
 		for (size_t i = 0; i < 4; i++) {

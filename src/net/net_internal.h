@@ -193,6 +193,9 @@ struct net_ctx_impl {
 	uint32_t refs;
 	uint64_t next_id;
 	uint64_t last_tmo_check;
+	uint64_t last_work_us;      /* last progress pass that did work */
+	uint32_t poll_tick;
+	uint64_t rx_reads;          /* successful reads (progress accounting) */
 	uint32_t nconns_accepted;
 	struct cairn_list conns;
 	struct cairn_list dirty;

@@ -792,7 +792,13 @@ cairn_net_progress(struct cairn_net_ctx *c)
 	int work;
 	uint64_t now;
 
-	work = net_tcp_poll(ctx);
+	/* Replies queued by handler ULTs since the last pass go out before we poll. */
+	work = 0;
+	if (!cairn_list_empty(&ctx->dirty)) {
+		net_tcp_flush_all(ctx);
+		work++;
+	}
+	work += net_tcp_poll(ctx);
 	now = cairn_rt_now_us();
 	if (now - ctx->last_tmo_check >= TMO_CHECK_US) {
 		ctx->last_tmo_check = now;
@@ -810,6 +816,8 @@ cairn_net_progress(struct cairn_net_ctx *c)
 		net_tcp_flush_all(ctx);
 		work++;
 	}
+	if (work > 0)
+		ctx->last_work_us = now;
 	if (!ctx->manual && !cairn_list_empty(&ctx->pending))
 		cairn_rt_expect_work(ctx->opts.spin_hint_us);
 	return work;

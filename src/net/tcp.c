@@ -24,6 +24,7 @@
 #define CAIRN_LOG_SS CAIRN_SS_NET
 #include "common/log.h"
 #include "net_internal.h"
+#include "rt/rt.h"
 
 #define ACCEPT_BUDGET 32
 #define READ_BUDGET   (4u << 20)
@@ -553,6 +554,7 @@ conn_read(struct net_conn *conn)
 			r = read(conn->fd, conn->rxbuf + conn->rx_end, NET_RXBUF_SIZE - conn->rx_end);
 		}
 		if (r == 0) {
+			conn->ctx->rx_reads++;
 			if (conn->rx_state != RX_HDR || conn->rx_end != conn->rx_start)
 				CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 10,
 						    "%s: peer closed in the middle of a message",
@@ -568,6 +570,7 @@ conn_read(struct net_conn *conn)
 			net_tcp_close(conn, -CAIRN_ERR_UNREACH);
 			return;
 		}
+		conn->ctx->rx_reads++;
 		budget -= (size_t)r < budget ? (size_t)r : budget;
 		if (direct) {
 			size_t into = (size_t)r < dest ? (size_t)r : dest;
@@ -660,12 +663,46 @@ reap(struct net_ctx_impl *ctx)
 	}
 }
 
+/* While traffic is flowing on a handful of connections, read them directly: one recv
+ * per connection instead of epoll_wait + recv, which is what a busy-polling raw TCP loop
+ * does. epoll still runs every HOT_EPOLL_EVERY passes (accepts, connects, EPOLLOUT) and
+ * whenever the context has been quiet, so an idle context sleeps on its epoll fd. */
+#define HOT_MAX_CONNS   4u
+#define HOT_WINDOW_US   200u
+#define HOT_EPOLL_EVERY 32u
+
+static int
+poll_hot(struct net_ctx_impl *ctx)
+{
+	uint64_t reads = ctx->rx_reads;
+	struct cairn_list *l, *next;
+	int work;
+
+	for (l = ctx->conns.next; l != &ctx->conns; l = next) {
+		struct net_conn *conn = cairn_container_of(l, struct net_conn, link);
+
+		next = l->next;
+		if (conn->connecting || conn->closed)
+			continue;
+		conn_read(conn);
+		if (!conn->closed && conn->want_out)
+			conn_flush(conn);
+	}
+	work = (int)(ctx->rx_reads - reads);
+	reap(ctx);
+	return work;
+}
+
 int
 net_tcp_poll(struct net_ctx_impl *ctx)
 {
 	struct epoll_event evs[64];
 	int n, i;
 
+	if (ctx->st.conns > 0 && ctx->st.conns <= HOT_MAX_CONNS &&
+	    (++ctx->poll_tick % HOT_EPOLL_EVERY) != 0 &&
+	    cairn_rt_now_us() - ctx->last_work_us < HOT_WINDOW_US)
+		return poll_hot(ctx);
 	n = epoll_wait(ctx->epfd, evs, 64, 0);
 	for (i = 0; i < n; i++) {
 		struct net_conn *conn;

@@ -5,7 +5,8 @@
  *   Pushes the callee-saved registers (rbp rbx r12-r15) and the FP control words
  *   (MXCSR, x87 control word) on the current stack, stores the stack pointer in
  *   *from_sp, loads to_sp and pops the same frame from there. Caller-saved registers
- *   need no saving: this is an ordinary function call for the compiler.
+ *   need no saving: this is an ordinary function call for the compiler. ldmxcsr and
+ *   fldcw are slow, so they run only when the resumed context's value differs.
  *
  * Frame layout (growing down from the return address):
  *   ret, rbp, rbx, r12, r13, r14, r15, [mxcsr:4 | x87cw:2 | pad:2]  <- saved sp
@@ -29,11 +30,17 @@ cairn_rt_ctx_switch:
 	subq	$8, %rsp
 	stmxcsr	(%rsp)
 	fnstcw	4(%rsp)
+	movl	(%rsp), %eax
+	movzwl	4(%rsp), %ecx
 	movq	%rsp, (%rdi)
 	movq	%rsi, %rsp
+	cmpl	(%rsp), %eax
+	je	1f
 	ldmxcsr	(%rsp)
+1:	cmpw	4(%rsp), %cx
+	je	2f
 	fldcw	4(%rsp)
-	addq	$8, %rsp
+2:	addq	$8, %rsp
 	popq	%r15
 	popq	%r14
 	popq	%r13

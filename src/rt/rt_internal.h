@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <pthread.h>
 
-#include <ck_ring.h>
 
 #include "cairn/errno.h"
 #include "common/list.h"
@@ -86,7 +85,6 @@ struct rt_waiter {
 	struct cairn_list link;
 	struct cairn_ult *ult; /* NULL: plain thread */
 	atomic_uint woken;
-	int64_t value;         /* payload handed over by the waker (rwlock mode, etc.) */
 };
 
 void rt_waiter_init(struct rt_waiter *w);
@@ -204,12 +202,18 @@ struct cairn_ult {
 
 /* ------------------------------------------------------------------ messages */
 
-struct rt_msg {
+/* One slot of the bounded MPSC message ring (Vyukov's sequence-per-cell design): seq ==
+ * pos means free for the producer claiming position pos, seq == pos + 1 means published
+ * for the consumer. 32 bytes: two cells per cache line. */
+struct rt_msg_cell {
+	_Atomic uint64_t seq;
 	cairn_msg_fn fn;
 	void *arg;
+	uint64_t pad;
 };
 
-CK_RING_PROTOTYPE(rt_msg, rt_msg)
+int rt_ring_init(struct cairn_xstream *xs, unsigned size);
+void rt_ring_fini(struct cairn_xstream *xs);
 
 /* ------------------------------------------------------------------ pollers */
 
@@ -235,28 +239,35 @@ struct cairn_poller {
 #define RT_WRR_GENERAL 1
 
 struct cairn_xstream {
-	/* --- written by remote threads (own cache lines) --- */
-	_Alignas(RT_CACHELINE) atomic_int sleeping;  /* 1 while in (or about to enter) epoll */
+	/* --- shared with other threads; each group on its own cache line --- */
+	/* 1 while in (or about to enter) epoll_wait; written by the sleeper and a kicker */
+	_Alignas(RT_CACHELINE) atomic_int sleeping;
 	atomic_uint_fast64_t kicks;                 /* eventfd writes (stats) */
-	_Alignas(RT_CACHELINE) _Atomic(struct cairn_ult *) remote_ready;
-	_Alignas(RT_CACHELINE) struct ck_ring ring;
-	struct rt_msg *ring_buf;
+	/* message ring: producers claim positions here (CAS) */
+	_Alignas(RT_CACHELINE) _Atomic uint64_t ring_tail;
+	/* read-mostly for producers */
+	_Alignas(RT_CACHELINE) struct rt_msg_cell *ring_cells;
+	uint64_t ring_mask;
 	unsigned ring_size;
+	int evfd;
+	atomic_bool stop;    /* set by cairn_rt_fini */
+	atomic_bool exited;  /* the loop has returned: messages can no longer be taken */
+	/* ULTs made ready by other threads (lock-free LIFO stack) */
+	_Alignas(RT_CACHELINE) _Atomic(struct cairn_ult *) remote_ready;
 
 	/* --- owned by the xstream thread --- */
-	_Alignas(RT_CACHELINE) unsigned id;
+	_Alignas(RT_CACHELINE) uint64_t ring_head;
+	unsigned id;
 	unsigned role_idx;
 	enum cairn_xs_role role;
 	char name[16];
 	pthread_t thread;
 	int cpu;            /* OS PU index pinned to, -1 if not pinned */
 	int epfd;
-	int evfd;
 	int tfd;
 	uint64_t tfd_armed; /* deadline the timerfd is armed for, 0 = disarmed */
-	atomic_bool stop;   /* set by cairn_rt_fini */
 	bool started;
-	atomic_bool exited;  /* the loop has returned: messages can no longer be taken */
+	unsigned yield_budget; /* ULT slices left in this loop iteration */
 
 	struct cairn_list ready[CAIRN_PRIO_MAX];
 	unsigned nr_ready;
@@ -276,7 +287,6 @@ struct cairn_xstream {
 
 	struct cairn_list pollers;       /* busy pollers */
 	struct cairn_list timed_pollers; /* all timed pollers (for teardown) */
-	struct cairn_list dead_pollers;  /* unregistered while running */
 	unsigned nr_busy_pollers;
 	struct rt_timer_heap timers;
 
@@ -318,7 +328,6 @@ void rt_sched_fini(struct cairn_xstream *xs);
 unsigned rt_msgs_drain(struct cairn_xstream *xs, unsigned max);
 unsigned rt_pollers_run(struct cairn_xstream *xs);
 void rt_pollers_fini(struct cairn_xstream *xs);
-void rt_ult_free(struct cairn_ult *ult);
 
 /* module.c: per-xstream TLS */
 int rt_module_xs_init(struct cairn_xstream *xs);

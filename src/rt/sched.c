@@ -12,9 +12,14 @@
  * Idle: with nothing done for spin_us (or until a cairn_rt_expect_work() deadline) the
  * xstream sets `sleeping`, re-checks its inputs and sleeps in epoll_wait on its eventfd
  * (messages, remote wakes), its timerfd (earliest timer) and registered fds. Producers
- * publish first, then (after a full fence) read `sleeping` and write the eventfd only
- * if it is set; the sleeper sets `sleeping` (full fence) before re-checking. One of the
- * two always sees the other, so no wake-up is lost.
+ * publish with a seq_cst atomic (the ring CAS), then read `sleeping` (seq_cst) and write
+ * the eventfd only if it is set; the sleeper stores `sleeping` (seq_cst) before
+ * re-checking its inputs with seq_cst loads. In the single total order of seq_cst
+ * operations one of the two sees the other, so no wake-up is lost.
+ *
+ * Yield fast path: when other ULTs are ready and the loop iteration still has slices
+ * left (yield_budget), a yielding ULT switches straight to the next ULT picked by WRR,
+ * skipping the round trip through the scheduler context.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,6 +36,8 @@
 #include "rt/metrics.h"
 
 __thread struct cairn_xstream *t_rt_xs;
+
+#define RT_SLICES_MIN 16
 
 static const unsigned g_wrr_weight[CAIRN_PRIO_MAX] = {RT_WRR_NET, RT_WRR_IO, RT_WRR_GENERAL};
 
@@ -49,13 +56,13 @@ cairn_rt_now_us(void)
 	return rt_clock_us();
 }
 
+/* Called after a seq_cst publication (ring CAS, remote_ready CAS, stop store). */
 void
 rt_xs_kick(struct cairn_xstream *xs)
 {
 	uint64_t one = 1;
 
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&xs->sleeping, memory_order_relaxed) == 0)
+	if (atomic_load(&xs->sleeping) == 0)
 		return;
 	/* Only one producer pays for the write. */
 	if (atomic_exchange(&xs->sleeping, 0) == 0)
@@ -120,12 +127,25 @@ ult_entry(void *arg)
 	struct cairn_xstream *xs = ult->xs;
 
 #ifdef RT_ASAN
-	__sanitizer_finish_switch_fiber(NULL, &xs->sched_stack_bottom, &xs->sched_stack_size);
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
 	ult->fn(ult->arg);
 	ult->reason = RT_YIELD_EXIT;
 	ult_to_sched(xs, ult);
 	abort(); /* a finished ULT is never resumed */
+}
+
+/* One ULT less in the runtime; the last one of a stopping runtime lets every xstream
+ * exit its loop. */
+static void
+live_put(void)
+{
+	unsigned i;
+
+	if (atomic_fetch_sub(&g_rt.live_ults, 1) == 1 && atomic_load(&g_rt.stopping)) {
+		for (i = 0; i < g_rt.nr_xs; i++)
+			rt_xs_kick(g_rt.xs[i]);
+	}
 }
 
 static void
@@ -139,12 +159,7 @@ ult_finish(struct cairn_xstream *xs, struct cairn_ult *ult, int rc)
 	}
 	ult->state = RT_ULT_DONE;
 	atomic_fetch_sub(&xs->nr_ults, 1);
-	if (atomic_fetch_sub(&g_rt.live_ults, 1) == 1 && atomic_load(&g_rt.stopping)) {
-		unsigned i;
-
-		for (i = 0; i < g_rt.nr_xs; i++)
-			rt_xs_kick(g_rt.xs[i]);
-	}
+	live_put();
 	if (!ult->joinable) {
 		free(ult);
 		return;
@@ -170,9 +185,10 @@ ult_run(struct cairn_xstream *xs, struct cairn_ult *ult)
 #endif
 	cairn_rt_ctx_switch(&xs->sched_sp, ult->sp);
 #ifdef RT_ASAN
-	__sanitizer_finish_switch_fiber(xs->sched_fake, &xs->sched_stack_bottom,
-					&xs->sched_stack_size);
+	__sanitizer_finish_switch_fiber(xs->sched_fake, NULL, NULL);
 #endif
+	/* Not necessarily the ULT we started: yields may have switched ULT to ULT. */
+	ult = xs->cur;
 	xs->cur = NULL;
 	xs->st_switches++;
 	switch (ult->reason) {
@@ -249,7 +265,7 @@ rt_ult_make_ready(struct cairn_ult *ult)
 	do {
 		ult->remote_next = head;
 	} while (!atomic_compare_exchange_weak_explicit(&xs->remote_ready, &head, ult,
-							memory_order_release,
+							memory_order_seq_cst,
 							memory_order_relaxed));
 	rt_xs_kick(xs);
 }
@@ -294,12 +310,21 @@ cairn_ult_create(struct cairn_xstream *xs, cairn_ult_fn fn, void *arg,
 		xs = self;
 	if (xs == NULL)
 		return -CAIRN_ERR_INVAL;
-	if (!atomic_load(&g_rt.running) || (xs != self && atomic_load(&g_rt.stopping)))
+	if (!atomic_load(&g_rt.running))
 		return -CAIRN_ERR_SHUTDOWN;
-
+	/* Count the ULT before looking at `stopping`: a stopping xstream exits only when
+	 * it sees no live ULT after `stopping` was set, so it either sees this one or we
+	 * see `stopping` (seq_cst on both sides). */
+	atomic_fetch_add(&g_rt.live_ults, 1);
+	if (xs != self && atomic_load(&g_rt.stopping)) {
+		rc = -CAIRN_ERR_SHUTDOWN;
+		goto err_live;
+	}
 	ult = calloc(1, sizeof(*ult));
-	if (ult == NULL)
-		return -CAIRN_ERR_NOMEM;
+	if (ult == NULL) {
+		rc = -CAIRN_ERR_NOMEM;
+		goto err_live;
+	}
 	cairn_list_init(&ult->link);
 	cairn_list_init(&ult->joiners);
 	ult->xs = xs;
@@ -311,27 +336,27 @@ cairn_ult_create(struct cairn_xstream *xs, cairn_ult_fn fn, void *arg,
 	ult->state = RT_ULT_NEW;
 	atomic_init(&ult->park, RT_PARK_NONE);
 
-	atomic_fetch_add(&g_rt.live_ults, 1);
-	atomic_fetch_add(&xs->nr_ults, 1);
-	if (out != NULL)
-		*out = ult->joinable ? ult : NULL;
 	if (xs == self) {
 		rc = ult_prepare(xs, ult);
 		if (rc != 0) {
-			atomic_fetch_sub(&xs->nr_ults, 1);
-			atomic_fetch_sub(&g_rt.live_ults, 1);
 			free(ult);
-			if (out != NULL)
-				*out = NULL;
-			return rc;
+			goto err_live;
 		}
-		ready_push(xs, ult);
-	} else {
-		/* Stack comes from the target's own pool when it picks the ULT up. */
-		rt_ult_make_ready(ult);
 	}
+	atomic_fetch_add(&xs->nr_ults, 1);
+	if (out != NULL)
+		*out = ult->joinable ? ult : NULL;
+	if (xs == self)
+		ready_push(xs, ult);
+	else /* the stack comes from the target's own pool when it picks the ULT up */
+		rt_ult_make_ready(ult);
 	rt_metric_ult_created();
 	return 0;
+err_live:
+	live_put();
+	if (out != NULL)
+		*out = NULL;
+	return rc;
 }
 
 int
@@ -373,6 +398,30 @@ cairn_ult_yield(void)
 	if (ult == NULL) {
 		if (xs == NULL)
 			sched_yield();
+		return;
+	}
+	if (xs->yield_budget > 0 && xs->nr_ready > 0 && !atomic_load_explicit(&xs->stop,
+	    memory_order_relaxed)) {
+		struct cairn_ult *next;
+
+		xs->yield_budget--;
+		ready_push(xs, ult);
+		next = ready_pick(xs);
+		if (next == ult) { /* WRR picked us again */
+			ult->state = RT_ULT_RUNNING;
+			return;
+		}
+		xs->cur = next;
+		next->state = RT_ULT_RUNNING;
+		xs->st_switches++;
+#ifdef RT_ASAN
+		__sanitizer_start_switch_fiber(&ult->asan_fake, rt_stack_bottom(next->stack),
+					       next->stack->size);
+#endif
+		cairn_rt_ctx_switch(&ult->sp, next->sp);
+#ifdef RT_ASAN
+		__sanitizer_finish_switch_fiber(ult->asan_fake, NULL, NULL);
+#endif
 		return;
 	}
 	ult->reason = RT_YIELD_YIELD;
@@ -481,10 +530,14 @@ cairn_rt_expect_work(uint64_t us)
 		xs->expect_until = until;
 }
 
+/* seq_cst loads: paired with the seq_cst store to `sleeping` in idle_sleep() and the
+ * producers' seq_cst CAS on ring_tail / remote_ready followed by their seq_cst load of
+ * `sleeping` in rt_xs_kick(). A claimed-but-unpublished message counts as pending. */
 static bool
 inputs_pending(struct cairn_xstream *xs)
 {
-	return atomic_load(&xs->remote_ready) != NULL || ck_ring_size(&xs->ring) != 0;
+	return atomic_load(&xs->remote_ready) != NULL ||
+	       atomic_load(&xs->ring_tail) != xs->ring_head;
 }
 
 static void
@@ -507,7 +560,6 @@ idle_sleep(struct cairn_xstream *xs)
 		xs->tfd_armed = deadline;
 	}
 	atomic_store(&xs->sleeping, 1);
-	atomic_thread_fence(memory_order_seq_cst);
 	if (inputs_pending(xs) || atomic_load(&xs->stop)) {
 		atomic_store(&xs->sleeping, 0);
 		return;
@@ -542,7 +594,7 @@ void
 rt_sched_loop(struct cairn_xstream *xs)
 {
 	uint64_t idle_since = 0, stop_warn = 0;
-	unsigned i;
+	unsigned i, spins = 0;
 
 	for (i = 0; i < CAIRN_PRIO_MAX; i++)
 		xs->wrr_credit[i] = g_wrr_weight[i];
@@ -560,13 +612,17 @@ rt_sched_loop(struct cairn_xstream *xs)
 		if (xs->nr_busy_pollers > 0)
 			work += rt_pollers_run(xs);
 		n = xs->nr_ready;
-		for (i = 0; i < n; i++) {
+		/* Slices before the loop looks at messages and pollers again. */
+		xs->yield_budget = n > RT_SLICES_MIN ? n : RT_SLICES_MIN;
+		while (xs->yield_budget > 0) {
 			struct cairn_ult *ult = ready_pick(xs);
 
 			if (ult == NULL)
 				break;
+			xs->yield_budget--;
 			ult_run(xs, ult);
 		}
+		xs->yield_budget = 0;
 		work += n;
 		if (work != 0) {
 			idle_since = 0;
@@ -574,6 +630,10 @@ rt_sched_loop(struct cairn_xstream *xs)
 		}
 		if (may_exit(xs))
 			break;
+		if (idle_since != 0 && (++spins & 31) != 0) {
+			rt_cpu_relax(); /* read the clock only every 32 empty loops */
+			continue;
+		}
 		xs->now_us = rt_clock_us();
 		if (atomic_load(&xs->stop)) {
 			if (stop_warn == 0)
@@ -593,10 +653,4 @@ rt_sched_loop(struct cairn_xstream *xs)
 		idle_sleep(xs);
 		idle_since = 0;
 	}
-}
-
-void
-rt_ult_free(struct cairn_ult *ult)
-{
-	free(ult);
 }

@@ -73,7 +73,6 @@ rt_waiter_init(struct rt_waiter *w)
 	cairn_list_init(&w->link);
 	w->ult = cairn_ult_self();
 	atomic_init(&w->woken, 0);
-	w->value = 0;
 }
 
 struct wait_timer {

@@ -251,7 +251,7 @@ xs_destroy(struct cairn_xstream *xs)
 		close(xs->tfd);
 	rt_timer_heap_fini(&xs->timers);
 	rt_stack_pool_fini(&xs->stacks);
-	free(xs->ring_buf);
+	rt_ring_fini(xs);
 	free(xs);
 }
 
@@ -276,16 +276,12 @@ xs_create(unsigned id, enum cairn_xs_role role, unsigned role_idx, const struct 
 		cairn_list_init(&xs->ready[i]);
 	cairn_list_init(&xs->pollers);
 	cairn_list_init(&xs->timed_pollers);
-	cairn_list_init(&xs->dead_pollers);
 	xs->stack_size = o->stack_size;
 	xs->spin_us = o->spin_us;
 	rt_stack_pool_init(&xs->stacks, o->stack_size, 256);
 
-	xs->ring_size = o->msg_ring_size;
-	xs->ring_buf = aligned_alloc(RT_CACHELINE, (size_t)o->msg_ring_size * sizeof(struct rt_msg));
-	if (xs->ring_buf == NULL)
+	if (rt_ring_init(xs, o->msg_ring_size) != 0)
 		goto err;
-	ck_ring_init(&xs->ring, o->msg_ring_size);
 
 	xs->timers.v = malloc(256 * sizeof(*xs->timers.v));
 	if (xs->timers.v == NULL)
@@ -343,8 +339,25 @@ xs_main(void *arg)
 	int rc, go;
 
 	t_rt_xs = xs;
+#ifdef RT_ASAN
+	{
+		pthread_attr_t pa;
+		void *addr;
+		size_t size;
+
+		/* ULTs switching back here tell ASan which stack they return to. */
+		if (pthread_getattr_np(pthread_self(), &pa) == 0) {
+			if (pthread_attr_getstack(&pa, &addr, &size) == 0) {
+				xs->sched_stack_bottom = addr;
+				xs->sched_stack_size = size;
+			}
+			pthread_attr_destroy(&pa);
+		}
+	}
+#endif
 	snprintf(tname, sizeof(tname), "cairn-%.9s", xs->name);
 	pthread_setname_np(pthread_self(), tname);
+	cairn_log_set_thread_name(xs->name);
 	if (g_rt.opts.pin)
 		xs_pin(xs);
 	rc = rt_module_xs_init(xs);
@@ -369,6 +382,7 @@ xs_main(void *arg)
 	if (rc == 0) /* on failure rt_module_xs_init() already undid its work */
 		rt_module_xs_fini(xs);
 	rt_stack_pool_fini(&xs->stacks);
+	cairn_log_set_thread_name(NULL);
 	t_rt_xs = NULL;
 	return NULL;
 }

@@ -2,13 +2,13 @@
  * VOS index: snapshots and aggregation.
  *
  * A pass with bound ub walks the container in key order, one dkey per unit of budget,
- * with its cursor (object key, last dkey finished, oldest record stamp seen in the current
- * object) kept in the container so it survives between calls and checkpoints. For every
+ * with its cursor (object key, last dkey finished) kept in the container so it survives
+ * between calls and checkpoints. For every
  * value, records with epoch <= ub are kept only if visible at a retained epoch (each
  * snapshot below ub, and ub); array holes are kept only if they still hide older data;
  * punches are kept only if an older record remains under them; empty keys go away.
  * Mutations at epochs <= ub are refused from the start of the pass on (vos_index.h), so
- * everything the pass looks at is frozen and the per-object stamp minimum stays exact.
+ * everything the pass looks at (records and punches <= ub) is frozen.
  */
 #include "idx_internal.h"
 
@@ -73,7 +73,9 @@ cairn_vos_idx_snap_list(struct cairn_vos_idx_cont *cont, uint64_t *epochs, uint3
 	if (cont == NULL || nr == NULL || (epochs == NULL && max > 0))
 		return -CAIRN_ERR_INVAL;
 	*nr = cont->nsnaps;
-	memcpy(epochs, cont->snaps, sizeof(uint64_t) * (cont->nsnaps < max ? cont->nsnaps : max));
+	if (cont->nsnaps > 0 && max > 0)
+		memcpy(epochs, cont->snaps,
+		       sizeof(uint64_t) * (cont->nsnaps < max ? cont->nsnaps : max));
 	return cont->nsnaps > max ? -CAIRN_ERR_TRUNC : 0;
 }
 
@@ -265,8 +267,7 @@ agg_akey(struct agg_ctx *a, struct idx_ent *dk, struct idx_ent *ak, idx_stamp_t 
 
 /* Aggregate one dkey of a->obj. The dkey may be freed. */
 static int
-agg_dkey(struct agg_ctx *a, struct idx_ent *obj, struct idx_ent *dk, idx_stamp_t *min,
-	 bool *has)
+agg_dkey(struct agg_ctx *a, struct idx_ent *obj, struct idx_ent *dk)
 {
 	idx_stamp_t dmin = {0, 0};
 	bool dhas = false, gone;
@@ -281,8 +282,6 @@ agg_dkey(struct agg_ctx *a, struct idx_ent *obj, struct idx_ent *dk, idx_stamp_t
 			return rc;
 	}
 	agg_punches(a, &dk->punch, &dmin, dhas);
-	if (dhas)
-		min_merge(min, has, &dmin);
 	if (dk->child.nr == 0 && dk->punch.nr == 0) {
 		idx_table_remove(&obj->child, dk);
 		idx_ent_free(a->cont, dk, true);
@@ -290,13 +289,53 @@ agg_dkey(struct agg_ctx *a, struct idx_ent *obj, struct idx_ent *dk, idx_stamp_t
 	return 0;
 }
 
+/* Oldest record stamp under obj, scanning only until it is older than stop. */
+static void
+obj_min(const struct idx_ent *obj, const idx_stamp_t *stop, idx_stamp_t *min, bool *has)
+{
+	const struct idx_ent *d, *ak;
+	uint32_t i;
+
+	for (d = idx_table_first(&obj->child); d != NULL; d = idx_table_next(d)) {
+		for (ak = idx_table_first(&d->child); ak != NULL; ak = idx_table_next(ak)) {
+			bool arr = ak->val.vtype == CAIRN_VOS_IDX_ARRAY;
+
+			for (i = 0; i < ak->val.nr; i++) {
+				const idx_stamp_t *st = arr ? &((struct idx_ext *)ak->val.recs)[i].st
+							    : &((struct idx_ver *)ak->val.recs)[i].st;
+
+				min_merge(min, has, st);
+			}
+			if (*has && idx_stamp_cmp(min, stop) < 0)
+				return;
+		}
+	}
+}
+
+/*
+ * Object punches are decided once all its dkeys are done. The oldest remaining record is
+ * found by a scan of the object, paid only by objects that have punches within the bound
+ * (rare: object deletion) and stopped as soon as every such punch is known to be needed.
+ * Keeping no per-pass state for this makes a checkpoint taken mid-pass carry just the
+ * cursor keys.
+ */
+static void
+agg_obj_punches(struct agg_ctx *a, struct idx_ent *obj)
+{
+	idx_stamp_t min = {0, 0};
+	bool has = false;
+
+	if (obj->punch.nr == 0 || obj->punch.v[0].epoch > a->ub)
+		return;
+	obj_min(obj, &obj->punch.v[0], &min, &has);
+	agg_punches(a, &obj->punch, &min, has);
+}
+
 static void
 cursor_reset(struct cairn_vos_idx_cont *c)
 {
 	c->cur_oid_valid = false;
 	c->cur_klen = 0;
-	c->cur_has_min = false;
-	memset(&c->cur_min, 0, sizeof(c->cur_min));
 }
 
 int
@@ -344,7 +383,6 @@ cairn_vos_idx_aggregate(struct cairn_vos_idx_cont *cont, uint64_t ub, uint32_t b
 			memcpy(cont->cur_oid, idx_ent_key(obj), 16);
 			cont->cur_oid_valid = true;
 			cont->cur_klen = 0;
-			cont->cur_has_min = false;
 		}
 		a.obj = obj;
 		if (cont->cur_klen > 0)
@@ -358,19 +396,18 @@ cairn_vos_idx_aggregate(struct cairn_vos_idx_cont *cont, uint64_t ub, uint32_t b
 			uint32_t klen = dk->klen;
 
 			memcpy(cont->cur_dkey, idx_ent_key(dk), klen);
-			rc = agg_dkey(&a, obj, dk, &cont->cur_min, &cont->cur_has_min);
+			rc = agg_dkey(&a, obj, dk);
 			if (rc != 0)
 				return rc;
 			cont->cur_klen = klen;
 			continue;
 		}
 		/* all dkeys of obj done: its punches, then the next object */
-		agg_punches(&a, &obj->punch, &cont->cur_min, cont->cur_has_min);
+		agg_obj_punches(&a, obj);
 		dk = idx_table_next(obj);
 		if (dk != NULL) {
 			memcpy(cont->cur_oid, idx_ent_key(dk), 16);
 			cont->cur_klen = 0;
-			cont->cur_has_min = false;
 		}
 		if (obj->child.nr == 0 && obj->punch.nr == 0) {
 			idx_table_remove(&cont->objs, obj);

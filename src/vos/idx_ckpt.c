@@ -44,13 +44,13 @@ walk_akey(struct cairn_vos_idx_rec *r, const struct idx_ent *ak,
 			r->stamp = x->st;
 			r->index = x->start;
 			r->count = x->count;
-			r->vrec = x->rec;
+			r->vrec = idx_vrec_out(&x->rec);
 		} else {
 			const struct idx_ver *v = &((const struct idx_ver *)ak->val.recs)[i];
 
 			r->type = CAIRN_VOS_IDX_R_SV;
 			r->stamp = v->st;
-			r->vrec = v->rec;
+			r->vrec = idx_vrec_out(&v->rec);
 		}
 		rc = cb(arg, r);
 		if (rc != 0)
@@ -104,9 +104,6 @@ cairn_vos_idx_walk(struct cairn_vos_idx *idx,
 			memcpy(r.cursor_oid, c->cur_oid, 16);
 			r.cursor_dkey = c->cur_klen ? c->cur_dkey : NULL;
 			r.cursor_klen = c->cur_klen;
-			r.cursor_has_min = c->cur_has_min;
-			if (c->cur_has_min)
-				r.cursor_min = c->cur_min;
 		}
 		rc = cb(arg, &r);
 		if (rc != 0)
@@ -214,7 +211,7 @@ load_key(struct cairn_vos_idx *idx, struct idx_table *t, struct idx_ent *prev,
 		return -CAIRN_ERR_CORRUPT;
 	if (prev != NULL && idx_key_cmp(idx_ent_key(prev), prev->klen, r->key, r->klen) >= 0)
 		return -CAIRN_ERR_CORRUPT;
-	e = idx_ent_alloc(level, r->key, r->klen);
+	e = idx_ent_alloc(level, r->key, r->klen, 0);
 	if (e == NULL)
 		return -CAIRN_ERR_NOMEM;
 	rc = idx_table_reserve(t, e);
@@ -239,12 +236,10 @@ load_cont(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 
 	if (r->key == NULL || r->klen != 16 || r->nr > CAIRN_VOS_IDX_SNAP_MAX ||
 	    (r->nr > 0 && r->snaps == NULL) || r->agg_active > 1 || r->cursor_oid_valid > 1 ||
-	    r->cursor_has_min > 1 || r->cursor_klen > CAIRN_VOS_IDX_KEY_MAX ||
+	    r->cursor_klen > CAIRN_VOS_IDX_KEY_MAX ||
 	    (r->cursor_klen > 0 && r->cursor_dkey == NULL) || r->agg_ub == CAIRN_VOS_EPOCH_MAX)
 		return -CAIRN_ERR_CORRUPT;
-	if (!r->agg_active && (r->cursor_oid_valid || r->cursor_klen || r->cursor_has_min))
-		return -CAIRN_ERR_CORRUPT;
-	if (r->cursor_has_min && !stamp_ok(idx, &r->cursor_min))
+	if (!r->agg_active && (r->cursor_oid_valid || r->cursor_klen))
 		return -CAIRN_ERR_CORRUPT;
 	for (i = 0; i < r->nr; i++) {
 		if (r->snaps[i] == 0 || r->snaps[i] == CAIRN_VOS_EPOCH_MAX ||
@@ -273,10 +268,9 @@ load_cont(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 			return -CAIRN_ERR_NOMEM;
 		c->cur_oid_valid = r->cursor_oid_valid;
 		memcpy(c->cur_oid, r->cursor_oid, 16);
-		memcpy(c->cur_dkey, r->cursor_dkey, r->cursor_klen);
+		if (r->cursor_klen > 0)
+			memcpy(c->cur_dkey, r->cursor_dkey, r->cursor_klen);
 		c->cur_klen = r->cursor_klen;
-		c->cur_has_min = r->cursor_has_min;
-		c->cur_min = r->cursor_min;
 	}
 	idx->load_cont = c;
 	idx->load_obj = idx->load_dkey = idx->load_akey = NULL;
@@ -305,7 +299,8 @@ load_vrec(struct cairn_vos_idx *idx, const struct cairn_vos_idx_vrec *in,
 		b = malloc(in->len ? in->len : 1);
 		if (b == NULL)
 			return -CAIRN_ERR_NOMEM;
-		memcpy(b, in->inl, in->len);
+		if (in->len > 0)
+			memcpy(b, in->inl, in->len);
 		out->inl = b;
 		idx->st.inline_bytes += in->len;
 		return 0;
@@ -346,15 +341,9 @@ load_value(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 		if (last != NULL && last->st.epoch >= r->stamp.epoch)
 			return -CAIRN_ERR_CORRUPT;
 	}
-	if (val->nr == val->cap) {
-		uint32_t cap = val->cap ? val->cap * 2 : 1;
-		void *p = realloc(val->recs, esz * cap);
-
-		if (p == NULL)
-			return -CAIRN_ERR_NOMEM;
-		val->recs = p;
-		val->cap = cap;
-	}
+	rc = idx_val_reserve(ak, esz);
+	if (rc != 0)
+		return rc;
 	rc = load_vrec(idx, &r->vrec, &rec, arr);
 	if (rc != 0)
 		return rc;

@@ -244,7 +244,8 @@ idx_rec_release(struct cairn_vos_idx_cont *cont, struct cairn_vos_idx_vrec *rec,
 	struct cairn_vos_idx *idx = cont->idx;
 
 	if (rec->kind == CAIRN_VOS_REC_INLINE) {
-		free((void *)rec->inl);
+		if (rec->rsvd[0] != IDX_VREC_EMBEDDED)
+			free((void *)rec->inl);
 		rec->inl = NULL;
 		idx->st.inline_bytes -= rec->len;
 	} else if (rec->kind == CAIRN_VOS_REC_LOC && hook) {
@@ -273,7 +274,7 @@ idx_ent_free(struct cairn_vos_idx_cont *cont, struct idx_ent *e, bool hook)
 				idx_rec_release(cont, &v[i].rec, hook);
 			idx->st.versions -= e->val.nr;
 		}
-		free(e->val.recs);
+		idx_val_free(e);
 		idx->st.akeys--;
 	} else {
 		for (c = idx_table_first(&e->child); c != NULL; c = n) {
@@ -327,7 +328,8 @@ idx_scratch_mark(struct cairn_vos_idx *idx, uint32_t n)
 		idx->mark = m;
 		idx->mark_cap = cap;
 	}
-	memset(idx->mark, 0, n);
+	if (n > 0)
+		memset(idx->mark, 0, n);
 	return 0;
 }
 
@@ -645,14 +647,14 @@ upath_abort(struct idx_upath *u)
 
 static int
 upath_prepare(struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p, int level,
-	      struct idx_upath *u)
+	      struct idx_upath *u, uint32_t emb_len)
 {
 	uint8_t ok[16];
 	int rc = -CAIRN_ERR_NOMEM;
 
 	if (u->f.obj == NULL) {
 		idx_oid_key(&p->oid, ok);
-		u->f.obj = idx_ent_alloc(IDX_L_OBJ, ok, 16);
+		u->f.obj = idx_ent_alloc(IDX_L_OBJ, ok, 16, 0);
 		if (u->f.obj == NULL)
 			goto err;
 		u->new_obj = true;
@@ -661,7 +663,7 @@ upath_prepare(struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p, 
 			goto err;
 	}
 	if (level >= CAIRN_VOS_IDX_DKEY && u->f.dkey == NULL) {
-		u->f.dkey = idx_ent_alloc(IDX_L_DKEY, p->dkey, p->dkey_len);
+		u->f.dkey = idx_ent_alloc(IDX_L_DKEY, p->dkey, p->dkey_len, 0);
 		if (u->f.dkey == NULL)
 			goto err;
 		u->new_dkey = true;
@@ -670,7 +672,7 @@ upath_prepare(struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p, 
 			goto err;
 	}
 	if (level >= CAIRN_VOS_IDX_AKEY && u->f.akey == NULL) {
-		u->f.akey = idx_ent_alloc(IDX_L_AKEY, p->akey, p->akey_len);
+		u->f.akey = idx_ent_alloc(IDX_L_AKEY, p->akey, p->akey_len, emb_len);
 		if (u->f.akey == NULL)
 			goto err;
 		u->new_akey = true;
@@ -763,10 +765,10 @@ vrec_check(const struct cairn_vos_idx_vrec *rec, bool hole_ok)
 	}
 }
 
-/* Copy of rec for the index (inline bytes duplicated). */
+/* Copy of rec for the index (inline bytes duplicated into emb when given, else malloc). */
 static int
 vrec_dup(struct cairn_vos_idx *idx, const struct cairn_vos_idx_vrec *in,
-	 struct cairn_vos_idx_vrec *out)
+	 struct cairn_vos_idx_vrec *out, uint8_t *emb)
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = in->kind;
@@ -775,32 +777,31 @@ vrec_dup(struct cairn_vos_idx *idx, const struct cairn_vos_idx_vrec *in,
 	if (in->kind == CAIRN_VOS_REC_LOC) {
 		out->off = in->off;
 	} else if (in->kind == CAIRN_VOS_REC_INLINE) {
-		void *b = malloc(in->len ? in->len : 1);
+		void *b = emb != NULL ? emb : malloc(in->len ? in->len : 1);
 
 		if (b == NULL)
 			return -CAIRN_ERR_NOMEM;
-		memcpy(b, in->inl, in->len);
+		if (emb != NULL)
+			out->rsvd[0] = IDX_VREC_EMBEDDED;
+		if (in->len > 0)
+			memcpy(b, in->inl, in->len);
 		out->inl = b;
 		idx->st.inline_bytes += in->len;
 	}
 	return 0;
 }
 
-static int
-val_reserve(struct idx_val *v, size_t elem)
+/* A new akey embeds the inline bytes of the value it is created with. */
+static uint32_t
+emb_len(const struct cairn_vos_idx_vrec *rec)
 {
-	void *r;
-	uint32_t cap;
+	return rec->kind == CAIRN_VOS_REC_INLINE ? rec->len : 0;
+}
 
-	if (v->nr < v->cap)
-		return 0;
-	cap = v->cap ? v->cap * 2 : 1;
-	r = realloc(v->recs, elem * cap);
-	if (r == NULL)
-		return -CAIRN_ERR_NOMEM;
-	v->recs = r;
-	v->cap = cap;
-	return 0;
+static uint8_t *
+emb_of(const struct idx_upath *u, const struct cairn_vos_idx_vrec *rec)
+{
+	return u->new_akey && rec->kind == CAIRN_VOS_REC_INLINE ? idx_ent_emb(u->f.akey) : NULL;
 }
 
 /* ------------------------------------------------------------------ updates */
@@ -834,14 +835,14 @@ cairn_vos_idx_sv_update(struct cairn_vos_idx_cont *cont, const struct cairn_vos_
 	rc = update_cond(idx, &u.f, epoch, cond);
 	if (rc != 0)
 		return rc;
-	rc = upath_prepare(cont, path, CAIRN_VOS_IDX_AKEY, &u);
+	rc = upath_prepare(cont, path, CAIRN_VOS_IDX_AKEY, &u, emb_len(rec));
 	if (rc != 0)
 		return rc;
 	val = &u.f.akey->val;
-	rc = val_reserve(val, sizeof(struct idx_ver));
+	rc = idx_val_reserve(u.f.akey, sizeof(struct idx_ver));
 	if (rc != 0)
 		goto err_path;
-	rc = vrec_dup(idx, rec, &nrec);
+	rc = vrec_dup(idx, rec, &nrec, emb_of(&u, rec));
 	if (rc != 0)
 		goto err_path;
 
@@ -872,7 +873,7 @@ cairn_vos_idx_sv_update(struct cairn_vos_idx_cont *cont, const struct cairn_vos_
 
 err_path:
 	if (u.new_akey)
-		free(val->recs);
+		idx_val_free(u.f.akey);
 	upath_abort(&u);
 	return rc;
 }
@@ -913,14 +914,14 @@ cairn_vos_idx_array_update(struct cairn_vos_idx_cont *cont,
 	rc = update_cond(idx, &u.f, epoch, cond);
 	if (rc != 0)
 		return rc;
-	rc = upath_prepare(cont, path, CAIRN_VOS_IDX_AKEY, &u);
+	rc = upath_prepare(cont, path, CAIRN_VOS_IDX_AKEY, &u, emb_len(rec));
 	if (rc != 0)
 		return rc;
 	val = &u.f.akey->val;
-	rc = val_reserve(val, sizeof(struct idx_ext));
+	rc = idx_val_reserve(u.f.akey, sizeof(struct idx_ext));
 	if (rc != 0)
 		goto err_path;
-	rc = vrec_dup(idx, rec, &nrec);
+	rc = vrec_dup(idx, rec, &nrec, emb_of(&u, rec));
 	if (rc != 0)
 		goto err_path;
 
@@ -948,7 +949,7 @@ cairn_vos_idx_array_update(struct cairn_vos_idx_cont *cont,
 
 err_path:
 	if (u.new_akey)
-		free(val->recs);
+		idx_val_free(u.f.akey);
 	upath_abort(&u);
 	return rc;
 }
@@ -981,7 +982,7 @@ cairn_vos_idx_punch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_
 	}
 	/* A punch of an absent key is recorded too: a later-arriving update at an older
 	 * epoch must still read as punched. */
-	rc = upath_prepare(cont, path, level, &u);
+	rc = upath_prepare(cont, path, level, &u, 0);
 	if (rc != 0)
 		return rc;
 	target = level == CAIRN_VOS_IDX_OBJ ? u.f.obj
@@ -1030,7 +1031,7 @@ cairn_vos_idx_sv_fetch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_i
 	idx_plog_bound(&f.akey->punch, epoch, &pb);
 	if (idx_stamp_cmp(&v[i - 1].st, &pb) <= 0)
 		return -CAIRN_ERR_NONEXIST;
-	*rec = v[i - 1].rec;
+	*rec = idx_vrec_out(&v[i - 1].rec);
 	if (ver_epoch != NULL)
 		*ver_epoch = v[i - 1].st.epoch;
 	return 0;
@@ -1050,7 +1051,7 @@ piece_of(const struct cairn_vos_idx *idx, const struct idx_ent *a, int k,
 		const struct idx_ext *x = idx->cand[s->src];
 
 		out->epoch = x->st.epoch;
-		out->rec = x->rec;
+		out->rec = idx_vrec_out(&x->rec);
 		out->rec_off = (s->start - x->start) * a->val.rsize;
 	} else {
 		out->rec.kind = CAIRN_VOS_REC_HOLE;

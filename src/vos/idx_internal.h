@@ -43,7 +43,8 @@ struct idx_ent;
 /* Exact lookup by hash chains, ordered iteration by skip list. */
 struct idx_table {
 	struct idx_ent **buckets; /* NULL while small */
-	struct idx_ent **head;    /* skip list head, hcap levels */
+	struct idx_ent *first;    /* skip list head, level 0 */
+	struct idx_ent **head;    /* skip list head, levels 1..hcap-1 (NULL while all are 1) */
 	uint32_t mask;            /* buckets - 1 */
 	uint32_t nr;
 	uint8_t hcap;
@@ -59,16 +60,17 @@ struct idx_val {
 };
 
 struct idx_ent {
+	/* what a hash-chain probe reads comes first, in one cache line */
 	struct idx_ent *hnext;
+	uint32_t hash;
+	uint16_t klen;
+	uint8_t height;
+	uint8_t level;
 	struct idx_plog punch;
 	union {
 		struct idx_table child; /* obj: dkeys; dkey: akeys */
 		struct idx_val val;     /* akey */
 	};
-	uint32_t hash;
-	uint16_t klen;
-	uint8_t height;
-	uint8_t level;
 	struct idx_ent *fwd[]; /* height pointers, then klen key bytes */
 };
 
@@ -77,6 +79,33 @@ idx_ent_key(const struct idx_ent *e)
 {
 	return (const uint8_t *)&e->fwd[e->height];
 }
+
+/* Akey entries carry room for one record after the key, and for the inline bytes of the
+ * value they were created with, so the common one-version value costs no extra
+ * allocation and no extra cache miss. An inline vrec whose bytes live there has
+ * rsvd[0] = IDX_VREC_EMBEDDED (cleared in everything handed out). */
+#define IDX_SLOT_SIZE sizeof(struct idx_ext)
+
+static inline void *
+idx_ent_slot(const struct idx_ent *e)
+{
+	uintptr_t p = (uintptr_t)(idx_ent_key(e) + e->klen);
+
+	return (void *)((p + 7) & ~(uintptr_t)7);
+}
+
+#define IDX_VREC_EMBEDDED 1
+
+static inline uint8_t *
+idx_ent_emb(const struct idx_ent *e)
+{
+	return (uint8_t *)idx_ent_slot(e) + IDX_SLOT_SIZE;
+}
+
+/* Make room for one more record of size esz in akey a. 0 or -CAIRN_ERR_NOMEM. */
+int idx_val_reserve(struct idx_ent *a, size_t esz);
+/* Free a's record array (not the records' contents). */
+void idx_val_free(struct idx_ent *a);
 
 struct cairn_vos_idx_cont {
 	struct cairn_vos_idx *idx;
@@ -89,11 +118,9 @@ struct cairn_vos_idx_cont {
 	uint64_t agg_ub;
 	bool agg_active;
 	bool cur_oid_valid;
-	bool cur_has_min;
 	uint8_t cur_oid[16];
 	uint8_t *cur_dkey;
 	uint32_t cur_klen;
-	idx_stamp_t cur_min;
 };
 
 /* Scratch piece used by paint (one per xstream-owned index: no per-fetch malloc). */
@@ -147,15 +174,17 @@ struct idx_ent *idx_table_seek(const struct idx_table *t, const void *key, uint3
 static inline struct idx_ent *
 idx_table_first(const struct idx_table *t)
 {
-	return t->hcap ? t->head[0] : NULL;
+	return t->first;
 }
 static inline struct idx_ent *
 idx_table_next(const struct idx_ent *e)
 {
 	return e->fwd[0];
 }
-/* Allocate an unlinked entry (zeroed, key copied). NULL on ENOMEM. */
-struct idx_ent *idx_ent_alloc(enum idx_level level, const void *key, uint32_t klen);
+/* Allocate an unlinked entry (zeroed, key copied; akeys get a record slot and extra bytes
+ * for embedded inline data). NULL on ENOMEM. */
+struct idx_ent *idx_ent_alloc(enum idx_level level, const void *key, uint32_t klen,
+			      uint32_t extra);
 /* Make sure inserting e cannot fail (head growth). 0 or -CAIRN_ERR_NOMEM. */
 int idx_table_reserve(struct idx_table *t, const struct idx_ent *e);
 /* Link e (key must be absent; reserve first). Never fails (bucket growth is optional). */
@@ -169,6 +198,15 @@ void idx_oid_key(const struct cairn_vos_oid *oid, uint8_t out[16]);
 /* Free an entry and its whole subtree; LOC records go to the hook when hook is true. */
 void idx_ent_free(struct cairn_vos_idx_cont *cont, struct idx_ent *e, bool hook);
 void idx_rec_release(struct cairn_vos_idx_cont *cont, struct cairn_vos_idx_vrec *rec, bool hook);
+/* A record as handed out (internal flags cleared). */
+static inline struct cairn_vos_idx_vrec
+idx_vrec_out(const struct cairn_vos_idx_vrec *r)
+{
+	struct cairn_vos_idx_vrec o = *r;
+
+	o.rsvd[0] = 0;
+	return o;
+}
 int idx_scratch_cand(struct cairn_vos_idx *idx, uint32_t n);
 int idx_scratch_mark(struct cairn_vos_idx *idx, uint32_t n);
 /*

@@ -47,6 +47,30 @@ idx_key_cmp(const void *a, uint32_t alen, const void *b, uint32_t blen)
 	return alen < blen ? -1 : (alen > blen ? 1 : 0);
 }
 
+/* Equality of two keys of length n; short keys without a libc call. */
+static inline bool
+key_eq(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+	uint64_t x, y;
+
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	while (n >= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+		a += 8;
+		b += 8;
+		n -= 8;
+	}
+	while (n-- > 0) {
+		if (*a++ != *b++)
+			return false;
+	}
+	return true;
+}
+
 static inline int
 ent_cmp(const struct idx_ent *e, const void *key, uint32_t klen)
 {
@@ -60,19 +84,23 @@ idx_table_init(struct idx_table *t)
 }
 
 struct idx_ent *
-idx_ent_alloc(enum idx_level level, const void *key, uint32_t klen)
+idx_ent_alloc(enum idx_level level, const void *key, uint32_t klen, uint32_t extra)
 {
 	uint64_t h = idx_hash(key, klen);
 	uint32_t x = (uint32_t)(h >> 32);
 	uint8_t height = 1;
 	struct idx_ent *e;
+	size_t size;
 
 	/* p = 1/4 per level */
 	while ((x & 3) == 0 && height < 17) {
 		height++;
 		x >>= 2;
 	}
-	e = calloc(1, sizeof(*e) + height * sizeof(struct idx_ent *) + klen);
+	size = sizeof(*e) + height * sizeof(struct idx_ent *) + klen;
+	if (level == IDX_L_AKEY)
+		size = ((size + 7) & ~(size_t)7) + IDX_SLOT_SIZE + extra;
+	e = calloc(1, size);
 	if (e == NULL)
 		return NULL;
 	e->hash = (uint32_t)h;
@@ -85,29 +113,36 @@ idx_ent_alloc(enum idx_level level, const void *key, uint32_t klen)
 	return e;
 }
 
+static inline struct idx_ent **
+head_slot(const struct idx_table *t, int l)
+{
+	return l == 0 ? (struct idx_ent **)&t->first : &t->head[l - 1];
+}
+
 /* Walk down; preds[l] (if given) gets the slot pointing at the first entry >= key (or >
  * key when strict) on level l. Returns that entry on level 0. */
 static struct idx_ent *
 table_find(const struct idx_table *t, const void *key, uint32_t klen, bool strict,
 	   struct idx_ent ***preds)
 {
-	struct idx_ent **next = t->head;
+	struct idx_ent *cur = NULL;
+	struct idx_ent **slot = head_slot(t, 0);
 	int l;
 
-	if (t->hcap == 0)
-		return NULL;
 	for (l = t->height - 1; l >= 0; l--) {
-		while (next[l] != NULL) {
-			int c = ent_cmp(next[l], key, klen);
+		slot = cur != NULL ? &cur->fwd[l] : head_slot(t, l);
+		while (*slot != NULL) {
+			int c = ent_cmp(*slot, key, klen);
 
 			if (c > 0 || (c == 0 && !strict))
 				break;
-			next = next[l]->fwd;
+			cur = *slot;
+			slot = &cur->fwd[l];
 		}
 		if (preds != NULL)
-			preds[l] = &next[l];
+			preds[l] = slot;
 	}
-	return t->height ? next[0] : NULL;
+	return *slot;
 }
 
 struct idx_ent *
@@ -119,15 +154,16 @@ idx_table_lookup(const struct idx_table *t, const void *key, uint32_t klen)
 		uint32_t h = (uint32_t)idx_hash(key, klen);
 
 		for (e = t->buckets[h & t->mask]; e != NULL; e = e->hnext) {
-			if (e->hash == h && e->klen == klen &&
-			    memcmp(idx_ent_key(e), key, klen) == 0)
+			if (e->hash == h && e->klen == klen && key_eq(idx_ent_key(e), key, klen))
 				return e;
 		}
 		return NULL;
 	}
-	e = table_find(t, key, klen, false, NULL);
-	if (e != NULL && ent_cmp(e, key, klen) == 0)
-		return e;
+	/* small: the ordered list, from the inline first pointer */
+	for (e = t->first; e != NULL; e = e->fwd[0]) {
+		if (e->klen == klen && key_eq(idx_ent_key(e), key, klen))
+			return e;
+	}
 	return NULL;
 }
 
@@ -142,14 +178,15 @@ idx_table_seek(const struct idx_table *t, const void *key, uint32_t klen, bool i
 int
 idx_table_reserve(struct idx_table *t, const struct idx_ent *e)
 {
+	uint8_t have = t->hcap ? t->hcap : 1; /* level 0 is t->first */
 	struct idx_ent **h;
 
-	if (e->height <= t->hcap)
+	if (e->height <= have)
 		return 0;
-	h = realloc(t->head, sizeof(*h) * e->height);
+	h = realloc(t->head, sizeof(*h) * (e->height - 1));
 	if (h == NULL)
 		return -CAIRN_ERR_NOMEM;
-	memset(h + t->hcap, 0, sizeof(*h) * (e->height - t->hcap));
+	memset(h + (have - 1), 0, sizeof(*h) * (e->height - have));
 	t->head = h;
 	t->hcap = e->height;
 	return 0;
@@ -184,7 +221,7 @@ idx_table_insert(struct idx_table *t, struct idx_ent *e)
 
 	table_find(t, idx_ent_key(e), e->klen, false, preds);
 	for (l = t->height; l < e->height; l++)
-		preds[l] = &t->head[l];
+		preds[l] = head_slot(t, l);
 	for (l = 0; l < e->height; l++) {
 		e->fwd[l] = *preds[l];
 		*preds[l] = e;
@@ -215,7 +252,7 @@ idx_table_remove(struct idx_table *t, struct idx_ent *e)
 		if (*preds[l] == e)
 			*preds[l] = e->fwd[l];
 	}
-	while (t->height > 0 && t->head[t->height - 1] == NULL)
+	while (t->height > 0 && *head_slot(t, t->height - 1) == NULL)
 		t->height--;
 	if (t->buckets != NULL) {
 		struct idx_ent **pp = &t->buckets[e->hash & t->mask];
@@ -235,4 +272,42 @@ idx_table_fini(struct idx_table *t)
 	free(t->buckets);
 	free(t->head);
 	idx_table_init(t);
+}
+
+int
+idx_val_reserve(struct idx_ent *a, size_t esz)
+{
+	struct idx_val *v = &a->val;
+	void *slot = idx_ent_slot(a), *r;
+	uint32_t cap;
+
+	if (v->nr < v->cap)
+		return 0;
+	if (v->cap == 0) {
+		v->recs = slot;
+		v->cap = 1;
+		return 0;
+	}
+	cap = v->cap * 2;
+	if (v->recs == slot) {
+		r = malloc(esz * cap);
+		if (r != NULL)
+			memcpy(r, slot, esz * v->nr);
+	} else {
+		r = realloc(v->recs, esz * cap);
+	}
+	if (r == NULL)
+		return -CAIRN_ERR_NOMEM;
+	v->recs = r;
+	v->cap = cap;
+	return 0;
+}
+
+void
+idx_val_free(struct idx_ent *a)
+{
+	if (a->val.recs != idx_ent_slot(a))
+		free(a->val.recs);
+	a->val.recs = NULL;
+	a->val.nr = a->val.cap = 0;
 }

@@ -384,6 +384,47 @@ vos_rec_apply(struct vos_pool *p, uint16_t type, const void *body, uint32_t len,
 	return *op_rc == -CAIRN_ERR_NOMEM ? *op_rc : 0;
 }
 
+int
+vos_rec_check_data(struct vos_pool *p, uint16_t type, const void *body, uint32_t len)
+{
+	struct vos_rbuf r = { .buf = body, .len = len };
+	char *buf = NULL;
+	uint64_t cap = 0;
+	uint32_t nops, i;
+	int rc = 0;
+
+	if (type != VOS_REC_TX)
+		return 0;
+	vos_rbuf_get(&r, 16);
+	vos_rbuf_u64(&r);
+	nops = vos_rbuf_u32(&r);
+	for (i = 0; i < nops && rc == 0; i++) {
+		struct vos_op op;
+		uint64_t blen;
+
+		if (tx_decode_op(&r, &op) != 0)
+			break; /* replay reports it */
+		if (op.rec.kind != CAIRN_VOS_REC_LOC)
+			continue;
+		blen = vos_round_up(op.rec.len, VOS_BLK);
+		if (op.rec.off % VOS_BLK || op.rec.off > p->sb.data_size ||
+		    blen > p->sb.data_size - op.rec.off)
+			return -CAIRN_ERR_CSUM;
+		if (blen > cap) {
+			vos_buf_free(buf);
+			buf = vos_buf_alloc(blen);
+			cap = buf ? blen : 0;
+			if (buf == NULL)
+				return -CAIRN_ERR_NOMEM;
+		}
+		rc = vos_dev_read(p, p->sb.data_off + op.rec.off, buf, blen);
+		if (rc == 0 && vos_crc32c(0, buf, op.rec.len) != op.rec.crc)
+			rc = -CAIRN_ERR_CSUM;
+	}
+	vos_buf_free(buf);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ checkpoint payload */
 
 static void

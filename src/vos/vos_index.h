@@ -397,8 +397,6 @@ struct cairn_vos_idx_rec {
 	uint8_t cursor_oid[16];
 	const void *cursor_dkey;
 	uint32_t cursor_klen;
-	uint32_t cursor_has_min;                /* CONT: cursor_min is set */
-	struct cairn_vos_idx_stamp cursor_min; /* CONT: oldest record stamp seen in cursor_oid */
 	struct cairn_vos_idx_stamp stamp; /**< SV/EXT */
 	uint64_t index, count;            /**< EXT */
 	struct cairn_vos_idx_vrec vrec;   /**< SV/EXT */

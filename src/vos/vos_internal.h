@@ -25,6 +25,9 @@ struct cairn_xstream;
 
 /* Largest frame (one group commit) we build: bounds memory and the size of one write. */
 #define VOS_WAL_FRAME_MAX (1u << 20)
+/* Before sealing a frame, the committer waits up to this long for ULTs that are still
+ * writing their data extents, so they join this frame instead of the next one. */
+#define VOS_GC_LINGER_US 300
 /* Start a checkpoint once the WAL written since the newest checkpoint exceeds
  * wal_size / VOS_CKPT_TRIGGER_DIV. */
 #define VOS_CKPT_TRIGGER_DIV 4
@@ -105,6 +108,8 @@ struct vos_pool {
 	void *wal_buf;                /* VOS_WAL_FRAME_MAX + header, block aligned */
 	struct cairn_list pending;    /* struct vos_commit waiting for a frame */
 	bool committing;              /* a ULT is writing frames */
+	uint32_t busy;                /* API calls in progress (close waits for them) */
+	uint32_t preparing;           /* ULTs writing data extents, about to commit */
 	int failed;                   /* sticky error after a failed WAL write or apply:
 				       * the pool refuses further mutations until reopened
 				       * (recovery then decides what the disk holds) */
@@ -174,6 +179,9 @@ int vos_ckpt_format(struct vos_pool *p);
  * body, no memory): the pool is then inconsistent. */
 int vos_rec_apply(struct vos_pool *p, uint16_t type, const void *body, uint32_t len,
 		  void *arg, int *op_rc);
+/* Check the CRC of every data extent a record references: 0, -CAIRN_ERR_CSUM, or an I/O
+ * error. Record bodies are trusted to parse (their frame CRC matched). */
+int vos_rec_check_data(struct vos_pool *p, uint16_t type, const void *body, uint32_t len);
 /* Serialise the whole index into a new malloc'd buffer. */
 int vos_idx_serialize(struct vos_pool *p, void **buf, uint64_t *len);
 /* Replace the index by the one in buf (an empty index for len 0). */

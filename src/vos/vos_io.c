@@ -121,18 +121,22 @@ tx_put_value(struct cairn_vos_tx *tx, const void *data, uint64_t len,
 	tx->locs[2 * tx->nlocs] = rec->off;
 	tx->locs[2 * tx->nlocs + 1] = len;
 	tx->nlocs++;
+	p->preparing++;
 	if (len % VOS_BLK == 0) {
 		rc = vos_dev_write(p, p->sb.data_off + rec->off, data, len);
 	} else {
 		char *b = vos_buf_alloc(nblk * VOS_BLK);
 
-		if (b == NULL)
+		if (b == NULL) {
+			p->preparing--;
 			return -CAIRN_ERR_NOMEM;
+		}
 		memcpy(b, data, len);
 		memset(b + len, 0, nblk * VOS_BLK - len);
 		rc = vos_dev_write(p, p->sb.data_off + rec->off, b, nblk * VOS_BLK);
 		vos_buf_free(b);
 	}
+	p->preparing--;
 	if (rc == 0)
 		p->stats.data_bytes += len;
 	return rc;
@@ -344,13 +348,15 @@ cairn_vos_update(struct cairn_vos_pool *pool, const uint8_t cont[16],
 
 	if (rc)
 		return rc;
+	pool->p.busy++;
 	tx_init(&tx, &pool->p, cont, epoch);
 	rc = tx_add_update(&tx, oid, cond, dkey, dkey_len, nr_iods, iods);
-	if (rc) {
+	if (rc)
 		tx_release(&tx, true);
-		return rc;
-	}
-	return tx_commit(&tx);
+	else
+		rc = tx_commit(&tx);
+	pool->p.busy--;
+	return rc;
 }
 
 int
@@ -363,13 +369,15 @@ cairn_vos_punch(struct cairn_vos_pool *pool, const uint8_t cont[16],
 
 	if (rc)
 		return rc;
+	pool->p.busy++;
 	tx_init(&tx, &pool->p, cont, epoch);
 	rc = tx_add_punch(&tx, oid, cond, dkey, dkey_len, akey, akey_len);
-	if (rc) {
+	if (rc)
 		tx_release(&tx, true);
-		return rc;
-	}
-	return tx_commit(&tx);
+	else
+		rc = tx_commit(&tx);
+	pool->p.busy--;
+	return rc;
 }
 
 int
@@ -397,9 +405,14 @@ cairn_vos_tx_update(struct cairn_vos_tx *tx, const struct cairn_vos_oid *oid, ui
 		    const void *dkey, uint32_t dkey_len, uint32_t nr_iods,
 		    const struct cairn_vos_iod *iods)
 {
+	int rc;
+
 	if (tx == NULL)
 		return -CAIRN_ERR_INVAL;
-	return tx_add_update(tx, oid, cond, dkey, dkey_len, nr_iods, iods);
+	tx->p->busy++;
+	rc = tx_add_update(tx, oid, cond, dkey, dkey_len, nr_iods, iods);
+	tx->p->busy--;
+	return rc;
 }
 
 int
@@ -416,9 +429,14 @@ cairn_vos_tx_commit(struct cairn_vos_tx *tx)
 {
 	int rc;
 
+	struct vos_pool *p;
+
 	if (tx == NULL)
 		return -CAIRN_ERR_INVAL;
+	p = tx->p;
+	p->busy++;
 	rc = tx_commit(tx);
+	p->busy--;
 	free(tx);
 	return rc;
 }
@@ -610,6 +628,7 @@ cairn_vos_fetch(struct cairn_vos_pool *pool, const uint8_t cont[16],
 	rc = pool_cont(pool, cont, &c);
 	if (rc)
 		return rc;
+	pool->p.busy++;
 	for (i = 0; i < nr_iods; i++) {
 		struct cairn_vos_iod *iod = &iods[i];
 		struct cairn_vos_idx_path path = {
@@ -642,6 +661,7 @@ cairn_vos_fetch(struct cairn_vos_pool *pool, const uint8_t cont[16],
 			break;
 		}
 	}
+	pool->p.busy--;
 	vos_buf_free(s.buf);
 	free(s.pieces);
 	return ret;

@@ -295,6 +295,8 @@ cairn_vos_pool_close(struct cairn_vos_pool *pool)
 
 	if (pool == NULL)
 		return -CAIRN_ERR_INVAL;
+	while (p->busy > 0)
+		cairn_ult_sleep_us(100);
 	vos_wal_drain(p);
 	/* A clean close leaves nothing to replay; a failed pool is left to recovery. */
 	if (!p->failed)

@@ -123,6 +123,12 @@ wal_commit_loop(struct vos_pool *p)
 		bool attempted = false;
 		int rc;
 
+		if (p->preparing > 0) {
+			uint64_t t0 = cairn_rt_now_us();
+
+			while (p->preparing > 0 && cairn_rt_now_us() - t0 < VOS_GC_LINGER_US)
+				cairn_ult_yield();
+		}
 		cairn_list_init(&batch);
 		while (!cairn_list_empty(&p->pending)) {
 			c = cairn_container_of(p->pending.next, struct vos_commit, link);
@@ -215,27 +221,27 @@ vos_wal_checkpoint(struct vos_pool *p)
 
 /* ------------------------------------------------------------------ replay */
 
-/* Read and verify the frame with sequence seq at physical position phys into p->wal_buf.
+/* Read and verify the frame with sequence seq at physical position phys into buf.
  * Returns the frame span, or 0 when there is no valid frame there. */
 static uint64_t
-wal_read_frame(struct vos_pool *p, uint64_t phys, uint64_t seq)
+wal_read_frame(struct vos_pool *p, uint64_t phys, uint64_t seq, void *buf)
 {
-	const struct vos_wal_frame_df *f = p->wal_buf;
+	const struct vos_wal_frame_df *f = buf;
 	uint64_t room = p->sb.wal_size - phys;
 	uint64_t span;
 
 	if (room > VOS_WAL_FRAME_MAX + VOS_BLK)
 		room = VOS_WAL_FRAME_MAX + VOS_BLK;
-	if (vos_dev_read(p, p->sb.wal_off + phys, p->wal_buf, VOS_BLK) != 0)
+	if (vos_dev_read(p, p->sb.wal_off + phys, buf, VOS_BLK) != 0)
 		return 0;
 	if (!vos_wal_frame_hdr_ok(f, p->sb.wal_tag, seq, room))
 		return 0;
 	span = vos_wal_frame_span(f->len);
 	if (span > VOS_BLK &&
-	    vos_dev_read(p, p->sb.wal_off + phys + VOS_BLK, (char *)p->wal_buf + VOS_BLK,
+	    vos_dev_read(p, p->sb.wal_off + phys + VOS_BLK, (char *)buf + VOS_BLK,
 			 span - VOS_BLK) != 0)
 		return 0;
-	if (!vos_wal_frame_verify(p->wal_buf)) {
+	if (!vos_wal_frame_verify(buf)) {
 		CAIRN_NOTE("%s: WAL frame %llu at %llu fails its checksum: end of log",
 			   p->bdev_name, (unsigned long long)seq, (unsigned long long)phys);
 		return 0;
@@ -243,62 +249,122 @@ wal_read_frame(struct vos_pool *p, uint64_t phys, uint64_t seq)
 	return span;
 }
 
+/* Find frame seq at logical position *lsn (or at the start of the region, where the
+ * writer puts a frame that does not fit the end; *lsn then moves past the skip). Frames
+ * that would not fit in a full WAL behind the head are refused: a loop means corruption. */
+static uint64_t
+wal_find_frame(struct vos_pool *p, uint64_t *lsn, uint64_t seq, void *buf)
+{
+	uint64_t wal_size = p->sb.wal_size;
+	uint64_t phys = *lsn % wal_size;
+	uint64_t at = *lsn;
+	uint64_t span = wal_read_frame(p, phys, seq, buf);
+
+	if (span == 0 && phys != 0) {
+		span = wal_read_frame(p, 0, seq, buf);
+		at = *lsn + (wal_size - phys);
+	}
+	if (span == 0 || at + span - p->wal_head > wal_size)
+		return 0;
+	*lsn = at;
+	return span;
+}
+
+static int
+wal_apply_frame(struct vos_pool *p, const void *buf, uint64_t seq, uint64_t *n)
+{
+	const struct vos_wal_frame_df *f = buf;
+	const struct vos_wal_rec_df *rec;
+	const void *body;
+	uint32_t pos = 0;
+	int rc, op_rc;
+
+	while ((rc = vos_wal_rec_next(f + 1, f->len, &pos, &rec, &body)) == 1) {
+		rc = vos_rec_apply(p, rec->type, body, rec->len, NULL, &op_rc);
+		if (rc) {
+			CAIRN_ERROR("%s: replay of record type %u in frame %llu failed: %s",
+				    p->bdev_name, rec->type, (unsigned long long)seq,
+				    cairn_strerror(rc));
+			return rc;
+		}
+		(*n)++;
+	}
+	if (rc < 0) {
+		/* CRC matched but the records do not parse: written by a broken writer, not
+		 * torn. Refuse rather than guess. */
+		CAIRN_ERROR("%s: WAL frame %llu is malformed", p->bdev_name,
+			    (unsigned long long)seq);
+		return -CAIRN_ERR_CORRUPT;
+	}
+	return 0;
+}
+
+/* The last frame of the log is the only one whose flush may not have completed: on a
+ * device with a volatile cache its data extents may be missing even though the frame
+ * made it. Such a frame was never acknowledged; check its data before replaying it. */
+static int
+wal_frame_data_ok(struct vos_pool *p, const void *buf)
+{
+	const struct vos_wal_frame_df *f = buf;
+	const struct vos_wal_rec_df *rec;
+	const void *body;
+	uint32_t pos = 0;
+	int rc;
+
+	while ((rc = vos_wal_rec_next(f + 1, f->len, &pos, &rec, &body)) == 1) {
+		rc = vos_rec_check_data(p, rec->type, body, rec->len);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int
 vos_wal_replay(struct vos_pool *p, uint64_t seq, uint64_t lsn)
 {
-	uint64_t wal_size = p->sb.wal_size;
-	uint64_t n = 0;
+	void *bufs[2] = { p->wal_buf, vos_buf_alloc(VOS_WAL_FRAME_MAX + VOS_BLK) };
+	uint64_t n = 0, span;
+	int cur = 0, rc = 0;
 
+	if (bufs[1] == NULL)
+		return -CAIRN_ERR_NOMEM;
 	p->replaying = true;
-	for (;;) {
-		uint64_t phys = lsn % wal_size;
-		uint64_t span = wal_read_frame(p, phys, seq);
-		const struct vos_wal_frame_df *f = p->wal_buf;
-		const struct vos_wal_rec_df *rec;
-		const void *body;
-		uint32_t pos = 0;
-		int rc;
+	span = wal_find_frame(p, &lsn, seq, bufs[cur]);
+	while (span != 0) {
+		uint64_t nlsn = lsn + span;
+		uint64_t nspan = wal_find_frame(p, &nlsn, seq + 1, bufs[1 - cur]);
 
-		if (span == 0 && phys != 0) {
-			/* The writer skips to the start when a frame does not fit the end. */
-			span = wal_read_frame(p, 0, seq);
-			if (span != 0)
-				lsn += wal_size - phys;
-		}
-		if (span == 0)
-			break;
-		/* Never read past what a full WAL can hold: a loop here means corruption. */
-		if (lsn + span - p->wal_head > wal_size)
-			break;
-		while ((rc = vos_wal_rec_next(f + 1, f->len, &pos, &rec, &body)) == 1) {
-			int op_rc;
-
-			rc = vos_rec_apply(p, rec->type, body, rec->len, NULL, &op_rc);
-			if (rc) {
-				CAIRN_ERROR("%s: replay of record type %u in frame %llu failed: %s",
-					    p->bdev_name, rec->type, (unsigned long long)seq,
-					    cairn_strerror(rc));
-				p->replaying = false;
-				return rc;
+		if (nspan == 0) {
+			rc = wal_frame_data_ok(p, bufs[cur]);
+			if (rc == -CAIRN_ERR_CSUM) {
+				CAIRN_WARN("%s: last WAL frame %llu references data that never "
+					   "reached the disk: dropped (it was not acknowledged)",
+					   p->bdev_name, (unsigned long long)seq);
+				rc = 0;
+				break;
 			}
-			n++;
+			if (rc)
+				goto out;
 		}
-		if (rc < 0) {
-			/* CRC matched but the records do not parse: written by a broken
-			 * writer, not torn. Refuse rather than guess. */
-			CAIRN_ERROR("%s: WAL frame %llu is malformed", p->bdev_name,
-				    (unsigned long long)seq);
-			p->replaying = false;
-			return -CAIRN_ERR_CORRUPT;
-		}
-		lsn += span;
+		rc = wal_apply_frame(p, bufs[cur], seq, &n);
+		if (rc)
+			goto out;
 		seq++;
+		if (nspan == 0) {
+			lsn += span;
+			break;
+		}
+		lsn = nlsn;
+		span = nspan;
+		cur = 1 - cur;
 	}
-	p->replaying = false;
 	p->wal_seq = seq;
 	p->wal_tail = lsn;
 	p->stats.replayed = n;
 	CAIRN_INFO("%s: replayed %llu records, WAL tail at seq %llu", p->bdev_name,
 		   (unsigned long long)n, (unsigned long long)seq);
-	return 0;
+out:
+	p->replaying = false;
+	vos_buf_free(bufs[1]);
+	return rc;
 }

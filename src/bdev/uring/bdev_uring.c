@@ -94,13 +94,17 @@ uring_prep(struct uring_ch *uch, struct cairn_bdev_io *io)
 }
 
 static void
-uring_submit(void *ch_ctx, struct cairn_bdev_io *io)
+uring_enqueue(struct uring_ch *uch, struct cairn_bdev_io *io)
 {
-	struct uring_ch *uch = ch_ctx;
-
-	io->module_word = 0;
 	if (!cairn_list_empty(&uch->overflow) || !uring_prep(uch, io))
 		cairn_list_add_tail(&io->module_link, &uch->overflow);
+}
+
+static void
+uring_submit(void *ch_ctx, struct cairn_bdev_io *io)
+{
+	io->module_word = 0;
+	uring_enqueue(ch_ctx, io);
 }
 
 static void
@@ -115,7 +119,7 @@ uring_io_done(struct uring_ch *uch, struct cairn_bdev_io *io, int res)
 		    !(io->module_word & URING_WZ_PUNCH)) {
 			/* file system without ZERO_RANGE: a punched hole reads as zeros */
 			io->module_word |= URING_WZ_PUNCH;
-			uring_submit(uch, io);
+			uring_enqueue(uch, io);
 			return;
 		}
 		rc = res;
@@ -162,6 +166,8 @@ uring_poll(void *arg)
 								       : uch->prepared;
 			uch->inflight += (unsigned)ret;
 			work += ret;
+			/* spin briefly for fast devices; then sleep until the ring fd fires */
+			cairn_rt_expect_work(URING_SPIN_HINT_US);
 		} else if (ret < 0 && ret != -EAGAIN && ret != -EBUSY && ret != -EINTR) {
 			CAIRN_LOG_RATELIMIT(CAIRN_SS_BDEV, CAIRN_LOG_ERR, 1,
 					    "bdev %s: io_uring_submit failed: %s",
@@ -182,8 +188,6 @@ uring_poll(void *arg)
 	/* Completions may submit more I/O on this channel: the CQ is already advanced. */
 	for (i = 0; i < n; i++)
 		uring_io_done(uch, ios[i], res[i]);
-	if (uch->inflight > 0)
-		cairn_rt_expect_work(URING_SPIN_HINT_US);
 	return work + (int)n;
 }
 
@@ -315,6 +319,18 @@ cairn_bdev_uring_create(const char *name, const char *filename, uint32_t block_s
 		CAIRN_ERROR("bdev_uring_create: invalid name: expected 1..%d characters of "
 			    "[A-Za-z0-9_.:-]", CAIRN_BDEV_NAME_MAX - 1);
 		return -CAIRN_ERR_INVAL;
+	}
+	/* fail here, with a useful message, rather than at the first channel */
+	{
+		struct io_uring probe;
+
+		rc = io_uring_queue_init(2, &probe, 0);
+		if (rc != 0) {
+			CAIRN_ERROR("bdev_uring_create %s: io_uring is not available (%s); use "
+				    "bdev_aio_create instead", name, strerror(-rc));
+			return rc;
+		}
+		io_uring_queue_exit(&probe);
 	}
 	ud = calloc(1, sizeof(*ud));
 	if (ud == NULL)

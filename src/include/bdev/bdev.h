@@ -82,9 +82,10 @@ void cairn_bdev_fini(void);
  * while the caller holds an open descriptor on it (use cairn_bdev_open to pin it). */
 struct cairn_bdev *cairn_bdev_get_by_name(const char *name);
 
-/** Call fn(bdev, arg) for every registered bdev, in registration order, under the
- * registry lock (fn must not create, delete, open or close bdevs). Stops at the first
- * non-zero return and returns it. Any thread. */
+/** Call fn(bdev, arg) for every registered bdev (not being deleted), in registration
+ * order. Each bdev is pinned during its call and the registry lock is not held, so fn
+ * may call any bdev function (a bdev deleted meanwhile stays valid until fn returns).
+ * Stops at the first non-zero return and returns it; -CAIRN_ERR_NOMEM. Any thread. */
 int cairn_bdev_foreach(int (*fn)(struct cairn_bdev *bdev, void *arg), void *arg);
 
 /** Number of registered bdevs. Any thread. */
@@ -246,7 +247,11 @@ int cairn_bdev_writev_bytes(struct cairn_bdev_desc *desc, struct cairn_bdev_chan
  * Synchronous convenience layer for ULT callers (VOS): submit, park the ULT until the
  * completion, return its rc (or the submit error). ch may be NULL: a channel for the
  * current xstream is got and put around the call (cheap when the caller, or anybody on
- * this xstream, already holds one). From a plain thread: -CAIRN_ERR_INVAL.
+ * this xstream, already holds one; for uring/aio a new channel means a new ring, so
+ * hot paths should keep a channel). From a plain thread (tests, tools, pool creation
+ * before the engine runs): ch must be NULL and the request runs in a ULT on target
+ * xstream 0 (or xstream 0) while the thread blocks; needs a running runtime.
+ * From a poller or message handler (cannot wait): -CAIRN_ERR_INVAL.
  */
 int cairn_bdev_readv_sync(struct cairn_bdev_desc *desc, struct cairn_bdev_channel *ch,
 			  const struct iovec *iov, int iovcnt, uint64_t offset_blocks,

@@ -54,19 +54,19 @@ struct cairn_cfg_enum {
 struct cairn_cfg_schema;
 
 struct cairn_cfg_field {
-	const char *name;         /**< YAML key; NULL ends the field table */
+	const char *name; /**< YAML key; NULL ends the field table */
 	enum cairn_cfg_type type;
-	size_t offset;            /**< offsetof() the member */
-	bool required;            /**< error if the key is absent */
+	size_t offset; /**< offsetof() the member */
+	bool required; /**< error if the key is absent */
 	/** U32/U64/SIZE/DURATION: allowed range (max 0 = no upper bound);
 	 *  STRING: length range in bytes (max 0 = no upper bound);
 	 *  LIST of scalars: the range applies to each element. */
 	uint64_t min, max;
-	const struct cairn_cfg_enum *enums;  /**< ENUM (or LIST of ENUM) names */
-	const struct cairn_cfg_schema *sub;  /**< MAP, or LIST of MAP: element schema */
-	enum cairn_cfg_type elem_type;       /**< LIST: element type (not LIST) */
-	size_t count_offset;                 /**< LIST: offsetof() the uint32_t count */
-	uint32_t min_count, max_count;       /**< LIST: element count range (max 0 = any) */
+	const struct cairn_cfg_enum *enums; /**< ENUM (or LIST of ENUM) names */
+	const struct cairn_cfg_schema *sub; /**< MAP, or LIST of MAP: element schema */
+	enum cairn_cfg_type elem_type;      /**< LIST: element type (not LIST) */
+	size_t count_offset;                /**< LIST: offsetof() the uint32_t count */
+	uint32_t min_count, max_count;      /**< LIST: element count range (max 0 = any) */
 };
 
 struct cairn_cfg_schema {
@@ -97,6 +97,16 @@ int cairn_cfg_load_file(const char *path, const struct cairn_cfg_schema *schema,
 int cairn_cfg_load_string(const char *name, const char *text, size_t len,
 			  const struct cairn_cfg_schema *schema, void *obj, char *err,
 			  size_t errlen);
+
+/**
+ * The struct's current values as a JSON object, keys in schema order: integers and sizes
+ * as numbers (bytes), durations as exact strings ("500ms", "1234ns"), enums by name,
+ * maps as objects, lists as arrays; unset (NULL) strings and lists are left out. JSON is
+ * YAML, so the printed result loads back with cairn_cfg_load_string() (provided the
+ * defaults satisfy the schema's limits): use it to show the effective configuration.
+ * \return a new reference (json_decref() it), or NULL when out of memory
+ */
+struct json_t *cairn_cfg_to_json(const struct cairn_cfg_schema *schema, const void *obj);
 
 /** Free the STRING and LIST members (recursively) and set them to NULL / count 0. */
 void cairn_cfg_free(const struct cairn_cfg_schema *schema, void *obj);

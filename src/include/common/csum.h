@@ -58,7 +58,6 @@ int cairn_csum_from_name(const char *name);
  * Checksum of the given type over a scatter list, widened to 64 bits (0 for NONE).
  * \return 0 and *out set, or -CAIRN_ERR_INVAL for an unknown type.
  */
-int cairn_csum_iov(enum cairn_csum_type type, const struct iovec *iov, int iovcnt,
-		   uint64_t *out);
+int cairn_csum_iov(enum cairn_csum_type type, const struct iovec *iov, int iovcnt, uint64_t *out);
 
 #endif /* CAIRN_COMMON_CSUM_H */

@@ -29,11 +29,11 @@
 #define CAIRN_FAULT_NAME_MAX 63
 
 struct cairn_fault_cfg {
-	double prob;   /**< probability of firing on an eligible hit, 0..1 */
-	uint64_t skip; /**< hits that pass before any may fire */
-	uint64_t count;/**< most fires (0 = unlimited) */
-	uint64_t seed; /**< PRNG seed (0 = derived from the name) */
-	int64_t value; /**< payload for cairn_fault_value() */
+	double prob;    /**< probability of firing on an eligible hit, 0..1 */
+	uint64_t skip;  /**< hits that pass before any may fire */
+	uint64_t count; /**< most fires (0 = unlimited) */
+	uint64_t seed;  /**< PRNG seed (0 = derived from the name) */
+	int64_t value;  /**< payload for cairn_fault_value() */
 };
 
 /** Number of armed points; written only by fault.c. */
@@ -42,8 +42,8 @@ extern uint32_t g_cairn_fault_armed;
 /** Slow path of CAIRN_FAULT(): whether the named point fires on this hit. */
 bool cairn_fault_check(const char *name);
 
-#define CAIRN_FAULT(name)                                                                  \
-	(__builtin_expect(__atomic_load_n(&g_cairn_fault_armed, __ATOMIC_RELAXED) != 0, 0) && \
+#define CAIRN_FAULT(name)                                                                          \
+	(__builtin_expect(__atomic_load_n(&g_cairn_fault_armed, __ATOMIC_RELAXED) != 0, 0) &&      \
 	 cairn_fault_check(name))
 
 /**

@@ -89,8 +89,7 @@ void cairn_htable_fini(struct cairn_htable *ht);
 int cairn_htable_insert(struct cairn_htable *ht, const void *key, struct cairn_hlink *link);
 
 /** Insert without checking for duplicates (caller knows the key is new). */
-void cairn_htable_insert_dup(struct cairn_htable *ht, const void *key,
-			     struct cairn_hlink *link);
+void cairn_htable_insert_dup(struct cairn_htable *ht, const void *key, struct cairn_hlink *link);
 
 /** Find the entry with `key`; NULL if absent. */
 struct cairn_hlink *cairn_htable_lookup(const struct cairn_htable *ht, const void *key);
@@ -126,8 +125,8 @@ int cairn_htable_resize(struct cairn_htable *ht, uint64_t nbuckets);
  * Call cb on every entry until it returns non-zero (that value is returned). The
  * callback may remove the entry it was given (not others) and must not insert.
  */
-int cairn_htable_for_each(struct cairn_htable *ht,
-			  int (*cb)(struct cairn_hlink *link, void *arg), void *arg);
+int cairn_htable_for_each(struct cairn_htable *ht, int (*cb)(struct cairn_hlink *link, void *arg),
+			  void *arg);
 
 /** Cursor for iterating without a callback. Same rules as for_each. */
 struct cairn_htable_iter {

@@ -27,8 +27,8 @@ int cairn_json_get_u64(const json_t *obj, const char *key, bool required, uint64
 		       uint64_t max, uint64_t *out, char *err, size_t errlen);
 int cairn_json_get_u32(const json_t *obj, const char *key, bool required, uint32_t min,
 		       uint32_t max, uint32_t *out, char *err, size_t errlen);
-int cairn_json_get_bool(const json_t *obj, const char *key, bool required, bool *out,
-			char *err, size_t errlen);
+int cairn_json_get_bool(const json_t *obj, const char *key, bool required, bool *out, char *err,
+			size_t errlen);
 /** *out points into obj (valid while obj lives); max_len 0 = no limit. */
 int cairn_json_get_str(const json_t *obj, const char *key, bool required, size_t max_len,
 		       const char **out, char *err, size_t errlen);
@@ -37,7 +37,6 @@ int cairn_json_get_str(const json_t *obj, const char *key, bool required, size_t
  * Reject keys not in `allowed` (NULL-terminated) and non-object values.
  * \return 0 or -CAIRN_ERR_INVAL ("unknown key 'x', expected one of: a, b")
  */
-int cairn_json_check_keys(const json_t *obj, const char *const *allowed, char *err,
-			  size_t errlen);
+int cairn_json_check_keys(const json_t *obj, const char *const *allowed, char *err, size_t errlen);
 
 #endif /* CAIRN_COMMON_JSON_H */

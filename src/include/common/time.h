@@ -12,9 +12,9 @@
 
 #define CAIRN_NSEC_PER_USEC 1000ull
 #define CAIRN_NSEC_PER_MSEC 1000000ull
-#define CAIRN_NSEC_PER_SEC  1000000000ull
-#define CAIRN_USEC_PER_SEC  1000000ull
-#define CAIRN_MSEC_PER_SEC  1000ull
+#define CAIRN_NSEC_PER_SEC 1000000000ull
+#define CAIRN_USEC_PER_SEC 1000000ull
+#define CAIRN_MSEC_PER_SEC 1000ull
 
 static inline uint64_t
 cairn_timespec_to_ns(const struct timespec *ts)

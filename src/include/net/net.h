@@ -162,7 +162,7 @@ int cairn_rpc_send_wait(struct cairn_rpc *rpc);
  * progress). -CAIRN_ERR_ALREADY if it already completed or was never sent. */
 int cairn_rpc_cancel(struct cairn_rpc *rpc);
 
-/* Server side (in the handler): source endpoint of a request (rank NONE if unknown). */
+/* True for a collective request (client side) or a member's part of one (server side). */
 bool cairn_rpc_is_coll(const struct cairn_rpc *rpc);
 /* Send the reply (out encoded with the RPC's codec). Once per request. */
 int cairn_rpc_reply(struct cairn_rpc *rpc);

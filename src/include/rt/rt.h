@@ -113,12 +113,19 @@ struct cairn_ult_attr {
 	bool joinable;        /* if false the ULT is freed when fn returns */
 };
 
-/* Create a ULT on xs (NULL = current xstream). From another thread the creation is
- * forwarded by message. With joinable, *out must be joined exactly once. */
+/* Create a ULT on xs (NULL = current xstream). From another thread the ULT is handed
+ * to xs through a lock-free list (never blocked by a full message ring); xs allocates
+ * its stack when it picks it up (if that fails, join returns -CAIRN_ERR_NOMEM). With
+ * joinable, *out must be joined exactly once. Errors: -CAIRN_ERR_INVAL (no fn, bad
+ * attr, joinable without out, NULL xs from a plain thread), -CAIRN_ERR_NOMEM,
+ * -CAIRN_ERR_SHUTDOWN (runtime not running; or stopping and xs is another xstream).
+ * Any thread. */
 int cairn_ult_create(struct cairn_xstream *xs, cairn_ult_fn fn, void *arg,
 		     const struct cairn_ult_attr *attr, struct cairn_ult **out);
-/* Wait for a joinable ULT to finish and free it. From a ULT: yields. From a plain
- * thread: blocks. */
+/* Wait for a joinable ULT to finish and free it. From a ULT: parks. From a plain
+ * thread: blocks. Returns 0, or -CAIRN_ERR_NOMEM when a remotely created ULT could not
+ * get a stack, -CAIRN_ERR_INVAL (not joinable, self-join, or from a poller/message of
+ * the ULT's own xstream). */
 int cairn_ult_join(struct cairn_ult *ult);
 /* Give the CPU to other ready ULTs/pollers/messages on this xstream. ULT only. */
 void cairn_ult_yield(void);
@@ -138,9 +145,12 @@ void cairn_ult_wake(struct cairn_ult *ult);
 typedef void (*cairn_msg_fn)(void *arg);
 
 /* Run fn(arg) on xs, in its scheduler loop (not in a ULT: fn must not yield; spawn a
- * ULT from it when you need to wait). Ring full: from a ULT, yields until space; from
- * a plain thread or a poller/message, spins with backoff. Never drops, never grows.
- * Returns -CAIRN_ERR_SHUTDOWN once the runtime is stopping. Any thread. */
+ * ULT from it when you need to wait). Messages from one sender to one xstream run in
+ * send order. The ring holds msg_ring_size messages. Ring full: from a ULT, yields until
+ * space; from a plain thread or another xstream's poller/message, spins with backoff;
+ * from xs's own poller/message, runs xs's oldest message first. Never drops, never
+ * grows. Returns -CAIRN_ERR_SHUTDOWN when the runtime is not running or xs has left its
+ * loop; -CAIRN_ERR_INVAL for NULL xs/fn. Any thread. */
 int cairn_rt_send_msg(struct cairn_xstream *xs, cairn_msg_fn fn, void *arg);
 /* Same, but returns -CAIRN_ERR_AGAIN at once when the ring is full. */
 int cairn_rt_try_send_msg(struct cairn_xstream *xs, cairn_msg_fn fn, void *arg);
@@ -155,8 +165,10 @@ struct cairn_poller;
 typedef int (*cairn_poller_fn)(void *arg);
 
 /* Register on the current xstream. period_us == 0: busy poller, runs every loop;
- * otherwise timed (timerfd drives the sleep). Pollers run in scheduler context, not in
- * a ULT: they must not yield. xstream context. */
+ * otherwise timed (timerfd drives the sleep), period at most one hour. Pollers run in
+ * scheduler context, not in a ULT: they must not yield. A busy poller that returns 0
+ * lets the xstream sleep after spin_us: register the fds it polls with
+ * cairn_rt_wake_fd_add(). NULL on error (logged). xstream context. */
 struct cairn_poller *cairn_poller_register(cairn_poller_fn fn, void *arg, uint64_t period_us,
 					   const char *name);
 /* Unregister (from any ULT/poller/message on the owning xstream, including from the
@@ -223,7 +235,7 @@ int cairn_rt_collective(uint32_t tags, cairn_coll_fn fn, void *arg, cairn_coll_r
 
 /* ------------------------------------------------------------------ time */
 
-/* Monotonic clock, cheap (cached per scheduler loop where possible). */
+/* Monotonic clock in microseconds (CLOCK_MONOTONIC through the vDSO: tens of ns). */
 uint64_t cairn_rt_now_us(void);
 
 #endif /* CAIRN_RT_RT_H */

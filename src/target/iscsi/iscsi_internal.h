@@ -540,6 +540,7 @@ struct iscsi_task {
 	bool final_seen;        /* command's F bit or the unsolicited sequence ended */
 	bool delivered;         /* passed CmdSN ordering */
 	bool failed;            /* answer with the prepared CHECK CONDITION */
+	bool failed_nodata;     /* failed before data: take what comes, ask for nothing */
 	struct iscsi_tmf *tmf;  /* TMF waiting for this aborted task */
 	struct cairn_scsi_task scsi;
 	struct cairn_list link; /* conn->tasks (active) or pending-CmdSN list */
@@ -576,6 +577,8 @@ struct iscsi_login {
 	bool first_done;
 	bool auth_done;
 	bool auth_chap;        /* AuthMethod=CHAP negotiated */
+	bool auth_chosen;
+	struct iscsi_tgt_node *node; /* referenced until the session takes it */
 	bool declared;
 	bool discovery;
 	bool tsih_nonzero;

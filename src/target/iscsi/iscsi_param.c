@@ -211,7 +211,7 @@ iscsi_param_negotiate(struct iscsi_params *p, const struct iscsi_param_limits *l
 		return 1;
 	}
 	if (strcmp(key, "DefaultTime2Wait") == 0 || strcmp(key, "DefaultTime2Retain") == 0) {
-		bool wait = key[11] == 'W';
+		bool wait = strcmp(key, "DefaultTime2Wait") == 0;
 
 		if (iscsi_parse_number(val, 3600, &n)) {
 			iscsi_textbuf_add(tb, key, "Reject");

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FILE_BLOCKS 4096 /* 512-byte blocks: 2 MiB */
+#define FILE_SIZE (16u << 20) /* 4096 blocks of 4 KiB, 32768 of 512 B */
 #define ULTS_PER_XS 32
 #define ULT_BLOCKS  32   /* each ULT owns 32 blocks = 16 KiB */
 
@@ -271,7 +271,7 @@ file_module_test(const struct file_mod *m)
 	uint32_t bs;
 	int fd;
 
-	make_file((uint64_t)FILE_BLOCKS * 512);
+	make_file(FILE_SIZE);
 	/* creation errors */
 	assert_int_equal(m->create("F0", "/nonexistent/cairn/file", 0, NULL, &b), -ENOENT);
 	assert_int_equal(m->create("F0", "/tmp", 0, NULL, &b), -EISDIR);
@@ -281,7 +281,7 @@ file_module_test(const struct file_mod *m)
 	assert_int_equal(m->create("F0", g_path, 0, NULL, &b2), -CAIRN_ERR_EXIST);
 	bs = cairn_bdev_block_size(b);
 	nb = cairn_bdev_num_blocks(b);
-	assert_int_equal(nb, (uint64_t)FILE_BLOCKS * 512 / bs);
+	assert_int_equal(nb, (uint64_t)FILE_SIZE / bs);
 	assert_true(cairn_bdev_has_write_cache(b));
 	assert_int_equal(cairn_bdev_info_json(b, &info), 0);
 	fprintf(stderr, "# %s bdev: block size %u, buf_align %zu, direct_io %s\n", m->name, bs,
@@ -321,7 +321,7 @@ file_module_test(const struct file_mod *m)
 	run_on(1, verify_body, &va);
 
 	/* grow the file: rescan sends RESIZE */
-	assert_int_equal(truncate(g_path, (off_t)FILE_BLOCKS * 512 * 2), 0);
+	assert_int_equal(truncate(g_path, (off_t)FILE_SIZE * 2), 0);
 	assert_int_equal(m->rescan("F1"), 0);
 	assert_int_equal(cairn_bdev_num_blocks(b), 2 * nb);
 	for (int i = 0; i < 500 && __atomic_load_n(&rs.resizes, __ATOMIC_SEQ_CST) == 0; i++)

@@ -113,11 +113,11 @@ test_chaining_and_iov(void **state)
 		assert_int_equal(part32, whole32);
 		assert_true(part64 == whole64);
 	}
-	iov[0] = (struct iovec){ buf, 1 };
-	iov[1] = (struct iovec){ buf + 1, 0 };
-	iov[2] = (struct iovec){ buf + 1, 1000 };
-	iov[3] = (struct iovec){ buf + 1001, 3000 };
-	iov[4] = (struct iovec){ buf + 4001, 95 };
+	iov[0] = (struct iovec){buf, 1};
+	iov[1] = (struct iovec){buf + 1, 0};
+	iov[2] = (struct iovec){buf + 1, 1000};
+	iov[3] = (struct iovec){buf + 1001, 3000};
+	iov[4] = (struct iovec){buf + 4001, 95};
 	assert_int_equal(cairn_crc32c_iov(0, iov, 5), whole32);
 	assert_true(cairn_crc64_iov(0, iov, 5) == whole64);
 
@@ -127,8 +127,7 @@ test_chaining_and_iov(void **state)
 	assert_true(out == whole64);
 	assert_int_equal(cairn_csum_iov(CAIRN_CSUM_NONE, iov, 5, &out), 0);
 	assert_true(out == 0);
-	assert_int_equal(cairn_csum_iov((enum cairn_csum_type)9, iov, 5, &out),
-			 -CAIRN_ERR_INVAL);
+	assert_int_equal(cairn_csum_iov((enum cairn_csum_type)9, iov, 5, &out), -CAIRN_ERR_INVAL);
 	/* A flipped bit changes both checksums. */
 	buf[2048] ^= 0x10;
 	assert_int_not_equal(cairn_crc32c(0, buf, sizeof(buf)), whole32);

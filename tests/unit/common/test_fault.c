@@ -67,7 +67,7 @@ test_always_and_disarm(void **state)
 static void
 test_count_and_skip(void **state)
 {
-	struct cairn_fault_cfg cfg = { .prob = 1.0, .count = 3 };
+	struct cairn_fault_cfg cfg = {.prob = 1.0, .count = 3};
 	int fired = 0;
 	uint64_t hits, nf;
 
@@ -76,7 +76,7 @@ test_count_and_skip(void **state)
 		fired += CAIRN_FAULT("net.send");
 	assert_int_equal(fired, 3);
 
-	cfg = (struct cairn_fault_cfg){ .prob = 1.0, .skip = 5, .count = 2 };
+	cfg = (struct cairn_fault_cfg){.prob = 1.0, .skip = 5, .count = 2};
 	assert_int_equal(cairn_fault_arm("net.send", &cfg), 0); /* re-arm resets counters */
 	for (int i = 1; i <= 20; i++) {
 		bool f = CAIRN_FAULT("net.send");
@@ -90,7 +90,7 @@ test_count_and_skip(void **state)
 static void
 test_probability_reproducible(void **state)
 {
-	struct cairn_fault_cfg cfg = { .prob = 0.25, .seed = 1234 };
+	struct cairn_fault_cfg cfg = {.prob = 0.25, .seed = 1234};
 	uint8_t first[10000];
 	int fired = 0, same = 0;
 
@@ -112,7 +112,7 @@ test_probability_reproducible(void **state)
 		same += first[i] == CAIRN_FAULT("bdev.io");
 	assert_true(same < 10000);
 
-	cfg = (struct cairn_fault_cfg){ .prob = 0.0 };
+	cfg = (struct cairn_fault_cfg){.prob = 0.0};
 	assert_int_equal(cairn_fault_arm("bdev.io", &cfg), 0);
 	fired = 0;
 	for (int i = 0; i < 1000; i++)
@@ -128,8 +128,10 @@ test_probability_reproducible(void **state)
 	assert_int_equal(cairn_fault_arm("bad name", NULL), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_fault_arm("", NULL), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_fault_arm(NULL, NULL), -CAIRN_ERR_INVAL);
-	assert_int_equal(cairn_fault_arm("a234567890123456789012345678901234567890123456789012345678901234",
-					 NULL), -CAIRN_ERR_INVAL);
+	assert_int_equal(
+		cairn_fault_arm("a234567890123456789012345678901234567890123456789012345678901234",
+				NULL),
+		-CAIRN_ERR_INVAL);
 }
 
 static void
@@ -140,7 +142,9 @@ test_parse_spec(void **state)
 	int fired = 0;
 
 	assert_int_equal(cairn_fault_parse("vos.wal.write:prob=0.5,count=3,seed=7;net.send;"
-					   "bdev.err:value=-1005", err, sizeof(err)), 0);
+					   "bdev.err:value=-1005",
+					   err, sizeof(err)),
+			 0);
 	assert_int_equal(g_cairn_fault_armed, 3);
 	assert_true(CAIRN_FAULT("net.send"));
 	assert_int_equal(cairn_fault_value("bdev.err", 0), -1005);
@@ -155,14 +159,14 @@ test_parse_spec(void **state)
 		const char *spec;
 		const char *msg;
 	} bad[] = {
-		{ "a:prob=2", "expected a probability 0..1" },
-		{ "a:prob=0.5x", "expected a probability" },
-		{ "a:count=-1", "count" },
-		{ "a:count", "has no '='" },
-		{ "a:often=1", "unknown setting 'often'" },
-		{ "ok;b c", "name 'b c' is invalid" },
-		{ "ok:skip=1;:count=1", "name '' is invalid" },
-		{ "a:skip=99999999999999999999", "64 bits" },
+		{"a:prob=2", "expected a probability 0..1"},
+		{"a:prob=0.5x", "expected a probability"},
+		{"a:count=-1", "count"},
+		{"a:count", "has no '='"},
+		{"a:often=1", "unknown setting 'often'"},
+		{"ok;b c", "name 'b c' is invalid"},
+		{"ok:skip=1;:count=1", "name '' is invalid"},
+		{"a:skip=99999999999999999999", "64 bits"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(cairn_fault_parse(bad[i].spec, err, sizeof(err)),
@@ -208,7 +212,7 @@ hammer(void *arg)
 static void
 test_threads(void **state)
 {
-	struct cairn_fault_cfg cfg = { .prob = 1.0, .count = 1000 };
+	struct cairn_fault_cfg cfg = {.prob = 1.0, .count = 1000};
 	pthread_t th[4];
 	uint64_t hits, fired;
 

@@ -71,9 +71,9 @@ test_basic_and_stale(void **state)
 	assert_int_equal(cairn_ref_read(&a->h.ref), 3); /* creator + table + lookup */
 	cairn_handle_put(h);
 
-	assert_null(cairn_htab_lookup(tab, ca, 4));       /* wrong type */
-	assert_null(cairn_htab_lookup(tab, 0, 3));        /* never valid */
-	assert_null(cairn_htab_lookup(tab, ca + 1, 3));   /* another slot */
+	assert_null(cairn_htab_lookup(tab, ca, 4));                /* wrong type */
+	assert_null(cairn_htab_lookup(tab, 0, 3));                 /* never valid */
+	assert_null(cairn_htab_lookup(tab, ca + 1, 3));            /* another slot */
 	assert_null(cairn_htab_lookup(tab, ca ^ (1ull << 40), 3)); /* another generation */
 	assert_int_equal(cairn_htab_remove(tab, ca, 4), -CAIRN_ERR_NOHANDLE);
 

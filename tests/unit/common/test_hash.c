@@ -39,8 +39,8 @@ key_eq(const struct cairn_hlink *l, const void *key)
 	return cairn_container_of(l, struct obj, link)->key == *(const uint64_t *)key;
 }
 
-static const struct cairn_htable_ops g_ops = { .key_hash = key_hash, .key_eq = key_eq };
-static const struct cairn_htable_ops g_bad_ops = { .key_hash = bad_hash, .key_eq = key_eq };
+static const struct cairn_htable_ops g_ops = {.key_hash = key_hash, .key_eq = key_eq};
+static const struct cairn_htable_ops g_bad_ops = {.key_hash = bad_hash, .key_eq = key_eq};
 
 static uint64_t
 xorshift(uint64_t *s)
@@ -208,7 +208,7 @@ static void
 test_init_errors(void **state)
 {
 	struct cairn_htable ht;
-	struct cairn_htable_ops no_eq = { .key_hash = key_hash };
+	struct cairn_htable_ops no_eq = {.key_hash = key_hash};
 
 	assert_int_equal(cairn_htable_init(&ht, NULL, 0), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_htable_init(&ht, &no_eq, 0), -CAIRN_ERR_INVAL);
@@ -222,7 +222,7 @@ test_init_errors(void **state)
 static void
 test_hash_functions(void **state)
 {
-	unsigned buckets[256] = { 0 };
+	unsigned buckets[256] = {0};
 	uint8_t buf[64];
 	double chi = 0;
 	const int n = 256 * 400;

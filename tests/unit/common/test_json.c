@@ -41,7 +41,8 @@ test_getters(void **state)
 {
 	json_error_t jerr;
 	json_t *j = json_loads("{\"size\": 4096, \"neg\": -3, \"big\": 70000, \"name\": \"m0\","
-			       " \"on\": true, \"nul\": null, \"f\": 1.5}", 0, &jerr);
+			       " \"on\": true, \"nul\": null, \"f\": 1.5}",
+			       0, &jerr);
 	uint64_t u = 7;
 	uint32_t u32 = 9;
 	bool b = false;
@@ -68,10 +69,10 @@ test_getters(void **state)
 	assert_int_equal(cairn_json_get_u64(j, "nul", false, 0, 10, &u, err, sizeof(err)), 0);
 	assert_true(u == 5);
 
-	assert_int_equal(cairn_json_get_u32(j, "big", true, 0, UINT16_MAX, &u32, err,
-					    sizeof(err)), -CAIRN_ERR_OVERFLOW);
-	assert_int_equal(cairn_json_get_u32(j, "big", true, 0, UINT32_MAX, &u32, err,
-					    sizeof(err)), 0);
+	assert_int_equal(cairn_json_get_u32(j, "big", true, 0, UINT16_MAX, &u32, err, sizeof(err)),
+			 -CAIRN_ERR_OVERFLOW);
+	assert_int_equal(cairn_json_get_u32(j, "big", true, 0, UINT32_MAX, &u32, err, sizeof(err)),
+			 0);
 	assert_int_equal(u32, 70000);
 	u32 = 3;
 	assert_int_equal(cairn_json_get_u32(j, "absent", false, 0, 10, &u32, err, sizeof(err)), 0);
@@ -106,7 +107,7 @@ test_getters(void **state)
 static void
 test_check_keys(void **state)
 {
-	static const char *const allowed[] = { "name", "size", NULL };
+	static const char *const allowed[] = {"name", "size", NULL};
 	json_t *j = json_pack("{s:s, s:i}", "name", "x", "size", 1);
 	char err[256];
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -124,8 +125,8 @@ static void
 test_mask_errors_change_nothing(void **state)
 {
 	static const char *const bad[] = {
-		"", "LOUD", "ERR,foo=DEBUG", "vos=", "=DEBUG", "ERR,,vos=DEBUG", "vos=DEBUG=1",
-		"ERR,vos=LOUD",
+		"",       "LOUD",           "ERR,foo=DEBUG", "vos=",
+		"=DEBUG", "ERR,,vos=DEBUG", "vos=DEBUG=1",   "ERR,vos=LOUD",
 	};
 	uint8_t before[CAIRN_SS_MAX];
 	char err[256];
@@ -183,8 +184,8 @@ test_filtering_and_format(void **state)
 	assert_int_equal(cairn_log_set_mask("WARN,vos=DEBUG"), 0);
 	capture_reset();
 	cairn_log_set_thread_name("tgt3");
-	CAIRN_DEBUG("vos debug %d", 42);              /* this file is CAIRN_SS_VOS */
-	CAIRN_TRACE("vos trace %d", side_effect());   /* filtered */
+	CAIRN_DEBUG("vos debug %d", 42);            /* this file is CAIRN_SS_VOS */
+	CAIRN_TRACE("vos trace %d", side_effect()); /* filtered */
 	CAIRN_LOG(CAIRN_SS_NET, CAIRN_LOG_INFO, "net info %d", side_effect()); /* filtered */
 	CAIRN_LOG(CAIRN_SS_NET, CAIRN_LOG_WARN, "net warn\n");
 	CAIRN_LOG(CAIRN_SS_RT, CAIRN_LOG_ERR, "rt err %s", "x");
@@ -282,8 +283,9 @@ writer(void *arg)
 	long id = (long)arg;
 
 	for (int i = 0; i < LINES_PER_THREAD; i++)
-		CAIRN_LOG(CAIRN_SS_NET, CAIRN_LOG_ERR, "writer=%ld seq=%d payload=%s", id, i,
-			  "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz");
+		CAIRN_LOG(
+			CAIRN_SS_NET, CAIRN_LOG_ERR, "writer=%ld seq=%d payload=%s", id, i,
+			"0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz");
 	return NULL;
 }
 
@@ -291,7 +293,7 @@ static void
 test_concurrent_lines_intact(void **state)
 {
 	pthread_t th[THREADS];
-	int seen[THREADS] = { 0 };
+	int seen[THREADS] = {0};
 	char *out, *line, *save;
 
 	assert_int_equal(cairn_log_set_mask("WARN"), 0);
@@ -323,7 +325,7 @@ test_concurrent_lines_intact(void **state)
 static void
 test_ratelimit(void **state)
 {
-	struct cairn_log_rl rl = { 0 };
+	struct cairn_log_rl rl = {0};
 	int passed = 0;
 	char *out;
 
@@ -348,6 +350,31 @@ test_ratelimit(void **state)
 	free(out);
 }
 
+static void
+test_fork_child_shows_its_tid(void **state)
+{
+	char want[32];
+	char *out;
+	pid_t pid;
+	int status;
+
+	assert_int_equal(cairn_log_set_mask("WARN"), 0);
+	capture_reset();
+	CAIRN_ERROR("parent before fork"); /* caches the parent's TID */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		CAIRN_ERROR("from the child");
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	out = capture_read();
+	snprintf(want, sizeof(want), "/%d vos ERR", (int)pid);
+	assert_non_null(strstr(out, want));
+	free(out);
+}
+
 int
 main(void)
 {
@@ -361,6 +388,7 @@ main(void)
 		cmocka_unit_test(test_init_from_env),
 		cmocka_unit_test(test_concurrent_lines_intact),
 		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_fork_child_shows_its_tid),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

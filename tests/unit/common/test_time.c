@@ -21,7 +21,7 @@ test_clocks_and_sleep(void **state)
 	cairn_sleep_ms(20);
 	t1 = cairn_now_ns();
 	assert_true(t1 - t0 >= 20 * CAIRN_NSEC_PER_MSEC);
-	assert_true(t1 - t0 < 5 * CAIRN_NSEC_PER_SEC);   /* a sanity bound, not a timing test */
+	assert_true(t1 - t0 < 5 * CAIRN_NSEC_PER_SEC); /* a sanity bound, not a timing test */
 	assert_true(cairn_wall_ns() >= w0);
 	assert_true(w0 > 1600000000ull * CAIRN_NSEC_PER_SEC); /* after 2020 */
 	assert_true(cairn_now_us() >= t1 / 1000);

@@ -81,7 +81,7 @@ test_parse_size(void **state)
 	size_bad("0x1g", -CAIRN_ERR_INVAL, "invalid hex digit");
 	size_bad("G", -CAIRN_ERR_INVAL, "expected a number");
 	/* err may be NULL. */
-	assert_int_equal(cairn_parse_size("bad", &(uint64_t){ 0 }, NULL, 0), -CAIRN_ERR_INVAL);
+	assert_int_equal(cairn_parse_size("bad", &(uint64_t){0}, NULL, 0), -CAIRN_ERR_INVAL);
 }
 
 static void
@@ -187,13 +187,13 @@ test_integers_and_bools(void **state)
 	assert_true(u == 42);
 	assert_int_equal(cairn_parse_u64("0xFF", 0, UINT64_MAX, &u, err, sizeof(err)), 0);
 	assert_true(u == 255);
-	assert_int_equal(cairn_parse_u64("18446744073709551615", 0, UINT64_MAX, &u, err,
-					 sizeof(err)), 0);
+	assert_int_equal(
+		cairn_parse_u64("18446744073709551615", 0, UINT64_MAX, &u, err, sizeof(err)), 0);
 	assert_true(u == UINT64_MAX);
-	assert_int_equal(cairn_parse_u64("18446744073709551616", 0, UINT64_MAX, &u, err,
-					 sizeof(err)), -CAIRN_ERR_OVERFLOW);
-	assert_int_equal(cairn_parse_u64("101", 0, 100, &u, err, sizeof(err)),
-			 -CAIRN_ERR_OVERFLOW);
+	assert_int_equal(
+		cairn_parse_u64("18446744073709551616", 0, UINT64_MAX, &u, err, sizeof(err)),
+		-CAIRN_ERR_OVERFLOW);
+	assert_int_equal(cairn_parse_u64("101", 0, 100, &u, err, sizeof(err)), -CAIRN_ERR_OVERFLOW);
 	assert_non_null(strstr(err, "expected 0..100"));
 	assert_int_equal(cairn_parse_u64("-1", 0, 100, &u, err, sizeof(err)), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_parse_u64("+1", 0, 100, &u, err, sizeof(err)), -CAIRN_ERR_INVAL);
@@ -205,19 +205,22 @@ test_integers_and_bools(void **state)
 	assert_true(u32 == UINT32_MAX);
 	assert_int_equal(cairn_parse_u32("4294967296", 0, UINT32_MAX, &u32, err, sizeof(err)),
 			 -CAIRN_ERR_OVERFLOW);
-	assert_int_equal(cairn_parse_u32("0", 1, 64, &u32, err, sizeof(err)),
-			 -CAIRN_ERR_OVERFLOW);
+	assert_int_equal(cairn_parse_u32("0", 1, 64, &u32, err, sizeof(err)), -CAIRN_ERR_OVERFLOW);
 
-	assert_int_equal(cairn_parse_i64("-9223372036854775808", INT64_MIN, INT64_MAX, &i, err,
-					 sizeof(err)), 0);
+	assert_int_equal(
+		cairn_parse_i64("-9223372036854775808", INT64_MIN, INT64_MAX, &i, err, sizeof(err)),
+		0);
 	assert_true(i == INT64_MIN);
-	assert_int_equal(cairn_parse_i64("9223372036854775807", INT64_MIN, INT64_MAX, &i, err,
-					 sizeof(err)), 0);
+	assert_int_equal(
+		cairn_parse_i64("9223372036854775807", INT64_MIN, INT64_MAX, &i, err, sizeof(err)),
+		0);
 	assert_true(i == INT64_MAX);
-	assert_int_equal(cairn_parse_i64("9223372036854775808", INT64_MIN, INT64_MAX, &i, err,
-					 sizeof(err)), -CAIRN_ERR_OVERFLOW);
-	assert_int_equal(cairn_parse_i64("-9223372036854775809", INT64_MIN, INT64_MAX, &i, err,
-					 sizeof(err)), -CAIRN_ERR_OVERFLOW);
+	assert_int_equal(
+		cairn_parse_i64("9223372036854775808", INT64_MIN, INT64_MAX, &i, err, sizeof(err)),
+		-CAIRN_ERR_OVERFLOW);
+	assert_int_equal(
+		cairn_parse_i64("-9223372036854775809", INT64_MIN, INT64_MAX, &i, err, sizeof(err)),
+		-CAIRN_ERR_OVERFLOW);
 	assert_int_equal(cairn_parse_i64("-5", -4, 4, &i, err, sizeof(err)), -CAIRN_ERR_OVERFLOW);
 	assert_int_equal(cairn_parse_i64("-", -4, 4, &i, err, sizeof(err)), -CAIRN_ERR_INVAL);
 

@@ -18,8 +18,8 @@ test_roundtrip(void **state)
 	for (int i = 0; i < 100; i++) {
 		cairn_uuid_generate(&a);
 		assert_false(cairn_uuid_is_null(&a));
-		assert_int_equal((a.b[6] >> 4), 4);       /* version 4 */
-		assert_int_equal((a.b[8] & 0xc0), 0x80);  /* RFC 4122 variant */
+		assert_int_equal((a.b[6] >> 4), 4);      /* version 4 */
+		assert_int_equal((a.b[8] & 0xc0), 0x80); /* RFC 4122 variant */
 		cairn_uuid_unparse(&a, s);
 		assert_int_equal(strlen(s), 36);
 		assert_int_equal(cairn_uuid_parse(s, &b), 0);
@@ -35,9 +35,14 @@ static void
 test_parse_known_and_bad(void **state)
 {
 	static const char *const bad[] = {
-		"", "123", "6ba7b810-9dad-11d1-80b4-00c04fd430c", "6ba7b810-9dad-11d1-80b4-00c04fd430c88",
-		"6ba7b810x9dad-11d1-80b4-00c04fd430c8", "6ba7b810-9dad-11d1-80b4-00c04fd430cg",
-		"{6ba7b810-9dad-11d1-80b4-00c04fd430c8}", " 6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+		"",
+		"123",
+		"6ba7b810-9dad-11d1-80b4-00c04fd430c",
+		"6ba7b810-9dad-11d1-80b4-00c04fd430c88",
+		"6ba7b810x9dad-11d1-80b4-00c04fd430c8",
+		"6ba7b810-9dad-11d1-80b4-00c04fd430cg",
+		"{6ba7b810-9dad-11d1-80b4-00c04fd430c8}",
+		" 6ba7b810-9dad-11d1-80b4-00c04fd430c8",
 		"6ba7b8109dad11d180b400c04fd430c8",
 	};
 	struct cairn_uuid u, keep;

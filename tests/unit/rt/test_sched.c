@@ -410,13 +410,25 @@ test_stack_size(void **state)
 }
 
 #ifndef CAIRN_SANITIZE
+/* Each frame touches its 1 KiB, so the stack grows page by page into the guard page
+ * (a single huge frame could jump over it). */
+static int __attribute__((noinline))
+recurse(int depth, volatile char *parent)
+{
+	volatile char buf[1024];
+
+	/* The child reads our frame, so no compiler can fold the recursion into a loop. */
+	buf[0] = (char)(parent != NULL ? parent[0] + 1 : 0);
+	buf[sizeof(buf) - 1] = buf[0];
+	if (depth == 0)
+		return buf[0];
+	return recurse(depth - 1, buf);
+}
+
 static void
 overflow_ult(void *arg)
 {
-	volatile char buf[128 * 1024]; /* beyond the 64 KiB default stack */
-
-	buf[0] = 1;
-	*(int *)arg = buf[0];
+	*(int *)arg = recurse(256, NULL); /* ~256 KiB: beyond the 64 KiB default stack */
 }
 
 static void
