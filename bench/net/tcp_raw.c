@@ -71,7 +71,7 @@ xfer(int fd, uint8_t *buf, size_t len, int wr)
 
 	while (done < len) {
 		ssize_t n = wr ? send(fd, buf + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL)
-			       : recv(fd, buf + done, len - done, MSG_DONTWAIT);
+		               : recv(fd, buf + done, len - done, MSG_DONTWAIT);
 
 		if (n > 0)
 			done += (size_t)n;
@@ -107,7 +107,7 @@ server(void *arg)
 		}
 		if (got < c->bytes)
 			fprintf(stderr, "cairn-tcp-raw: reader stopped after %lu bytes\n",
-				(unsigned long)got);
+			        (unsigned long)got);
 		buf[0] = 1;
 		xfer(fd, buf, 1, 1); /* done marker */
 	} else {
@@ -160,7 +160,7 @@ main(int argc, char **argv)
 
 	if (argc < 2 || (strcmp(argv[1], "pingpong") && strcmp(argv[1], "stream"))) {
 		fprintf(stderr, "usage: cairn-tcp-raw pingpong|stream [--size N] [--chunk N] "
-				"[--iters N] [--bytes N] [--cpus A,B]\n");
+		                "[--iters N] [--bytes N] [--cpus A,B]\n");
 		return 2;
 	}
 	c.stream = strcmp(argv[1], "stream") == 0;

@@ -218,7 +218,7 @@ dmin(double a, double b)
 	return a < b ? a : b;
 }
 
-#define ROUNDS 5
+#define ROUNDS 9
 
 /* ------------------------------------------------------------------ main */
 
@@ -383,7 +383,7 @@ main(int argc, char **argv)
 	       k.objs);
 	printf("%-50s %12s\n", "operation", "ns/op");
 	printf("%-50s %12.0f\n", "index sv_update (64 B inline, new key)", upd_ns);
-	printf("%-50s %12.0f\n", "index sv_fetch (random, 64 B inline, best of 5)", get_ns);
+	printf("%-50s %12.0f\n", "index sv_fetch (random, 64 B inline, best of 9)", get_ns);
 	printf("%-50s %12.0f\n", "index sv_fetch (random, absent akey)", miss_ns);
 	printf("%-50s %12.0f\n", "index sv_update (2nd version, location)", upd2_ns);
 	printf("%-50s %12.0f\n", "index sv_fetch (older of 2 versions)", get2_ns);
@@ -392,8 +392,8 @@ main(int argc, char **argv)
 	printf("%-50s %12.0f\n", "index array_fetch (9 records over 8 extents)", arr_get_ns);
 	if (lm.ok) {
 		printf("%-50s %12.0f\n", "lmdb put (one txn, nosync)", lm.put_ns);
-		printf("%-50s %12.0f\n", "lmdb get (random, one read txn, best of 5)", lm_get);
-		printf("%-50s %12.0f\n", "lmdb get (random, txn per get, best of 5)", lm_get_txn);
+		printf("%-50s %12.0f\n", "lmdb get (random, one read txn, best of 9)", lm_get);
+		printf("%-50s %12.0f\n", "lmdb get (random, txn per get, best of 9)", lm_get_txn);
 	}
 	printf("%-50s %12.1f\n", "index heap bytes per key (64 B value incl.)",
 	       (double)(h1 - h0) / k.n);

@@ -106,6 +106,35 @@ jw_value_prefix(struct cairn_json_write_ctx *w)
 	return jw_indent(w);
 }
 
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), 0 if invalid (overlong,
+ * surrogate, > U+10FFFF, truncated). */
+static size_t
+jw_utf8_len(const unsigned char *p)
+{
+	unsigned char c = p[0];
+	uint32_t cp;
+	size_t n, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	cp = c & (0x3f >> (n - 1));
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL terminator */
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
 static int
 jw_string_body(struct cairn_json_write_ctx *w, const char *s)
 {
@@ -119,9 +148,17 @@ jw_string_body(struct cairn_json_write_ctx *w, const char *s)
 	for (; rc == 0 && p[run] != '\0';) {
 		unsigned char c = p[run];
 
-		if (c >= 0x20 && c != '"' && c != '\\') {
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
 			run++;
 			continue;
+		}
+		if (c >= 0x80) {
+			size_t n = jw_utf8_len(p + run);
+
+			if (n > 0) {
+				run += n;
+				continue;
+			}
 		}
 		rc = jw_raw(w, (const char *)p, run);
 		if (rc)
@@ -137,6 +174,10 @@ jw_string_body(struct cairn_json_write_ctx *w, const char *s)
 		case '\b': rc = jw_raw(w, "\\b", 2); break;
 		case '\f': rc = jw_raw(w, "\\f", 2); break;
 		default:
+			if (c >= 0x80) { /* invalid UTF-8: JSON text must be UTF-8 */
+				rc = jw_raw(w, "\\ufffd", 6);
+				break;
+			}
 			esc[0] = '\\';
 			esc[1] = 'u';
 			esc[2] = '0';

@@ -18,7 +18,7 @@
 
 int
 cairn_bulk_create(struct cairn_net_ctx *c, const struct iovec *iov, unsigned cnt, uint16_t perm,
-		  struct cairn_bulk **out)
+                  struct cairn_bulk **out)
 {
 	struct net_ctx_impl *ctx = net_impl(c);
 	struct cairn_bulk *b;
@@ -26,7 +26,8 @@ cairn_bulk_create(struct cairn_net_ctx *c, const struct iovec *iov, unsigned cnt
 	unsigned i;
 
 	if (ctx == NULL || out == NULL || cnt > CAIRN_BULK_MAX_IOV || (cnt && iov == NULL) ||
-	    (perm != CAIRN_BULK_RO && perm != CAIRN_BULK_RW))
+	    (perm != CAIRN_BULK_RO && perm != CAIRN_BULK_RW) ||
+	    !net_ctx_on_owner(ctx, "cairn_bulk_create"))
 		return -CAIRN_ERR_INVAL;
 	for (i = 0; i < cnt; i++) {
 		if (iov[i].iov_len && iov[i].iov_base == NULL)
@@ -48,7 +49,12 @@ cairn_bulk_create(struct cairn_net_ctx *c, const struct iovec *iov, unsigned cnt
 	b->perm = perm;
 	b->refs = 1;
 	b->ctx = ctx;
-	b->id = ctx->next_id++;
+	/* Unique low half (hash key), random high half: a peer cannot reach memory whose
+	 * descriptor it was never sent by guessing ids. */
+	ctx->rng ^= ctx->rng << 13;
+	ctx->rng ^= ctx->rng >> 7;
+	ctx->rng ^= ctx->rng << 17;
+	b->id = (ctx->rng & 0xffffffff00000000ull) | (ctx->next_id++ & 0xffffffffull);
 	cairn_list_add(&b->hlink, &ctx->bulk_hash[b->id & 255]);
 	net_ctx_addref(ctx);
 	*out = b;
@@ -121,10 +127,33 @@ xfer_find(struct net_ctx_impl *ctx, uint64_t id)
 	return NULL;
 }
 
+unsigned
+net_bulk_map(const struct cairn_bulk *b, uint64_t off, uint64_t len, struct iovec *dst,
+             unsigned max, uint64_t *mapped)
+{
+	unsigned i, n = 0;
+
+	*mapped = 0;
+	for (i = 0; i < b->cnt && len > 0 && n < max; i++) {
+		uint64_t l = b->iov[i].iov_len;
+
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		dst[n].iov_base = (uint8_t *)b->iov[i].iov_base + off;
+		dst[n].iov_len = (size_t)(l - off < len ? l - off : len);
+		len -= dst[n].iov_len;
+		*mapped += dst[n].iov_len;
+		off = 0;
+		n++;
+	}
+	return n;
+}
+
 /* The vectors covering [off, off+len) of b; -1 if more than max are needed. */
 static int
-iov_slice(const struct cairn_bulk *b, uint64_t off, uint64_t len, struct iovec *dst,
-	  unsigned max)
+iov_slice(const struct cairn_bulk *b, uint64_t off, uint64_t len, struct iovec *dst, unsigned max)
 {
 	unsigned i, n = 0;
 
@@ -168,7 +197,7 @@ iov_count(const struct cairn_bulk *b, uint64_t off, uint64_t len)
 /* Queue data segments of b[off, off+len) with the given header template. */
 static int
 send_segments(struct net_conn *conn, struct cairn_bulk *b, uint64_t off, uint64_t len,
-	      struct cairn_net_hdr *h)
+              struct cairn_net_hdr *h)
 {
 	uint64_t done = 0;
 	uint64_t base = h->aux2;
@@ -196,7 +225,7 @@ send_segments(struct net_conn *conn, struct cairn_bulk *b, uint64_t off, uint64_
 		m->data_cnt = (unsigned)iov_slice(b, off + done, seg, m->data, cnt ? cnt : 1);
 		m->bulk = b;
 		b->refs++;
-		net_tcp_send(conn, m);
+		conn->ctx->tp->send(conn, m);
 		conn->ctx->st.bulk_bytes_out += seg;
 		done += seg;
 	} while (done < len);
@@ -235,6 +264,7 @@ net_xfer_fail_conn(struct net_conn *conn, int rc)
 {
 	while (!cairn_list_empty(&conn->xfers))
 		xfer_finish(cairn_container_of(conn->xfers.next, struct net_xfer, link), rc);
+	conn->rx_dst = NULL;
 	if (conn->rx_bulk) {
 		net_bulk_put(conn->rx_bulk);
 		conn->rx_bulk = NULL;
@@ -244,8 +274,8 @@ net_xfer_fail_conn(struct net_conn *conn, int rc)
 
 int
 cairn_bulk_transfer(struct cairn_rpc *rpc, enum cairn_bulk_op op,
-		    const struct cairn_bulk_desc *remote, uint64_t roff, struct cairn_bulk *local,
-		    uint64_t loff, uint64_t len, cairn_net_cb cb, void *cb_arg)
+                    const struct cairn_bulk_desc *remote, uint64_t roff, struct cairn_bulk *local,
+                    uint64_t loff, uint64_t len, cairn_net_cb cb, void *cb_arg)
 {
 	struct net_ctx_impl *ctx;
 	struct net_xfer *x;
@@ -256,7 +286,7 @@ cairn_bulk_transfer(struct cairn_rpc *rpc, enum cairn_bulk_op op,
 	    (op != CAIRN_BULK_GET && op != CAIRN_BULK_PUT))
 		return -CAIRN_ERR_INVAL;
 	ctx = rpc->ctx;
-	if (local->ctx != ctx || local->freed)
+	if (local->ctx != ctx || local->freed || !net_ctx_on_owner(ctx, "cairn_bulk_transfer"))
 		return -CAIRN_ERR_INVAL;
 	if (loff > local->len || len > local->len - loff || roff > remote->len ||
 	    len > remote->len - roff)
@@ -306,7 +336,7 @@ cairn_bulk_transfer(struct cairn_rpc *rpc, enum cairn_bulk_op op,
 			rc = -CAIRN_ERR_NOMEM;
 			goto err;
 		}
-		net_tcp_send(rpc->conn, m);
+		ctx->tp->send(rpc->conn, m);
 		return 0;
 	}
 	h.type = CAIRN_NET_MSG_BULK_PUT_DATA;
@@ -314,7 +344,7 @@ cairn_bulk_transfer(struct cairn_rpc *rpc, enum cairn_bulk_op op,
 	if (rc) {
 		/* Segments already queued would leave the peer waiting for LAST: drop the
 		 * connection rather than leave it inconsistent. */
-		net_tcp_close(rpc->conn, -CAIRN_ERR_NOMEM);
+		ctx->tp->close(rpc->conn, -CAIRN_ERR_NOMEM);
 		return rc;
 	}
 	return 0;
@@ -345,8 +375,8 @@ xfer_wait_cb(void *arg, int rc)
 
 int
 cairn_bulk_transfer_wait(struct cairn_rpc *rpc, enum cairn_bulk_op op,
-			 const struct cairn_bulk_desc *remote, uint64_t roff,
-			 struct cairn_bulk *local, uint64_t loff, uint64_t len)
+                         const struct cairn_bulk_desc *remote, uint64_t roff,
+                         struct cairn_bulk *local, uint64_t loff, uint64_t len)
 {
 	struct xfer_waiter w = {.done = false, .rc = 0, .ult = NULL};
 	int rc;
@@ -374,7 +404,7 @@ send_simple(struct net_conn *conn, uint8_t type, uint64_t id, int status, uint16
 	struct net_tx_msg *m = net_msg_alloc(&h, NULL, 0);
 
 	if (m)
-		net_tcp_send(conn, m);
+		conn->ctx->tp->send(conn, m);
 }
 
 /* BULK_GET and BULK_PUT_ACK (messages with a small body). */
@@ -402,10 +432,10 @@ net_bulk_msg(struct net_conn *conn, const struct cairn_net_hdr *h, uint8_t *body
 			rc = -CAIRN_ERR_PROTO;
 		if (rc) {
 			CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 5,
-					    "%s: bulk GET of bulk %lu: %s", conn->name,
-					    (unsigned long)h->aux, cairn_strerror(rc));
+			                    "%s: bulk GET of bulk %lu: %s", conn->name,
+			                    (unsigned long)h->aux, cairn_strerror(rc));
 			send_simple(conn, CAIRN_NET_MSG_BULK_GET_DATA, h->rpc_id, rc,
-				    CAIRN_NET_F_LAST);
+			            CAIRN_NET_F_LAST);
 			return;
 		}
 		memset(&d, 0, sizeof(d));
@@ -414,7 +444,7 @@ net_bulk_msg(struct net_conn *conn, const struct cairn_net_hdr *h, uint8_t *body
 		d.aux = h->aux;
 		d.aux2 = 0; /* offsets in GET_DATA are relative to the transfer */
 		if (send_segments(conn, b, h->aux2, len, &d) != 0)
-			net_tcp_close(conn, -CAIRN_ERR_NOMEM);
+			ctx->tp->close(conn, -CAIRN_ERR_NOMEM);
 		return;
 	}
 	if (h->type == CAIRN_NET_MSG_BULK_PUT_ACK) {
@@ -431,15 +461,13 @@ net_bulk_msg(struct net_conn *conn, const struct cairn_net_hdr *h, uint8_t *body
 	free(body);
 	ctx->st.proto_errors++;
 	CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 5, "%s: unexpected message type %u",
-			    conn->name, h->type);
+	                    conn->name, h->type);
 }
 
 int
 net_on_data_hdr(struct net_conn *conn, const struct cairn_net_hdr *h)
 {
 	struct net_ctx_impl *ctx = conn->ctx;
-	int n;
-
 	if (h->type == CAIRN_NET_MSG_BULK_GET_DATA) {
 		struct net_xfer *x = xfer_find(ctx, h->rpc_id);
 
@@ -451,10 +479,9 @@ net_on_data_hdr(struct net_conn *conn, const struct cairn_net_hdr *h)
 			return h->status > 0 ? -CAIRN_ERR_PROTO : h->status;
 		if (h->aux2 != x->done_bytes || h->body_len > x->len - x->done_bytes)
 			return -CAIRN_ERR_PROTO;
-		n = iov_slice(x->local, x->loff + h->aux2, h->body_len, conn->rx_iov, 64);
-		if (n < 0)
-			return -CAIRN_ERR_OVERFLOW;
-		conn->rx_iov_cnt = (unsigned)n;
+		conn->rx_dst = x->local;
+		conn->rx_dst_off = x->loff + h->aux2;
+		conn->rx_dst_end = conn->rx_dst_off + h->body_len;
 		return 0;
 	}
 	/* PUT_DATA */
@@ -468,13 +495,6 @@ net_on_data_hdr(struct net_conn *conn, const struct cairn_net_hdr *h)
 			rc = -CAIRN_ERR_PERM;
 		else if (h->aux2 > b->len || h->body_len > b->len - h->aux2)
 			rc = -CAIRN_ERR_OVERFLOW;
-		if (rc == 0) {
-			n = iov_slice(b, h->aux2, h->body_len, conn->rx_iov, 64);
-			if (n < 0)
-				rc = -CAIRN_ERR_OVERFLOW;
-			else
-				conn->rx_iov_cnt = (unsigned)n;
-		}
 		if (rc) {
 			if (conn->rx_status == 0)
 				conn->rx_status = rc;
@@ -482,6 +502,9 @@ net_on_data_hdr(struct net_conn *conn, const struct cairn_net_hdr *h)
 		}
 		b->refs++;
 		conn->rx_bulk = b;
+		conn->rx_dst = b;
+		conn->rx_dst_off = h->aux2;
+		conn->rx_dst_end = h->aux2 + h->body_len;
 		return 0;
 	}
 }
@@ -499,10 +522,11 @@ net_on_data_done(struct net_conn *conn, const struct cairn_net_hdr *h)
 			xfer_finish(x, h->status > 0 ? -CAIRN_ERR_PROTO : h->status);
 			return;
 		}
-		if (conn->rx_iov_cnt == 0 && h->body_len) {
+		if (conn->rx_dst == NULL && h->body_len) {
 			xfer_finish(x, -CAIRN_ERR_PROTO);
 			return;
 		}
+		conn->rx_dst = NULL;
 		x->done_bytes += h->body_len;
 		conn->ctx->st.bulk_bytes_in += h->body_len;
 		if (x->done_bytes == x->len)
@@ -511,6 +535,7 @@ net_on_data_done(struct net_conn *conn, const struct cairn_net_hdr *h)
 			xfer_finish(x, -CAIRN_ERR_PROTO);
 		return;
 	}
+	conn->rx_dst = NULL;
 	if (conn->rx_bulk) {
 		net_bulk_put(conn->rx_bulk);
 		conn->rx_bulk = NULL;

@@ -24,13 +24,13 @@ struct coll_state {
 	unsigned ratio;
 	unsigned pos;
 	uint16_t tag;
-	struct cairn_rpc *parent;    /* child RPC: the member RPC that forwarded it */
+	struct cairn_rpc *parent; /* child RPC: the member RPC that forwarded it */
 	unsigned children_pending;
 	bool local_done;
 	uint32_t *failed;
 	unsigned nfailed;
 	unsigned failed_cap;
-	struct cairn_rpc **done;     /* answered children, aggregated after the local reply */
+	struct cairn_rpc **done; /* answered children, aggregated after the local reply */
 	int *done_rc;
 	unsigned ndone;
 	unsigned done_cap;
@@ -158,7 +158,7 @@ has_dups(const uint32_t *ranks, unsigned n)
 
 int
 cairn_coll_create(struct cairn_net_ctx *ctx, const uint32_t *ranks, unsigned n, uint16_t tag,
-		  uint32_t opc, unsigned ratio, struct cairn_rpc **out)
+                  uint32_t opc, unsigned ratio, struct cairn_rpc **out)
 {
 	struct cairn_ep ep;
 	struct cairn_rpc *rpc;
@@ -264,8 +264,7 @@ net_coll_server_start(struct cairn_rpc *rpc, struct cairn_dec *d)
 	cairn_dec_array(d, &n, 4, CAIRN_COLL_MAX_RANKS);
 	if (d->rc)
 		return d->rc;
-	if (n == 0 || pos >= n || ratio < 2 || ratio > CAIRN_COLL_MAX_RATIO ||
-	    tag != rpc->ctx->tag)
+	if (n == 0 || pos >= n || ratio < 2 || ratio > CAIRN_COLL_MAX_RATIO || tag != rpc->ctx->tag)
 		return -CAIRN_ERR_PROTO;
 	cs = calloc(1, sizeof(*cs));
 	if (cs == NULL)
@@ -364,7 +363,9 @@ net_coll_forward(struct cairn_rpc *rpc)
 		}
 		child->ep.rank = cs->ranks[kids[i]];
 		child->ep.tag = cs->tag;
-		child->timeout_us = rpc->timeout_us;
+		/* Each level gets 3/4 of its parent's time, so a member can still report a
+		 * hung child as failed before its own parent gives up on it. */
+		child->timeout_us = rpc->timeout_us ? rpc->timeout_us * 3 / 4 : 0;
 		memcpy(child->in, rpc->in, rpc->def->in_size);
 		child->coll->parent = rpc;
 		cairn_rpc_addref(rpc);

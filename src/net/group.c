@@ -110,7 +110,7 @@ grp_put(struct cairn_net_group *g, uint32_t rank, const char *uri, int mode)
 	if (rank == CAIRN_RANK_NONE || strlen(uri) >= GRP_URI_LEN ||
 	    cairn_net_uri_parse(uri, host, sizeof(host), &port) != 0) {
 		CAIRN_ERROR("group %s: bad URI '%s' for rank %u (expected tcp://host:port)",
-			    g->name, uri, rank);
+		            g->name, uri, rank);
 		return -CAIRN_ERR_INVAL;
 	}
 	pthread_mutex_lock(&g->lock);
@@ -227,7 +227,7 @@ cairn_net_group_uri(struct cairn_net_group *grp, uint32_t rank, char *buf, size_
 
 int
 net_group_lookup(struct cairn_net_group *grp, uint32_t rank, char *host, size_t hlen,
-		 uint16_t *port)
+                 uint16_t *port)
 {
 	char uri[GRP_URI_LEN];
 	int rc;

@@ -5,6 +5,7 @@
 #ifndef CAIRN_NET_INTERNAL_H
 #define CAIRN_NET_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -14,10 +15,11 @@
 #include "net/wire.h"
 
 #define NET_HASH_BUCKETS 1024u
-#define NET_RXBUF_SIZE   (32u * 1024)
-#define NET_SEG_SIZE     (1u << 20) /* bulk data segment */
-#define NET_MAX_WRITEV   64
-#define NET_HOST_LEN     256
+#define NET_RXBUF_SIZE (32u * 1024)
+#define NET_SEG_SIZE (1u << 20) /* bulk data segment */
+#define NET_MAX_WRITEV 64
+#define NET_HOST_LEN 256
+#define NET_TX_HIGH (32ull << 20) /* stop reading a peer that does not read replies */
 
 struct net_conn;
 struct net_peer;
@@ -27,14 +29,14 @@ struct net_peer;
 struct net_tx_msg {
 	struct cairn_list link;
 	uint8_t hdr[CAIRN_NET_HDR_SIZE];
-	uint8_t *body;            /* owned, freed after send (may be NULL) */
+	uint8_t *body; /* owned, freed after send (may be NULL) */
 	uint32_t body_len;
-	struct iovec *data;       /* borrowed data (bulk), after body */
+	struct iovec *data; /* borrowed data (bulk), after body */
 	unsigned data_cnt;
-	struct cairn_bulk *bulk;  /* reference held while data is queued */
+	struct cairn_bulk *bulk; /* reference held while data is queued */
 	size_t total;
 	size_t sent;
-	struct iovec inl[2];      /* small data vectors without allocation */
+	struct iovec inl[2]; /* small data vectors without allocation */
 };
 
 /* ------------------------------------------------------------------ connections */
@@ -51,12 +53,13 @@ struct net_conn {
 	int fd;
 	bool connecting;
 	bool closed;
-	bool want_out;           /* EPOLLOUT registered */
-	bool tx_dirty;           /* on ctx->dirty list */
-	struct net_peer *peer;   /* outgoing connection of this peer, NULL if accepted */
-	struct cairn_list link;  /* ctx->conns */
+	bool want_out;          /* EPOLLOUT registered */
+	bool tx_dirty;          /* on ctx->dirty list */
+	struct net_peer *peer;  /* outgoing connection of this peer, NULL if accepted */
+	struct cairn_list link; /* ctx->conns */
 	struct cairn_list dirty_link;
-	struct cairn_list txq;   /* struct net_tx_msg */
+	struct cairn_list txq;      /* struct net_tx_msg */
+	uint64_t tx_owned;          /* bytes of copied bodies queued (bounded: NET_TX_HIGH) */
 	struct cairn_list srv_rpcs; /* requests received here whose reply is pending */
 	struct cairn_list xfers;    /* bulk transfers using this connection */
 	/* rx */
@@ -66,12 +69,15 @@ struct net_conn {
 	struct cairn_net_hdr rx_hdr;
 	uint8_t *rx_body;
 	uint32_t rx_got;         /* bytes of body/data received */
-	struct iovec rx_iov[64]; /* RX_DATA destination (sub-range of a bulk) */
+	struct iovec rx_iov[64]; /* RX_DATA destination: next vectors of rx_dst */
 	unsigned rx_iov_cnt;
 	unsigned rx_iov_idx;
+	struct cairn_bulk *rx_dst; /* RX_DATA destination bulk (mapped 64 vectors at a time) */
+	uint64_t rx_dst_off;       /* first byte of rx_dst not yet mapped into rx_iov */
+	uint64_t rx_dst_end;
 	struct net_xfer *rx_xfer;
 	struct cairn_bulk *rx_bulk; /* PUT_DATA destination */
-	int rx_status;           /* PUT_DATA: error to ack with */
+	int rx_status;              /* PUT_DATA: error to ack with */
 	char name[64];
 };
 
@@ -126,16 +132,16 @@ struct cairn_rpc {
 	cairn_net_cb cb;
 	void *cb_arg;
 	struct net_peer *peer;
-	struct net_conn *conn;      /* server side: where the request came from */
-	struct cairn_list link;     /* peer->waitq / peer->sent / conn->srv_rpcs */
-	struct cairn_list hlink;    /* ctx id hash (client) */
-	struct cairn_list tlink;    /* ctx->pending (timeouts) */
-	struct cairn_list dlink;    /* ctx->done */
-	uint8_t *req_body;          /* client: encoded request until it is queued */
+	struct net_conn *conn;   /* server side: where the request came from */
+	struct cairn_list link;  /* peer->waitq / peer->sent / conn->srv_rpcs */
+	struct cairn_list hlink; /* ctx id hash (client) */
+	struct cairn_list tlink; /* ctx->pending (timeouts) */
+	struct cairn_list dlink; /* ctx->done */
+	uint8_t *req_body;       /* client: encoded request until it is queued */
 	uint32_t req_len;
-	uint8_t *in_body;           /* received request body (server) */
-	uint8_t *out_body;          /* received reply body (client) */
-	uint8_t *coll_body;         /* client: encoded coll prefix before send */
+	uint8_t *in_body;   /* received request body (server) */
+	uint8_t *out_body;  /* received reply body (client) */
+	uint8_t *coll_body; /* client: encoded coll prefix before send */
 	struct coll_state *coll;
 	void *in;
 	void *out;
@@ -186,23 +192,26 @@ struct net_ctx_impl {
 	uint16_t port;
 	int epfd;
 	int lfd;
+	const struct net_transport_ops *tp;
 	struct cairn_xstream *xs;
 	struct cairn_poller *poller;
 	bool manual;
 	bool dying;
+	pthread_t owner; /* manual contexts: the creating thread */
 	uint32_t refs;
 	uint64_t next_id;
+	uint64_t rng;               /* xorshift state: random high halves of bulk ids */
 	uint64_t last_tmo_check;
-	uint64_t last_work_us;      /* last progress pass that did work */
+	uint64_t last_work_us; /* last progress pass that did work */
 	uint32_t poll_tick;
-	uint64_t rx_reads;          /* successful reads (progress accounting) */
+	uint64_t rx_reads; /* successful reads (progress accounting) */
 	uint32_t nconns_accepted;
 	struct cairn_list conns;
 	struct cairn_list dirty;
-	struct cairn_list zombies;  /* closed connections, freed after the poll pass */
-	struct cairn_list pending;  /* client RPCs not yet completed (timeouts) */
-	struct cairn_list done;     /* completed RPCs whose callback has to run */
-	struct cairn_list xdone;    /* finished transfers whose callback has to run */
+	struct cairn_list zombies; /* closed connections, freed after the poll pass */
+	struct cairn_list pending; /* client RPCs not yet completed (timeouts) */
+	struct cairn_list done;    /* completed RPCs whose callback has to run */
+	struct cairn_list xdone;   /* finished transfers whose callback has to run */
 	struct cairn_list peers[256];
 	struct cairn_list rpc_hash[NET_HASH_BUCKETS];
 	struct cairn_list bulk_hash[256];
@@ -216,10 +225,27 @@ net_impl(struct cairn_net_ctx *ctx)
 	return (struct net_ctx_impl *)(void *)ctx;
 }
 
-/* tcp.c: the transport */
+/* The transport interface: what the RPC layer needs from a wire, kept narrow so a
+ * libfabric transport (verbs, tcp;ofi_rxm) can sit beside TCP. Messages are a header plus
+ * an owned body and/or borrowed data vectors (struct net_tx_msg); receives come back as
+ * upcalls (net_on_msg, net_on_data_hdr/done, net_on_connected, net_on_close). */
+struct net_transport_ops {
+	const char *name;
+	int (*listen)(struct net_ctx_impl *ctx, const char *host, uint16_t port);
+	int (*connect)(struct net_ctx_impl *ctx, struct net_peer *peer, const char *host,
+	               uint16_t port, struct net_conn **out);
+	void (*send)(struct net_conn *conn, struct net_tx_msg *msg); /* queue */
+	void (*close)(struct net_conn *conn, int reason);
+	int (*poll)(struct net_ctx_impl *ctx);   /* receive: > 0 if work done */
+	void (*flush)(struct net_ctx_impl *ctx); /* write what was queued */
+	void (*fini)(struct net_ctx_impl *ctx);  /* close everything */
+};
+extern const struct net_transport_ops g_net_tcp_ops;
+
+/* tcp.c */
 int net_tcp_listen(struct net_ctx_impl *ctx, const char *host, uint16_t port);
 int net_tcp_connect(struct net_ctx_impl *ctx, struct net_peer *peer, const char *host,
-		    uint16_t port, struct net_conn **out);
+                    uint16_t port, struct net_conn **out);
 /* Serve an already connected socket as if accepted (tests, fuzzing). */
 int net_tcp_adopt(struct net_ctx_impl *ctx, int fd);
 void net_tcp_send(struct net_conn *conn, struct net_tx_msg *msg);
@@ -227,28 +253,31 @@ void net_tcp_close(struct net_conn *conn, int reason);
 int net_tcp_poll(struct net_ctx_impl *ctx);
 void net_tcp_flush_all(struct net_ctx_impl *ctx);
 void net_tcp_fini(struct net_ctx_impl *ctx);
-struct net_tx_msg *net_msg_alloc(const struct cairn_net_hdr *h, uint8_t *body,
-				 uint32_t body_len);
+struct net_tx_msg *net_msg_alloc(const struct cairn_net_hdr *h, uint8_t *body, uint32_t body_len);
 
 /* Upcalls from the transport into the RPC layer (rpc.c / bulk.c). */
 void net_on_connected(struct net_conn *conn, int rc);
 void net_on_msg(struct net_conn *conn, const struct cairn_net_hdr *h, uint8_t *body);
-/* A bulk data header arrived: set conn->rx_iov to the destination or return an error so
+/* Map up to max vectors of b[off, off+len) into dst; returns the count, *mapped the bytes. */
+unsigned net_bulk_map(const struct cairn_bulk *b, uint64_t off, uint64_t len, struct iovec *dst,
+                      unsigned max, uint64_t *mapped);
+/* A bulk data header arrived: set conn->rx_dst range (net_bulk_map) or return an error so
  * the data is discarded. */
 int net_on_data_hdr(struct net_conn *conn, const struct cairn_net_hdr *h);
 void net_on_data_done(struct net_conn *conn, const struct cairn_net_hdr *h);
 void net_on_close(struct net_conn *conn, int reason);
 
 /* rpc.c */
+/* false (and an error logged) when called from a thread that does not own ctx */
+bool net_ctx_on_owner(struct net_ctx_impl *ctx, const char *what);
 void net_rpc_complete(struct cairn_rpc *rpc, int rc);
 void net_ctx_addref(struct net_ctx_impl *ctx);
 void net_ctx_decref(struct net_ctx_impl *ctx);
 const struct cairn_rpc_def *net_proto_lookup(uint32_t opc, uint16_t *ver, int *rc);
 struct cairn_rpc *net_rpc_alloc(struct net_ctx_impl *ctx, const struct cairn_rpc_def *def,
-				uint32_t opc, uint16_t ver);
+                                uint32_t opc, uint16_t ver);
 void net_rpc_dispatch(struct cairn_rpc *rpc);
-int net_send_reply(struct cairn_rpc *rpc, int status, uint8_t *body, uint32_t len,
-		   uint16_t flags);
+int net_send_reply(struct cairn_rpc *rpc, int status, uint8_t *body, uint32_t len, uint16_t flags);
 void net_wait_flag(struct net_ctx_impl *ctx, volatile bool *flag);
 
 /* bulk.c */
@@ -267,7 +296,7 @@ void net_coll_free(struct cairn_rpc *rpc);
 
 /* group.c */
 int net_group_lookup(struct cairn_net_group *grp, uint32_t rank, char *host, size_t hlen,
-		     uint16_t *port);
+                     uint16_t *port);
 
 #define NET_LOG_SS CAIRN_SS_NET
 

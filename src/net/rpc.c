@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "cairn/errno.h"
@@ -41,17 +42,17 @@ cairn_net_proto_register(const struct cairn_proto *p)
 	unsigned i;
 	int rc = 0;
 
-	if (p == NULL || p->base >= (1u << 24) || p->base == 0 || p->count == 0 ||
-	    p->count > 256 || p->rpcs == NULL) {
+	if (p == NULL || p->base >= (1u << 24) || p->base == 0 || p->count == 0 || p->count > 256 ||
+	    p->rpcs == NULL) {
 		CAIRN_ERROR("protocol %s: invalid (base must be 1..2^24-1, 1..256 RPCs)",
-			    p && p->name ? p->name : "?");
+		            p && p->name ? p->name : "?");
 		return -CAIRN_ERR_INVAL;
 	}
 	pthread_rwlock_wrlock(&g_proto_lock);
 	for (i = 0; i < g_nprotos; i++) {
 		if (g_protos[i]->base == p->base) {
 			CAIRN_ERROR("protocol %s: base opcode %#x already registered by %s",
-				    p->name, p->base, g_protos[i]->name);
+			            p->name, p->base, g_protos[i]->name);
 			rc = -CAIRN_ERR_EXIST;
 			goto out;
 		}
@@ -139,8 +140,7 @@ cairn_net_ctx_create(const struct cairn_net_ctx_opts *in, struct cairn_net_ctx *
 	unsigned i;
 	int rc;
 
-	if (in == NULL || in->group == NULL || in->opts_size == 0 ||
-	    in->opts_size > sizeof(*in)) {
+	if (in == NULL || in->group == NULL || in->opts_size == 0 || in->opts_size > sizeof(*in)) {
 		CAIRN_ERROR("net context: options missing, or no group");
 		return -CAIRN_ERR_INVAL;
 	}
@@ -153,16 +153,20 @@ cairn_net_ctx_create(const struct cairn_net_ctx_opts *in, struct cairn_net_ctx *
 	if (ctx->opts.max_msg == 0 || ctx->opts.max_msg > (256u << 20) || ctx->opts.credits == 0 ||
 	    ctx->opts.timeout_us == 0 || ctx->opts.backoff_min_us == 0 ||
 	    ctx->opts.backoff_max_us < ctx->opts.backoff_min_us) {
-		CAIRN_ERROR("net context: bad option (max_msg 1..256M, credits/timeout/backoff > 0)");
+		CAIRN_ERROR(
+		        "net context: bad option (max_msg 1..256M, credits/timeout/backoff > 0)");
 		free(ctx);
 		return -CAIRN_ERR_INVAL;
 	}
+	ctx->tp = &g_net_tcp_ops;
 	ctx->grp = in->group;
 	ctx->rank = in->rank;
 	ctx->tag = in->tag;
 	ctx->lfd = -1;
 	ctx->refs = 1;
 	ctx->next_id = 1;
+	if (getrandom(&ctx->rng, sizeof(ctx->rng), 0) != sizeof(ctx->rng) || ctx->rng == 0)
+		ctx->rng = (uint64_t)cairn_rt_now_us() * 0x9e3779b97f4a7c15ull | 1;
 	cairn_list_init(&ctx->conns);
 	cairn_list_init(&ctx->dirty);
 	cairn_list_init(&ctx->zombies);
@@ -185,7 +189,7 @@ cairn_net_ctx_create(const struct cairn_net_ctx_opts *in, struct cairn_net_ctx *
 		rc = cairn_net_uri_parse(in->listen_uri, host, sizeof(host), &port);
 		if (rc) {
 			CAIRN_ERROR("net context: bad listen URI '%s' (expected tcp://host:port)",
-				    in->listen_uri);
+			            in->listen_uri);
 			goto err_ep;
 		}
 	} else if (in->rank != CAIRN_RANK_NONE) {
@@ -202,14 +206,15 @@ cairn_net_ctx_create(const struct cairn_net_ctx_opts *in, struct cairn_net_ctx *
 			port = (uint16_t)(port + in->tag);
 	}
 	if (in->listen_uri || in->rank != CAIRN_RANK_NONE) {
-		rc = net_tcp_listen(ctx, host, port);
+		rc = ctx->tp->listen(ctx, host, port);
 		if (rc)
 			goto err_ep;
 		if (in->listen_uri && in->rank != CAIRN_RANK_NONE && in->tag == 0) {
 			char uri[NET_HOST_LEN + 16];
 
 			snprintf(uri, sizeof(uri), "tcp://%s:%u",
-				 host[0] && strcmp(host, "0.0.0.0") ? host : "127.0.0.1", ctx->port);
+			         host[0] && strcmp(host, "0.0.0.0") ? host : "127.0.0.1",
+			         ctx->port);
 			rc = cairn_net_group_rank_set(ctx->grp, in->rank, uri);
 			if (rc)
 				goto err_listen;
@@ -217,6 +222,7 @@ cairn_net_ctx_create(const struct cairn_net_ctx_opts *in, struct cairn_net_ctx *
 	}
 	ctx->xs = cairn_xs_self();
 	ctx->manual = ctx->xs == NULL;
+	ctx->owner = pthread_self();
 	if (!ctx->manual) {
 		ctx->poller = cairn_poller_register(ctx_poller, ctx, 0, "net");
 		if (ctx->poller == NULL) {
@@ -230,17 +236,30 @@ cairn_net_ctx_create(const struct cairn_net_ctx_opts *in, struct cairn_net_ctx *
 		}
 	}
 	CAIRN_DEBUG("net context rank %u tag %u port %u (%s)", ctx->rank, ctx->tag, ctx->port,
-		    ctx->manual ? "manual progress" : cairn_xs_name(ctx->xs));
+	            ctx->manual ? "manual progress" : cairn_xs_name(ctx->xs));
 	*out = (struct cairn_net_ctx *)(void *)ctx;
 	return 0;
 
 err_listen:
-	net_tcp_fini(ctx);
+	ctx->tp->fini(ctx);
 err_ep:
 	close(ctx->epfd);
 err_free:
 	free(ctx);
 	return rc;
+}
+
+bool
+net_ctx_on_owner(struct net_ctx_impl *ctx, const char *what)
+{
+	bool ok = ctx->manual ? pthread_equal(ctx->owner, pthread_self()) != 0
+	                      : cairn_xs_self() == ctx->xs;
+
+	if (!ok)
+		CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_ERR, 1,
+		                    "%s: called outside the context's owning %s", what,
+		                    ctx->manual ? "thread" : "xstream");
+	return ok;
 }
 
 void
@@ -267,14 +286,14 @@ cairn_net_ctx_destroy(struct cairn_net_ctx *c)
 	struct cairn_list *l;
 	unsigned i;
 
-	if (ctx == NULL)
+	if (ctx == NULL || !net_ctx_on_owner(ctx, "cairn_net_ctx_destroy"))
 		return;
 	ctx->dying = true;
 	while (!cairn_list_empty(&ctx->pending))
 		net_rpc_complete(cairn_container_of(ctx->pending.next, struct cairn_rpc, tlink),
-				 -CAIRN_ERR_SHUTDOWN);
+		                 -CAIRN_ERR_SHUTDOWN);
 	run_done(ctx);
-	net_tcp_fini(ctx);
+	ctx->tp->fini(ctx);
 	net_xfer_run_done(ctx);
 	for (i = 0; i < 256; i++) {
 		while ((l = cairn_list_pop(&ctx->peers[i])) != NULL)
@@ -380,11 +399,11 @@ peer_kick(struct net_ctx_impl *ctx, struct net_peer *p)
 		if (rc == 0 && (uint32_t)port + p->ep.tag > 65535)
 			rc = -CAIRN_ERR_INVAL;
 		if (rc == 0)
-			rc = net_tcp_connect(ctx, p, host, (uint16_t)(port + p->ep.tag), &p->conn);
+			rc = ctx->tp->connect(ctx, p, host, (uint16_t)(port + p->ep.tag), &p->conn);
 		if (rc) {
 			CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_INFO, 5,
-					    "cannot connect to rank %u tag %u: %s", p->ep.rank,
-					    p->ep.tag, cairn_strerror(rc));
+			                    "cannot connect to rank %u tag %u: %s", p->ep.rank,
+			                    p->ep.tag, cairn_strerror(rc));
 			p->conn = NULL;
 			peer_backoff(ctx, p);
 			peer_fail_waitq(p, -CAIRN_ERR_UNREACH);
@@ -424,7 +443,7 @@ net_on_close(struct net_conn *conn, int reason)
 
 	while (!cairn_list_empty(&conn->srv_rpcs)) {
 		struct cairn_rpc *rpc =
-			cairn_container_of(conn->srv_rpcs.next, struct cairn_rpc, link);
+		        cairn_container_of(conn->srv_rpcs.next, struct cairn_rpc, link);
 
 		cairn_list_del(&rpc->link);
 		rpc->conn = NULL;
@@ -454,8 +473,7 @@ net_on_close(struct net_conn *conn, int reason)
 /* ------------------------------------------------------------------ RPC objects */
 
 struct cairn_rpc *
-net_rpc_alloc(struct net_ctx_impl *ctx, const struct cairn_rpc_def *def, uint32_t opc,
-	      uint16_t ver)
+net_rpc_alloc(struct net_ctx_impl *ctx, const struct cairn_rpc_def *def, uint32_t opc, uint16_t ver)
 {
 	size_t in_sz = (def->in_size + 15) & ~(size_t)15;
 	size_t rpc_sz = (sizeof(struct cairn_rpc) + 15) & ~(size_t)15;
@@ -481,8 +499,7 @@ net_rpc_alloc(struct net_ctx_impl *ctx, const struct cairn_rpc_def *def, uint32_
 }
 
 int
-cairn_rpc_create(struct cairn_net_ctx *c, struct cairn_ep ep, uint32_t opc,
-		 struct cairn_rpc **out)
+cairn_rpc_create(struct cairn_net_ctx *c, struct cairn_ep ep, uint32_t opc, struct cairn_rpc **out)
 {
 	struct net_ctx_impl *ctx = net_impl(c);
 	const struct cairn_rpc_def *def;
@@ -491,6 +508,8 @@ cairn_rpc_create(struct cairn_net_ctx *c, struct cairn_ep ep, uint32_t opc,
 	int rc;
 
 	if (ctx == NULL || out == NULL || ep.rank == CAIRN_RANK_NONE)
+		return -CAIRN_ERR_INVAL;
+	if (!net_ctx_on_owner(ctx, "cairn_rpc_create"))
 		return -CAIRN_ERR_INVAL;
 	if (ctx->dying)
 		return -CAIRN_ERR_SHUTDOWN;
@@ -573,14 +592,14 @@ rpc_transmit(struct net_peer *p, struct cairn_rpc *rpc)
 {
 	struct net_ctx_impl *ctx = rpc->ctx;
 	struct cairn_net_hdr h = {
-		.type = CAIRN_NET_MSG_REQ,
-		.flags = (uint16_t)((rpc->oneway ? CAIRN_NET_F_ONEWAY : 0) |
-				    (rpc->coll ? CAIRN_NET_F_COLL : 0)),
-		.opcode = rpc->opc,
-		.status = rpc->proto_ver,
-		.rpc_id = rpc->id,
-		.aux = rpc->timeout_us,
-		.body_len = rpc->req_len,
+	        .type = CAIRN_NET_MSG_REQ,
+	        .flags = (uint16_t)((rpc->oneway ? CAIRN_NET_F_ONEWAY : 0) |
+	                            (rpc->coll ? CAIRN_NET_F_COLL : 0)),
+	        .opcode = rpc->opc,
+	        .status = rpc->proto_ver,
+	        .rpc_id = rpc->id,
+	        .aux = rpc->timeout_us,
+	        .body_len = rpc->req_len,
 	};
 	struct net_tx_msg *m = net_msg_alloc(&h, rpc->req_body, rpc->req_len);
 
@@ -590,7 +609,7 @@ rpc_transmit(struct net_peer *p, struct cairn_rpc *rpc)
 	}
 	rpc->req_body = NULL;
 	rpc->req_len = 0;
-	net_tcp_send(p->conn, m);
+	ctx->tp->send(p->conn, m);
 	ctx->st.req_sent++;
 	if (rpc->oneway) {
 		rpc->state = RPC_QUEUED; /* not counted against credits */
@@ -613,6 +632,8 @@ cairn_rpc_send(struct cairn_rpc *rpc, cairn_net_cb cb, void *cb_arg)
 	if (rpc == NULL || rpc->server)
 		return -CAIRN_ERR_INVAL;
 	ctx = rpc->ctx;
+	if (!net_ctx_on_owner(ctx, "cairn_rpc_send"))
+		return -CAIRN_ERR_INVAL;
 	if (rpc->state != RPC_CREATED)
 		return -CAIRN_ERR_ALREADY;
 	if (ctx->dying)
@@ -626,7 +647,7 @@ cairn_rpc_send(struct cairn_rpc *rpc, cairn_net_cb cb, void *cb_arg)
 		rc = cairn_enc_rc(&e);
 	if (rc) {
 		CAIRN_DEBUG("%s: cannot encode the request: %s", rpc->def->name,
-			    cairn_strerror(rc));
+		            cairn_strerror(rc));
 		cairn_enc_fini(&e);
 		return rc;
 	}
@@ -682,6 +703,8 @@ net_rpc_complete(struct cairn_rpc *rpc, int rc)
 int
 cairn_rpc_cancel(struct cairn_rpc *rpc)
 {
+	if (!net_ctx_on_owner(rpc->ctx, "cairn_rpc_cancel"))
+		return -CAIRN_ERR_INVAL;
 	if (rpc->state != RPC_QUEUED && rpc->state != RPC_SENT)
 		return -CAIRN_ERR_ALREADY;
 	rpc->ctx->st.cancels++;
@@ -753,7 +776,7 @@ check_timeouts(struct net_ctx_impl *ctx, uint64_t now)
 		if (rpc->deadline <= now) {
 			ctx->st.timeouts++;
 			CAIRN_DEBUG("%s id %lu to %u:%u timed out", rpc->def->name,
-				    (unsigned long)rpc->id, rpc->ep.rank, rpc->ep.tag);
+			            (unsigned long)rpc->id, rpc->ep.rank, rpc->ep.tag);
 			net_rpc_complete(rpc, -CAIRN_ERR_TIMEDOUT);
 			n++;
 		}
@@ -795,10 +818,10 @@ cairn_net_progress(struct cairn_net_ctx *c)
 	/* Replies queued by handler ULTs since the last pass go out before we poll. */
 	work = 0;
 	if (!cairn_list_empty(&ctx->dirty)) {
-		net_tcp_flush_all(ctx);
+		ctx->tp->flush(ctx);
 		work++;
 	}
-	work += net_tcp_poll(ctx);
+	work += ctx->tp->poll(ctx);
 	now = cairn_rt_now_us();
 	if (now - ctx->last_tmo_check >= TMO_CHECK_US) {
 		ctx->last_tmo_check = now;
@@ -813,7 +836,7 @@ cairn_net_progress(struct cairn_net_ctx *c)
 		work++;
 	}
 	if (!cairn_list_empty(&ctx->dirty)) {
-		net_tcp_flush_all(ctx);
+		ctx->tp->flush(ctx);
 		work++;
 	}
 	if (work > 0)
@@ -829,12 +852,12 @@ int
 net_send_reply(struct cairn_rpc *rpc, int status, uint8_t *body, uint32_t len, uint16_t flags)
 {
 	struct cairn_net_hdr h = {
-		.type = CAIRN_NET_MSG_REPLY,
-		.flags = flags,
-		.opcode = rpc->opc,
-		.status = status,
-		.rpc_id = rpc->id,
-		.body_len = len,
+	        .type = CAIRN_NET_MSG_REPLY,
+	        .flags = flags,
+	        .opcode = rpc->opc,
+	        .status = status,
+	        .rpc_id = rpc->id,
+	        .body_len = len,
 	};
 	struct net_tx_msg *m;
 
@@ -853,7 +876,7 @@ net_send_reply(struct cairn_rpc *rpc, int status, uint8_t *body, uint32_t len, u
 		return -CAIRN_ERR_NOMEM;
 	}
 	cairn_list_del(&rpc->link);
-	net_tcp_send(rpc->conn, m);
+	rpc->ctx->tp->send(rpc->conn, m);
 	rpc->ctx->st.reply_sent++;
 	return 0;
 }
@@ -863,10 +886,10 @@ static void
 reply_error(struct net_conn *conn, const struct cairn_net_hdr *req, int status)
 {
 	struct cairn_net_hdr h = {
-		.type = CAIRN_NET_MSG_REPLY,
-		.opcode = req->opcode,
-		.status = status,
-		.rpc_id = req->rpc_id,
+	        .type = CAIRN_NET_MSG_REPLY,
+	        .opcode = req->opcode,
+	        .status = status,
+	        .rpc_id = req->rpc_id,
 	};
 	struct net_tx_msg *m;
 
@@ -874,7 +897,7 @@ reply_error(struct net_conn *conn, const struct cairn_net_hdr *req, int status)
 		return;
 	m = net_msg_alloc(&h, NULL, 0);
 	if (m)
-		net_tcp_send(conn, m);
+		conn->ctx->tp->send(conn, m);
 }
 
 int
@@ -884,7 +907,7 @@ cairn_rpc_reply(struct cairn_rpc *rpc)
 	size_t len;
 	int rc = 0;
 
-	if (rpc == NULL || !rpc->server)
+	if (rpc == NULL || !rpc->server || !net_ctx_on_owner(rpc->ctx, "cairn_rpc_reply"))
 		return -CAIRN_ERR_INVAL;
 	if (rpc->state != RPC_SERVING)
 		return -CAIRN_ERR_ALREADY;
@@ -911,7 +934,8 @@ cairn_rpc_reply(struct cairn_rpc *rpc)
 int
 cairn_rpc_reply_err(struct cairn_rpc *rpc, int status)
 {
-	if (rpc == NULL || !rpc->server || status >= 0)
+	if (rpc == NULL || !rpc->server || status >= 0 ||
+	    !net_ctx_on_owner(rpc->ctx, "cairn_rpc_reply_err"))
 		return -CAIRN_ERR_INVAL;
 	if (rpc->state != RPC_SERVING)
 		return -CAIRN_ERR_ALREADY;
@@ -933,10 +957,10 @@ void
 net_rpc_dispatch(struct cairn_rpc *rpc)
 {
 	struct cairn_ult_attr attr = {
-		.prio = (rpc->def->flags & CAIRN_RPC_QUEUE_FRONT) ? CAIRN_PRIO_NET
-								   : CAIRN_PRIO_GENERAL,
-		.stack_size = 0,
-		.joinable = false,
+	        .prio = (rpc->def->flags & CAIRN_RPC_QUEUE_FRONT) ? CAIRN_PRIO_NET
+	                                                          : CAIRN_PRIO_GENERAL,
+	        .stack_size = 0,
+	        .joinable = false,
 	};
 	int rc;
 
@@ -952,7 +976,7 @@ net_rpc_dispatch(struct cairn_rpc *rpc)
 	rc = cairn_ult_create(NULL, handler_ult, rpc, &attr, NULL);
 	if (rc) {
 		CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_ERR, 1, "%s: cannot start handler: %s",
-				    rpc->def->name, cairn_strerror(rc));
+		                    rpc->def->name, cairn_strerror(rc));
 		if (rpc->coll)
 			net_coll_reply_local(rpc, rc);
 		else
@@ -976,8 +1000,8 @@ on_request(struct net_conn *conn, const struct cairn_net_hdr *h, uint8_t *body)
 	if (def == NULL || (uint32_t)h->status != ver) {
 		rc = def == NULL ? rc : -CAIRN_ERR_VERSION;
 		CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 5,
-				    "%s: request opcode %#x version %d: %s", conn->name,
-				    h->opcode, h->status, cairn_strerror(rc));
+		                    "%s: request opcode %#x version %d: %s", conn->name, h->opcode,
+		                    h->status, cairn_strerror(rc));
 		free(body);
 		reply_error(conn, h, rc);
 		return;
@@ -1011,7 +1035,7 @@ on_request(struct net_conn *conn, const struct cairn_net_hdr *h, uint8_t *body)
 	if (rc) {
 		ctx->st.proto_errors++;
 		CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 5, "%s: %s: bad request body: %s",
-				    conn->name, def->name, cairn_strerror(rc));
+		                    conn->name, def->name, cairn_strerror(rc));
 		net_coll_free(rpc);
 		net_send_reply(rpc, -CAIRN_ERR_PROTO, NULL, 0, 0);
 		cairn_rpc_decref(rpc);
@@ -1040,12 +1064,11 @@ on_reply(struct net_conn *conn, const struct cairn_net_hdr *h, uint8_t *body)
 			break;
 		}
 	}
-	if (rpc == NULL || rpc->state != RPC_SENT || rpc->peer == NULL ||
-	    rpc->peer->conn != conn) {
+	if (rpc == NULL || rpc->state != RPC_SENT || rpc->peer == NULL || rpc->peer->conn != conn) {
 		/* Completed already (timeout, cancel): the loser does nothing. */
 		ctx->st.late_replies++;
 		CAIRN_DEBUG("%s: reply for unknown/completed rpc id %lu dropped", conn->name,
-			    (unsigned long)h->rpc_id);
+		            (unsigned long)h->rpc_id);
 		free(body);
 		return;
 	}
@@ -1076,7 +1099,7 @@ on_reply(struct net_conn *conn, const struct cairn_net_hdr *h, uint8_t *body)
 	if (rc) {
 		ctx->st.proto_errors++;
 		CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 5, "%s: %s: bad reply body: %s",
-				    conn->name, rpc->def->name, cairn_strerror(rc));
+		                    conn->name, rpc->def->name, cairn_strerror(rc));
 		rc = -CAIRN_ERR_PROTO;
 	}
 	net_rpc_complete(rpc, rc ? rc : h->status);

@@ -27,8 +27,8 @@
 #include "rt/rt.h"
 
 #define ACCEPT_BUDGET 32
-#define READ_BUDGET   (4u << 20)
-#define DIRECT_MIN    4096u
+#define READ_BUDGET (4u << 20)
+#define DIRECT_MIN 4096u
 
 static int
 resolve(const char *host, uint16_t port, struct sockaddr_in *sa)
@@ -153,8 +153,8 @@ conn_alloc(struct net_ctx_impl *ctx, int fd, bool connecting)
 }
 
 int
-net_tcp_connect(struct net_ctx_impl *ctx, struct net_peer *peer, const char *host,
-		uint16_t port, struct net_conn **out)
+net_tcp_connect(struct net_ctx_impl *ctx, struct net_peer *peer, const char *host, uint16_t port,
+                struct net_conn **out)
 {
 	struct sockaddr_in sa;
 	struct net_conn *conn;
@@ -180,7 +180,7 @@ net_tcp_connect(struct net_ctx_impl *ctx, struct net_peer *peer, const char *hos
 	}
 	conn->peer = peer;
 	snprintf(conn->name, sizeof(conn->name), "->%u:%u(%s:%u)", peer->ep.rank, peer->ep.tag,
-		 host, port);
+	         host, port);
 	ctx->st.connects++;
 	*out = conn;
 	return 0;
@@ -236,6 +236,7 @@ net_tcp_send(struct net_conn *conn, struct net_tx_msg *msg)
 		return;
 	}
 	cairn_list_add_tail(&msg->link, &conn->txq);
+	conn->tx_owned += msg->body_len;
 	if (!conn->tx_dirty) {
 		conn->tx_dirty = true;
 		cairn_list_add_tail(&conn->dirty_link, &conn->ctx->dirty);
@@ -333,7 +334,7 @@ conn_flush(struct net_conn *conn)
 		}
 		while (w > 0 && !cairn_list_empty(&conn->txq)) {
 			struct net_tx_msg *m =
-				cairn_container_of(conn->txq.next, struct net_tx_msg, link);
+			        cairn_container_of(conn->txq.next, struct net_tx_msg, link);
 			size_t left = m->total - m->sent;
 
 			if ((size_t)w < left) {
@@ -343,6 +344,7 @@ conn_flush(struct net_conn *conn)
 			}
 			w -= (ssize_t)left;
 			cairn_list_del(&m->link);
+			conn->tx_owned -= m->body_len;
 			msg_free(m);
 		}
 	}
@@ -367,9 +369,8 @@ static void
 bad_input(struct net_conn *conn, int rc, const char *what)
 {
 	conn->ctx->st.proto_errors++;
-	CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 10,
-			    "%s: %s (%s); closing the connection", conn->name, what,
-			    cairn_strerror(rc));
+	CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 10, "%s: %s (%s); closing the connection",
+	                    conn->name, what, cairn_strerror(rc));
 	net_tcp_close(conn, -CAIRN_ERR_PROTO);
 }
 
@@ -379,10 +380,27 @@ is_data(uint8_t type)
 	return type == CAIRN_NET_MSG_BULK_GET_DATA || type == CAIRN_NET_MSG_BULK_PUT_DATA;
 }
 
+/* Map the next vectors of the destination bulk when the current ones are used up. */
+static void
+rx_refill(struct net_conn *conn)
+{
+	uint64_t mapped;
+
+	if (conn->rx_iov_idx < conn->rx_iov_cnt || conn->rx_dst == NULL ||
+	    conn->rx_dst_off >= conn->rx_dst_end)
+		return;
+	conn->rx_iov_cnt =
+	        net_bulk_map(conn->rx_dst, conn->rx_dst_off, conn->rx_dst_end - conn->rx_dst_off,
+	                     conn->rx_iov, 64, &mapped);
+	conn->rx_iov_idx = 0;
+	conn->rx_dst_off += mapped;
+}
+
 /* Copy n bytes into the RX_DATA destination vectors. */
 static void
 iov_fill(struct net_conn *conn, const uint8_t *src, size_t n)
 {
+	rx_refill(conn);
 	while (n > 0 && conn->rx_iov_idx < conn->rx_iov_cnt) {
 		struct iovec *v = &conn->rx_iov[conn->rx_iov_idx];
 		size_t c = n < v->iov_len ? n : v->iov_len;
@@ -392,8 +410,10 @@ iov_fill(struct net_conn *conn, const uint8_t *src, size_t n)
 		v->iov_len -= c;
 		src += c;
 		n -= c;
-		if (v->iov_len == 0)
+		if (v->iov_len == 0) {
 			conn->rx_iov_idx++;
+			rx_refill(conn);
+		}
 	}
 }
 
@@ -407,8 +427,10 @@ iov_advance(struct net_conn *conn, size_t n)
 		v->iov_base = (uint8_t *)v->iov_base + c;
 		v->iov_len -= c;
 		n -= c;
-		if (v->iov_len == 0)
+		if (v->iov_len == 0) {
 			conn->rx_iov_idx++;
+			rx_refill(conn);
+		}
 	}
 }
 
@@ -460,7 +482,10 @@ conn_parse(struct net_conn *conn)
 			conn->rx_got = 0;
 			if (is_data(h->type)) {
 				conn->rx_iov_cnt = conn->rx_iov_idx = 0;
+				conn->rx_dst = NULL;
 				rc = net_on_data_hdr(conn, h);
+				if (rc)
+					conn->rx_dst = NULL;
 				if (conn->closed)
 					return;
 				conn->rx_state = rc ? RX_DISCARD : RX_DATA;
@@ -500,6 +525,14 @@ conn_read(struct net_conn *conn)
 {
 	size_t budget = READ_BUDGET;
 
+	/* Backpressure: a peer that sends requests but does not read the replies gets no
+	 * more requests read until its replies drain. */
+	if (conn->tx_owned > NET_TX_HIGH) {
+		conn->ctx->st.rx_paused++;
+		conn_flush(conn);
+		return;
+	}
+
 	while (!conn->closed && budget > 0) {
 		struct iovec iov[66];
 		unsigned n = 0;
@@ -527,6 +560,7 @@ conn_read(struct net_conn *conn)
 				size_t left = need;
 				unsigned i;
 
+				rx_refill(conn);
 				for (i = conn->rx_iov_idx; i < conn->rx_iov_cnt && n < 64 && left;
 				     i++) {
 					size_t l = conn->rx_iov[i].iov_len;
@@ -545,20 +579,21 @@ conn_read(struct net_conn *conn)
 		} else {
 			if (conn->rx_start > 0) {
 				memmove(conn->rxbuf, conn->rxbuf + conn->rx_start,
-					conn->rx_end - conn->rx_start);
+				        conn->rx_end - conn->rx_start);
 				conn->rx_end -= conn->rx_start;
 				conn->rx_start = 0;
 			}
 			if (conn->rx_end == NET_RXBUF_SIZE)
 				break; /* cannot happen: the parser drains a full buffer */
-			r = read(conn->fd, conn->rxbuf + conn->rx_end, NET_RXBUF_SIZE - conn->rx_end);
+			r = read(conn->fd, conn->rxbuf + conn->rx_end,
+			         NET_RXBUF_SIZE - conn->rx_end);
 		}
 		if (r == 0) {
 			conn->ctx->rx_reads++;
 			if (conn->rx_state != RX_HDR || conn->rx_end != conn->rx_start)
 				CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 10,
-						    "%s: peer closed in the middle of a message",
-						    conn->name);
+				                    "%s: peer closed in the middle of a message",
+				                    conn->name);
 			net_tcp_close(conn, -CAIRN_ERR_UNREACH);
 			return;
 		}
@@ -603,15 +638,15 @@ do_accept(struct net_ctx_impl *ctx)
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 1,
-						    "accept on port %u: %s", ctx->port,
-						    strerror(errno));
+				                    "accept on port %u: %s", ctx->port,
+				                    strerror(errno));
 			return;
 		}
 		if (ctx->nconns_accepted >= ctx->opts.max_conns) {
 			ctx->st.conns_rejected++;
 			CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 1,
-					    "port %u: %u connections open (max_conns), refusing",
-					    ctx->port, ctx->nconns_accepted);
+			                    "port %u: %u connections open (max_conns), refusing",
+			                    ctx->port, ctx->nconns_accepted);
 			close(fd);
 			continue;
 		}
@@ -623,7 +658,7 @@ do_accept(struct net_ctx_impl *ctx)
 		}
 		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
 		snprintf(conn->name, sizeof(conn->name), "<-%s:%u@%u", ip, ntohs(sa.sin_port),
-			 ctx->port);
+		         ctx->port);
 		ctx->nconns_accepted++;
 		ctx->st.conns_accepted++;
 	}
@@ -667,8 +702,8 @@ reap(struct net_ctx_impl *ctx)
  * per connection instead of epoll_wait + recv, which is what a busy-polling raw TCP loop
  * does. epoll still runs every HOT_EPOLL_EVERY passes (accepts, connects, EPOLLOUT) and
  * whenever the context has been quiet, so an idle context sleeps on its epoll fd. */
-#define HOT_MAX_CONNS   4u
-#define HOT_WINDOW_US   200u
+#define HOT_MAX_CONNS 4u
+#define HOT_WINDOW_US 200u
 #define HOT_EPOLL_EVERY 32u
 
 static int
@@ -743,3 +778,14 @@ net_tcp_fini(struct net_ctx_impl *ctx)
 	}
 	reap(ctx);
 }
+
+const struct net_transport_ops g_net_tcp_ops = {
+        .name = "tcp",
+        .listen = net_tcp_listen,
+        .connect = net_tcp_connect,
+        .send = net_tcp_send,
+        .close = net_tcp_close,
+        .poll = net_tcp_poll,
+        .flush = net_tcp_flush_all,
+        .fini = net_tcp_fini,
+};

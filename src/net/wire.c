@@ -32,7 +32,7 @@ cairn_net_hdr_encode(const struct cairn_net_hdr *h, uint8_t out[CAIRN_NET_HDR_SI
 
 int
 cairn_net_hdr_decode(const uint8_t in[CAIRN_NET_HDR_SIZE], uint32_t max_body,
-		     struct cairn_net_hdr *h)
+                     struct cairn_net_hdr *h)
 {
 	memset(h, 0, sizeof(*h));
 	if (cairn_get_le32(in) != CAIRN_NET_MAGIC)

@@ -339,6 +339,26 @@ cairn_metrics_dump_json(bool per_xstream)
 	pthread_mutex_unlock(&g_m_lock);
 	json_object_set_new(root, "metrics", ms);
 	ms = NULL;
+	if (atomic_load(&g_rt.running)) {
+		json_t *xj = json_object();
+
+		for (x = 0; xj != NULL && x < g_rt.nr_xs; x++) {
+			struct cairn_xs_stats st;
+
+			cairn_xs_stats(g_rt.xs[x], &st);
+			json_object_set_new(xj, g_rt.xs[x]->name,
+					    json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:i}",
+						      "cpu", g_rt.xs[x]->cpu,
+						      "switches", (json_int_t)st.switches,
+						      "msgs", (json_int_t)st.msgs,
+						      "sleeps", (json_int_t)st.sleeps,
+						      "kicks", (json_int_t)st.kicks,
+						      "loops", (json_int_t)st.loops,
+						      "live_ults", (int)st.live_ults));
+		}
+		if (xj != NULL)
+			json_object_set_new(root, "xstreams", xj);
+	}
 	txt = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
 out:
 	json_decref(ms);

@@ -102,7 +102,7 @@ rt_msgs_drain(struct cairn_xstream *xs, unsigned max)
 		n++;
 	}
 	if (n != 0) {
-		xs->st_msgs += n;
+		rt_stat_add(&xs->st_msgs, n);
 		rt_metric_msgs(n);
 	}
 	return n;

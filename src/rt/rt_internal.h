@@ -292,16 +292,17 @@ struct cairn_xstream {
 
 	uint64_t now_us;        /* cached per loop */
 	uint64_t expect_until;  /* spin at least until then (cairn_rt_expect_work) */
+	uint64_t contended_until; /* CPU found contended: sleep instead of spinning */
 	unsigned spin_us;
 	unsigned nr_wake_fds;
 
 	void *tls[CAIRN_MODULE_MAX_KEYS];
 
-	/* stats (owning thread only; read racily for the demo) */
-	uint64_t st_switches;
-	uint64_t st_msgs;
-	uint64_t st_sleeps;
-	uint64_t st_loops;
+	/* stats: written by the owning thread only (rt_stat_add), read by anyone */
+	_Atomic uint64_t st_switches;
+	_Atomic uint64_t st_msgs;
+	_Atomic uint64_t st_sleeps;
+	_Atomic uint64_t st_loops;
 };
 
 struct rt_global {
@@ -316,6 +317,15 @@ struct rt_global {
 };
 
 extern struct rt_global g_rt;
+
+/* Single-writer counter: a plain load and store (no locked RMW), still race-free for
+ * readers on other threads. */
+static inline void
+rt_stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
 extern __thread struct cairn_xstream *t_rt_xs;
 
 uint64_t rt_clock_us(void);

@@ -38,6 +38,8 @@
 __thread struct cairn_xstream *t_rt_xs;
 
 #define RT_SLICES_MIN 16
+#define RT_PREEMPT_GAP_US 500     /* clock gap during a spin that means we were preempted */
+#define RT_CONTENDED_US   100000  /* then no spinning for this long */
 
 static const unsigned g_wrr_weight[CAIRN_PRIO_MAX] = {RT_WRR_NET, RT_WRR_IO, RT_WRR_GENERAL};
 
@@ -190,7 +192,7 @@ ult_run(struct cairn_xstream *xs, struct cairn_ult *ult)
 	/* Not necessarily the ULT we started: yields may have switched ULT to ULT. */
 	ult = xs->cur;
 	xs->cur = NULL;
-	xs->st_switches++;
+	rt_stat_add(&xs->st_switches, 1);
 	switch (ult->reason) {
 	case RT_YIELD_YIELD:
 		ready_push(xs, ult);
@@ -413,7 +415,7 @@ cairn_ult_yield(void)
 		}
 		xs->cur = next;
 		next->state = RT_ULT_RUNNING;
-		xs->st_switches++;
+		rt_stat_add(&xs->st_switches, 1);
 #ifdef RT_ASAN
 		__sanitizer_start_switch_fiber(&ult->asan_fake, rt_stack_bottom(next->stack),
 					       next->stack->size);
@@ -564,7 +566,7 @@ idle_sleep(struct cairn_xstream *xs)
 		atomic_store(&xs->sleeping, 0);
 		return;
 	}
-	xs->st_sleeps++;
+	rt_stat_add(&xs->st_sleeps, 1);
 	t0 = rt_clock_us();
 	n = epoll_wait(xs->epfd, evs, 16, -1);
 	atomic_store(&xs->sleeping, 0);
@@ -593,7 +595,7 @@ may_exit(struct cairn_xstream *xs)
 void
 rt_sched_loop(struct cairn_xstream *xs)
 {
-	uint64_t idle_since = 0, stop_warn = 0;
+	uint64_t idle_since = 0, stop_warn = 0, last_sample = 0;
 	unsigned i, spins = 0;
 
 	for (i = 0; i < CAIRN_PRIO_MAX; i++)
@@ -601,7 +603,7 @@ rt_sched_loop(struct cairn_xstream *xs)
 	for (;;) {
 		unsigned work = 0, n;
 
-		xs->st_loops++;
+		rt_stat_add(&xs->st_loops, 1);
 		if (atomic_load_explicit(&xs->remote_ready, memory_order_relaxed) != NULL)
 			work += remote_drain(xs);
 		work += rt_msgs_drain(xs, 64);
@@ -644,9 +646,19 @@ rt_sched_loop(struct cairn_xstream *xs)
 				stop_warn = xs->now_us + 5000000u;
 			}
 		}
-		if (idle_since == 0)
+		if (idle_since == 0) {
 			idle_since = xs->now_us;
-		if (xs->now_us - idle_since < xs->spin_us || xs->now_us < xs->expect_until) {
+		} else if (xs->now_us - last_sample > RT_PREEMPT_GAP_US) {
+			/* 32 empty loops take a few us: a gap this long means the kernel gave
+			 * our CPU to someone else. Spinning on a contended CPU only delays the
+			 * thread that would send us work; sleep at once for a while (a woken
+			 * sleeper gets the CPU back quickly). */
+			xs->contended_until = xs->now_us + RT_CONTENDED_US;
+		}
+		last_sample = xs->now_us;
+		/* An explicit cairn_rt_expect_work() hint wins over the contention guess. */
+		if (xs->now_us < xs->expect_until ||
+		    (xs->now_us >= xs->contended_until && xs->now_us - idle_since < xs->spin_us)) {
 			rt_cpu_relax();
 			continue;
 		}

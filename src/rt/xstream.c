@@ -602,10 +602,10 @@ void
 cairn_xs_stats(const struct cairn_xstream *xs, struct cairn_xs_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->switches = xs->st_switches;
-	st->msgs = xs->st_msgs;
-	st->sleeps = xs->st_sleeps;
-	st->loops = xs->st_loops;
+	st->switches = atomic_load_explicit(&xs->st_switches, memory_order_relaxed);
+	st->msgs = atomic_load_explicit(&xs->st_msgs, memory_order_relaxed);
+	st->sleeps = atomic_load_explicit(&xs->st_sleeps, memory_order_relaxed);
+	st->loops = atomic_load_explicit(&xs->st_loops, memory_order_relaxed);
 	st->kicks = atomic_load(&xs->kicks);
 	st->live_ults = atomic_load(&xs->nr_ults);
 }

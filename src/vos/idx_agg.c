@@ -113,30 +113,35 @@ min_merge(idx_stamp_t *min, bool *has, const idx_stamp_t *st)
 static void
 agg_punches(struct agg_ctx *a, struct idx_plog *pl, const idx_stamp_t *min, bool has)
 {
+	struct idx_plog_blk *b = pl->b;
 	uint32_t i, j = 0;
 
-	for (i = 0; i < pl->nr; i++) {
-		if (pl->v[i].epoch > a->ub || (has && idx_stamp_cmp(min, &pl->v[i]) < 0))
-			pl->v[j++] = pl->v[i];
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->nr; i++) {
+		if (b->v[i].epoch > a->ub || (has && idx_stamp_cmp(min, &b->v[i]) < 0))
+			b->v[j++] = b->v[i];
 	}
-	a->cont->idx->st.punches -= pl->nr - j;
-	pl->nr = j;
+	a->cont->idx->st.punches -= b->nr - j;
+	b->nr = j;
+	if (j == 0)
+		idx_plog_free(pl);
 }
 
 static void
 agg_pb(const struct agg_ctx *a, const struct idx_ent *ak, uint64_t r, idx_stamp_t *pb)
 {
 	pb->epoch = pb->seq = 0;
-	idx_plog_bound(&a->obj->punch, r, pb);
-	idx_plog_bound(&a->dkey->punch, r, pb);
-	idx_plog_bound(&ak->punch, r, pb);
+	idx_plog_bound(&B(a->obj)->punch, r, pb);
+	idx_plog_bound(&B(a->dkey)->punch, r, pb);
+	idx_plog_bound(&B(ak)->punch, r, pb);
 }
 
 static void
 agg_mark_sv(struct agg_ctx *a, struct idx_ent *ak, uint8_t *mark)
 {
-	const struct idx_ver *v = ak->val.recs;
-	uint32_t n = ak->val.nr, i, k;
+	const struct idx_ver *v = B(ak)->val.recs;
+	uint32_t n = B(ak)->val.nr, i, k;
 
 	for (i = 0; i < n; i++)
 		mark[i] = v[i].st.epoch > a->ub;
@@ -165,8 +170,8 @@ static int
 agg_mark_array(struct agg_ctx *a, struct idx_ent *ak, uint8_t *mark)
 {
 	struct cairn_vos_idx *idx = a->cont->idx;
-	const struct idx_ext *x = ak->val.recs;
-	uint32_t n = ak->val.nr, i, j, k;
+	const struct idx_ext *x = B(ak)->val.recs;
+	uint32_t n = B(ak)->val.nr, i, j, k;
 	uint64_t end = 0;
 
 	for (i = 0; i < n; i++) {
@@ -212,10 +217,10 @@ agg_akey(struct agg_ctx *a, struct idx_ent *dk, struct idx_ent *ak, idx_stamp_t 
 {
 	struct cairn_vos_idx_cont *c = a->cont;
 	struct cairn_vos_idx *idx = c->idx;
-	bool arr = ak->val.vtype == CAIRN_VOS_IDX_ARRAY;
+	bool arr = B(ak)->val.vtype == CAIRN_VOS_IDX_ARRAY;
 	size_t esz = arr ? sizeof(struct idx_ext) : sizeof(struct idx_ver);
-	uint8_t *base = ak->val.recs;
-	uint32_t n = ak->val.nr, i, j = 0;
+	uint8_t *base = B(ak)->val.recs;
+	uint32_t n = B(ak)->val.nr, i, j = 0;
 	idx_stamp_t amin = {0, 0};
 	bool ahas = false;
 	int rc;
@@ -232,7 +237,7 @@ agg_akey(struct agg_ctx *a, struct idx_ent *dk, struct idx_ent *ak, idx_stamp_t 
 		if (rc != 0)
 			return rc;
 	}
-	ak->val.maxcount = 0;
+	B(ak)->val.maxcount = 0;
 	for (i = 0; i < n; i++) {
 		struct idx_ext *x = (struct idx_ext *)(base + i * esz);
 		struct idx_ver *v = (struct idx_ver *)(base + i * esz);
@@ -243,8 +248,8 @@ agg_akey(struct agg_ctx *a, struct idx_ent *dk, struct idx_ent *ak, idx_stamp_t 
 			continue;
 		}
 		min_merge(&amin, &ahas, st);
-		if (arr && x->count > ak->val.maxcount)
-			ak->val.maxcount = x->count;
+		if (arr && x->count > B(ak)->val.maxcount)
+			B(ak)->val.maxcount = x->count;
 		if (i != j)
 			memcpy(base + j * esz, base + i * esz, esz);
 		j++;
@@ -253,12 +258,12 @@ agg_akey(struct agg_ctx *a, struct idx_ent *dk, struct idx_ent *ak, idx_stamp_t 
 		idx->st.extents -= n - j;
 	else
 		idx->st.versions -= n - j;
-	ak->val.nr = j;
-	agg_punches(a, &ak->punch, &amin, ahas);
+	B(ak)->val.nr = j;
+	agg_punches(a, &B(ak)->punch, &amin, ahas);
 	if (ahas)
 		min_merge(min, has, &amin);
-	if (ak->val.nr == 0 && ak->punch.nr == 0) {
-		idx_table_remove(&dk->child, ak);
+	if (B(ak)->val.nr == 0 && idx_plog_nr(&B(ak)->punch) == 0) {
+		idx_table_remove(&B(dk)->child, ak);
 		idx_ent_free(c, ak, true);
 		*gone = true;
 	}
@@ -275,15 +280,15 @@ agg_dkey(struct agg_ctx *a, struct idx_ent *obj, struct idx_ent *dk)
 	int rc;
 
 	a->dkey = dk;
-	for (ak = idx_table_first(&dk->child); ak != NULL; ak = next) {
+	for (ak = idx_table_first(&B(dk)->child); ak != NULL; ak = next) {
 		next = idx_table_next(ak);
 		rc = agg_akey(a, dk, ak, &dmin, &dhas, &gone);
 		if (rc != 0)
 			return rc;
 	}
-	agg_punches(a, &dk->punch, &dmin, dhas);
-	if (dk->child.nr == 0 && dk->punch.nr == 0) {
-		idx_table_remove(&obj->child, dk);
+	agg_punches(a, &B(dk)->punch, &dmin, dhas);
+	if (B(dk)->child.nr == 0 && idx_plog_nr(&B(dk)->punch) == 0) {
+		idx_table_remove(&B(obj)->child, dk);
 		idx_ent_free(a->cont, dk, true);
 	}
 	return 0;
@@ -296,13 +301,13 @@ obj_min(const struct idx_ent *obj, const idx_stamp_t *stop, idx_stamp_t *min, bo
 	const struct idx_ent *d, *ak;
 	uint32_t i;
 
-	for (d = idx_table_first(&obj->child); d != NULL; d = idx_table_next(d)) {
-		for (ak = idx_table_first(&d->child); ak != NULL; ak = idx_table_next(ak)) {
-			bool arr = ak->val.vtype == CAIRN_VOS_IDX_ARRAY;
+	for (d = idx_table_first(&B(obj)->child); d != NULL; d = idx_table_next(d)) {
+		for (ak = idx_table_first(&B(d)->child); ak != NULL; ak = idx_table_next(ak)) {
+			bool arr = B(ak)->val.vtype == CAIRN_VOS_IDX_ARRAY;
 
-			for (i = 0; i < ak->val.nr; i++) {
-				const idx_stamp_t *st = arr ? &((struct idx_ext *)ak->val.recs)[i].st
-							    : &((struct idx_ver *)ak->val.recs)[i].st;
+			for (i = 0; i < B(ak)->val.nr; i++) {
+				const idx_stamp_t *st = arr ? &((struct idx_ext *)B(ak)->val.recs)[i].st
+							    : &((struct idx_ver *)B(ak)->val.recs)[i].st;
 
 				min_merge(min, has, st);
 			}
@@ -325,10 +330,12 @@ agg_obj_punches(struct agg_ctx *a, struct idx_ent *obj)
 	idx_stamp_t min = {0, 0};
 	bool has = false;
 
-	if (obj->punch.nr == 0 || obj->punch.v[0].epoch > a->ub)
+	const idx_stamp_t *oldest = idx_plog_v(&B(obj)->punch);
+
+	if (oldest == NULL || idx_plog_nr(&B(obj)->punch) == 0 || oldest->epoch > a->ub)
 		return;
-	obj_min(obj, &obj->punch.v[0], &min, &has);
-	agg_punches(a, &obj->punch, &min, has);
+	obj_min(obj, oldest, &min, &has);
+	agg_punches(a, &B(obj)->punch, &min, has);
 }
 
 static void
@@ -386,9 +393,9 @@ cairn_vos_idx_aggregate(struct cairn_vos_idx_cont *cont, uint64_t ub, uint32_t b
 		}
 		a.obj = obj;
 		if (cont->cur_klen > 0)
-			dk = idx_table_seek(&obj->child, cont->cur_dkey, cont->cur_klen, false);
+			dk = idx_table_seek(&B(obj)->child, cont->cur_dkey, cont->cur_klen, false);
 		else
-			dk = idx_table_first(&obj->child);
+			dk = idx_table_first(&B(obj)->child);
 		budget--;
 		if (dk != NULL) {
 			/* copy the key first: the dkey may be freed. On failure the cursor
@@ -409,7 +416,7 @@ cairn_vos_idx_aggregate(struct cairn_vos_idx_cont *cont, uint64_t ub, uint32_t b
 			memcpy(cont->cur_oid, idx_ent_key(dk), 16);
 			cont->cur_klen = 0;
 		}
-		if (obj->child.nr == 0 && obj->punch.nr == 0) {
+		if (B(obj)->child.nr == 0 && idx_plog_nr(&B(obj)->punch) == 0) {
 			idx_table_remove(&cont->objs, obj);
 			idx_ent_free(cont, obj, true);
 		}

@@ -28,17 +28,17 @@ walk_akey(struct cairn_vos_idx_rec *r, const struct idx_ent *ak,
 	r->type = CAIRN_VOS_IDX_R_AKEY;
 	r->key = idx_ent_key(ak);
 	r->klen = ak->klen;
-	r->nr = ak->punch.nr;
-	r->punches = ak->punch.v;
-	r->vtype = ak->val.vtype;
-	r->rsize = ak->val.rsize;
+	r->nr = idx_plog_nr(&B(ak)->punch);
+	r->punches = idx_plog_v(&B(ak)->punch);
+	r->vtype = B(ak)->val.vtype;
+	r->rsize = B(ak)->val.rsize;
 	rc = cb(arg, r);
 	if (rc != 0)
 		return rc;
-	for (i = 0; i < ak->val.nr; i++) {
+	for (i = 0; i < B(ak)->val.nr; i++) {
 		memset(r, 0, sizeof(*r));
-		if (ak->val.vtype == CAIRN_VOS_IDX_ARRAY) {
-			const struct idx_ext *x = &((const struct idx_ext *)ak->val.recs)[i];
+		if (B(ak)->val.vtype == CAIRN_VOS_IDX_ARRAY) {
+			const struct idx_ext *x = &((const struct idx_ext *)B(ak)->val.recs)[i];
 
 			r->type = CAIRN_VOS_IDX_R_EXT;
 			r->stamp = x->st;
@@ -46,7 +46,7 @@ walk_akey(struct cairn_vos_idx_rec *r, const struct idx_ent *ak,
 			r->count = x->count;
 			r->vrec = idx_vrec_out(&x->rec);
 		} else {
-			const struct idx_ver *v = &((const struct idx_ver *)ak->val.recs)[i];
+			const struct idx_ver *v = &((const struct idx_ver *)B(ak)->val.recs)[i];
 
 			r->type = CAIRN_VOS_IDX_R_SV;
 			r->stamp = v->st;
@@ -67,8 +67,8 @@ walk_key(struct cairn_vos_idx_rec *r, uint32_t type, const struct idx_ent *e,
 	r->type = type;
 	r->key = idx_ent_key(e);
 	r->klen = e->klen;
-	r->nr = e->punch.nr;
-	r->punches = e->punch.v;
+	r->nr = idx_plog_nr(&B(e)->punch);
+	r->punches = idx_plog_v(&B(e)->punch);
 	return cb(arg, r);
 }
 
@@ -112,11 +112,11 @@ cairn_vos_idx_walk(struct cairn_vos_idx *idx,
 			rc = walk_key(&r, CAIRN_VOS_IDX_R_OBJ, o, cb, arg);
 			if (rc != 0)
 				return rc;
-			for (d = idx_table_first(&o->child); d != NULL; d = idx_table_next(d)) {
+			for (d = idx_table_first(&B(o)->child); d != NULL; d = idx_table_next(d)) {
 				rc = walk_key(&r, CAIRN_VOS_IDX_R_DKEY, d, cb, arg);
 				if (rc != 0)
 					return rc;
-				for (a = idx_table_first(&d->child); a != NULL;
+				for (a = idx_table_first(&B(d)->child); a != NULL;
 				     a = idx_table_next(a)) {
 					rc = walk_akey(&r, a, cb, arg);
 					if (rc != 0)
@@ -143,15 +143,15 @@ cairn_vos_idx_for_each_loc(struct cairn_vos_idx *idx,
 		return -CAIRN_ERR_INVAL;
 	for (c = idx->conts; c != NULL; c = c->next) {
 		for (o = idx_table_first(&c->objs); o != NULL; o = idx_table_next(o)) {
-			for (d = idx_table_first(&o->child); d != NULL; d = idx_table_next(d)) {
-				for (a = idx_table_first(&d->child); a != NULL;
+			for (d = idx_table_first(&B(o)->child); d != NULL; d = idx_table_next(d)) {
+				for (a = idx_table_first(&B(d)->child); a != NULL;
 				     a = idx_table_next(a)) {
-					bool arr = a->val.vtype == CAIRN_VOS_IDX_ARRAY;
+					bool arr = B(a)->val.vtype == CAIRN_VOS_IDX_ARRAY;
 
-					for (i = 0; i < a->val.nr; i++) {
+					for (i = 0; i < B(a)->val.nr; i++) {
 						const struct cairn_vos_idx_vrec *v =
-							arr ? &((struct idx_ext *)a->val.recs)[i].rec
-							    : &((struct idx_ver *)a->val.recs)[i].rec;
+							arr ? &((struct idx_ext *)B(a)->val.recs)[i].rec
+							    : &((struct idx_ver *)B(a)->val.recs)[i].rec;
 
 						if (v->kind != CAIRN_VOS_REC_LOC)
 							continue;
@@ -189,11 +189,11 @@ load_punches(struct cairn_vos_idx *idx, struct idx_ent *e, const struct cairn_vo
 	}
 	if (r->nr == 0)
 		return 0;
-	e->punch.v = malloc(sizeof(idx_stamp_t) * r->nr);
-	if (e->punch.v == NULL)
+	B(e)->punch.b = malloc(sizeof(struct idx_plog_blk) + sizeof(idx_stamp_t) * r->nr);
+	if (B(e)->punch.b == NULL)
 		return -CAIRN_ERR_NOMEM;
-	memcpy(e->punch.v, r->punches, sizeof(idx_stamp_t) * r->nr);
-	e->punch.nr = e->punch.cap = r->nr;
+	memcpy(B(e)->punch.b->v, r->punches, sizeof(idx_stamp_t) * r->nr);
+	B(e)->punch.b->nr = B(e)->punch.b->cap = r->nr;
 	idx->st.punches += r->nr;
 	return 0;
 }
@@ -211,15 +211,15 @@ load_key(struct cairn_vos_idx *idx, struct idx_table *t, struct idx_ent *prev,
 		return -CAIRN_ERR_CORRUPT;
 	if (prev != NULL && idx_key_cmp(idx_ent_key(prev), prev->klen, r->key, r->klen) >= 0)
 		return -CAIRN_ERR_CORRUPT;
-	e = idx_ent_alloc(level, r->key, r->klen, 0);
+	e = idx_ent_alloc(idx, level, r->key, r->klen, level == IDX_L_AKEY && r->vtype == CAIRN_VOS_IDX_ARRAY, 0);
 	if (e == NULL)
 		return -CAIRN_ERR_NOMEM;
 	rc = idx_table_reserve(t, e);
 	if (rc == 0)
 		rc = load_punches(idx, e, r);
 	if (rc != 0) {
-		idx_plog_free(&e->punch);
-		free(e);
+		idx_plog_free(&B(e)->punch);
+		idx_ent_release(idx, e);
 		return rc;
 	}
 	idx_table_insert(t, e);
@@ -322,7 +322,7 @@ load_value(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 
 	if (ak == NULL || !stamp_ok(idx, &r->stamp))
 		return -CAIRN_ERR_CORRUPT;
-	val = &ak->val;
+	val = &B(ak)->val;
 	if (val->vtype != (arr ? CAIRN_VOS_IDX_ARRAY : CAIRN_VOS_IDX_SINGLE))
 		return -CAIRN_ERR_CORRUPT;
 	if (arr) {
@@ -402,7 +402,7 @@ cairn_vos_idx_load(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 	case CAIRN_VOS_IDX_R_DKEY:
 		if (idx->load_obj == NULL)
 			return -CAIRN_ERR_CORRUPT;
-		rc = load_key(idx, &idx->load_obj->child, idx->load_dkey, IDX_L_DKEY, r,
+		rc = load_key(idx, &B(idx->load_obj)->child, idx->load_dkey, IDX_L_DKEY, r,
 			      &idx->load_dkey);
 		if (rc == 0) {
 			idx->st.dkeys++;
@@ -415,11 +415,11 @@ cairn_vos_idx_load(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 		     (r->rsize == 0 || r->rsize > CAIRN_VOS_IDX_VAL_MAX)) ||
 		    (r->vtype != CAIRN_VOS_IDX_ARRAY && r->rsize != 0))
 			return -CAIRN_ERR_CORRUPT;
-		rc = load_key(idx, &idx->load_dkey->child, idx->load_akey, IDX_L_AKEY, r,
+		rc = load_key(idx, &B(idx->load_dkey)->child, idx->load_akey, IDX_L_AKEY, r,
 			      &idx->load_akey);
 		if (rc == 0) {
-			idx->load_akey->val.vtype = (uint8_t)r->vtype;
-			idx->load_akey->val.rsize = r->rsize;
+			B(idx->load_akey)->val.vtype = (uint8_t)r->vtype;
+			B(idx->load_akey)->val.rsize = r->rsize;
 			idx->st.akeys++;
 		}
 		return rc;

@@ -18,42 +18,48 @@
 void
 idx_plog_bound(const struct idx_plog *pl, uint64_t e, idx_stamp_t *best)
 {
-	uint32_t i = pl->nr;
+	uint32_t i;
 
+	if (pl->b == NULL)
+		return;
 	/* sorted ascending: the newest with epoch <= e is the last such one */
-	while (i > 0 && pl->v[i - 1].epoch > e)
+	i = pl->b->nr;
+	while (i > 0 && pl->b->v[i - 1].epoch > e)
 		i--;
-	if (i > 0 && idx_stamp_cmp(&pl->v[i - 1], best) > 0)
-		*best = pl->v[i - 1];
+	if (i > 0 && idx_stamp_cmp(&pl->b->v[i - 1], best) > 0)
+		*best = pl->b->v[i - 1];
 }
 
 static int
 plog_reserve(struct idx_plog *pl)
 {
-	idx_stamp_t *v;
+	struct idx_plog_blk *b;
 	uint32_t cap;
 
-	if (pl->nr < pl->cap)
+	if (pl->b != NULL && pl->b->nr < pl->b->cap)
 		return 0;
-	cap = pl->cap ? pl->cap * 2 : 1;
-	v = realloc(pl->v, sizeof(*v) * cap);
-	if (v == NULL)
+	cap = pl->b != NULL ? pl->b->cap * 2 : 1;
+	b = realloc(pl->b, sizeof(*b) + sizeof(idx_stamp_t) * cap);
+	if (b == NULL)
 		return -CAIRN_ERR_NOMEM;
-	pl->v = v;
-	pl->cap = cap;
+	if (pl->b == NULL)
+		b->nr = 0;
+	b->cap = cap;
+	pl->b = b;
 	return 0;
 }
 
 static void
 plog_insert(struct idx_plog *pl, const idx_stamp_t *st)
 {
-	uint32_t i = pl->nr;
+	struct idx_plog_blk *b = pl->b;
+	uint32_t i = b->nr;
 
-	while (i > 0 && idx_stamp_cmp(&pl->v[i - 1], st) > 0)
+	while (i > 0 && idx_stamp_cmp(&b->v[i - 1], st) > 0)
 		i--;
-	memmove(&pl->v[i + 1], &pl->v[i], sizeof(*st) * (pl->nr - i));
-	pl->v[i] = *st;
-	pl->nr++;
+	memmove(&b->v[i + 1], &b->v[i], sizeof(*st) * (b->nr - i));
+	b->v[i] = *st;
+	b->nr++;
 }
 
 int
@@ -69,8 +75,8 @@ idx_plog_add(struct idx_plog *pl, const idx_stamp_t *st)
 void
 idx_plog_free(struct idx_plog *pl)
 {
-	free(pl->v);
-	memset(pl, 0, sizeof(*pl));
+	free(pl->b);
+	pl->b = NULL;
 }
 
 /* ----------------------------------------------------------------- lifecycle */
@@ -261,35 +267,35 @@ idx_ent_free(struct cairn_vos_idx_cont *cont, struct idx_ent *e, bool hook)
 	uint32_t i;
 
 	if (e->level == IDX_L_AKEY) {
-		if (e->val.vtype == CAIRN_VOS_IDX_ARRAY) {
-			struct idx_ext *x = e->val.recs;
+		if (B(e)->val.vtype == CAIRN_VOS_IDX_ARRAY) {
+			struct idx_ext *x = B(e)->val.recs;
 
-			for (i = 0; i < e->val.nr; i++)
+			for (i = 0; i < B(e)->val.nr; i++)
 				idx_rec_release(cont, &x[i].rec, hook);
-			idx->st.extents -= e->val.nr;
+			idx->st.extents -= B(e)->val.nr;
 		} else {
-			struct idx_ver *v = e->val.recs;
+			struct idx_ver *v = B(e)->val.recs;
 
-			for (i = 0; i < e->val.nr; i++)
+			for (i = 0; i < B(e)->val.nr; i++)
 				idx_rec_release(cont, &v[i].rec, hook);
-			idx->st.versions -= e->val.nr;
+			idx->st.versions -= B(e)->val.nr;
 		}
 		idx_val_free(e);
 		idx->st.akeys--;
 	} else {
-		for (c = idx_table_first(&e->child); c != NULL; c = n) {
+		for (c = idx_table_first(&B(e)->child); c != NULL; c = n) {
 			n = idx_table_next(c);
 			idx_ent_free(cont, c, hook);
 		}
-		idx_table_fini(&e->child);
+		idx_table_fini(&B(e)->child);
 		if (e->level == IDX_L_OBJ)
 			idx->st.objs--;
 		else
 			idx->st.dkeys--;
 	}
-	idx->st.punches -= e->punch.nr;
-	idx_plog_free(&e->punch);
-	free(e);
+	idx->st.punches -= idx_plog_nr(&B(e)->punch);
+	idx_plog_free(&B(e)->punch);
+	idx_ent_release(idx, e);
 }
 
 int
@@ -363,9 +369,9 @@ int
 idx_paint(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e, const idx_stamp_t *pb,
 	  uint64_t lo, uint64_t hi, uint32_t *ncand)
 {
-	const struct idx_ext *x = a->val.recs;
-	uint32_t n = a->val.nr, i, j, nc = 0, nsp;
-	uint64_t from = lo > a->val.maxcount ? lo - a->val.maxcount : 0;
+	const struct idx_ext *x = B(a)->val.recs;
+	uint32_t n = B(a)->val.nr, i, j, nc = 0, nsp;
+	uint64_t from = lo > B(a)->val.maxcount ? lo - B(a)->val.maxcount : 0;
 	int rc;
 
 	i = ext_lower(x, n, from);
@@ -433,11 +439,11 @@ idx_paint(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e, const 
 static uint64_t
 ext_max_end(const struct idx_ent *a)
 {
-	const struct idx_ext *x = a->val.recs;
+	const struct idx_ext *x = B(a)->val.recs;
 	uint64_t m = 0;
 	uint32_t i;
 
-	for (i = 0; i < a->val.nr; i++) {
+	for (i = 0; i < B(a)->val.nr; i++) {
 		if (x[i].start + x[i].count > m)
 			m = x[i].start + x[i].count;
 	}
@@ -454,19 +460,19 @@ idx_akey_exists(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e,
 	uint32_t i;
 	int nsp, k;
 
-	if (a->val.nr == 0)
+	if (B(a)->val.nr == 0)
 		return 0;
-	if (a->val.vtype == CAIRN_VOS_IDX_SINGLE) {
-		const struct idx_ver *v = a->val.recs;
+	if (B(a)->val.vtype == CAIRN_VOS_IDX_SINGLE) {
+		const struct idx_ver *v = B(a)->val.recs;
 
-		i = a->val.nr;
+		i = B(a)->val.nr;
 		while (i > 0 && v[i - 1].st.epoch > e)
 			i--;
 		return i > 0 && idx_stamp_cmp(&v[i - 1].st, pb) > 0;
 	}
 	/* The newest visible data extent is visible unless a newer hole covers it. */
-	x = a->val.recs;
-	for (i = 0; i < a->val.nr; i++) {
+	x = B(a)->val.recs;
+	for (i = 0; i < B(a)->val.nr; i++) {
 		if (x[i].st.epoch > e || idx_stamp_cmp(&x[i].st, pb) <= 0 ||
 		    x[i].rec.kind == CAIRN_VOS_REC_HOLE)
 			continue;
@@ -475,7 +481,7 @@ idx_akey_exists(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e,
 	}
 	if (newest_data == NULL)
 		return 0;
-	for (i = 0; i < a->val.nr && !newer_hole; i++) {
+	for (i = 0; i < B(a)->val.nr && !newer_hole; i++) {
 		newer_hole = x[i].rec.kind == CAIRN_VOS_REC_HOLE && x[i].st.epoch <= e &&
 			     idx_stamp_cmp(&x[i].st, &newest_data->st) > 0;
 	}
@@ -529,10 +535,10 @@ path_find(const struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p
 	f->obj = idx_table_lookup(&c->objs, ok, 16);
 	if (f->obj == NULL || level < CAIRN_VOS_IDX_DKEY)
 		return;
-	f->dkey = idx_table_lookup(&f->obj->child, p->dkey, p->dkey_len);
+	f->dkey = idx_table_lookup(&B(f->obj)->child, p->dkey, p->dkey_len);
 	if (f->dkey == NULL || level < CAIRN_VOS_IDX_AKEY)
 		return;
-	f->akey = idx_table_lookup(&f->dkey->child, p->akey, p->akey_len);
+	f->akey = idx_table_lookup(&B(f->dkey)->child, p->akey, p->akey_len);
 }
 
 static int
@@ -542,13 +548,13 @@ dkey_exists(struct cairn_vos_idx *idx, const struct idx_ent *obj, const struct i
 	idx_stamp_t pb0 = {0, 0};
 	struct idx_ent *a;
 
-	idx_plog_bound(&obj->punch, e, &pb0);
-	idx_plog_bound(&d->punch, e, &pb0);
-	for (a = idx_table_first(&d->child); a != NULL; a = idx_table_next(a)) {
+	idx_plog_bound(&B(obj)->punch, e, &pb0);
+	idx_plog_bound(&B(d)->punch, e, &pb0);
+	for (a = idx_table_first(&B(d)->child); a != NULL; a = idx_table_next(a)) {
 		idx_stamp_t pb = pb0;
 		int rc;
 
-		idx_plog_bound(&a->punch, e, &pb);
+		idx_plog_bound(&B(a)->punch, e, &pb);
 		rc = idx_akey_exists(idx, a, e, &pb);
 		if (rc != 0)
 			return rc;
@@ -561,7 +567,7 @@ obj_exists(struct cairn_vos_idx *idx, const struct idx_ent *obj, uint64_t e)
 {
 	struct idx_ent *d;
 
-	for (d = idx_table_first(&obj->child); d != NULL; d = idx_table_next(d)) {
+	for (d = idx_table_first(&B(obj)->child); d != NULL; d = idx_table_next(d)) {
 		int rc = dkey_exists(idx, obj, d, e);
 
 		if (rc != 0)
@@ -583,9 +589,9 @@ found_exists(struct cairn_vos_idx *idx, const struct idx_found *f, int level, ui
 	default:
 		if (f->akey == NULL)
 			return 0;
-		idx_plog_bound(&f->obj->punch, e, &pb);
-		idx_plog_bound(&f->dkey->punch, e, &pb);
-		idx_plog_bound(&f->akey->punch, e, &pb);
+		idx_plog_bound(&B(f->obj)->punch, e, &pb);
+		idx_plog_bound(&B(f->dkey)->punch, e, &pb);
+		idx_plog_bound(&B(f->akey)->punch, e, &pb);
 		return idx_akey_exists(idx, f->akey, e, &pb);
 	}
 }
@@ -613,12 +619,12 @@ cairn_vos_idx_akey_type(struct cairn_vos_idx_cont *cont, const struct cairn_vos_
 	if (rc != 0)
 		return rc;
 	path_find(cont, path, CAIRN_VOS_IDX_AKEY, &f);
-	if (f.akey == NULL || f.akey->val.vtype == 0)
+	if (f.akey == NULL || B(f.akey)->val.vtype == 0)
 		return -CAIRN_ERR_NONEXIST;
 	if (type != NULL)
-		*type = f.akey->val.vtype;
+		*type = B(f.akey)->val.vtype;
 	if (rsize != NULL)
-		*rsize = f.akey->val.rsize;
+		*rsize = B(f.akey)->val.rsize;
 	return 0;
 }
 
@@ -631,30 +637,30 @@ struct idx_upath {
 };
 
 static void
-upath_abort(struct idx_upath *u)
+upath_abort(struct cairn_vos_idx *idx, struct idx_upath *u)
 {
 	if (u->new_akey)
-		free(u->f.akey);
+		idx_ent_release(idx, u->f.akey);
 	if (u->new_dkey) {
-		idx_table_fini(&u->f.dkey->child);
-		free(u->f.dkey);
+		idx_table_fini(&B(u->f.dkey)->child);
+		idx_ent_release(idx, u->f.dkey);
 	}
 	if (u->new_obj) {
-		idx_table_fini(&u->f.obj->child);
-		free(u->f.obj);
+		idx_table_fini(&B(u->f.obj)->child);
+		idx_ent_release(idx, u->f.obj);
 	}
 }
 
 static int
 upath_prepare(struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p, int level,
-	      struct idx_upath *u, uint32_t emb_len)
+	      struct idx_upath *u, bool big, uint32_t emb_len)
 {
 	uint8_t ok[16];
 	int rc = -CAIRN_ERR_NOMEM;
 
 	if (u->f.obj == NULL) {
 		idx_oid_key(&p->oid, ok);
-		u->f.obj = idx_ent_alloc(IDX_L_OBJ, ok, 16, 0);
+		u->f.obj = idx_ent_alloc(c->idx, IDX_L_OBJ, ok, 16, false, 0);
 		if (u->f.obj == NULL)
 			goto err;
 		u->new_obj = true;
@@ -662,27 +668,42 @@ upath_prepare(struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p, 
 		if (rc != 0)
 			goto err;
 	}
+	if (level >= CAIRN_VOS_IDX_AKEY && u->f.dkey == NULL) {
+		/* new dkey with its first akey: one block */
+		rc = idx_ent_alloc_pair(c->idx, p->dkey, p->dkey_len, p->akey, p->akey_len, big,
+					emb_len, &u->f.dkey, &u->f.akey);
+		if (rc != 0)
+			goto err;
+		u->new_dkey = true;
+		u->new_akey = true;
+		rc = idx_table_reserve(&B(u->f.obj)->child, u->f.dkey);
+		if (rc == 0)
+			rc = idx_table_reserve(&B(u->f.dkey)->child, u->f.akey);
+		if (rc != 0)
+			goto err;
+		return 0;
+	}
 	if (level >= CAIRN_VOS_IDX_DKEY && u->f.dkey == NULL) {
-		u->f.dkey = idx_ent_alloc(IDX_L_DKEY, p->dkey, p->dkey_len, 0);
+		u->f.dkey = idx_ent_alloc(c->idx, IDX_L_DKEY, p->dkey, p->dkey_len, false, 0);
 		if (u->f.dkey == NULL)
 			goto err;
 		u->new_dkey = true;
-		rc = idx_table_reserve(&u->f.obj->child, u->f.dkey);
+		rc = idx_table_reserve(&B(u->f.obj)->child, u->f.dkey);
 		if (rc != 0)
 			goto err;
 	}
 	if (level >= CAIRN_VOS_IDX_AKEY && u->f.akey == NULL) {
-		u->f.akey = idx_ent_alloc(IDX_L_AKEY, p->akey, p->akey_len, emb_len);
+		u->f.akey = idx_ent_alloc(c->idx, IDX_L_AKEY, p->akey, p->akey_len, big, emb_len);
 		if (u->f.akey == NULL)
 			goto err;
 		u->new_akey = true;
-		rc = idx_table_reserve(&u->f.dkey->child, u->f.akey);
+		rc = idx_table_reserve(&B(u->f.dkey)->child, u->f.akey);
 		if (rc != 0)
 			goto err;
 	}
 	return 0;
 err:
-	upath_abort(u);
+	upath_abort(c->idx, u);
 	return -CAIRN_ERR_NOMEM;
 }
 
@@ -692,11 +713,11 @@ upath_link(struct cairn_vos_idx_cont *c, struct idx_upath *u)
 	struct cairn_vos_idx *idx = c->idx;
 
 	if (u->new_akey) {
-		idx_table_insert(&u->f.dkey->child, u->f.akey);
+		idx_table_insert(&B(u->f.dkey)->child, u->f.akey);
 		idx->st.akeys++;
 	}
 	if (u->new_dkey) {
-		idx_table_insert(&u->f.obj->child, u->f.dkey);
+		idx_table_insert(&B(u->f.obj)->child, u->f.dkey);
 		idx->st.dkeys++;
 	}
 	if (u->new_obj) {
@@ -829,16 +850,16 @@ cairn_vos_idx_sv_update(struct cairn_vos_idx_cont *cont, const struct cairn_vos_
 		return rc;
 	idx = cont->idx;
 	path_find(cont, path, CAIRN_VOS_IDX_AKEY, &u.f);
-	if (u.f.akey != NULL && u.f.akey->val.nr > 0 &&
-	    u.f.akey->val.vtype != CAIRN_VOS_IDX_SINGLE)
+	if (u.f.akey != NULL && B(u.f.akey)->val.nr > 0 &&
+	    B(u.f.akey)->val.vtype != CAIRN_VOS_IDX_SINGLE)
 		return -CAIRN_ERR_INVAL;
 	rc = update_cond(idx, &u.f, epoch, cond);
 	if (rc != 0)
 		return rc;
-	rc = upath_prepare(cont, path, CAIRN_VOS_IDX_AKEY, &u, emb_len(rec));
+	rc = upath_prepare(cont, path, CAIRN_VOS_IDX_AKEY, &u, false, emb_len(rec));
 	if (rc != 0)
 		return rc;
-	val = &u.f.akey->val;
+	val = &B(u.f.akey)->val;
 	rc = idx_val_reserve(u.f.akey, sizeof(struct idx_ver));
 	if (rc != 0)
 		goto err_path;
@@ -874,7 +895,7 @@ cairn_vos_idx_sv_update(struct cairn_vos_idx_cont *cont, const struct cairn_vos_
 err_path:
 	if (u.new_akey)
 		idx_val_free(u.f.akey);
-	upath_abort(&u);
+	upath_abort(idx, &u);
 	return rc;
 }
 
@@ -908,16 +929,16 @@ cairn_vos_idx_array_update(struct cairn_vos_idx_cont *cont,
 		return rc;
 	idx = cont->idx;
 	path_find(cont, path, CAIRN_VOS_IDX_AKEY, &u.f);
-	if (u.f.akey != NULL && u.f.akey->val.nr > 0 &&
-	    (u.f.akey->val.vtype != CAIRN_VOS_IDX_ARRAY || u.f.akey->val.rsize != rsize))
+	if (u.f.akey != NULL && B(u.f.akey)->val.nr > 0 &&
+	    (B(u.f.akey)->val.vtype != CAIRN_VOS_IDX_ARRAY || B(u.f.akey)->val.rsize != rsize))
 		return -CAIRN_ERR_INVAL;
 	rc = update_cond(idx, &u.f, epoch, cond);
 	if (rc != 0)
 		return rc;
-	rc = upath_prepare(cont, path, CAIRN_VOS_IDX_AKEY, &u, emb_len(rec));
+	rc = upath_prepare(cont, path, CAIRN_VOS_IDX_AKEY, &u, true, emb_len(rec));
 	if (rc != 0)
 		return rc;
-	val = &u.f.akey->val;
+	val = &B(u.f.akey)->val;
 	rc = idx_val_reserve(u.f.akey, sizeof(struct idx_ext));
 	if (rc != 0)
 		goto err_path;
@@ -950,7 +971,7 @@ cairn_vos_idx_array_update(struct cairn_vos_idx_cont *cont,
 err_path:
 	if (u.new_akey)
 		idx_val_free(u.f.akey);
-	upath_abort(&u);
+	upath_abort(idx, &u);
 	return rc;
 }
 
@@ -982,21 +1003,21 @@ cairn_vos_idx_punch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_
 	}
 	/* A punch of an absent key is recorded too: a later-arriving update at an older
 	 * epoch must still read as punched. */
-	rc = upath_prepare(cont, path, level, &u, 0);
+	rc = upath_prepare(cont, path, level, &u, false, 0);
 	if (rc != 0)
 		return rc;
 	target = level == CAIRN_VOS_IDX_OBJ ? u.f.obj
 		 : level == CAIRN_VOS_IDX_DKEY ? u.f.dkey
 					       : u.f.akey;
-	rc = plog_reserve(&target->punch);
+	rc = plog_reserve(&B(target)->punch);
 	if (rc != 0) {
-		upath_abort(&u);
+		upath_abort(idx, &u);
 		return rc;
 	}
 	upath_link(cont, &u);
 	st.epoch = epoch;
 	st.seq = idx->next_seq++;
-	plog_insert(&target->punch, &st);
+	plog_insert(&B(target)->punch, &st);
 	idx->st.punches++;
 	return 0;
 }
@@ -1016,19 +1037,19 @@ cairn_vos_idx_sv_fetch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_i
 	if (rc != 0 || rec == NULL)
 		return -CAIRN_ERR_INVAL;
 	path_find(cont, path, CAIRN_VOS_IDX_AKEY, &f);
-	if (f.akey == NULL || f.akey->val.nr == 0)
+	if (f.akey == NULL || B(f.akey)->val.nr == 0)
 		return -CAIRN_ERR_NONEXIST;
-	if (f.akey->val.vtype != CAIRN_VOS_IDX_SINGLE)
+	if (B(f.akey)->val.vtype != CAIRN_VOS_IDX_SINGLE)
 		return -CAIRN_ERR_INVAL;
-	v = f.akey->val.recs;
-	i = f.akey->val.nr;
+	v = B(f.akey)->val.recs;
+	i = B(f.akey)->val.nr;
 	while (i > 0 && v[i - 1].st.epoch > epoch)
 		i--;
 	if (i == 0)
 		return -CAIRN_ERR_NONEXIST;
-	idx_plog_bound(&f.obj->punch, epoch, &pb);
-	idx_plog_bound(&f.dkey->punch, epoch, &pb);
-	idx_plog_bound(&f.akey->punch, epoch, &pb);
+	idx_plog_bound(&B(f.obj)->punch, epoch, &pb);
+	idx_plog_bound(&B(f.dkey)->punch, epoch, &pb);
+	idx_plog_bound(&B(f.akey)->punch, epoch, &pb);
 	if (idx_stamp_cmp(&v[i - 1].st, &pb) <= 0)
 		return -CAIRN_ERR_NONEXIST;
 	*rec = idx_vrec_out(&v[i - 1].rec);
@@ -1052,7 +1073,7 @@ piece_of(const struct cairn_vos_idx *idx, const struct idx_ent *a, int k,
 
 		out->epoch = x->st.epoch;
 		out->rec = idx_vrec_out(&x->rec);
-		out->rec_off = (s->start - x->start) * a->val.rsize;
+		out->rec_off = (s->start - x->start) * B(a)->val.rsize;
 	} else {
 		out->rec.kind = CAIRN_VOS_REC_HOLE;
 	}
@@ -1079,13 +1100,13 @@ cairn_vos_idx_array_fetch(struct cairn_vos_idx_cont *cont,
 		return -CAIRN_ERR_OVERFLOW;
 	idx = cont->idx;
 	path_find(cont, path, CAIRN_VOS_IDX_AKEY, &f);
-	if (f.akey == NULL || f.akey->val.nr == 0)
+	if (f.akey == NULL || B(f.akey)->val.nr == 0)
 		return -CAIRN_ERR_NONEXIST;
-	if (f.akey->val.vtype != CAIRN_VOS_IDX_ARRAY)
+	if (B(f.akey)->val.vtype != CAIRN_VOS_IDX_ARRAY)
 		return -CAIRN_ERR_INVAL;
-	idx_plog_bound(&f.obj->punch, epoch, &pb);
-	idx_plog_bound(&f.dkey->punch, epoch, &pb);
-	idx_plog_bound(&f.akey->punch, epoch, &pb);
+	idx_plog_bound(&B(f.obj)->punch, epoch, &pb);
+	idx_plog_bound(&B(f.dkey)->punch, epoch, &pb);
+	idx_plog_bound(&B(f.akey)->punch, epoch, &pb);
 	rc = idx_akey_exists(idx, f.akey, epoch, &pb);
 	if (rc <= 0)
 		return rc < 0 ? rc : -CAIRN_ERR_NONEXIST;
@@ -1114,7 +1135,7 @@ cairn_vos_idx_array_fetch(struct cairn_vos_idx_cont *cont,
 	n++;
 	*nr = n;
 	if (rsize != NULL)
-		*rsize = f.akey->val.rsize;
+		*rsize = B(f.akey)->val.rsize;
 	return n > max ? -CAIRN_ERR_TRUNC : 0;
 }
 
@@ -1170,9 +1191,9 @@ list_table(struct cairn_vos_idx *idx, const struct idx_table *t, int what,
 		} else {
 			idx_stamp_t pb = {0, 0};
 
-			idx_plog_bound(&obj->punch, e, &pb);
-			idx_plog_bound(&dkey->punch, e, &pb);
-			idx_plog_bound(&ent->punch, e, &pb);
+			idx_plog_bound(&B(obj)->punch, e, &pb);
+			idx_plog_bound(&B(dkey)->punch, e, &pb);
+			idx_plog_bound(&B(ent)->punch, e, &pb);
 			ex = idx_akey_exists(idx, ent, e, &pb);
 		}
 		if (ex < 0)
@@ -1220,7 +1241,7 @@ cairn_vos_idx_list_dkeys(struct cairn_vos_idx_cont *cont,
 		anchor->flags |= ANCHOR_EOF;
 		return 0;
 	}
-	return list_table(cont->idx, &f.obj->child, LIST_DKEYS, f.obj, NULL, epoch, anchor, cb,
+	return list_table(cont->idx, &B(f.obj)->child, LIST_DKEYS, f.obj, NULL, epoch, anchor, cb,
 			  arg);
 }
 
@@ -1241,7 +1262,7 @@ cairn_vos_idx_list_akeys(struct cairn_vos_idx_cont *cont,
 		anchor->flags |= ANCHOR_EOF;
 		return 0;
 	}
-	return list_table(cont->idx, &f.dkey->child, LIST_AKEYS, f.obj, f.dkey, epoch, anchor,
+	return list_table(cont->idx, &B(f.dkey)->child, LIST_AKEYS, f.obj, f.dkey, epoch, anchor,
 			  cb, arg);
 }
 
@@ -1264,16 +1285,16 @@ cairn_vos_idx_list_extents(struct cairn_vos_idx_cont *cont,
 		return 0;
 	idx = cont->idx;
 	path_find(cont, path, CAIRN_VOS_IDX_AKEY, &f);
-	if (f.akey != NULL && f.akey->val.nr > 0 && f.akey->val.vtype != CAIRN_VOS_IDX_ARRAY)
+	if (f.akey != NULL && B(f.akey)->val.nr > 0 && B(f.akey)->val.vtype != CAIRN_VOS_IDX_ARRAY)
 		return -CAIRN_ERR_INVAL;
 	end = f.akey != NULL ? ext_max_end(f.akey) : 0;
 	if (f.akey == NULL || anchor->index >= end) {
 		anchor->flags |= ANCHOR_EOF;
 		return 0;
 	}
-	idx_plog_bound(&f.obj->punch, epoch, &pb);
-	idx_plog_bound(&f.dkey->punch, epoch, &pb);
-	idx_plog_bound(&f.akey->punch, epoch, &pb);
+	idx_plog_bound(&B(f.obj)->punch, epoch, &pb);
+	idx_plog_bound(&B(f.dkey)->punch, epoch, &pb);
+	idx_plog_bound(&B(f.akey)->punch, epoch, &pb);
 	nsp = idx_paint(idx, f.akey, epoch, &pb, anchor->index, end, NULL);
 	if (nsp < 0)
 		return nsp;

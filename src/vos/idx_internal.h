@@ -19,11 +19,28 @@ enum idx_level { IDX_L_OBJ = 1, IDX_L_DKEY = 2, IDX_L_AKEY = 3 };
 
 typedef struct cairn_vos_idx_stamp idx_stamp_t;
 
-/* Punch log: stamps sorted ascending. */
-struct idx_plog {
-	idx_stamp_t *v;
+/* Punch log: stamps sorted ascending, in a block allocated on the first punch (most keys
+ * are never punched: they pay one pointer). */
+struct idx_plog_blk {
 	uint32_t nr, cap;
+	idx_stamp_t v[];
 };
+
+struct idx_plog {
+	struct idx_plog_blk *b;
+};
+
+static inline uint32_t
+idx_plog_nr(const struct idx_plog *pl)
+{
+	return pl->b != NULL ? pl->b->nr : 0;
+}
+
+static inline const idx_stamp_t *
+idx_plog_v(const struct idx_plog *pl)
+{
+	return pl->b != NULL ? pl->b->v : NULL;
+}
 
 /* Single-value version. */
 struct idx_ver {
@@ -45,8 +62,8 @@ struct idx_table {
 	struct idx_ent **buckets; /* NULL while small */
 	struct idx_ent *first;    /* skip list head, level 0 */
 	struct idx_ent **head;    /* skip list head, levels 1..hcap-1 (NULL while all are 1) */
-	uint32_t mask;            /* buckets - 1 */
 	uint32_t nr;
+	uint8_t bshift; /* log2 of the bucket count */
 	uint8_t hcap;
 	uint8_t height;
 };
@@ -55,51 +72,77 @@ struct idx_val {
 	void *recs; /* struct idx_ver[] or struct idx_ext[] */
 	uint32_t nr, cap;
 	uint32_t rsize;
-	uint8_t vtype; /* 0 until the first record */
+	uint8_t vtype;     /* 0 until the first record */
+	uint8_t bigslot;   /* the entry's slot holds an idx_ext (else an idx_ver) */
 	uint64_t maxcount; /* array: upper bound of any extent's count */
 };
 
+/*
+ * An entry is one allocation: a 16-byte header, the key bytes, then (8-aligned) the body.
+ * A lookup reads the header and the key: for keys up to 48 bytes that is the entry's
+ * first cache line, so each level of a lookup costs one miss.
+ */
 struct idx_ent {
-	/* what a hash-chain probe reads comes first, in one cache line */
 	struct idx_ent *hnext;
 	uint32_t hash;
-	uint16_t klen;
+	uint16_t klen : 15;
+	uint16_t inner : 1; /* allocated inside its parent's block (freed with it) */
 	uint8_t height;
 	uint8_t level;
+	uint8_t key[];
+};
+
+struct idx_body {
 	struct idx_plog punch;
 	union {
 		struct idx_table child; /* obj: dkeys; dkey: akeys */
 		struct idx_val val;     /* akey */
 	};
-	struct idx_ent *fwd[]; /* height pointers, then klen key bytes */
+	struct idx_ent *fwd[]; /* height pointers */
 };
+
+static inline size_t
+idx_body_off(uint32_t klen)
+{
+	return (sizeof(struct idx_ent) + klen + 7) & ~(size_t)7;
+}
+
+static inline struct idx_body *
+B(const struct idx_ent *e)
+{
+	return (struct idx_body *)((uintptr_t)e + idx_body_off(e->klen));
+}
 
 static inline const uint8_t *
 idx_ent_key(const struct idx_ent *e)
 {
-	return (const uint8_t *)&e->fwd[e->height];
+	return e->key;
 }
 
-/* Akey entries carry room for one record after the key, and for the inline bytes of the
+/* Akey entries carry room for one record (an idx_ver, or an idx_ext when created by an
+ * array update) after the body, and for the inline bytes of the
  * value they were created with, so the common one-version value costs no extra
  * allocation and no extra cache miss. An inline vrec whose bytes live there has
  * rsvd[0] = IDX_VREC_EMBEDDED (cleared in everything handed out). */
-#define IDX_SLOT_SIZE sizeof(struct idx_ext)
 
 static inline void *
 idx_ent_slot(const struct idx_ent *e)
 {
-	uintptr_t p = (uintptr_t)(idx_ent_key(e) + e->klen);
-
-	return (void *)((p + 7) & ~(uintptr_t)7);
+	return &B(e)->fwd[e->height];
 }
 
 #define IDX_VREC_EMBEDDED 1
 
+static inline size_t
+idx_slot_size(bool big)
+{
+	return big ? sizeof(struct idx_ext) : sizeof(struct idx_ver);
+}
+
 static inline uint8_t *
 idx_ent_emb(const struct idx_ent *e)
 {
-	return (uint8_t *)idx_ent_slot(e) + IDX_SLOT_SIZE;
+	return (uint8_t *)idx_ent_slot(e) + idx_slot_size(B(e)->val.bigslot);
 }
 
 /* Make room for one more record of size esz in akey a. 0 or -CAIRN_ERR_NOMEM. */
@@ -179,12 +222,18 @@ idx_table_first(const struct idx_table *t)
 static inline struct idx_ent *
 idx_table_next(const struct idx_ent *e)
 {
-	return e->fwd[0];
+	return B(e)->fwd[0];
 }
 /* Allocate an unlinked entry (zeroed, key copied; akeys get a record slot and extra bytes
  * for embedded inline data). NULL on ENOMEM. */
-struct idx_ent *idx_ent_alloc(enum idx_level level, const void *key, uint32_t klen,
-			      uint32_t extra);
+struct idx_ent *idx_ent_alloc(struct cairn_vos_idx *idx, enum idx_level level, const void *key,
+			      uint32_t klen, bool bigslot, uint32_t extra);
+/* A new dkey and its first akey in one block: lookups then read consecutive lines. */
+int idx_ent_alloc_pair(struct cairn_vos_idx *idx, const void *dkey, uint32_t dlen,
+		       const void *akey, uint32_t alen, bool bigslot, uint32_t extra,
+		       struct idx_ent **dk, struct idx_ent **ak);
+/* Give an entry's memory back (contents must already be released). */
+void idx_ent_release(struct cairn_vos_idx *idx, struct idx_ent *e);
 /* Make sure inserting e cannot fail (head growth). 0 or -CAIRN_ERR_NOMEM. */
 int idx_table_reserve(struct idx_table *t, const struct idx_ent *e);
 /* Link e (key must be absent; reserve first). Never fails (bucket growth is optional). */

@@ -83,34 +83,88 @@ idx_table_init(struct idx_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-struct idx_ent *
-idx_ent_alloc(enum idx_level level, const void *key, uint32_t klen, uint32_t extra)
+static size_t
+ent_size(enum idx_level level, const void *key, uint32_t klen, bool big, uint32_t extra,
+	 uint64_t *h, uint8_t *height)
 {
-	uint64_t h = idx_hash(key, klen);
-	uint32_t x = (uint32_t)(h >> 32);
-	uint8_t height = 1;
-	struct idx_ent *e;
+	uint32_t x;
 	size_t size;
 
+	*h = idx_hash(key, klen);
+	x = (uint32_t)(*h >> 32);
+	*height = 1;
 	/* p = 1/4 per level */
-	while ((x & 3) == 0 && height < 17) {
-		height++;
+	while ((x & 3) == 0 && *height < 17) {
+		(*height)++;
 		x >>= 2;
 	}
-	size = sizeof(*e) + height * sizeof(struct idx_ent *) + klen;
+	size = idx_body_off(klen) + sizeof(struct idx_body) + *height * sizeof(struct idx_ent *);
 	if (level == IDX_L_AKEY)
-		size = ((size + 7) & ~(size_t)7) + IDX_SLOT_SIZE + extra;
-	e = calloc(1, size);
-	if (e == NULL)
-		return NULL;
+		size += idx_slot_size(big) + extra;
+	return size;
+}
+
+static void
+ent_init(struct idx_ent *e, enum idx_level level, const void *key, uint32_t klen, uint64_t h,
+	 uint8_t height, bool big)
+{
 	e->hash = (uint32_t)h;
 	e->klen = (uint16_t)klen;
 	e->height = height;
 	e->level = (uint8_t)level;
-	memcpy((uint8_t *)&e->fwd[height], key, klen);
+	memcpy(e->key, key, klen);
 	if (level != IDX_L_AKEY)
-		idx_table_init(&e->child);
+		idx_table_init(&B(e)->child);
+	else
+		B(e)->val.bigslot = big;
+}
+
+struct idx_ent *
+idx_ent_alloc(struct cairn_vos_idx *idx, enum idx_level level, const void *key, uint32_t klen,
+	      bool bigslot, uint32_t extra)
+{
+	struct idx_ent *e;
+	uint8_t height;
+	uint64_t h;
+	size_t size = ent_size(level, key, klen, bigslot, extra, &h, &height);
+
+	(void)idx;
+	e = calloc(1, size);
+	if (e != NULL)
+		ent_init(e, level, key, klen, h, height, bigslot);
 	return e;
+}
+
+int
+idx_ent_alloc_pair(struct cairn_vos_idx *idx, const void *dkey, uint32_t dlen,
+		   const void *akey, uint32_t alen, bool bigslot, uint32_t extra,
+		   struct idx_ent **dk, struct idx_ent **ak)
+{
+	uint8_t dh, ah;
+	uint64_t dhash, ahash;
+	size_t dsz = ent_size(IDX_L_DKEY, dkey, dlen, false, 0, &dhash, &dh);
+	size_t asz = ent_size(IDX_L_AKEY, akey, alen, bigslot, extra, &ahash, &ah);
+	uint8_t *m;
+
+	(void)idx;
+	dsz = (dsz + 15) & ~(size_t)15;
+	m = calloc(1, dsz + asz);
+	if (m == NULL)
+		return -CAIRN_ERR_NOMEM;
+	*dk = (struct idx_ent *)m;
+	*ak = (struct idx_ent *)(m + dsz);
+	ent_init(*dk, IDX_L_DKEY, dkey, dlen, dhash, dh, false);
+	ent_init(*ak, IDX_L_AKEY, akey, alen, ahash, ah, bigslot);
+	(*ak)->inner = 1;
+	return 0;
+}
+
+void
+idx_ent_release(struct cairn_vos_idx *idx, struct idx_ent *e)
+{
+	(void)idx;
+	if (!e->inner)
+		free(e);
 }
 
 static inline struct idx_ent **
@@ -130,14 +184,14 @@ table_find(const struct idx_table *t, const void *key, uint32_t klen, bool stric
 	int l;
 
 	for (l = t->height - 1; l >= 0; l--) {
-		slot = cur != NULL ? &cur->fwd[l] : head_slot(t, l);
+		slot = cur != NULL ? &B(cur)->fwd[l] : head_slot(t, l);
 		while (*slot != NULL) {
 			int c = ent_cmp(*slot, key, klen);
 
 			if (c > 0 || (c == 0 && !strict))
 				break;
 			cur = *slot;
-			slot = &cur->fwd[l];
+			slot = &B(cur)->fwd[l];
 		}
 		if (preds != NULL)
 			preds[l] = slot;
@@ -153,14 +207,14 @@ idx_table_lookup(const struct idx_table *t, const void *key, uint32_t klen)
 	if (t->buckets != NULL) {
 		uint32_t h = (uint32_t)idx_hash(key, klen);
 
-		for (e = t->buckets[h & t->mask]; e != NULL; e = e->hnext) {
+		for (e = t->buckets[h & ((1u << t->bshift) - 1)]; e != NULL; e = e->hnext) {
 			if (e->hash == h && e->klen == klen && key_eq(idx_ent_key(e), key, klen))
 				return e;
 		}
 		return NULL;
 	}
 	/* small: the ordered list, from the inline first pointer */
-	for (e = t->first; e != NULL; e = e->fwd[0]) {
+	for (e = t->first; e != NULL; e = B(e)->fwd[0]) {
 		if (e->klen == klen && key_eq(idx_ent_key(e), key, klen))
 			return e;
 	}
@@ -202,7 +256,7 @@ table_rehash(struct idx_table *t, uint32_t n)
 
 	if (b == NULL)
 		return;
-	for (e = idx_table_first(t); e != NULL; e = e->fwd[0]) {
+	for (e = idx_table_first(t); e != NULL; e = B(e)->fwd[0]) {
 		uint32_t i = e->hash & (n - 1);
 
 		e->hnext = b[i];
@@ -210,7 +264,7 @@ table_rehash(struct idx_table *t, uint32_t n)
 	}
 	free(t->buckets);
 	t->buckets = b;
-	t->mask = n - 1;
+	t->bshift = (uint8_t)__builtin_ctz(n);
 }
 
 void
@@ -223,19 +277,19 @@ idx_table_insert(struct idx_table *t, struct idx_ent *e)
 	for (l = t->height; l < e->height; l++)
 		preds[l] = head_slot(t, l);
 	for (l = 0; l < e->height; l++) {
-		e->fwd[l] = *preds[l];
+		B(e)->fwd[l] = *preds[l];
 		*preds[l] = e;
 	}
 	if (e->height > t->height)
 		t->height = e->height;
 	t->nr++;
 	if (t->buckets != NULL) {
-		uint32_t i = e->hash & t->mask;
+		uint32_t n = 1u << t->bshift, i = e->hash & (n - 1);
 
 		e->hnext = t->buckets[i];
 		t->buckets[i] = e;
-		if (t->nr > t->mask + 1 && t->mask < (1u << 30))
-			table_rehash(t, (t->mask + 1) * 2);
+		if (t->nr > n && n < (1u << 30))
+			table_rehash(t, n * 2);
 	} else if (t->nr > IDX_SMALL_TABLE) {
 		table_rehash(t, 32);
 	}
@@ -250,12 +304,12 @@ idx_table_remove(struct idx_table *t, struct idx_ent *e)
 	table_find(t, idx_ent_key(e), e->klen, false, preds);
 	for (l = 0; l < e->height; l++) {
 		if (*preds[l] == e)
-			*preds[l] = e->fwd[l];
+			*preds[l] = B(e)->fwd[l];
 	}
 	while (t->height > 0 && *head_slot(t, t->height - 1) == NULL)
 		t->height--;
 	if (t->buckets != NULL) {
-		struct idx_ent **pp = &t->buckets[e->hash & t->mask];
+		struct idx_ent **pp = &t->buckets[e->hash & ((1u << t->bshift) - 1)];
 
 		while (*pp != NULL && *pp != e)
 			pp = &(*pp)->hnext;
@@ -277,18 +331,23 @@ idx_table_fini(struct idx_table *t)
 int
 idx_val_reserve(struct idx_ent *a, size_t esz)
 {
-	struct idx_val *v = &a->val;
+	struct idx_val *v = &B(a)->val;
 	void *slot = idx_ent_slot(a), *r;
 	uint32_t cap;
 
+	if (v->nr == 0 && v->cap > 0 && v->vtype != 0 &&
+	    esz != (v->vtype == CAIRN_VOS_IDX_ARRAY ? sizeof(struct idx_ext) : sizeof(struct idx_ver))) {
+		/* an emptied akey changing type: its array was sized for the other record */
+		idx_val_free(a);
+	}
 	if (v->nr < v->cap)
 		return 0;
-	if (v->cap == 0) {
+	if (v->cap == 0 && esz <= idx_slot_size(v->bigslot)) {
 		v->recs = slot;
 		v->cap = 1;
 		return 0;
 	}
-	cap = v->cap * 2;
+	cap = v->cap ? v->cap * 2 : 2;
 	if (v->recs == slot) {
 		r = malloc(esz * cap);
 		if (r != NULL)
@@ -306,8 +365,8 @@ idx_val_reserve(struct idx_ent *a, size_t esz)
 void
 idx_val_free(struct idx_ent *a)
 {
-	if (a->val.recs != idx_ent_slot(a))
-		free(a->val.recs);
-	a->val.recs = NULL;
-	a->val.nr = a->val.cap = 0;
+	if (B(a)->val.recs != idx_ent_slot(a))
+		free(B(a)->val.recs);
+	B(a)->val.recs = NULL;
+	B(a)->val.nr = B(a)->val.cap = 0;
 }

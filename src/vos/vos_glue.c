@@ -26,6 +26,7 @@ vos_loc_free(struct vos_pool *p, uint64_t off, uint32_t len)
 {
 	uint64_t nblk = vos_round_up(len ? len : 1, VOS_BLK) / VOS_BLK;
 
+	vos_cache_drop(&p->cache, off);
 	if (vos_alloc_put(&p->alloc, off / VOS_BLK, nblk) != 0)
 		CAIRN_ERROR("%s: freeing extent at %llu (%u bytes) that is not allocated",
 			    p->bdev_name, (unsigned long long)off, len);

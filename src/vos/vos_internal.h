@@ -14,6 +14,7 @@
 
 #include "common/list.h"
 #include "vos_alloc.h"
+#include "vos_cache.h"
 #include "vos_codec.h"
 #include "vos_index.h"
 #include "vos_layout.h"
@@ -25,6 +26,8 @@ struct cairn_xstream;
 
 /* Largest frame (one group commit) we build: bounds memory and the size of one write. */
 #define VOS_WAL_FRAME_MAX (1u << 20)
+/* Default DRAM cache of data extents per pool (cairn_vos_pool_set_cache changes it). */
+#define VOS_CACHE_DEFAULT (128ull << 20)
 /* Before sealing a frame, the committer waits up to this long for ULTs that are still
  * writing their data extents, so they join this frame instead of the next one. */
 #define VOS_GC_LINGER_US 300
@@ -43,6 +46,7 @@ struct vos_commit {
 	bool done;
 	int rc;             /* WAL write result; then the apply result */
 	bool wal_failed;    /* rc comes from a failed frame write/flush */
+	bool leader;        /* handed the committer role while queued */
 	void *apply_arg;    /* handed to vos_rec_apply() (results for the caller) */
 };
 
@@ -121,6 +125,7 @@ struct vos_pool {
 	bool ckpt_running;
 
 	struct vos_alloc alloc;
+	struct vos_cache cache;
 	struct cairn_vos_idx *idx;
 	struct vos_pool_stats stats;
 	bool replaying;

@@ -137,8 +137,10 @@ tx_put_value(struct cairn_vos_tx *tx, const void *data, uint64_t len,
 		vos_buf_free(b);
 	}
 	p->preparing--;
-	if (rc == 0)
+	if (rc == 0) {
 		p->stats.data_bytes += len;
+		vos_cache_put(&p->cache, rec->off, rec->len, rec->crc, data);
+	}
 	return rc;
 }
 
@@ -470,6 +472,9 @@ rec_bytes(struct vos_pool *p, const struct cairn_vos_idx_vrec *rec, char **buf, 
 	if (rec->kind != CAIRN_VOS_REC_LOC || rec->off % VOS_BLK || rec->off > p->sb.data_size ||
 	    len > p->sb.data_size - rec->off)
 		return -CAIRN_ERR_CORRUPT;
+	*out = vos_cache_get(&p->cache, rec->off, rec->len, rec->crc);
+	if (*out != NULL)
+		return 0;
 	if (len > *cap) {
 		vos_buf_free(*buf);
 		*buf = vos_buf_alloc(len);
@@ -485,6 +490,7 @@ rec_bytes(struct vos_pool *p, const struct cairn_vos_idx_vrec *rec, char **buf, 
 			    p->bdev_name, (unsigned long long)rec->off, rec->len);
 		return -CAIRN_ERR_CSUM;
 	}
+	vos_cache_put(&p->cache, rec->off, rec->len, rec->crc, *buf);
 	*out = *buf;
 	return 0;
 }
@@ -515,6 +521,13 @@ fetch_single(struct vos_pool *p, struct cairn_vos_idx_cont *cont,
 	iod->size = rec.len;
 	if (iod->buf_size < rec.len)
 		return -CAIRN_ERR_TRUNC;
+	if (rec.kind == CAIRN_VOS_REC_LOC) {
+		bytes = vos_cache_get(&p->cache, rec.off, rec.len, rec.crc);
+		if (bytes != NULL) {
+			memcpy(iod->buf, bytes, rec.len);
+			return 0;
+		}
+	}
 	/* Straight into the caller's buffer when it is whole blocks (no bounce copy). */
 	if (rec.kind == CAIRN_VOS_REC_LOC && rec.len % VOS_BLK == 0) {
 		rc = vos_dev_read(p, p->sb.data_off + rec.off, iod->buf, rec.len);
@@ -526,6 +539,7 @@ fetch_single(struct vos_pool *p, struct cairn_vos_idx_cont *cont,
 				    p->bdev_name, (unsigned long long)rec.off, rec.len);
 			return -CAIRN_ERR_CSUM;
 		}
+		vos_cache_put(&p->cache, rec.off, rec.len, rec.crc, iod->buf);
 		return 0;
 	}
 	rc = rec_bytes(p, &rec, &s->buf, &s->cap, &bytes);

@@ -99,6 +99,7 @@ pool_free(struct vos_pool *p)
 	pool_dev_close(p);
 	vos_idx_free(p);
 	vos_alloc_fini(&p->alloc);
+	vos_cache_fini(&p->cache);
 	vos_buf_free(p->wal_buf);
 	free(p);
 }
@@ -280,6 +281,9 @@ cairn_vos_pool_open(const char *bdev_name, struct cairn_vos_pool **poolp)
 			    cairn_strerror(rc));
 		goto err;
 	}
+	rc = vos_cache_init(&p->cache, VOS_CACHE_DEFAULT);
+	if (rc)
+		goto err;
 	*poolp = (struct cairn_vos_pool *)p;
 	return 0;
 err:
@@ -334,6 +338,10 @@ cairn_vos_pool_query(struct cairn_vos_pool *pool, struct cairn_vos_pool_info *in
 	info->checkpoints = p->stats.checkpoints;
 	info->replayed = p->stats.replayed;
 	info->data_written = p->stats.data_bytes;
+	info->cache_bytes = p->cache.cap;
+	info->cache_used = p->cache.used;
+	info->cache_hits = p->cache.hits;
+	info->cache_misses = p->cache.misses;
 	cairn_vos_idx_stats(p->idx, &st);
 	info->conts = st.conts;
 	info->objs = st.objs;
@@ -342,6 +350,14 @@ cairn_vos_pool_query(struct cairn_vos_pool *pool, struct cairn_vos_pool_info *in
 	info->versions = st.versions;
 	info->extents = st.extents;
 	return 0;
+}
+
+int
+cairn_vos_pool_set_cache(struct cairn_vos_pool *pool, uint64_t bytes)
+{
+	if (pool == NULL)
+		return -CAIRN_ERR_INVAL;
+	return vos_cache_resize(&pool->p.cache, bytes);
 }
 
 int

@@ -100,29 +100,56 @@ wal_write_frame(struct vos_pool *p, struct cairn_list *batch, uint32_t payload, 
 	return 0;
 }
 
-static void
+/* Returns true when another ULT was woken. */
+static bool
 commit_finish(struct vos_commit *c, int rc)
 {
 	struct cairn_ult *w = c->waiter;
 
 	c->rc = rc;
 	c->done = true;
-	if (w != NULL && w != cairn_ult_self())
+	if (w != NULL && w != cairn_ult_self()) {
 		cairn_ult_wake(w);
+		return true;
+	}
+	return false;
 }
 
+/* Write frames while records are queued. The committer is the ULT `self` (NULL: a
+ * checkpoint caller with no record); once its own record is done it hands the role to
+ * the owner of the oldest queued record, so no ULT commits for the others forever. On
+ * return p->committing is false, or true with the role handed off. */
 static void
-wal_commit_loop(struct vos_pool *p)
+wal_commit_loop(struct vos_pool *p, struct vos_commit *self)
 {
 	const uint32_t max_payload = VOS_WAL_FRAME_MAX - sizeof(struct vos_wal_frame_df);
+	bool woke = false;
 
-	while (!cairn_list_empty(&p->pending)) {
+	for (;;) {
 		struct cairn_list batch;
 		uint32_t payload = 0, nrec = 0;
 		struct vos_commit *c;
 		bool attempted = false;
 		int rc;
 
+		/* Let the owners of the frame just committed run first: most of them come
+		 * straight back with their next update, and it should ride in this frame
+		 * rather than the one after (otherwise the ULTs split into two groups that
+		 * alternate, each frame carrying half of them). */
+		if (woke) {
+			cairn_ult_yield();
+			woke = false;
+		}
+		if (cairn_list_empty(&p->pending)) {
+			p->committing = false;
+			return;
+		}
+		if (self == NULL || self->done) {
+			c = cairn_container_of(p->pending.next, struct vos_commit, link);
+			c->leader = true;
+			cairn_ult_wake(c->waiter);
+			return;
+		}
 		if (p->preparing > 0) {
 			uint64_t t0 = cairn_rt_now_us();
 
@@ -160,10 +187,10 @@ wal_commit_loop(struct vos_pool *p)
 					p->failed = arc;
 					op_rc = arc;
 				}
-				commit_finish(c, op_rc);
+				woke |= commit_finish(c, op_rc);
 			} else {
 				c->wal_failed = true;
-				commit_finish(c, rc);
+				woke |= commit_finish(c, rc);
 			}
 		}
 		/* Bound replay time: checkpoint once enough WAL accumulated. Every frame
@@ -187,14 +214,25 @@ vos_wal_commit(struct vos_pool *p, struct vos_commit *c)
 	c->done = false;
 	c->wal_failed = false;
 	c->rc = 0;
+	c->leader = false;
 	cairn_list_add_tail(&c->link, &p->pending);
 	if (!p->committing) {
 		p->committing = true;
-		wal_commit_loop(p);
-		p->committing = false;
+		wal_commit_loop(p, c);
 	}
-	while (!c->done)
+	while (!c->done) {
 		cairn_ult_park();
+		if (c->leader && !c->done) {
+			c->leader = false;
+			wal_commit_loop(p, c);
+		}
+	}
+	if (c->leader) {
+		/* Handed the role after our record was already done (cannot happen: the
+		 * committer only hands off to queued records), pass it on. */
+		c->leader = false;
+		wal_commit_loop(p, NULL);
+	}
 	return c->rc;
 }
 
@@ -214,8 +252,7 @@ vos_wal_checkpoint(struct vos_pool *p)
 		cairn_ult_sleep_us(50);
 	p->committing = true;
 	rc = vos_ckpt_write(p);
-	wal_commit_loop(p);
-	p->committing = false;
+	wal_commit_loop(p, NULL);
 	return rc;
 }
 

@@ -145,7 +145,6 @@ uring_poll(void *arg)
 	struct io_uring_cqe *cqes[URING_REAP_MAX];
 	struct cairn_bdev_io *ios[URING_REAP_MAX];
 	int res[URING_REAP_MAX];
-	struct cairn_list *l;
 	unsigned n, i;
 	int work = 0;
 
@@ -155,8 +154,7 @@ uring_poll(void *arg)
 
 		if (!uring_prep(uch, io))
 			break;
-		l = cairn_list_pop(&uch->overflow);
-		(void)l;
+		cairn_list_del(&io->module_link);
 	}
 	if (uch->prepared > 0) {
 		int ret = io_uring_submit(&uch->ring);

@@ -202,6 +202,10 @@ void cairn_bdev_put_io_channel(struct cairn_bdev_channel *ch);
  * All submit functions: xstream context, on the channel's xstream.
  *  - offset_blocks/num_blocks in blocks; the iovecs must hold exactly
  *    num_blocks * block_size bytes (any split between iovecs, any buffer alignment).
+ *    The iovec array is copied: it may be reused at once; the buffers must stay valid
+ *    until the callback.
+ *  - After a REMOVE event, I/O on the descriptor still works until it is closed (so a
+ *    user can flush and drain); close it promptly.
  *  - Return 0 when accepted: cb(cb_arg, rc) then runs exactly once, later, on this
  *    xstream. Errors (no callback): -CAIRN_ERR_INVAL (num_blocks 0, length mismatch,
  *    iovcnt 0 or > CAIRN_BDEV_MAX_IOVCNT, NULL buffer, channel of another xstream or

@@ -58,19 +58,19 @@ int cairn_net_uri_parse(const char *uri, char *host, size_t host_len, uint16_t *
 struct cairn_net_ctx;
 
 struct cairn_net_ctx_opts {
-	size_t opts_size;             /* sizeof(struct cairn_net_ctx_opts) */
-	struct cairn_net_group *group;/* required */
-	uint32_t rank;                /* own rank, or CAIRN_RANK_NONE for a pure client */
-	uint16_t tag;                 /* context index within the rank */
-	const char *listen_uri;       /* bind here instead of the group's URI (port 0 = any);
-				       * with tag 0 the group entry is set to the bound URI */
-	uint32_t max_msg;             /* max request/reply body, default 1 MiB */
-	uint32_t credits;             /* max RPCs in flight per endpoint, default 256 */
-	uint64_t timeout_us;          /* default RPC timeout, default 60 s */
-	uint32_t max_conns;           /* accepted connections, default 1024 */
-	uint64_t backoff_min_us;      /* reconnect backoff, default 1 ms */
-	uint64_t backoff_max_us;      /* cap, default 1 s */
-	uint64_t spin_hint_us;        /* cairn_rt_expect_work() while RPCs wait, default 200 */
+	size_t opts_size;              /* sizeof(struct cairn_net_ctx_opts) */
+	struct cairn_net_group *group; /* required */
+	uint32_t rank;                 /* own rank, or CAIRN_RANK_NONE for a pure client */
+	uint16_t tag;                  /* context index within the rank */
+	const char *listen_uri;        /* bind here instead of the group's URI (port 0 = any);
+	                                * with tag 0 the group entry is set to the bound URI */
+	uint32_t max_msg;              /* max request/reply body, default 1 MiB */
+	uint32_t credits;              /* max RPCs in flight per endpoint, default 256 */
+	uint64_t timeout_us;           /* default RPC timeout, default 60 s */
+	uint32_t max_conns;            /* accepted connections, default 1024 */
+	uint64_t backoff_min_us;       /* reconnect backoff, default 1 ms */
+	uint64_t backoff_max_us;       /* cap, default 1 s */
+	uint64_t spin_hint_us;         /* cairn_rt_expect_work() while RPCs wait, default 200 */
 };
 void cairn_net_ctx_opts_default(struct cairn_net_ctx_opts *opts);
 
@@ -91,6 +91,7 @@ struct cairn_net_stats {
 	uint64_t req_sent, req_recv, reply_sent, reply_recv;
 	uint64_t timeouts, cancels, unreach, proto_errors, conns_accepted, conns_rejected;
 	uint64_t conns_closed, connects, late_replies, bulk_bytes_in, bulk_bytes_out;
+	uint64_t rx_paused; /* reads skipped: the peer is not reading what we queued */
 	uint32_t inflight, conns;
 };
 void cairn_net_ctx_stats(const struct cairn_net_ctx *ctx, struct cairn_net_stats *st);
@@ -100,7 +101,7 @@ void cairn_net_ctx_stats(const struct cairn_net_ctx *ctx, struct cairn_net_stats
 struct cairn_rpc;
 
 /* Per-RPC flags. */
-#define CAIRN_RPC_ONEWAY      0x1u /* no reply; completes once sent */
+#define CAIRN_RPC_ONEWAY 0x1u      /* no reply; completes once sent */
 #define CAIRN_RPC_QUEUE_FRONT 0x2u /* handler ULT gets network priority */
 
 struct cairn_rpc_def {
@@ -118,16 +119,18 @@ struct cairn_rpc_def {
 	 * (unless one-way). May send RPCs and wait. */
 	void (*handler)(struct cairn_rpc *rpc);
 	/* Collectives: before forwarding to children (may edit the input; non-zero rc stops
-	 * the forward and fails this subtree) and for folding a child's output into ours. */
+	 * the forward and fails this subtree) and for folding a child's output into ours
+	 * (called after the local handler replied, once per answering child, in order). Both
+	 * run in the progress context: they must not wait. */
 	int (*co_pre_forward)(struct cairn_rpc *rpc);
 	int (*co_aggregate)(struct cairn_rpc *rpc, const void *child_out);
 };
 
 struct cairn_proto {
 	const char *name;
-	uint32_t base;    /* < 2^24; opcode = base << 8 | index */
+	uint32_t base; /* < 2^24; opcode = base << 8 | index */
 	uint16_t version;
-	unsigned count;   /* <= 256 */
+	unsigned count; /* <= 256 */
 	const struct cairn_rpc_def *rpcs;
 };
 #define CAIRN_NET_OPC(base, idx) (((uint32_t)(base) << 8) | (uint32_t)(idx))
@@ -141,7 +144,7 @@ int cairn_net_proto_unregister(uint32_t base);
 
 /* Create a request to ep (refcount 1). Unknown opcode -> -CAIRN_ERR_NONEXIST. */
 int cairn_rpc_create(struct cairn_net_ctx *ctx, struct cairn_ep ep, uint32_t opc,
-		     struct cairn_rpc **rpc);
+                     struct cairn_rpc **rpc);
 void cairn_rpc_addref(struct cairn_rpc *rpc);
 void cairn_rpc_decref(struct cairn_rpc *rpc);
 void *cairn_rpc_in(struct cairn_rpc *rpc);
@@ -184,20 +187,20 @@ struct cairn_bulk;
  * cairn_bulk_free()). Up to CAIRN_BULK_MAX_IOV entries. */
 #define CAIRN_BULK_MAX_IOV 1024
 int cairn_bulk_create(struct cairn_net_ctx *ctx, const struct iovec *iov, unsigned cnt,
-		      uint16_t perm, struct cairn_bulk **bulk);
+                      uint16_t perm, struct cairn_bulk **bulk);
 void cairn_bulk_free(struct cairn_bulk *bulk);
 void cairn_bulk_get_desc(const struct cairn_bulk *bulk, struct cairn_bulk_desc *desc);
 uint64_t cairn_bulk_len(const struct cairn_bulk *bulk);
 /* From a handler: move len bytes between the requester's bulk `remote` (at roff) and
  * our `local` (at loff) on the request's connection. cb(cb_arg, rc) once. */
 int cairn_bulk_transfer(struct cairn_rpc *rpc, enum cairn_bulk_op op,
-			const struct cairn_bulk_desc *remote, uint64_t roff,
-			struct cairn_bulk *local, uint64_t loff, uint64_t len, cairn_net_cb cb,
-			void *cb_arg);
+                        const struct cairn_bulk_desc *remote, uint64_t roff,
+                        struct cairn_bulk *local, uint64_t loff, uint64_t len, cairn_net_cb cb,
+                        void *cb_arg);
 /* Same, waiting in the calling ULT (or progressing a plain-thread context). */
 int cairn_bulk_transfer_wait(struct cairn_rpc *rpc, enum cairn_bulk_op op,
-			     const struct cairn_bulk_desc *remote, uint64_t roff,
-			     struct cairn_bulk *local, uint64_t loff, uint64_t len);
+                             const struct cairn_bulk_desc *remote, uint64_t roff,
+                             struct cairn_bulk *local, uint64_t loff, uint64_t len);
 
 /* ------------------------------------------------------------------ collectives */
 
@@ -208,15 +211,15 @@ int cairn_bulk_transfer_wait(struct cairn_rpc *rpc, enum cairn_bulk_op op,
  * is sent to (ranks[0], tag)). Each member runs the handler and forwards to its children
  * in a k-nomial tree of the given branch ratio (>= 2); replies are folded with the RPC's
  * co_aggregate hook. Send it with cairn_rpc_send / cairn_rpc_send_wait. */
-int cairn_coll_create(struct cairn_net_ctx *ctx, const uint32_t *ranks, unsigned n,
-		      uint16_t tag, uint32_t opc, unsigned ratio, struct cairn_rpc **rpc);
+int cairn_coll_create(struct cairn_net_ctx *ctx, const uint32_t *ranks, unsigned n, uint16_t tag,
+                      uint32_t opc, unsigned ratio, struct cairn_rpc **rpc);
 /* After completion: ranks that failed or could not be reached (pointer valid while the
  * RPC lives). */
 void cairn_coll_failed(const struct cairn_rpc *rpc, const uint32_t **ranks, unsigned *n);
 /* k-nomial tree over positions 0..n-1 rooted at 0: children of pos (up to max) and
  * parent (-1 for the root). */
 unsigned cairn_knomial_children(unsigned n, unsigned ratio, unsigned pos, unsigned *out,
-				unsigned max);
+                                unsigned max);
 int cairn_knomial_parent(unsigned n, unsigned ratio, unsigned pos);
 
 #endif /* CAIRN_NET_NET_H */

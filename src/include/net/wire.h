@@ -22,15 +22,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CAIRN_NET_MAGIC        0x314e5243u /* "CRN1" */
+#define CAIRN_NET_MAGIC 0x314e5243u /* "CRN1" */
 #define CAIRN_NET_WIRE_VERSION 1u
-#define CAIRN_NET_HDR_SIZE     48u
+#define CAIRN_NET_HDR_SIZE 48u
 
 enum cairn_net_msg_type {
-	CAIRN_NET_MSG_REQ = 1,      /* request: opcode, rpc_id, body = encoded input */
-	CAIRN_NET_MSG_REPLY = 2,    /* reply: rpc_id, status, body = encoded output */
-	CAIRN_NET_MSG_BULK_GET = 3, /* pull: xfer id, bulk id (aux), offset, length (aux2=off,
-				     * body = u64 length) */
+	CAIRN_NET_MSG_REQ = 1,           /* request: opcode, rpc_id, body = encoded input */
+	CAIRN_NET_MSG_REPLY = 2,         /* reply: rpc_id, status, body = encoded output */
+	CAIRN_NET_MSG_BULK_GET = 3,      /* pull: xfer id, bulk id (aux), offset, length (aux2=off,
+	                                  * body = u64 length) */
 	CAIRN_NET_MSG_BULK_GET_DATA = 4, /* answer to BULK_GET: data segment at offset aux2 */
 	CAIRN_NET_MSG_BULK_PUT_DATA = 5, /* push: data segment for bulk aux at offset aux2 */
 	CAIRN_NET_MSG_BULK_PUT_ACK = 6,  /* end of a push: status */
@@ -38,9 +38,9 @@ enum cairn_net_msg_type {
 };
 
 #define CAIRN_NET_F_ONEWAY 0x0001u /* REQ: no reply expected */
-#define CAIRN_NET_F_LAST   0x0002u /* BULK_*_DATA: last segment of the transfer */
-#define CAIRN_NET_F_COLL   0x0004u /* REQ/REPLY: collective (body starts with coll header) */
-#define CAIRN_NET_F_ALL    0x0007u
+#define CAIRN_NET_F_LAST 0x0002u   /* BULK_*_DATA: last segment of the transfer */
+#define CAIRN_NET_F_COLL 0x0004u   /* REQ/REPLY: collective (body starts with coll header) */
+#define CAIRN_NET_F_ALL 0x0007u
 
 /* Byte layout, for documentation and the size assert; encode/decode go field by field. */
 struct cairn_net_hdr_wire {
@@ -77,7 +77,7 @@ void cairn_net_hdr_encode(const struct cairn_net_hdr *h, uint8_t out[CAIRN_NET_H
  * Returns 0, -CAIRN_ERR_PROTO (garbage), -CAIRN_ERR_VERSION, -CAIRN_ERR_CSUM or
  * -CAIRN_ERR_OVERFLOW (body too large). */
 int cairn_net_hdr_decode(const uint8_t in[CAIRN_NET_HDR_SIZE], uint32_t max_body,
-			 struct cairn_net_hdr *h);
+                         struct cairn_net_hdr *h);
 uint32_t cairn_net_crc32c(const void *buf, size_t len);
 
 #endif /* CAIRN_NET_WIRE_H */

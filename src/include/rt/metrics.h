@@ -71,6 +71,8 @@ uint64_t cairn_metric_hist_quantile(const struct cairn_metric_value *v, double q
  *   {"metrics":{"rt.msgs":{"type":"counter","help":..,"value":N,
  *                "per_xstream":{"tgt0":N,...}}, "x.lat":{"type":"histogram","count":..,
  *                "sum":..,"max":..,"p50":..,"p99":..,"buckets":[[upper,count],...]}}}
+ *    "xstreams":{"tgt0":{"cpu":1,"switches":..,"msgs":..,"sleeps":..,"kicks":..,
+ *                "loops":..,"live_ults":..},...}}      (while the runtime runs)
  * per_xstream adds each xstream's own value. NULL on out-of-memory. Any thread. */
 char *cairn_metrics_dump_json(bool per_xstream);
 

@@ -42,7 +42,6 @@ struct cairn_module_key {
 	int index; /* assigned by the runtime; -1 when not registered */
 };
 
-struct cairn_metrics_registry;
 
 struct cairn_module {
 	uint32_t abi_version; /* CAIRN_MODULE_ABI_VERSION */

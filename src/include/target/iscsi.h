@@ -27,6 +27,7 @@
 #define CAIRN_ISCSI_MAX_IG_ENTRIES 64     /* initiators or netmasks per initiator group */
 #define CAIRN_ISCSI_MAX_PG_IG_MAPS 16     /* per target node */
 #define CAIRN_ISCSI_MAX_SECRETS 64        /* per auth group */
+#define CAIRN_ISCSI_MAX_LUNS 64           /* per target node (LUN ids 0..63) */
 
 /** Global options. */
 struct cairn_iscsi_opts {

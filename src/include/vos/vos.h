@@ -177,11 +177,19 @@ struct cairn_vos_pool_info {
 	uint64_t checkpoints;      /**< checkpoints since open */
 	uint64_t replayed;         /**< records replayed by the last open */
 	uint64_t data_written;     /**< data extent bytes written since open */
+	uint64_t cache_bytes;      /**< DRAM extent cache capacity */
+	uint64_t cache_used;
+	uint64_t cache_hits, cache_misses;
 	uint64_t conts, objs, dkeys, akeys, versions, extents;
 };
 
 /** \return 0 or -CAIRN_ERR_INVAL. */
 int cairn_vos_pool_query(struct cairn_vos_pool *pool, struct cairn_vos_pool_info *info);
+
+/** Size the pool's DRAM cache of data extents (default 128 MiB; 0 disables). Fetches of
+ *  cached extents are served from memory; writes go through to the device as always.
+ *  \return 0 or -CAIRN_ERR_INVAL. */
+int cairn_vos_pool_set_cache(struct cairn_vos_pool *pool, uint64_t bytes);
 
 /** Write a checkpoint now (normally automatic, by WAL fill level).
  *  \return 0; -CAIRN_ERR_NOSPACE (index larger than a checkpoint slot); -CAIRN_ERR_IO. */

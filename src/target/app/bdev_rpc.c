@@ -67,7 +67,7 @@ struct create_mem_req {
 };
 
 static const struct cairn_json_decoder g_create_mem_dec[] = {
-	{ "name", CAIRN_JSON_STRING, offsetof(struct create_mem_req, name), false },
+	{ "name", CAIRN_JSON_STRING, offsetof(struct create_mem_req, name), true },
 	{ "num_blocks", CAIRN_JSON_UINT64, offsetof(struct create_mem_req, num_blocks), false },
 	{ "block_size", CAIRN_JSON_UINT32, offsetof(struct create_mem_req, block_size), false },
 	{ "uuid", CAIRN_JSON_CUSTOM, offsetof(struct create_mem_req, uuid), true, decode_uuid },
@@ -87,6 +87,27 @@ create_mem(struct cairn_jsonrpc_request *req, const json_t *params, bool is_mall
 	if (cairn_jsonrpc_decode_params(req, params, g_create_mem_dec, n, &r))
 		return;
 	uuid = r.uuid.set ? r.uuid.bytes : NULL;
+	if (r.name == NULL && !is_malloc) {
+		cairn_jsonrpc_send_error(req, CAIRN_JSONRPC_ERROR_INVALID_PARAMS,
+					 "missing required param 'name'");
+		goto out;
+	}
+	if (r.name == NULL) {
+		/* SPDK names anonymous RAM disks MallocN: take the first free N. */
+		char auto_name[CAIRN_BDEV_NAME_MAX];
+		unsigned i;
+
+		for (i = 0; i < 65536; i++) {
+			snprintf(auto_name, sizeof(auto_name), "Malloc%u", i);
+			if (cairn_bdev_get_by_name(auto_name) == NULL)
+				break;
+		}
+		r.name = strdup(auto_name);
+		if (r.name == NULL) {
+			cairn_jsonrpc_send_rc(req, -CAIRN_ERR_NOMEM, NULL);
+			goto out;
+		}
+	}
 	if (is_malloc) {
 		struct cairn_bdev_malloc_opts o = {
 			.opts_size = sizeof(o),
@@ -112,6 +133,7 @@ create_mem(struct cairn_jsonrpc_request *req, const json_t *params, bool is_mall
 	} else {
 		send_name(req, bdev);
 	}
+out:
 	cairn_json_decode_free(g_create_mem_dec, n, &r);
 }
 
@@ -373,23 +395,33 @@ static const struct cairn_json_decoder g_get_dec[] = {
 	{ "name", CAIRN_JSON_STRING, offsetof(struct get_req, name), true },
 };
 
-struct collect_ctx {
-	json_t *array;
-	bool stats;
+struct names_ctx {
+	char **names;
+	size_t n;
+	size_t cap;
 	int rc;
 };
 
+/* Runs under the bdev registry lock: only copy names (the describing functions take
+ * locks of their own, so they run after the walk, each on a pinned bdev). */
 static int
-collect_one(struct cairn_bdev *bdev, void *arg)
+collect_name(struct cairn_bdev *bdev, void *arg)
 {
-	struct collect_ctx *c = arg;
-	json_t *j = NULL;
+	struct names_ctx *c = arg;
 
-	c->rc = c->stats ? cairn_bdev_stats_json(bdev, &j) : cairn_bdev_info_json(bdev, &j);
-	if (c->rc)
-		return c->rc;
-	if (json_array_append_new(c->array, j) != 0)
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		char **nn = realloc(c->names, cap * sizeof(*nn));
+
+		if (nn == NULL)
+			return c->rc = -CAIRN_ERR_NOMEM;
+		c->names = nn;
+		c->cap = cap;
+	}
+	c->names[c->n] = strdup(cairn_bdev_name(bdev));
+	if (c->names[c->n] == NULL)
 		return c->rc = -CAIRN_ERR_NOMEM;
+	c->n++;
 	return 0;
 }
 
@@ -399,53 +431,80 @@ pin_event(enum cairn_bdev_event_type type, struct cairn_bdev *bdev, void *ctx)
 	/* The descriptor lives only for the duration of one listing; nothing to do. */
 }
 
+/* Describe one bdev by name into array. A bdev deleted meanwhile is skipped unless it
+ * was asked for by name (must_exist). */
+static int
+describe(const char *name, bool stats, bool must_exist, json_t *array)
+{
+	struct cairn_bdev_desc *desc = NULL;
+	json_t *j = NULL;
+	int rc;
+
+	rc = cairn_bdev_open(name, false, pin_event, NULL, &desc);
+	if (rc)
+		return (rc == -CAIRN_ERR_NONEXIST && !must_exist) ? 0 : rc;
+	if (stats)
+		rc = cairn_bdev_stats_json(cairn_bdev_desc_get_bdev(desc), &j);
+	else
+		rc = cairn_bdev_info_json(cairn_bdev_desc_get_bdev(desc), &j);
+	cairn_bdev_close(desc);
+	if (rc)
+		return rc;
+	return json_array_append_new(array, j) ? -CAIRN_ERR_NOMEM : 0;
+}
+
 static void
 bdev_list(struct cairn_jsonrpc_request *req, const json_t *params, bool stats)
 {
 	struct get_req r = { 0 };
-	struct collect_ctx c = { .stats = stats };
-	struct cairn_bdev_desc *desc = NULL;
-	json_t *result;
-	int rc;
+	struct names_ctx nc = { 0 };
+	json_t *array, *result;
+	size_t i;
+	int rc = 0;
 
 	if (cairn_jsonrpc_decode_params(req, params, g_get_dec, 1, &r))
 		return;
-	c.array = json_array();
-	if (c.array == NULL) {
+	array = json_array();
+	if (array == NULL) {
 		cairn_jsonrpc_send_rc(req, -CAIRN_ERR_NOMEM, NULL);
 		goto out;
 	}
 	if (r.name) {
-		/* Pin the bdev while we read it. */
-		rc = cairn_bdev_open(r.name, false, pin_event, NULL, &desc);
+		rc = describe(r.name, stats, true, array);
 		if (rc) {
-			json_decref(c.array);
-			cairn_jsonrpc_send_error(req, rc, "bdev '%.64s': %s", r.name,
-						 cairn_strerror(rc));
+			json_decref(array);
+			cairn_jsonrpc_send_error(req, rc == -CAIRN_ERR_NONEXIST ?
+						 CAIRN_JSONRPC_ERROR_INVALID_PARAMS : rc,
+						 "bdev '%.64s': %s", r.name, cairn_strerror(rc));
 			goto out;
 		}
-		rc = collect_one(cairn_bdev_desc_get_bdev(desc), &c);
-		cairn_bdev_close(desc);
 	} else {
-		rc = cairn_bdev_foreach(collect_one, &c);
+		rc = cairn_bdev_foreach(collect_name, &nc);
+		if (rc == 0)
+			rc = nc.rc;
+		for (i = 0; rc == 0 && i < nc.n; i++)
+			rc = describe(nc.names[i], stats, false, array);
 	}
 	if (rc) {
-		json_decref(c.array);
+		json_decref(array);
 		cairn_jsonrpc_send_rc(req, rc, stats ? "bdev_get_iostat" : "bdev_get_bdevs");
 		goto out;
 	}
 	if (stats) {
-		result = json_pack("{s:o, s:I}", "bdevs", c.array, "ticks",
+		result = json_pack("{s:o, s:I}", "bdevs", array, "ticks",
 				   (json_int_t)cairn_rt_now_us());
 		if (result == NULL) {
 			cairn_jsonrpc_send_rc(req, -CAIRN_ERR_NOMEM, NULL);
 			goto out;
 		}
 	} else {
-		result = c.array;
+		result = array;
 	}
 	cairn_jsonrpc_send_json(req, result);
 out:
+	for (i = 0; i < nc.n; i++)
+		free(nc.names[i]);
+	free(nc.names);
 	cairn_json_decode_free(g_get_dec, 1, &r);
 }
 

@@ -559,6 +559,14 @@ conn_rx(struct iscsi_conn *conn)
 		uint8_t *dst = rx_target(conn);
 		ssize_t r;
 
+		if (need == 0) {
+			/* The piece is complete (filled by readv): move on. */
+			if (rx_advance(conn) && conn->state >= ISCSI_CONN_CLOSING)
+				return 1;
+			work = 1;
+			continue;
+		}
+
 		if (conn->rx_state == RX_BHS && conn->rx_got == 0) {
 			if (conn->pdus_in - start >= CONN_RX_BUDGET ||
 			    conn->tx_bytes_queued > CONN_TX_BACKLOG) {
@@ -610,11 +618,6 @@ conn_rx(struct iscsi_conn *conn)
 			}
 			work = 1;
 			continue;
-		}
-		if (conn->rx_got == conn->rx_need) {
-			if (rx_advance(conn) && conn->state >= ISCSI_CONN_CLOSING)
-				return 1;
-			work = 1;
 		}
 	}
 	return work;

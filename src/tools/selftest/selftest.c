@@ -28,7 +28,7 @@
 #define ST_BASE 0x5e1f
 enum { ST_PING = 0, ST_BULK, ST_COUNT };
 #define MAX_SIZES 32
-#define MAX_CTX   16
+#define MAX_CTX 16
 
 struct st_ping {
 	const void *data;
@@ -96,8 +96,7 @@ struct buf_pool {
 static __thread struct buf_pool t_pool;
 
 static int
-pool_get(struct cairn_net_ctx *ctx, uint64_t len, struct cairn_bulk **b, void **mem,
-	 uint64_t *blen)
+pool_get(struct cairn_net_ctx *ctx, uint64_t len, struct cairn_bulk **b, void **mem, uint64_t *blen)
 {
 	struct iovec iov;
 	int rc;
@@ -177,16 +176,24 @@ bulk_handler(struct cairn_rpc *rpc)
 }
 
 static const struct cairn_rpc_def g_st_rpcs[ST_COUNT] = {
-	[ST_PING] = {.name = "selftest_ping", .flags = CAIRN_RPC_QUEUE_FRONT,
-		     .in_size = sizeof(struct st_ping), .out_size = sizeof(struct st_ping),
-		     .in_enc = ping_enc, .in_dec = ping_dec, .out_enc = ping_enc,
-		     .out_dec = ping_dec, .handler = ping_handler},
-	[ST_BULK] = {.name = "selftest_bulk", .flags = CAIRN_RPC_QUEUE_FRONT,
-		     .in_size = sizeof(struct st_bulk_in), .in_enc = bulk_enc,
-		     .in_dec = bulk_dec, .handler = bulk_handler},
+        [ST_PING] = {.name = "selftest_ping",
+                     .flags = CAIRN_RPC_QUEUE_FRONT,
+                     .in_size = sizeof(struct st_ping),
+                     .out_size = sizeof(struct st_ping),
+                     .in_enc = ping_enc,
+                     .in_dec = ping_dec,
+                     .out_enc = ping_enc,
+                     .out_dec = ping_dec,
+                     .handler = ping_handler},
+        [ST_BULK] = {.name = "selftest_bulk",
+                     .flags = CAIRN_RPC_QUEUE_FRONT,
+                     .in_size = sizeof(struct st_bulk_in),
+                     .in_enc = bulk_enc,
+                     .in_dec = bulk_dec,
+                     .handler = bulk_handler},
 };
-static const struct cairn_proto g_st_proto = {.name = "selftest", .base = ST_BASE, .version = 1,
-					      .count = ST_COUNT, .rpcs = g_st_rpcs};
+static const struct cairn_proto g_st_proto = {
+        .name = "selftest", .base = ST_BASE, .version = 1, .count = ST_COUNT, .rpcs = g_st_rpcs};
 
 /* ------------------------------------------------------------------ options */
 
@@ -214,22 +221,23 @@ struct st_opts {
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: cairn-selftest [options]          measure RPC latency and throughput\n"
-		"       cairn-selftest --server --port N   serve selftest RPCs until killed\n"
-		"\n"
-		"  --sizes LIST         message sizes, e.g. \"0 4k 64k 1m\" (default \"0 4k 64k 1m\");\n"
-		"                       prefix i/b forces inline/bulk (\"b4k\")\n"
-		"  --inflight N         RPCs in flight (default 1)\n"
-		"  --repetitions N      RPCs per size (default 10000)\n"
-		"  --endpoint R:T       target rank and tag (default 0:0)\n"
-		"  --uri tcp://H:P      URI of the target rank (default: start in-process servers)\n"
-		"  --contexts N         server contexts (tags), one xstream each (default 1)\n"
-		"  --bulk-threshold SZ  sizes >= this go by bulk (default 64k)\n"
-		"  --cpus LIST          cores for the xstreams, e.g. \"0-1\"\n"
-		"  --json               one JSON object instead of the table\n"
-		"  --server             server mode; with --port N [--bind HOST]\n"
-		"  --help               this text\n");
+	fprintf(f, "usage: cairn-selftest [options]          measure RPC latency and throughput\n"
+	           "       cairn-selftest --server --port N   serve selftest RPCs until killed\n"
+	           "\n"
+	           "  --sizes LIST         message sizes, e.g. \"0 4k 64k 1m\" (default \"0 4k 64k "
+	           "1m\");\n"
+	           "                       prefix i/b forces inline/bulk (\"b4k\")\n"
+	           "  --inflight N         RPCs in flight (default 1)\n"
+	           "  --repetitions N      RPCs per size (default 10000)\n"
+	           "  --endpoint R:T       target rank and tag (default 0:0)\n"
+	           "  --uri tcp://H:P      URI of the target rank (default: start in-process "
+	           "servers)\n"
+	           "  --contexts N         server contexts (tags), one xstream each (default 1)\n"
+	           "  --bulk-threshold SZ  sizes >= this go by bulk (default 64k)\n"
+	           "  --cpus LIST          cores for the xstreams, e.g. \"0-1\"\n"
+	           "  --json               one JSON object instead of the table\n"
+	           "  --server             server mode; with --port N [--bind HOST]\n"
+	           "  --help               this text\n");
 }
 
 static int
@@ -288,24 +296,31 @@ parse_uint(const char *s, unsigned max, unsigned *out)
 static int
 parse_sizes(const char *list, struct st_opts *o)
 {
-	char buf[512], *tok, *save = NULL;
+	const char *p = list;
 
-	if (strlen(list) >= sizeof(buf))
-		return -1;
-	snprintf(buf, sizeof(buf), "%s", list);
 	o->nsizes = 0;
-	for (tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+	while (*p) {
+		char tok[32];
+		const char *t = tok;
+		size_t n = strcspn(p, " ,");
 		struct st_size *sz;
 		int force = 0;
 
-		if (o->nsizes == MAX_SIZES)
-			return -1;
-		sz = &o->sizes[o->nsizes];
-		if (*tok == 'i' || *tok == 'b') {
-			force = *tok == 'b' ? 2 : 1;
-			tok++;
+		if (n == 0) {
+			p++;
+			continue;
 		}
-		if (parse_size(tok, &sz->size))
+		if (n >= sizeof(tok) || o->nsizes == MAX_SIZES)
+			return -1;
+		memcpy(tok, p, n);
+		tok[n] = '\0';
+		p += n;
+		sz = &o->sizes[o->nsizes];
+		if (*t == 'i' || *t == 'b') {
+			force = *t == 'b' ? 2 : 1;
+			t++;
+		}
+		if (parse_size(t, &sz->size))
 			return -1;
 		sz->bulk = force ? force == 2 : sz->size >= o->bulk_threshold;
 		if (!sz->bulk && sz->size > (1u << 20) - 64) {
@@ -321,16 +336,20 @@ static int
 parse_args(int argc, char **argv, struct st_opts *o)
 {
 	static const struct option lo[] = {
-		{"help", no_argument, NULL, 'h'},      {"server", no_argument, NULL, 'S'},
-		{"port", required_argument, NULL, 'p'}, {"bind", required_argument, NULL, 'B'},
-		{"uri", required_argument, NULL, 'u'}, {"sizes", required_argument, NULL, 's'},
-		{"inflight", required_argument, NULL, 'i'},
-		{"repetitions", required_argument, NULL, 'r'},
-		{"endpoint", required_argument, NULL, 'e'},
-		{"contexts", required_argument, NULL, 'c'},
-		{"bulk-threshold", required_argument, NULL, 't'},
-		{"cpus", required_argument, NULL, 'C'}, {"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+	        {"help", no_argument, NULL, 'h'},
+	        {"server", no_argument, NULL, 'S'},
+	        {"port", required_argument, NULL, 'p'},
+	        {"bind", required_argument, NULL, 'B'},
+	        {"uri", required_argument, NULL, 'u'},
+	        {"sizes", required_argument, NULL, 's'},
+	        {"inflight", required_argument, NULL, 'i'},
+	        {"repetitions", required_argument, NULL, 'r'},
+	        {"endpoint", required_argument, NULL, 'e'},
+	        {"contexts", required_argument, NULL, 'c'},
+	        {"bulk-threshold", required_argument, NULL, 't'},
+	        {"cpus", required_argument, NULL, 'C'},
+	        {"json", no_argument, NULL, 'j'},
+	        {NULL, 0, NULL, 0},
 	};
 	const char *sizes = "0 4k 64k 1m";
 	int c;
@@ -412,19 +431,19 @@ parse_args(int argc, char **argv, struct st_opts *o)
 		return -1;
 	}
 	if (parse_sizes(sizes, o)) {
-		fprintf(stderr, "cairn-selftest: bad --sizes '%s' (expected e.g. \"0 4k 64k 1m\")\n",
-			sizes);
+		fprintf(stderr,
+		        "cairn-selftest: bad --sizes '%s' (expected e.g. \"0 4k 64k 1m\")\n",
+		        sizes);
 		return -1;
 	}
 	if (!o->server && o->ep.tag >= o->contexts && o->uri == NULL) {
 		fprintf(stderr, "cairn-selftest: --endpoint tag %u but only %u contexts\n",
-			o->ep.tag, o->contexts);
+		        o->ep.tag, o->contexts);
 		return -1;
 	}
 	return 0;
 bad:
-	fprintf(stderr, "cairn-selftest: bad value '%s' for option %s\n", optarg,
-		argv[optind - 1]);
+	fprintf(stderr, "cairn-selftest: bad value '%s' for option %s\n", optarg, argv[optind - 1]);
 	return -1;
 }
 
@@ -485,7 +504,7 @@ start_servers(unsigned n)
 
 		if (rc || a.rc) {
 			fprintf(stderr, "cairn-selftest: cannot start server context %u: %s\n", t,
-				cairn_strerror(rc ? rc : a.rc));
+			        cairn_strerror(rc ? rc : a.rc));
 			return rc ? rc : a.rc;
 		}
 	}
@@ -577,8 +596,8 @@ issue(struct slot *s)
 	struct run *r = s->r;
 	int rc;
 
-	rc = cairn_rpc_create(g_cli, r->o->ep, CAIRN_NET_OPC(ST_BASE, r->sz.bulk ? ST_BULK : ST_PING),
-			      &s->rpc);
+	rc = cairn_rpc_create(g_cli, r->o->ep,
+	                      CAIRN_NET_OPC(ST_BASE, r->sz.bulk ? ST_BULK : ST_PING), &s->rpc);
 	if (rc)
 		goto err;
 	if (r->sz.bulk) {
@@ -661,7 +680,7 @@ struct result {
 
 static int
 measure(const struct st_opts *o, struct cairn_xstream *cxs, const struct st_size *sz,
-	struct result *res)
+        struct result *res)
 {
 	struct run r;
 	unsigned i;
@@ -796,7 +815,7 @@ main(int argc, char **argv)
 		rc = measure(&w, cxs, &s0, &r0);
 		if (rc) {
 			fprintf(stderr, "cairn-selftest: cannot reach rank %u tag %u: %s\n",
-				o.ep.rank, o.ep.tag, cairn_strerror(rc));
+			        o.ep.rank, o.ep.tag, cairn_strerror(rc));
 			goto out_cli;
 		}
 	}
@@ -804,7 +823,7 @@ main(int argc, char **argv)
 		rc = measure(&o, cxs, &o.sizes[i], &res[i]);
 		if (rc) {
 			fprintf(stderr, "cairn-selftest: size %lu: %s\n",
-				(unsigned long)o.sizes[i].size, cairn_strerror(rc));
+			        (unsigned long)o.sizes[i].size, cairn_strerror(rc));
 			goto out_cli;
 		}
 	}

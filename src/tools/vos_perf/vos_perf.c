@@ -39,6 +39,7 @@ struct perf_opts {
 	uint32_t conc;
 	uint32_t inline_max;
 	uint64_t wal_size;
+	uint64_t cache;         /* UINT64_MAX: pool default */
 	bool tests[T_MAX];
 	bool json_only;
 	bool keep_file;
@@ -95,6 +96,7 @@ usage(FILE *f)
 		"  -T, --tests LIST      update,fetch,punch,enum (default update,fetch)\n"
 		"      --inline SIZE     values up to SIZE live in the metadata (default 1k)\n"
 		"      --wal SIZE        WAL size (default: 1/8 of the pool, max 256M)\n"
+		"      --cache SIZE      DRAM extent cache (default 128M; 0 = off)\n"
 		"      --keep            keep the pool file\n"
 		"  -j, --json            print only the JSON result\n"
 		"  -h, --help            this help\n");
@@ -169,6 +171,7 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 		{ "tests", required_argument, NULL, 'T' },
 		{ "inline", required_argument, NULL, 'I' },
 		{ "wal", required_argument, NULL, 'W' },
+		{ "cache", required_argument, NULL, 'C' },
 		{ "keep", no_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -186,6 +189,7 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 	o->rec_size = 1;
 	o->conc = 8;
 	o->inline_max = 1024;
+	o->cache = UINT64_MAX;
 	o->tests[T_UPDATE] = o->tests[T_FETCH] = true;
 	while ((c = getopt_long(argc, argv, "f:s:o:d:a:v:Ac:T:jh", lo, NULL)) != -1) {
 		switch (c) {
@@ -231,6 +235,7 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 			o->inline_max = (uint32_t)v;
 			break;
 		case 'W': if (parse_size_opt("wal", optarg, &o->wal_size)) return -1; break;
+		case 'C': if (parse_size_opt("cache", optarg, &o->cache)) return -1; break;
 		case 'K': o->keep_file = true; break;
 		case 'j': o->json_only = true; break;
 		case 'h': usage(stdout); exit(0);
@@ -417,6 +422,8 @@ main_ult(void *arg)
 		free(ults);
 		return;
 	}
+	if (o->cache != UINT64_MAX)
+		cairn_vos_pool_set_cache(r.pool, o->cache);
 	m->rc = cairn_vos_cont_create(r.pool, r.cont);
 	r.val = malloc(o->vsize);
 	if (r.val == NULL)

@@ -67,13 +67,20 @@ fz_oneway(struct cairn_rpc *rpc)
 }
 
 static const struct cairn_rpc_def g_defs[2] = {
-	{.name = "fz", .in_size = sizeof(struct fz_in), .out_size = sizeof(struct fz_in),
-	 .in_dec = fz_dec, .out_enc = fz_out_enc, .handler = fz_handler},
-	{.name = "fz1", .flags = CAIRN_RPC_ONEWAY, .in_size = sizeof(struct fz_in),
-	 .in_dec = fz_dec, .handler = fz_oneway},
+        {.name = "fz",
+         .in_size = sizeof(struct fz_in),
+         .out_size = sizeof(struct fz_in),
+         .in_dec = fz_dec,
+         .out_enc = fz_out_enc,
+         .handler = fz_handler},
+        {.name = "fz1",
+         .flags = CAIRN_RPC_ONEWAY,
+         .in_size = sizeof(struct fz_in),
+         .in_dec = fz_dec,
+         .handler = fz_oneway},
 };
-static const struct cairn_proto g_proto = {.name = "fz", .base = 1, .version = 1, .count = 2,
-					   .rpcs = g_defs};
+static const struct cairn_proto g_proto = {
+        .name = "fz", .base = 1, .version = 1, .count = 2, .rpcs = g_defs};
 
 static struct cairn_net_group *g_grp;
 

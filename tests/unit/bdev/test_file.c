@@ -197,6 +197,25 @@ qd_body(void *arg)
 	CKRC(cairn_bdev_read_sync(desc, ch, raw, 0, (2u << 20) / bs), 0);
 	CK(pattern_check(raw, 2u << 20, 0, bs, 6));
 
+	/* a burst deeper than the module's submission queue: requests wait and go later */
+	{
+		uint64_t first = 64, cnt = (2u << 20) / bs - first;
+
+		if (cnt > 600)
+			cnt = 600;
+		memset(raw, 0, 2u << 20);
+		s.done = 0;
+		for (uint64_t i = 0; i < cnt; i++) {
+			s.in_submit = true;
+			CKRC(cairn_bdev_read(desc, ch, raw + (first + i) * bs, first + i, 1, qd_cb,
+					     &s), 0);
+			s.in_submit = false;
+		}
+		CKSUB(qd_wait(&s, (int)cnt));
+		CK(s.errors == 0 && s.inside_submit == 0);
+		CK(pattern_check(raw + first * bs, cnt * bs, first, bs, 6));
+	}
+
 	/* unmap and write-zeroes read back zeros; neighbours intact */
 	CKRC(cairn_bdev_unmap_sync(desc, ch, 16, 16), 0);
 	CKRC(cairn_bdev_write_zeroes_sync(desc, ch, 40, 8), 0);
@@ -331,6 +350,19 @@ file_module_test(const struct file_mod *m)
 	assert_int_equal(m->rescan("Nope"), -CAIRN_ERR_NONEXIST);
 	cairn_bdev_close(desc);
 	assert_int_equal(m->del("F1", NULL, NULL), 0);
+
+	/* 512-byte blocks: below the direct-I/O alignment of some file systems (tmpfs,
+	 * 4K-sector disks), where the bdev must fall back to buffered I/O */
+	assert_int_equal(m->create("F2", g_path, 512, NULL, &b), 0);
+	assert_int_equal(cairn_bdev_info_json(b, &info), 0);
+	fprintf(stderr, "# %s bdev with 512-byte blocks: direct_io %s\n", m->name,
+		json_is_true(json_object_get(json_object_get(json_object_get(info,
+				"driver_specific"), m->name), "direct_io")) ? "yes" : "no");
+	json_decref(info);
+	assert_int_equal(cairn_bdev_open("F2", true, ignore_event, NULL, &desc), 0);
+	run_on(0, qd_body, desc);
+	cairn_bdev_close(desc);
+	assert_int_equal(m->del("F2", NULL, NULL), 0);
 	unlink(g_path);
 }
 

@@ -281,6 +281,172 @@ test_discovery(void **state)
 	disconnect(iscsi);
 }
 
+
+static void
+expect_status(struct scsi_task *task, int status, int key)
+{
+	assert_non_null(task);
+	assert_int_equal(task->status, status);
+	if (status == SCSI_STATUS_CHECK_CONDITION)
+		assert_int_equal(task->sense.key, key);
+	scsi_free_scsi_task(task);
+}
+
+static void
+test_scsi_commands(void **state)
+{
+	struct iscsi_context *a, *b;
+	struct scsi_task *task;
+	struct scsi_persistent_reserve_out_basic po;
+	struct unmap_list ul[2] = {{4000, 8}, {4100, 16}};
+	uint8_t blk[2 * BS], data[4 * BS];
+	unsigned i;
+
+	(void)state;
+	a = connect_to(TGT_PLAIN, NULL, NULL, NULL, NULL, ISCSI_HEADER_DIGEST_NONE);
+	assert_non_null(a);
+	/* INQUIRY: standard and every VPD page we list */
+	task = iscsi_inquiry_sync(a, 0, 0, 0, 255);
+	assert_non_null(task);
+	assert_int_equal(task->status, SCSI_STATUS_GOOD);
+	assert_true(task->datain.size >= 36);
+	assert_memory_equal(task->datain.data + 8, "CAIRN   ", 8);
+	scsi_free_scsi_task(task);
+	{
+		static const int pages[] = {0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2};
+
+		for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+			task = iscsi_inquiry_sync(a, 0, 1, pages[i], 255);
+			assert_non_null(task);
+			assert_int_equal(task->status, SCSI_STATUS_GOOD);
+			assert_int_equal(task->datain.data[1], pages[i]);
+			scsi_free_scsi_task(task);
+		}
+	}
+	expect_status(iscsi_inquiry_sync(a, 0, 1, 0x99, 255), SCSI_STATUS_CHECK_CONDITION,
+		      SCSI_SENSE_ILLEGAL_REQUEST);
+	/* REPORT LUNS, MODE SENSE (all pages), START STOP, PREVENT ALLOW, SYNC CACHE */
+	task = iscsi_reportluns_sync(a, 0, 64);
+	assert_non_null(task);
+	assert_int_equal(task->status, SCSI_STATUS_GOOD);
+	assert_int_equal(task->datain.data[3], 8); /* one LUN */
+	scsi_free_scsi_task(task);
+	task = iscsi_modesense6_sync(a, 0, 0, SCSI_MODESENSE_PC_CURRENT,
+				     SCSI_MODEPAGE_RETURN_ALL_PAGES, 0, 255);
+	assert_non_null(task);
+	assert_int_equal(task->status, SCSI_STATUS_GOOD);
+	assert_int_equal(task->datain.data[3], 8); /* block descriptor */
+	scsi_free_scsi_task(task);
+	expect_status(iscsi_modesense6_sync(a, 0, 0, SCSI_MODESENSE_PC_SAVED, 0x08, 0, 255),
+		      SCSI_STATUS_CHECK_CONDITION, SCSI_SENSE_ILLEGAL_REQUEST);
+	expect_status(iscsi_startstopunit_sync(a, 0, 0, 0, 0, 0, 0, 1), SCSI_STATUS_GOOD, 0);
+	expect_status(iscsi_preventallow_sync(a, 0, 0), SCSI_STATUS_GOOD, 0);
+	expect_status(iscsi_synchronizecache10_sync(a, 0, 0, 8, 0, 0), SCSI_STATUS_GOOD, 0);
+	expect_status(iscsi_synchronizecache16_sync(a, 0, BLOCKS, 8, 0, 0),
+		      SCSI_STATUS_CHECK_CONDITION, SCSI_SENSE_ILLEGAL_REQUEST);
+
+	/* WRITE10/READ6/READ10/READ12 agree */
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 3);
+	expect_status(iscsi_write10_sync(a, 0, 50, data, sizeof(data), BS, 0, 0, 0, 0, 0),
+		      SCSI_STATUS_GOOD, 0);
+	task = iscsi_read6_sync(a, 0, 50, sizeof(data), BS);
+	assert_non_null(task);
+	assert_int_equal(task->status, SCSI_STATUS_GOOD);
+	assert_memory_equal(task->datain.data, data, sizeof(data));
+	scsi_free_scsi_task(task);
+	task = iscsi_read12_sync(a, 0, 51, BS, BS, 0, 0, 0, 0, 0);
+	assert_non_null(task);
+	assert_memory_equal(task->datain.data, data + BS, BS);
+	scsi_free_scsi_task(task);
+
+	/* VERIFY with BYTCHK: match, then miscompare */
+	expect_status(iscsi_verify10_sync(a, 0, data, sizeof(data), 50, 0, 0, 1, BS),
+		      SCSI_STATUS_GOOD, 0);
+	data[700] ^= 1;
+	expect_status(iscsi_verify10_sync(a, 0, data, sizeof(data), 50, 0, 0, 1, BS),
+		      SCSI_STATUS_CHECK_CONDITION, SCSI_SENSE_MISCOMPARE);
+	data[700] ^= 1;
+
+	/* COMPARE AND WRITE: compare block 50 with its content, write new data */
+	memcpy(blk, data, BS);
+	memset(blk + BS, 0xee, BS);
+	expect_status(iscsi_compareandwrite_sync(a, 0, 50, blk, sizeof(blk), BS, 0, 0, 0, 0, 0),
+		      SCSI_STATUS_GOOD, 0);
+	/* again: the compare half no longer matches */
+	expect_status(iscsi_compareandwrite_sync(a, 0, 50, blk, sizeof(blk), BS, 0, 0, 0, 0, 0),
+		      SCSI_STATUS_CHECK_CONDITION, SCSI_SENSE_MISCOMPARE);
+	task = iscsi_read10_sync(a, 0, 50, BS, BS, 0, 0, 0, 0, 0);
+	assert_non_null(task);
+	assert_memory_equal(task->datain.data, blk + BS, BS);
+	scsi_free_scsi_task(task);
+
+	/* WRITE SAME with a pattern, then with UNMAP of zeros, and UNMAP */
+	memset(blk, 0xab, BS);
+	expect_status(iscsi_writesame16_sync(a, 0, 3000, blk, BS, 600, 0, 0, 0, 0),
+		      SCSI_STATUS_GOOD, 0);
+	task = iscsi_read16_sync(a, 0, 3599, BS, BS, 0, 0, 0, 0, 0);
+	assert_non_null(task);
+	assert_memory_equal(task->datain.data, blk, BS);
+	scsi_free_scsi_task(task);
+	memset(blk, 0, BS);
+	expect_status(iscsi_writesame16_sync(a, 0, 3000, blk, BS, 600, 0, 1, 0, 0),
+		      SCSI_STATUS_GOOD, 0);
+	task = iscsi_read16_sync(a, 0, 3599, BS, BS, 0, 0, 0, 0, 0);
+	assert_non_null(task);
+	assert_memory_equal(task->datain.data, blk, BS);
+	scsi_free_scsi_task(task);
+	expect_status(iscsi_writesame16_sync(a, 0, BLOCKS - 1, blk, BS, 2, 0, 0, 0, 0),
+		      SCSI_STATUS_CHECK_CONDITION, SCSI_SENSE_ILLEGAL_REQUEST);
+	expect_status(iscsi_unmap_sync(a, 0, 0, 0, ul, 2), SCSI_STATUS_GOOD, 0);
+	ul[1].lba = BLOCKS;
+	expect_status(iscsi_unmap_sync(a, 0, 0, 0, ul, 2), SCSI_STATUS_CHECK_CONDITION,
+		      SCSI_SENSE_ILLEGAL_REQUEST);
+
+	/* Persistent reservations across two sessions (two I_T nexuses) */
+	b = connect_to(TGT_PLAIN, NULL, NULL, NULL, NULL, ISCSI_HEADER_DIGEST_NONE);
+	assert_non_null(b);
+	memset(&po, 0, sizeof(po));
+	po.service_action_reservation_key = 0x1111;
+	expect_status(iscsi_persistent_reserve_out_sync(a, 0, SCSI_PERSISTENT_RESERVE_REGISTER, 0,
+							0, &po),
+		      SCSI_STATUS_GOOD, 0);
+	po.service_action_reservation_key = 0x2222;
+	expect_status(iscsi_persistent_reserve_out_sync(b, 0, SCSI_PERSISTENT_RESERVE_REGISTER, 0,
+							0, &po),
+		      SCSI_STATUS_GOOD, 0);
+	po.reservation_key = 0x1111;
+	po.service_action_reservation_key = 0;
+	expect_status(iscsi_persistent_reserve_out_sync(
+			      a, 0, SCSI_PERSISTENT_RESERVE_RESERVE, 0,
+			      SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE, &po),
+		      SCSI_STATUS_GOOD, 0);
+	task = iscsi_persistent_reserve_in_sync(b, 0, SCSI_PERSISTENT_RESERVE_READ_KEYS, 256);
+	assert_non_null(task);
+	assert_int_equal(task->status, SCSI_STATUS_GOOD);
+	assert_int_equal(task->datain.data[7], 16); /* two keys */
+	scsi_free_scsi_task(task);
+	/* b may read but not write; a may write */
+	task = iscsi_read10_sync(b, 0, 0, BS, BS, 0, 0, 0, 0, 0);
+	expect_status(task, SCSI_STATUS_GOOD, 0);
+	expect_status(iscsi_write10_sync(b, 0, 0, data, BS, BS, 0, 0, 0, 0, 0),
+		      SCSI_STATUS_RESERVATION_CONFLICT, 0);
+	expect_status(iscsi_write10_sync(a, 0, 0, data, BS, BS, 0, 0, 0, 0, 0),
+		      SCSI_STATUS_GOOD, 0);
+	/* release, then b writes again; clear everything */
+	expect_status(iscsi_persistent_reserve_out_sync(
+			      a, 0, SCSI_PERSISTENT_RESERVE_RELEASE, 0,
+			      SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE, &po),
+		      SCSI_STATUS_GOOD, 0);
+	expect_status(iscsi_write10_sync(b, 0, 0, data, BS, BS, 0, 0, 0, 0, 0),
+		      SCSI_STATUS_GOOD, 0);
+	expect_status(iscsi_persistent_reserve_out_sync(a, 0, SCSI_PERSISTENT_RESERVE_CLEAR, 0,
+							0, &po),
+		      SCSI_STATUS_GOOD, 0);
+	disconnect(b);
+	disconnect(a);
+}
+
 static void
 test_unknown_target(void **state)
 {
@@ -296,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_plain_io),      cmocka_unit_test(test_header_digest),
 		cmocka_unit_test(test_chap_one_way),  cmocka_unit_test(test_chap_mutual),
 		cmocka_unit_test(test_discovery),     cmocka_unit_test(test_unknown_target),
+		cmocka_unit_test(test_scsi_commands),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -72,6 +72,24 @@ test_escapes_roundtrip(void **state)
 }
 
 static void
+test_invalid_utf8(void **state)
+{
+	struct cairn_json_write_ctx *w = cairn_json_write_begin(0);
+	json_t *v;
+	char *s;
+
+	/* lone continuation, truncated sequence, overlong, surrogate, valid 4-byte */
+	cairn_json_write_string(w, "a\x80b\xc3\xe2\x82\xc0\xaf\xed\xa0\x80\xf0\x9f\x98\x80");
+	s = finish(w);
+	v = json_loads(s, JSON_DECODE_ANY, NULL);
+	assert_non_null(v);
+	assert_non_null(strstr(json_string_value(v), "\xf0\x9f\x98\x80"));
+	assert_non_null(strstr(s, "a\\ufffdb"));
+	json_decref(v);
+	free(s);
+}
+
+static void
 test_pretty(void **state)
 {
 	struct cairn_json_write_ctx *w = cairn_json_write_begin(2);
@@ -169,6 +187,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compact_object),
 		cmocka_unit_test(test_escapes_roundtrip),
+		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_pretty),
 		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_write_json_value),

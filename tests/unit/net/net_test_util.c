@@ -38,7 +38,7 @@ tu_now_ms(void)
 
 bool
 tu_pump(struct cairn_net_ctx **ctx, unsigned n, const volatile int *calls, int want,
-	uint64_t max_ms)
+        uint64_t max_ms)
 {
 	uint64_t end = tu_now_ms() + max_ms;
 	unsigned i;
@@ -123,7 +123,7 @@ tu_free_ports(uint16_t *ports, unsigned n)
 
 static void
 child_serve(const uint16_t *all_ports, unsigned ntotal, uint32_t first, unsigned count,
-	    uint16_t fixed_port, int wfd, int rfd)
+            uint16_t fixed_port, int wfd, int rfd)
 {
 	struct cairn_net_group *grp;
 	struct cairn_net_ctx *ctx[16];
@@ -170,7 +170,7 @@ child_serve(const uint16_t *all_ports, unsigned ntotal, uint32_t first, unsigned
 
 pid_t
 tu_fork_server(const uint16_t *all_ports, unsigned ntotal, uint32_t first, unsigned count,
-	       uint16_t fixed_port, uint16_t *port_out, int *ctl_fd)
+               uint16_t fixed_port, uint16_t *port_out, int *ctl_fd)
 {
 	int up[2], ctl[2];
 	pid_t pid;

@@ -230,9 +230,14 @@ test_sticky_decoder(void **state)
 static void
 test_header(void **state)
 {
-	struct cairn_net_hdr h = {.type = CAIRN_NET_MSG_REQ, .flags = CAIRN_NET_F_ONEWAY,
-				  .opcode = 0x1234501, .status = -1003, .rpc_id = 1ull << 40,
-				  .aux = 5, .aux2 = 6, .body_len = 100};
+	struct cairn_net_hdr h = {.type = CAIRN_NET_MSG_REQ,
+	                          .flags = CAIRN_NET_F_ONEWAY,
+	                          .opcode = 0x1234501,
+	                          .status = -1003,
+	                          .rpc_id = 1ull << 40,
+	                          .aux = 5,
+	                          .aux2 = 6,
+	                          .body_len = 100};
 	struct cairn_net_hdr o;
 	uint8_t w[CAIRN_NET_HDR_SIZE], bad[CAIRN_NET_HDR_SIZE];
 	unsigned i;
@@ -277,9 +282,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_oversize),     cmocka_unit_test(test_sticky_decoder),
-		cmocka_unit_test(test_header),
+	        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_truncation),
+	        cmocka_unit_test(test_oversize),   cmocka_unit_test(test_sticky_decoder),
+	        cmocka_unit_test(test_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -136,17 +136,16 @@ test_register(void **state)
 {
 	struct fx *f = *state;
 	static const struct cairn_rpc_def defs[1] = {{.name = "dup"}};
-	struct cairn_proto dup = {.name = "dup", .base = TP_BASE, .version = 1, .count = 1,
-				  .rpcs = defs};
+	struct cairn_proto dup = {
+	        .name = "dup", .base = TP_BASE, .version = 1, .count = 1, .rpcs = defs};
 	struct cairn_proto bad = {.name = "bad", .base = 1u << 24, .count = 1, .rpcs = defs};
 	struct cairn_rpc *rpc;
 
 	assert_int_equal(cairn_net_proto_register(&dup), -CAIRN_ERR_EXIST);
 	assert_int_equal(cairn_net_proto_register(&bad), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_rpc_create(f->cli, g_ep0, CAIRN_NET_OPC(0x55, 0), &rpc),
-			 -CAIRN_ERR_NONEXIST);
-	assert_int_equal(cairn_rpc_create(f->cli, g_ep0, TP_OPC(200), &rpc),
-			 -CAIRN_ERR_NONEXIST);
+	                 -CAIRN_ERR_NONEXIST);
+	assert_int_equal(cairn_rpc_create(f->cli, g_ep0, TP_OPC(200), &rpc), -CAIRN_ERR_NONEXIST);
 }
 
 static void
@@ -307,11 +306,11 @@ run_bulk(struct fx *f, size_t len, uint32_t opc)
 	assert_true(tu_pump(f->both, 2, &d.calls, 1, 20000));
 	assert_int_equal(d.rc, 0);
 	assert_int_equal(((struct tp_bulk_out *)cairn_rpc_out(rpc))->crc,
-			 cairn_net_crc32c(src, len));
+	                 cairn_net_crc32c(src, len));
 	for (i = 0; i < len; i++)
 		if (dst[i] != (uint8_t)(src[i] + 1))
 			fail_msg("bulk of %zu: byte %zu is %u, want %u", len, i, dst[i],
-				 (uint8_t)(src[i] + 1));
+			         (uint8_t)(src[i] + 1));
 	cairn_rpc_decref(rpc);
 	cairn_bulk_free(sb);
 	cairn_bulk_free(db);
@@ -328,6 +327,62 @@ test_bulk(void **state)
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		run_bulk(f, sizes[i], TP_OPC(TP_BULK));
+}
+
+/* Registered memory in 1000 uneven pieces: segments span far more than the 64 vectors
+ * a connection maps at a time. */
+static void
+test_bulk_many_iov(void **state)
+{
+	struct fx *f = *state;
+	enum { NV = 1000 };
+	struct iovec siov[NV], diov[NV];
+	uint8_t *src, *dst;
+	struct cairn_bulk *sb, *db;
+	struct cairn_rpc *rpc;
+	struct tp_bulk_in *in;
+	struct tu_done d = {0};
+	size_t len = 0, off = 0, i;
+
+	for (i = 0; i < NV; i++)
+		len += 1000 + (i % 7) * 300;
+	src = malloc(len);
+	dst = calloc(1, len);
+	for (i = 0; i < len; i++)
+		src[i] = (uint8_t)(i * 7 + 3);
+	for (i = 0; i < NV; i++) {
+		size_t l = 1000 + (i % 7) * 300;
+
+		siov[i].iov_base = src + off;
+		siov[i].iov_len = l;
+		/* The destination is cut differently from the source. */
+		diov[NV - 1 - i].iov_len = l;
+		off += l;
+	}
+	for (off = 0, i = 0; i < NV; i++) {
+		diov[i].iov_base = dst + off;
+		off += diov[i].iov_len;
+	}
+	assert_int_equal(cairn_bulk_create(f->cli, siov, NV, CAIRN_BULK_RO, &sb), 0);
+	assert_int_equal(cairn_bulk_create(f->cli, diov, NV, CAIRN_BULK_RW, &db), 0);
+	assert_int_equal(cairn_rpc_create(f->cli, g_ep0, TP_OPC(TP_BULK), &rpc), 0);
+	in = cairn_rpc_in(rpc);
+	cairn_bulk_get_desc(sb, &in->src);
+	cairn_bulk_get_desc(db, &in->dst);
+	in->len = len;
+	assert_int_equal(cairn_rpc_send(rpc, tu_done_cb, &d), 0);
+	assert_true(tu_pump(f->both, 2, &d.calls, 1, 20000));
+	assert_int_equal(d.rc, 0);
+	assert_int_equal(((struct tp_bulk_out *)cairn_rpc_out(rpc))->crc,
+	                 cairn_net_crc32c(src, len));
+	for (i = 0; i < len; i++)
+		if (dst[i] != (uint8_t)(src[i] + 1))
+			fail_msg("byte %zu is %u, want %u", i, dst[i], (uint8_t)(src[i] + 1));
+	cairn_rpc_decref(rpc);
+	cairn_bulk_free(sb);
+	cairn_bulk_free(db);
+	free(src);
+	free(dst);
 }
 
 static void
@@ -395,7 +450,7 @@ test_knomial(void **state)
 				for (i = 0; i < nk; i++) {
 					assert_true(kids[i] < n);
 					assert_int_equal(cairn_knomial_parent(n, k, kids[i]),
-							 (int)pos);
+					                 (int)pos);
 					seen[kids[i]]++;
 				}
 			}
@@ -416,8 +471,8 @@ test_knomial(void **state)
 
 static int
 run_coll(struct cairn_net_ctx **all, unsigned nall, struct cairn_net_ctx *cli,
-	 const uint32_t *ranks, unsigned n, unsigned ratio, uint64_t v, uint64_t *sum,
-	 uint32_t *count, uint32_t *failed, unsigned *nfailed)
+         const uint32_t *ranks, unsigned n, unsigned ratio, uint64_t v, uint64_t *sum,
+         uint32_t *count, uint32_t *failed, unsigned *nfailed)
 {
 	struct cairn_rpc *rpc;
 	struct tu_done d = {0};
@@ -473,8 +528,8 @@ test_coll_inproc(void **state)
 			if (n == 16) { /* (i*7+r)%16 is a permutation only for all 16 */
 			}
 			assert_int_equal(run_coll(all, 17, all[16], ranks, n, ratio, 100, &sum,
-						  &count, failed, &nf),
-					 0);
+			                          &count, failed, &nf),
+			                 0);
 			assert_int_equal(nf, 0);
 			assert_int_equal(count, n);
 			assert_true(sum == want);
@@ -484,8 +539,7 @@ test_coll_inproc(void **state)
 	for (i = 0; i < 16; i++)
 		ranks[i] = i;
 	g_tp_fail_rank = 5;
-	assert_int_equal(run_coll(all, 17, all[16], ranks, 16, 2, 1, &sum, &count, failed, &nf),
-			 0);
+	assert_int_equal(run_coll(all, 17, all[16], ranks, 16, 2, 1, &sum, &count, failed, &nf), 0);
 	g_tp_fail_rank = -1;
 	assert_int_equal(nf, 1);
 	assert_int_equal(failed[0], 5);
@@ -493,8 +547,7 @@ test_coll_inproc(void **state)
 	/* A dead member: it and its subtree (4: {4,5,6,7} with ratio 2) are reported. */
 	cairn_net_ctx_destroy(all[4]);
 	all[4] = all[16];
-	assert_int_equal(run_coll(all, 16, all[16], ranks, 16, 2, 1, &sum, &count, failed, &nf),
-			 0);
+	assert_int_equal(run_coll(all, 16, all[16], ranks, 16, 2, 1, &sum, &count, failed, &nf), 0);
 	assert_int_equal(nf, 4);
 	assert_int_equal(count, 12);
 	for (i = 0; i < nf; i++)
@@ -502,9 +555,9 @@ test_coll_inproc(void **state)
 	/* Bad arguments. */
 	ranks[1] = ranks[0];
 	assert_int_equal(run_coll(all, 16, all[16], ranks, 3, 2, 1, &sum, &count, failed, &nf),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	assert_int_equal(run_coll(all, 16, all[16], ranks, 3, 1, 1, &sum, &count, failed, &nf),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	for (r = 0; r < 16; r++)
 		cairn_net_ctx_destroy(all[r]);
 	cairn_net_group_destroy(grp);
@@ -659,6 +712,21 @@ test_reconnect(void **state)
 	assert_int_equal(rc, 0);
 	cairn_net_ctx_stats(cli, &st);
 	assert_true(st.connects >= 2);
+	tu_kill(pid, ctl);
+	/* The rank is replaced by an engine at another address: update the group and the
+	 * client follows it on its next connect. */
+	pid = tu_fork_server(NULL, 0, 0, 1, 0, &port2, &ctl);
+	assert_true(pid > 0);
+	assert_int_not_equal(port2, port);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%u", port2);
+	assert_int_equal(cairn_net_group_rank_set(grp, 0, uri), 0);
+	for (tries = 0; tries < 100; tries++) {
+		rc = echo_once(cli, 1000 + (uint64_t)tries);
+		if (rc == 0)
+			break;
+		tu_pump_ms(&cli, 1, 20);
+	}
+	assert_int_equal(rc, 0);
 	tu_kill(pid, ctl);
 	cairn_net_ctx_destroy(cli);
 	cairn_net_group_destroy(grp);
@@ -830,6 +898,53 @@ test_bad_input(void **state)
 	}
 }
 
+/* A client that sends requests but never reads the replies: the server stops reading
+ * it once 32 MiB of replies are queued (bounded memory), and frees it all on close. */
+static void
+test_backpressure(void **state)
+{
+	struct fx *f = *state;
+	enum { PAYLOAD = 64 * 1024 };
+	uint8_t *msg = calloc(1, CAIRN_NET_HDR_SIZE + 12 + PAYLOAD);
+	struct cairn_net_hdr h = {.type = CAIRN_NET_MSG_REQ,
+	                          .opcode = TP_OPC(TP_ECHO),
+	                          .status = 3,
+	                          .body_len = 12 + PAYLOAD};
+	struct cairn_net_stats st;
+	size_t len = CAIRN_NET_HDR_SIZE + 12 + PAYLOAD, off = 0;
+	uint64_t sent = 0, stuck_since = 0;
+	int fd = raw_connect(cairn_net_ctx_port(f->srv));
+
+	cairn_put_le32(msg + CAIRN_NET_HDR_SIZE + 8, PAYLOAD);
+	cairn_net_hdr_encode(&h, msg);
+	while (sent < (200ull << 20)) {
+		ssize_t w = send(fd, msg + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w > 0) {
+			off += (size_t)w;
+			sent += (uint64_t)w;
+			stuck_since = 0;
+			if (off == len)
+				off = 0;
+		} else {
+			if (stuck_since == 0)
+				stuck_since = tu_now_ms();
+			else if (tu_now_ms() - stuck_since > 300)
+				break;
+		}
+		cairn_net_progress(f->srv);
+	}
+	cairn_net_ctx_stats(f->srv, &st);
+	assert_true(st.rx_paused > 0);
+	/* The server stopped well before taking everything we had to send. */
+	assert_true(sent < (200ull << 20));
+	close(fd);
+	tu_pump_ms(&f->srv, 1, 50);
+	cairn_net_ctx_stats(f->srv, &st);
+	assert_int_equal(st.conns, 0);
+	free(msg);
+}
+
 static void
 test_group(void **state)
 {
@@ -866,21 +981,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_group),
-		cmocka_unit_test(test_knomial),
-		cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_register, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_late_reply, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_race_reply_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_credits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bulk_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-		cmocka_unit_test(test_coll_inproc),
-		cmocka_unit_test(test_coll_multiproc),
-		cmocka_unit_test(test_peer_killed),
-		cmocka_unit_test(test_reconnect),
+	        cmocka_unit_test(test_group),
+	        cmocka_unit_test(test_knomial),
+	        cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_register, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_timeout_late_reply, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_race_reply_timeout, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_credits, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bulk_many_iov, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bulk_errors, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+	        cmocka_unit_test(test_coll_inproc),
+	        cmocka_unit_test(test_coll_multiproc),
+	        cmocka_unit_test(test_peer_killed),
+	        cmocka_unit_test(test_reconnect),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

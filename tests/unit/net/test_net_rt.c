@@ -59,9 +59,11 @@ setup(void **state)
 	assert_int_equal(tp_register(), 0);
 	assert_int_equal(cairn_net_group_create("rt", &g_grp), 0);
 	assert_int_equal(cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, 0), ctx_make,
-					   (void *)(uintptr_t)0), 0);
+	                                   (void *)(uintptr_t)0),
+	                 0);
 	assert_int_equal(cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, 1), ctx_make,
-					   (void *)(uintptr_t)1), 0);
+	                                   (void *)(uintptr_t)1),
+	                 0);
 	return 0;
 }
 
@@ -230,7 +232,7 @@ bulk_ult(void *arg)
 	in->len = j->len;
 	j->rc = cairn_rpc_send_wait(rpc);
 	j->ok = j->rc == 0 &&
-		((struct tp_bulk_out *)cairn_rpc_out(rpc))->crc == cairn_net_crc32c(src, j->len);
+	        ((struct tp_bulk_out *)cairn_rpc_out(rpc))->crc == cairn_net_crc32c(src, j->len);
 	for (i = 0; j->ok && i < j->len; i++)
 		if (dst[i] != (uint8_t)(src[i] + 1))
 			j->ok = false;
@@ -287,6 +289,24 @@ test_timeout_ult(void **state)
 	run_on(0, release_ult, NULL);
 }
 
+/* Contexts belong to their xstream: calls from elsewhere are refused. */
+static void
+test_wrong_thread(void **state)
+{
+	struct cairn_ep ep = {.rank = 0, .tag = 0};
+	struct cairn_rpc *rpc = NULL;
+	uint8_t b[8];
+	struct iovec iov = {b, sizeof(b)};
+	struct cairn_bulk *bulk = NULL;
+
+	cairn_log_set_mask("FATAL");
+	assert_int_equal(cairn_rpc_create(g_ctx[1], ep, TP_OPC(TP_ECHO), &rpc), -CAIRN_ERR_INVAL);
+	assert_null(rpc);
+	assert_int_equal(cairn_bulk_create(g_ctx[1], &iov, 1, CAIRN_BULK_RO, &bulk),
+	                 -CAIRN_ERR_INVAL);
+	cairn_log_set_mask("ERR");
+}
+
 static uint64_t
 cpu_us(void)
 {
@@ -319,9 +339,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_send_wait),   cmocka_unit_test(test_many_ults),
-		cmocka_unit_test(test_nested),      cmocka_unit_test(test_bulk_ult),
-		cmocka_unit_test(test_timeout_ult), cmocka_unit_test(test_idle_sleeps),
+	        cmocka_unit_test(test_send_wait),    cmocka_unit_test(test_many_ults),
+	        cmocka_unit_test(test_nested),       cmocka_unit_test(test_bulk_ult),
+	        cmocka_unit_test(test_timeout_ult),  cmocka_unit_test(test_idle_sleeps),
+	        cmocka_unit_test(test_wrong_thread),
 	};
 
 	cairn_log_init();

@@ -161,7 +161,7 @@ bulk_get_done(void *arg, int rc)
 	for (i = 0; i < in->len; i++)
 		j->buf[i]++;
 	rc = cairn_bulk_transfer(j->rpc, CAIRN_BULK_PUT, &in->dst, 0, j->local, 0, in->len,
-				 bulk_put_done, j);
+	                         bulk_put_done, j);
 	if (rc)
 		bulk_job_end(j, rc);
 }
@@ -187,7 +187,7 @@ bulk_handler(struct cairn_rpc *rpc)
 	rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RW, &j->local);
 	if (rc == 0)
 		rc = cairn_bulk_transfer(rpc, CAIRN_BULK_GET, &in->src, 0, j->local, 0, in->len,
-					 bulk_get_done, j);
+		                         bulk_get_done, j);
 	if (rc)
 		bulk_job_end(j, rc);
 }
@@ -339,41 +339,69 @@ nested_handler(struct cairn_rpc *rpc)
 }
 
 static const struct cairn_rpc_def g_tp_rpcs[TP_COUNT] = {
-	[TP_ECHO] = {.name = "tp_echo", .in_size = sizeof(struct tp_echo_in),
-		     .out_size = sizeof(struct tp_echo_out), .in_enc = echo_in_enc,
-		     .in_dec = echo_in_dec, .out_enc = echo_in_enc, .out_dec = echo_in_dec,
-		     .handler = echo_handler},
-	[TP_HOLD] = {.name = "tp_hold", .in_size = sizeof(struct tp_echo_in),
-		     .out_size = sizeof(struct tp_echo_out), .in_enc = echo_in_enc,
-		     .in_dec = echo_in_dec, .out_enc = echo_in_enc, .out_dec = echo_in_dec,
-		     .handler = hold_handler},
-	[TP_BULK] = {.name = "tp_bulk", .in_size = sizeof(struct tp_bulk_in),
-		     .out_size = sizeof(struct tp_bulk_out), .in_enc = bulk_in_enc,
-		     .in_dec = bulk_in_dec, .out_enc = bulk_out_enc, .out_dec = bulk_out_dec,
-		     .handler = bulk_handler},
-	[TP_SUM] = {.name = "tp_sum", .in_size = sizeof(struct tp_sum_in),
-		    .out_size = sizeof(struct tp_sum_out), .in_enc = sum_in_enc,
-		    .in_dec = sum_in_dec, .out_enc = sum_out_enc, .out_dec = sum_out_dec,
-		    .handler = sum_handler, .co_aggregate = sum_aggregate},
-	[TP_ONEWAY] = {.name = "tp_oneway", .flags = CAIRN_RPC_ONEWAY,
-		       .in_size = sizeof(struct tp_sum_in), .in_enc = sum_in_enc,
-		       .in_dec = sum_in_dec, .handler = oneway_handler},
-	[TP_BULK_WAIT] = {.name = "tp_bulk_wait", .in_size = sizeof(struct tp_bulk_in),
-			  .out_size = sizeof(struct tp_bulk_out), .in_enc = bulk_in_enc,
-			  .in_dec = bulk_in_dec, .out_enc = bulk_out_enc,
-			  .out_dec = bulk_out_dec, .handler = bulk_wait_handler},
-	[TP_NESTED] = {.name = "tp_nested", .in_size = sizeof(struct tp_nested_in),
-		       .out_size = sizeof(struct tp_echo_out), .in_enc = nested_in_enc,
-		       .in_dec = nested_in_dec, .out_enc = echo_in_enc, .out_dec = echo_in_dec,
-		       .handler = nested_handler},
+        [TP_ECHO] = {.name = "tp_echo",
+                     .in_size = sizeof(struct tp_echo_in),
+                     .out_size = sizeof(struct tp_echo_out),
+                     .in_enc = echo_in_enc,
+                     .in_dec = echo_in_dec,
+                     .out_enc = echo_in_enc,
+                     .out_dec = echo_in_dec,
+                     .handler = echo_handler},
+        [TP_HOLD] = {.name = "tp_hold",
+                     .in_size = sizeof(struct tp_echo_in),
+                     .out_size = sizeof(struct tp_echo_out),
+                     .in_enc = echo_in_enc,
+                     .in_dec = echo_in_dec,
+                     .out_enc = echo_in_enc,
+                     .out_dec = echo_in_dec,
+                     .handler = hold_handler},
+        [TP_BULK] = {.name = "tp_bulk",
+                     .in_size = sizeof(struct tp_bulk_in),
+                     .out_size = sizeof(struct tp_bulk_out),
+                     .in_enc = bulk_in_enc,
+                     .in_dec = bulk_in_dec,
+                     .out_enc = bulk_out_enc,
+                     .out_dec = bulk_out_dec,
+                     .handler = bulk_handler},
+        [TP_SUM] = {.name = "tp_sum",
+                    .in_size = sizeof(struct tp_sum_in),
+                    .out_size = sizeof(struct tp_sum_out),
+                    .in_enc = sum_in_enc,
+                    .in_dec = sum_in_dec,
+                    .out_enc = sum_out_enc,
+                    .out_dec = sum_out_dec,
+                    .handler = sum_handler,
+                    .co_aggregate = sum_aggregate},
+        [TP_ONEWAY] = {.name = "tp_oneway",
+                       .flags = CAIRN_RPC_ONEWAY,
+                       .in_size = sizeof(struct tp_sum_in),
+                       .in_enc = sum_in_enc,
+                       .in_dec = sum_in_dec,
+                       .handler = oneway_handler},
+        [TP_BULK_WAIT] = {.name = "tp_bulk_wait",
+                          .in_size = sizeof(struct tp_bulk_in),
+                          .out_size = sizeof(struct tp_bulk_out),
+                          .in_enc = bulk_in_enc,
+                          .in_dec = bulk_in_dec,
+                          .out_enc = bulk_out_enc,
+                          .out_dec = bulk_out_dec,
+                          .handler = bulk_wait_handler},
+        [TP_NESTED] = {.name = "tp_nested",
+                       .in_size = sizeof(struct tp_nested_in),
+                       .out_size = sizeof(struct tp_echo_out),
+                       .in_enc = nested_in_enc,
+                       .in_dec = nested_in_dec,
+                       .out_enc = echo_in_enc,
+                       .out_dec = echo_in_dec,
+                       .handler = nested_handler},
 };
 
 static const struct cairn_proto g_tp_proto = {
-	.name = "test",
-	.base = TP_BASE,
-	.version = 3,
-	.count = TP_COUNT,
-	.rpcs = g_tp_rpcs,
+        .name = "test",
+        .base = TP_BASE,
+        .version = 3,
+        .count = TP_COUNT,
+        .rpcs = g_tp_rpcs,
 };
 
 int

@@ -115,12 +115,64 @@ test_wake_latency(void **state)
 	assert_true(lat[25] < 1000000);
 }
 
+/* cairn_rt_expect_work(): while the hint runs the xstream keeps spinning, even with
+ * spin_us = 0; without it, every message 2 ms apart finds the xstream asleep. */
+static void
+hint_ult(void *arg)
+{
+	cairn_rt_expect_work(*(uint64_t *)arg);
+}
+
+static void
+noop_msg(void *arg)
+{
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+static uint64_t
+sleeps_during_messages(uint64_t hint_us)
+{
+	struct cairn_xstream *xs = cairn_xs_by_role(CAIRN_XS_MAIN, 0);
+	struct cairn_xs_stats st0, st1;
+	atomic_int got = 0;
+	int i, j;
+
+	assert_int_equal(cairn_rt_run_sync(xs, hint_ult, &hint_us), 0);
+	cairn_xs_stats(xs, &st0);
+	for (i = 0; i < 20; i++) {
+		usleep(2000);
+		assert_int_equal(cairn_rt_send_msg(xs, noop_msg, &got), 0);
+		for (j = 0; j < 100000 && atomic_load(&got) <= i; j++)
+			usleep(10);
+	}
+	cairn_xs_stats(xs, &st1);
+	return st1.sleeps - st0.sleeps;
+}
+
+static void
+test_expect_work(void **state)
+{
+	uint64_t with, without;
+
+	cairn_rt_fini();
+	rt_test_start(1, 0); /* no spin at all */
+	without = sleeps_during_messages(0);
+	with = sleeps_during_messages(2000000); /* 2 s: longer than the 20 x 2 ms */
+	printf("sleeps while messages arrive every 2 ms: %llu without hint, %llu with\n",
+	       (unsigned long long)without, (unsigned long long)with);
+	assert_true(without >= 15);
+	assert_int_equal(with, 0);
+	cairn_rt_fini();
+	rt_test_start(2, 50);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idle_cpu),
 		cmocka_unit_test(test_wake_latency),
+		cmocka_unit_test(test_expect_work),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

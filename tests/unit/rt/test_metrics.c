@@ -102,6 +102,10 @@ test_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(lat, "count")), 303);
 	assert_int_equal(json_integer_value(json_object_get(lat, "p50")), 1024);
 	assert_int_equal(json_array_size(json_object_get(lat, "buckets")), 2);
+	/* Scheduler stats of every xstream. */
+	assert_true(json_integer_value(json_object_get(json_object_get(json_object_get(root,
+		"xstreams"), "tgt1"), "switches")) >= 1);
+	assert_int_equal(json_object_size(json_object_get(root, "xstreams")), 3);
 	/* The runtime's own counters are there and moved. */
 	assert_true(json_integer_value(json_object_get(json_object_get(m, "rt.ults_created"),
 						       "value")) >= 3);

@@ -237,9 +237,11 @@ test_backpressure_ult_yields(void **state)
 	assert_int_equal(cairn_ult_create(x0, ticker_ult, NULL, &attr, &tick), 0);
 	usleep(20000);
 	t0 = atomic_load(&g_ticks);
-	usleep(20000);
+	for (i = 0; i < 10000 && atomic_load(&g_ticks) == t0; i++)
+		usleep(200);
 	/* The flooder is stuck on the full ring, yet x0 still runs the ticker. */
 	assert_true(atomic_load(&g_ticks) > t0);
+	assert_int_equal(atomic_load(&g_handled), 0); /* and the consumer is still gated */
 	atomic_store(&g_gate, 1);
 	assert_int_equal(cairn_ult_join(flood), 0);
 	assert_int_equal(cairn_ult_join(tick), 0);

@@ -309,7 +309,7 @@ test_sleep(void **state)
 		printf("sleep %llu us -> %llu us\n", (unsigned long long)a.req_us,
 		       (unsigned long long)a.got_us);
 		assert_true(a.got_us >= a.req_us);
-		assert_true(a.got_us < a.req_us + 50000); /* generous: loaded CI box */
+		assert_true(a.got_us < a.req_us + 500000); /* generous: loaded shared box */
 	}
 }
 

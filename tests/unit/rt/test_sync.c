@@ -169,7 +169,64 @@ test_rwlock(void **state)
 	printf("rwlock: max concurrent readers %d\n", atomic_load(&s.max_readers));
 	assert_int_equal(s.violations, 0);
 	assert_int_equal(s.value, 12 * 400);
-	assert_true(atomic_load(&s.max_readers) > 1); /* readers do share */
+	cairn_rwlock_destroy(&s.l);
+}
+
+/* Deterministic sharing: a second reader gets in while the first holds the lock; a
+ * writer gets in only after both left. */
+struct rw2 {
+	struct cairn_rwlock l;
+	atomic_int phase;
+	atomic_int writer_in;
+};
+
+static void
+rw2_reader2(void *arg)
+{
+	struct rw2 *s = arg;
+
+	cairn_rwlock_rdlock(&s->l); /* the first reader holds it: must not block */
+	atomic_store(&s->phase, 2);
+	while (atomic_load(&s->phase) != 3)
+		cairn_ult_sleep_us(100);
+	cairn_rwlock_unlock(&s->l);
+}
+
+static void
+rw2_writer(void *arg)
+{
+	struct rw2 *s = arg;
+
+	cairn_rwlock_wrlock(&s->l);
+	atomic_store(&s->writer_in, 1);
+	cairn_rwlock_unlock(&s->l);
+}
+
+static void
+test_rwlock_share(void **state)
+{
+	struct cairn_ult_attr attr = {.prio = CAIRN_PRIO_GENERAL, .joinable = true};
+	struct rw2 s;
+	struct cairn_ult *r2, *w;
+	int i;
+
+	memset(&s, 0, sizeof(s));
+	cairn_rwlock_init(&s.l);
+	cairn_rwlock_rdlock(&s.l); /* reader 1: this plain thread */
+	assert_int_equal(cairn_ult_create(cairn_xs_get(0), rw2_reader2, &s, &attr, &r2), 0);
+	for (i = 0; i < 20000 && atomic_load(&s.phase) != 2; i++)
+		usleep(100);
+	assert_int_equal(atomic_load(&s.phase), 2); /* two readers inside */
+	assert_int_equal(cairn_ult_create(cairn_xs_get(1), rw2_writer, &s, &attr, &w), 0);
+	usleep(5000);
+	assert_int_equal(atomic_load(&s.writer_in), 0); /* readers still inside */
+	cairn_rwlock_unlock(&s.l);
+	usleep(2000);
+	assert_int_equal(atomic_load(&s.writer_in), 0); /* reader 2 still inside */
+	atomic_store(&s.phase, 3);
+	assert_int_equal(cairn_ult_join(r2), 0);
+	assert_int_equal(cairn_ult_join(w), 0);
+	assert_int_equal(atomic_load(&s.writer_in), 1);
 	cairn_rwlock_destroy(&s.l);
 }
 
@@ -393,6 +450,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mutex),
 		cmocka_unit_test(test_rwlock),
+		cmocka_unit_test(test_rwlock_share),
 		cmocka_unit_test(test_cond),
 		cmocka_unit_test(test_cond_timeout),
 		cmocka_unit_test(test_eventual),

@@ -1,0 +1,352 @@
+/*
+ * Storage format and query: each engine's directory holds a CRC-protected superblock
+ * (system name, rank, system and engine UUIDs, target count and size) and one file per
+ * target (target-<i>, created at the configured size; VOS pools live in them).
+ * The superblock is written to a temporary file, fsync'd and renamed, so a crash during
+ * format leaves either no superblock or a complete one.
+ */
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <cairn/errno.h>
+
+#define CAIRN_LOG_SS CAIRN_SS_MGMT
+#include "common/csum.h"
+#include "common/log.h"
+
+#include "control_internal.h"
+
+void
+ctl_sb_encode(const struct ctl_superblock *sb, struct ctl_superblock_df *df)
+{
+	memset(df, 0, sizeof(*df));
+	df->magic = htole64(CTL_SB_MAGIC);
+	df->version = htole32(CTL_SB_VERSION);
+	df->rank = htole32(sb->rank);
+	memcpy(df->system_uuid, sb->system_uuid.b, 16);
+	memcpy(df->engine_uuid, sb->engine_uuid.b, 16);
+	snprintf(df->system, sizeof(df->system), "%s", sb->system);
+	df->nr_targets = htole32(sb->nr_targets);
+	df->target_size = htole64(sb->target_size);
+	df->format_time = htole64(sb->format_time);
+	df->crc = htole32(cairn_crc32c(0, df, offsetof(struct ctl_superblock_df, crc)));
+}
+
+int
+ctl_sb_decode(const struct ctl_superblock_df *df, struct ctl_superblock *sb)
+{
+	uint32_t crc = cairn_crc32c(0, df, offsetof(struct ctl_superblock_df, crc));
+
+	if (le64toh(df->magic) != CTL_SB_MAGIC || le32toh(df->crc) != crc)
+		return -CAIRN_ERR_CORRUPT;
+	if (le32toh(df->version) != CTL_SB_VERSION)
+		return -CAIRN_ERR_VERSION;
+	memset(sb, 0, sizeof(*sb));
+	sb->version = le32toh(df->version);
+	sb->rank = le32toh(df->rank);
+	memcpy(sb->system_uuid.b, df->system_uuid, 16);
+	memcpy(sb->engine_uuid.b, df->engine_uuid, 16);
+	if (memchr(df->system, '\0', sizeof(df->system)) == NULL || df->system[0] == '\0')
+		return -CAIRN_ERR_CORRUPT;
+	memcpy(sb->system, df->system, sizeof(sb->system));
+	sb->nr_targets = le32toh(df->nr_targets);
+	sb->target_size = le64toh(df->target_size);
+	sb->format_time = le64toh(df->format_time);
+	if (sb->nr_targets == 0 || sb->nr_targets > CTL_MAX_TARGETS)
+		return -CAIRN_ERR_CORRUPT;
+	return 0;
+}
+
+int
+ctl_sb_read(const char *dir, struct ctl_superblock *sb)
+{
+	struct ctl_superblock_df df;
+	char path[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, CTL_SB_FILE);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, &df, sizeof(df), 0);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)sizeof(df))
+		return -CAIRN_ERR_CORRUPT;
+	return ctl_sb_decode(&df, sb);
+}
+
+static int
+mkdir_p(const char *dir)
+{
+	char buf[4096], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Does dir hold anything Cairn would overwrite? */
+static bool
+dir_in_use(const char *dir, char *what, size_t len)
+{
+	struct ctl_superblock sb;
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	rc = ctl_sb_read(dir, &sb);
+	if (rc == 0) {
+		snprintf(what, len, "it is formatted (system %s, rank %u, %u targets)", sb.system,
+			 sb.rank, sb.nr_targets);
+		return true;
+	}
+	if (rc != -ENOENT) {
+		snprintf(what, len, "it holds a superblock that cannot be read (%s)",
+			 cairn_strerror(rc));
+		return true;
+	}
+	d = opendir(dir);
+	if (d == NULL)
+		return false;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "target-", 7) == 0) {
+			snprintf(what, len, "it holds target files (%.40s)", de->d_name);
+			closedir(d);
+			return true;
+		}
+	}
+	closedir(d);
+	return false;
+}
+
+/* Remove target files beyond the new count (left from an earlier, larger format). */
+static void
+remove_stale_targets(const char *dir, unsigned keep)
+{
+	char path[4096];
+	struct dirent *de;
+	unsigned long idx;
+	char *end;
+	DIR *d;
+
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "target-", 7) != 0)
+			continue;
+		idx = strtoul(de->d_name + 7, &end, 10);
+		if (*end != '\0' || idx < keep)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+static int
+create_target(const char *dir, unsigned i, uint64_t size)
+{
+	char path[4096];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/target-%u", dir, i);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	/* Sparse: blocks are allocated as VOS writes; the size is the target's capacity. */
+	if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int
+write_superblock(const char *dir, const struct ctl_superblock *sb)
+{
+	struct ctl_superblock_df df;
+	char tmp[4096], path[4096];
+	int fd, rc = 0;
+
+	ctl_sb_encode(sb, &df);
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, CTL_SB_FILE);
+	snprintf(path, sizeof(path), "%s/%s", dir, CTL_SB_FILE);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, &df, sizeof(df)) != (ssize_t)sizeof(df) || fsync(fd) < 0)
+		rc = errno ? -errno : -CAIRN_ERR_IO;
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+int
+ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *sys_uuid,
+		   char *err, size_t errlen)
+{
+	struct ctl_superblock sb;
+	char what[200];
+	unsigned i, t;
+	int rc;
+
+	if (!force) {
+		for (i = 0; i < cfg->nr_engines; i++) {
+			if (dir_in_use(cfg->engines[i].storage.dir, what, sizeof(what))) {
+				snprintf(err, errlen, "storage %s of rank %u is already in use: "
+					 "%s; reformat with --force (destroys its data)",
+					 cfg->engines[i].storage.dir, i, what);
+				return -CAIRN_ERR_EXIST;
+			}
+		}
+	}
+	cairn_uuid_generate(sys_uuid);
+	for (i = 0; i < cfg->nr_engines; i++) {
+		const struct ctl_engine_cfg *e = &cfg->engines[i];
+		char path[4096];
+
+		rc = mkdir_p(e->storage.dir);
+		if (rc) {
+			snprintf(err, errlen, "cannot create storage dir %s: %s", e->storage.dir,
+				 cairn_strerror(rc));
+			return rc;
+		}
+		/* Invalidate first, so an interrupted reformat is not mistaken for the old
+		 * system. */
+		snprintf(path, sizeof(path), "%s/%s", e->storage.dir, CTL_SB_FILE);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot remove old superblock %s: %s", path,
+				 cairn_strerror(rc));
+			return rc;
+		}
+		remove_stale_targets(e->storage.dir, 0);
+		for (t = 0; t < e->targets; t++) {
+			rc = create_target(e->storage.dir, t, e->storage.target_size);
+			if (rc) {
+				snprintf(err, errlen, "cannot create target %u in %s: %s", t,
+					 e->storage.dir, cairn_strerror(rc));
+				return rc;
+			}
+		}
+		memset(&sb, 0, sizeof(sb));
+		sb.rank = i;
+		sb.system_uuid = *sys_uuid;
+		cairn_uuid_generate(&sb.engine_uuid);
+		snprintf(sb.system, sizeof(sb.system), "%s", cfg->name);
+		sb.nr_targets = e->targets;
+		sb.target_size = e->storage.target_size;
+		sb.format_time = (uint64_t)time(NULL);
+		rc = write_superblock(e->storage.dir, &sb);
+		if (rc) {
+			snprintf(err, errlen, "cannot write the superblock in %s: %s",
+				 e->storage.dir, cairn_strerror(rc));
+			return rc;
+		}
+		CAIRN_NOTE("formatted %s: rank %u, %u target(s) of %llu bytes", e->storage.dir,
+			   i, e->targets, (unsigned long long)e->storage.target_size);
+	}
+	return 0;
+}
+
+json_t *
+ctl_storage_query_json(const struct ctl_config *cfg)
+{
+	json_t *res = json_object(), *arr = json_array();
+	char uuid[CAIRN_UUID_STR_LEN], path[4096];
+	struct ctl_superblock sb;
+	struct statvfs vfs;
+	struct stat st;
+	unsigned i, t;
+	int rc;
+
+	if (res == NULL || arr == NULL)
+		goto err;
+	json_object_set_new(res, "system", json_string(cfg->name));
+	for (i = 0; i < cfg->nr_engines; i++) {
+		const struct ctl_engine_cfg *e = &cfg->engines[i];
+		json_t *o = json_object(), *ts = json_array();
+
+		if (o == NULL || ts == NULL) {
+			json_decref(o);
+			json_decref(ts);
+			goto err;
+		}
+		json_object_set_new(o, "engine", json_integer(i));
+		json_object_set_new(o, "dir", json_string(e->storage.dir));
+		rc = ctl_sb_read(e->storage.dir, &sb);
+		json_object_set_new(o, "formatted", json_boolean(rc == 0));
+		if (rc == 0) {
+			cairn_uuid_unparse(&sb.system_uuid, uuid);
+			json_object_set_new(o, "rank", json_integer(sb.rank));
+			json_object_set_new(o, "system", json_string(sb.system));
+			json_object_set_new(o, "system_uuid", json_string(uuid));
+			json_object_set_new(o, "format_time", json_integer((json_int_t)sb.format_time));
+			for (t = 0; t < sb.nr_targets; t++) {
+				json_t *to = json_object();
+
+				snprintf(path, sizeof(path), "%s/target-%u", e->storage.dir, t);
+				json_object_set_new(to, "target", json_integer(t));
+				json_object_set_new(to, "path", json_string(path));
+				if (stat(path, &st) == 0) {
+					json_object_set_new(to, "size", json_integer(st.st_size));
+					json_object_set_new(to, "allocated",
+							    json_integer((json_int_t)st.st_blocks * 512));
+				} else {
+					json_object_set_new(to, "error", json_string(strerror(errno)));
+				}
+				json_array_append_new(ts, to);
+			}
+		} else if (rc != -ENOENT) {
+			json_object_set_new(o, "error", json_string(cairn_strerror(rc)));
+		}
+		json_object_set_new(o, "targets", ts);
+		if (statvfs(e->storage.dir, &vfs) == 0) {
+			json_object_set_new(o, "fs_total",
+					    json_integer((json_int_t)(vfs.f_blocks * vfs.f_frsize)));
+			json_object_set_new(o, "fs_free",
+					    json_integer((json_int_t)(vfs.f_bavail * vfs.f_frsize)));
+		}
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(res, "engines", arr);
+	return res;
+err:
+	json_decref(res);
+	json_decref(arr);
+	return NULL;
+}

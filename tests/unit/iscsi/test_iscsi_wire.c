@@ -1,0 +1,564 @@
+/*
+ * Wire-level tests with a minimal raw-socket initiator: data digests both ways, a
+ * corrupt data digest (Reject + close of that connection only), unknown opcodes
+ * (Reject, connection kept), CmdSN outside the window (dropped), data segments beyond
+ * MaxRecvDataSegmentLength, a login that never completes (timeout), many idle
+ * connections, NOP-Out/NOP-In, SendTargets in a normal session and ABORT TASK.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bdev/bdev.h"
+#include "cairn/errno.h"
+#include "common/log.h"
+#include "iscsi_internal.h"
+#include "rt/rt.h"
+#include "target/iscsi.h"
+
+#define TGT "iqn.2016-06.io.cairn:wire"
+#define INI "iqn.2024-01.test:wire"
+
+static uint16_t g_port;
+
+struct ini {
+	int fd;
+	bool hd, dd;
+	uint32_t cmdsn;
+	uint32_t exp_statsn;
+	uint32_t itt;
+	uint16_t tsih;
+};
+
+static int
+setup(void **state)
+{
+	struct cairn_rt_opts ro;
+	struct cairn_iscsi_opts io;
+	struct cairn_iscsi_portal portal = {.host = "127.0.0.1", .port = "0"};
+	const char *any[] = {"ANY"};
+	const char *net[] = {"ANY"};
+	struct cairn_iscsi_pg_ig_map map = {1, 1};
+	struct cairn_iscsi_lun_map lun = {"WireMalloc", 0};
+	struct cairn_iscsi_tgt_node_opts t;
+	struct cairn_bdev *b;
+
+	(void)state;
+	cairn_log_init();
+	cairn_rt_opts_default(&ro);
+	ro.nr_main = 2;
+	ro.pin = false;
+	assert_int_equal(cairn_rt_init(&ro), 0);
+	assert_int_equal(cairn_bdev_init(), 0);
+	assert_int_equal(cairn_bdev_malloc_create("WireMalloc", 4096, 512, NULL, &b), 0);
+	cairn_iscsi_opts_default(&io);
+	io.login_timeout_ms = 300;
+	io.first_burst = 16384;
+	io.max_recv_dsl = 16384;
+	io.max_queue_depth = 32;
+	assert_int_equal(cairn_iscsi_init(&io), 0);
+	assert_int_equal(cairn_iscsi_portal_grp_create(1, &portal, 1), 0);
+	assert_int_equal(cairn_iscsi_init_grp_create(1, any, 1, net, 1), 0);
+	memset(&t, 0, sizeof(t));
+	t.opts_size = sizeof(t);
+	t.name = TGT;
+	t.maps = &map;
+	t.nmaps = 1;
+	t.luns = &lun;
+	t.nluns = 1;
+	assert_int_equal(cairn_iscsi_tgt_node_create(&t), 0);
+	assert_int_equal(cairn_iscsi_portal_grp_port(1, 0, &g_port), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	cairn_iscsi_fini();
+	cairn_bdev_fini();
+	cairn_rt_fini();
+	return 0;
+}
+
+static int
+tcp_connect(void)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(g_port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static void
+send_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n) {
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* the target may have closed: the caller checks recv */
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
+/* 1: got n bytes, 0: closed, -1: timeout */
+static int
+recv_all(int fd, void *p, size_t n, int timeout_ms)
+{
+	uint8_t *b = p;
+
+	while (n) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		ssize_t r;
+
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -1;
+		r = recv(fd, b, n, 0);
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return 0;
+		}
+		b += r;
+		n -= (size_t)r;
+	}
+	return 1;
+}
+
+static void
+send_pdu(struct ini *c, uint8_t *bhs, const void *data, uint32_t len, bool corrupt_dd)
+{
+	uint8_t d[4], pad[3] = {0, 0, 0};
+	uint32_t p = iscsi_pad4(len);
+
+	iscsi_put_be24(bhs + 5, len);
+	send_all(c->fd, bhs, ISCSI_BHS_LEN);
+	if (c->hd) {
+		iscsi_put_digest(d, iscsi_digest(bhs, ISCSI_BHS_LEN));
+		send_all(c->fd, d, 4);
+	}
+	if (len) {
+		send_all(c->fd, data, len);
+		send_all(c->fd, pad, p);
+		if (c->dd) {
+			uint32_t crc = iscsi_crc32c(data, len, ISCSI_CRC32C_INIT);
+
+			crc = iscsi_crc32c_final(iscsi_crc32c(pad, p, crc));
+			iscsi_put_digest(d, corrupt_dd ? crc ^ 1 : crc);
+			send_all(c->fd, d, 4);
+		}
+	}
+}
+
+/* Receive one PDU; returns data length or -1 (closed/timeout). Verifies digests. */
+static int
+recv_pdu(struct ini *c, uint8_t *bhs, uint8_t *data, uint32_t cap)
+{
+	uint8_t d[4], pad[4];
+	uint32_t len, p;
+
+	if (recv_all(c->fd, bhs, ISCSI_BHS_LEN, 5000) != 1)
+		return -1;
+	if (c->hd) {
+		assert_int_equal(recv_all(c->fd, d, 4, 5000), 1);
+		assert_int_equal(iscsi_get_digest(d), iscsi_digest(bhs, ISCSI_BHS_LEN));
+	}
+	len = iscsi_get_be24(bhs + 5);
+	p = iscsi_pad4(len);
+	assert_true(len <= cap);
+	if (len) {
+		assert_int_equal(recv_all(c->fd, data, len, 5000), 1);
+		if (p)
+			assert_int_equal(recv_all(c->fd, pad, p, 5000), 1);
+		if (c->dd) {
+			uint32_t crc = iscsi_crc32c(data, len, ISCSI_CRC32C_INIT);
+
+			crc = iscsi_crc32c_final(iscsi_crc32c(pad, p, crc));
+			assert_int_equal(recv_all(c->fd, d, 4, 5000), 1);
+			assert_int_equal(iscsi_get_digest(d), crc);
+		}
+	}
+	if (bhs[0] != ISCSI_OP_R2T && bhs[0] != ISCSI_OP_NOPIN &&
+	    !(bhs[0] == ISCSI_OP_DATA_IN && !(bhs[1] & ISCSI_DATAIN_STATUS)))
+		c->exp_statsn = iscsi_get_be32(bhs + 24) + 1;
+	else if (bhs[0] == ISCSI_OP_NOPIN && iscsi_get_be32(bhs + 16) != ISCSI_RSVD_TAG)
+		c->exp_statsn = iscsi_get_be32(bhs + 24) + 1;
+	return (int)len;
+}
+
+static size_t
+kv(char *b, size_t off, const char *k, const char *v)
+{
+	return off + (size_t)snprintf(b + off, 2048 - off, "%s=%s", k, v) + 1;
+}
+
+/* One-PDU login straight to full feature phase. Returns the login status. */
+static uint16_t
+login(struct ini *c, const char *target, bool hd, bool dd, const char *stype)
+{
+	uint8_t bhs[48], rsp[48], data[8192];
+	char text[2048];
+	size_t n = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = tcp_connect();
+	c->cmdsn = 10;
+	c->itt = 100;
+	n = kv(text, n, "InitiatorName", INI);
+	n = kv(text, n, "SessionType", stype);
+	if (target)
+		n = kv(text, n, "TargetName", target);
+	n = kv(text, n, "HeaderDigest", hd ? "CRC32C" : "None");
+	n = kv(text, n, "DataDigest", dd ? "CRC32C" : "None");
+	n = kv(text, n, "MaxRecvDataSegmentLength", "8192");
+	n = kv(text, n, "ImmediateData", "Yes");
+	n = kv(text, n, "InitialR2T", "No");
+	n = kv(text, n, "FirstBurstLength", "16384");
+	n = kv(text, n, "MaxBurstLength", "65536");
+	memset(bhs, 0, sizeof(bhs));
+	bhs[0] = ISCSI_OP_LOGIN_REQ | ISCSI_OP_IMMEDIATE;
+	bhs[1] = ISCSI_LOGIN_TRANSIT | (1 << 2) | 3;
+	bhs[8] = 0x80;
+	bhs[13] = (uint8_t)rand();
+	iscsi_put_be32(bhs + 16, c->itt++);
+	iscsi_put_be32(bhs + 24, c->cmdsn);
+	send_pdu(c, bhs, text, (uint32_t)n, false);
+	assert_true(recv_pdu(c, rsp, data, sizeof(data)) >= 0);
+	assert_int_equal(rsp[0], ISCSI_OP_LOGIN_RSP);
+	if (iscsi_get_be16(rsp + 36) == 0) {
+		assert_int_equal(rsp[1], ISCSI_LOGIN_TRANSIT | (1 << 2) | 3);
+		c->tsih = iscsi_get_be16(rsp + 14);
+		assert_int_not_equal(c->tsih, 0);
+		assert_int_equal(iscsi_get_be32(rsp + 28), c->cmdsn);
+		c->hd = hd;
+		c->dd = dd;
+	}
+	return iscsi_get_be16(rsp + 36);
+}
+
+static void
+scsi_cmd_bhs(struct ini *c, uint8_t *bhs, uint8_t flags, uint32_t edtl, const uint8_t *cdb,
+	     bool advance)
+{
+	memset(bhs, 0, 48);
+	bhs[0] = ISCSI_OP_SCSI_CMD;
+	bhs[1] = flags;
+	iscsi_put_be32(bhs + 16, c->itt++);
+	iscsi_put_be32(bhs + 20, edtl);
+	iscsi_put_be32(bhs + 24, c->cmdsn);
+	iscsi_put_be32(bhs + 28, c->exp_statsn);
+	memcpy(bhs + 32, cdb, 16);
+	if (advance)
+		c->cmdsn++;
+}
+
+static void
+rw10(uint8_t *cdb, uint8_t op, uint32_t lba, uint16_t blocks)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	iscsi_put_be32(cdb + 2, lba);
+	iscsi_put_be16(cdb + 7, blocks);
+}
+
+static void
+nop_ping(struct ini *c)
+{
+	uint8_t bhs[48], rsp[48], data[64];
+
+	memset(bhs, 0, sizeof(bhs));
+	bhs[0] = ISCSI_OP_NOPOUT | ISCSI_OP_IMMEDIATE;
+	bhs[1] = 0x80;
+	iscsi_put_be32(bhs + 16, 0x4242);
+	iscsi_put_be32(bhs + 20, ISCSI_RSVD_TAG);
+	iscsi_put_be32(bhs + 24, c->cmdsn);
+	send_pdu(c, bhs, "ping", 4, false);
+	assert_int_equal(recv_pdu(c, rsp, data, sizeof(data)), 4);
+	assert_int_equal(rsp[0], ISCSI_OP_NOPIN);
+	assert_int_equal(iscsi_get_be32(rsp + 16), 0x4242);
+	assert_memory_equal(data, "ping", 4);
+}
+
+static void
+test_data_digest_io(void **state)
+{
+	struct ini c;
+	uint8_t bhs[48], rsp[48], cdb[16], buf[8192], in[8192];
+	unsigned i;
+	int n;
+
+	(void)state;
+	assert_int_equal(login(&c, TGT, true, true, "Normal"), 0);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 31 + 7);
+	rw10(cdb, 0x2a, 64, 16);
+	scsi_cmd_bhs(&c, bhs, 0x80 | ISCSI_CMD_WRITE, 8192, cdb, true);
+	send_pdu(&c, bhs, buf, 8192, false);
+	assert_int_equal(recv_pdu(&c, rsp, in, sizeof(in)), 0);
+	assert_int_equal(rsp[0], ISCSI_OP_SCSI_RSP);
+	assert_int_equal(rsp[3], 0);
+	/* read it back: Data-In carries a data digest we verify */
+	rw10(cdb, 0x28, 64, 16);
+	scsi_cmd_bhs(&c, bhs, 0x80 | ISCSI_CMD_READ, 8192, cdb, true);
+	send_pdu(&c, bhs, NULL, 0, false);
+	n = recv_pdu(&c, rsp, in, sizeof(in));
+	assert_int_equal(n, 8192);
+	assert_int_equal(rsp[0], ISCSI_OP_DATA_IN);
+	assert_true(rsp[1] & ISCSI_DATAIN_STATUS);
+	assert_memory_equal(in, buf, 8192);
+	/* a write bigger than FirstBurstLength: immediate part + R2T */
+	{
+		static uint8_t big[32768];
+		uint32_t off, got = 16384;
+
+		for (i = 0; i < sizeof(big); i++)
+			big[i] = (uint8_t)(i ^ (i >> 8));
+		rw10(cdb, 0x2a, 128, 64);
+		scsi_cmd_bhs(&c, bhs, 0x80 | ISCSI_CMD_WRITE, sizeof(big), cdb, true);
+		send_pdu(&c, bhs, big, 8192, false); /* immediate, then no unsolicited */
+		got = 8192;
+		while (got < sizeof(big)) {
+			uint32_t ttt, len;
+
+			assert_int_equal(recv_pdu(&c, rsp, in, sizeof(in)), 0);
+			assert_int_equal(rsp[0], ISCSI_OP_R2T);
+			ttt = iscsi_get_be32(rsp + 20);
+			off = iscsi_get_be32(rsp + 40);
+			len = iscsi_get_be32(rsp + 44);
+			assert_int_equal(off, got);
+			while (len) {
+				uint32_t chunk = len < 8192 ? len : 8192;
+
+				memset(bhs, 0, 48);
+				bhs[0] = ISCSI_OP_DATA_OUT;
+				bhs[1] = chunk == len ? 0x80 : 0;
+				iscsi_put_be32(bhs + 16, iscsi_get_be32(rsp + 16));
+				iscsi_put_be32(bhs + 20, ttt);
+				iscsi_put_be32(bhs + 40, off);
+				send_pdu(&c, bhs, big + off, chunk, false);
+				off += chunk;
+				len -= chunk;
+				got += chunk;
+			}
+		}
+		assert_int_equal(recv_pdu(&c, rsp, in, sizeof(in)), 0);
+		assert_int_equal(rsp[0], ISCSI_OP_SCSI_RSP);
+		assert_int_equal(rsp[3], 0);
+		rw10(cdb, 0x28, 128 + 16, 16);
+		scsi_cmd_bhs(&c, bhs, 0x80 | ISCSI_CMD_READ, 8192, cdb, true);
+		send_pdu(&c, bhs, NULL, 0, false);
+		assert_int_equal(recv_pdu(&c, rsp, in, sizeof(in)), 8192);
+		assert_memory_equal(in, big + 8192, 8192);
+	}
+	close(c.fd);
+}
+
+static void
+test_bad_data_digest(void **state)
+{
+	struct ini c, other;
+	uint8_t bhs[48], rsp[48], cdb[16], buf[4096], data[128];
+
+	(void)state;
+	assert_int_equal(login(&other, TGT, false, false, "Normal"), 0);
+	assert_int_equal(login(&c, TGT, true, true, "Normal"), 0);
+	memset(buf, 0x5a, sizeof(buf));
+	rw10(cdb, 0x2a, 0, 8);
+	scsi_cmd_bhs(&c, bhs, 0x80 | ISCSI_CMD_WRITE, 4096, cdb, true);
+	send_pdu(&c, bhs, buf, 4096, true);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), 48);
+	assert_int_equal(rsp[0], ISCSI_OP_REJECT);
+	assert_int_equal(rsp[2], ISCSI_REJECT_DIGEST);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), -1); /* closed */
+	close(c.fd);
+	/* the other session is unaffected */
+	nop_ping(&other);
+	close(other.fd);
+}
+
+static void
+test_unknown_opcode_and_window(void **state)
+{
+	struct ini c;
+	uint8_t bhs[48], rsp[48], cdb[16], data[128];
+
+	(void)state;
+	assert_int_equal(login(&c, TGT, false, false, "Normal"), 0);
+	memset(bhs, 0, sizeof(bhs));
+	bhs[0] = 0x1c; /* not an initiator opcode */
+	bhs[1] = 0x80;
+	iscsi_put_be32(bhs + 16, 7);
+	send_pdu(&c, bhs, "abcd", 4, false);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), 48);
+	assert_int_equal(rsp[0], ISCSI_OP_REJECT);
+	assert_int_equal(rsp[2], ISCSI_REJECT_CMD_NOT_SUPPORTED);
+	assert_memory_equal(data, bhs, 4);
+	nop_ping(&c); /* still serving */
+
+	/* far outside the CmdSN window: dropped silently */
+	memset(cdb, 0, sizeof(cdb));
+	scsi_cmd_bhs(&c, bhs, 0x80, 0, cdb, false);
+	iscsi_put_be32(bhs + 24, c.cmdsn + 100000);
+	send_pdu(&c, bhs, NULL, 0, false);
+	nop_ping(&c); /* the next PDU we get is the ping answer */
+	/* the expected CmdSN still works */
+	scsi_cmd_bhs(&c, bhs, 0x80, 0, cdb, true);
+	send_pdu(&c, bhs, NULL, 0, false);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), 0);
+	assert_int_equal(rsp[0], ISCSI_OP_SCSI_RSP);
+	assert_int_equal(iscsi_get_be32(rsp + 28), c.cmdsn); /* ExpCmdSN advanced */
+
+	/* ABORT TASK of a task that does not exist */
+	memset(bhs, 0, sizeof(bhs));
+	bhs[0] = ISCSI_OP_TASK_REQ | ISCSI_OP_IMMEDIATE;
+	bhs[1] = 0x80 | ISCSI_TMF_ABORT_TASK;
+	iscsi_put_be32(bhs + 16, c.itt++);
+	iscsi_put_be32(bhs + 20, 0xdead);
+	iscsi_put_be32(bhs + 24, c.cmdsn);
+	send_pdu(&c, bhs, NULL, 0, false);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), 0);
+	assert_int_equal(rsp[0], ISCSI_OP_TASK_RSP);
+	assert_int_equal(rsp[2], ISCSI_TMF_RSP_NO_TASK);
+	/* LUN RESET of LUN 0 */
+	bhs[1] = 0x80 | ISCSI_TMF_LUN_RESET;
+	iscsi_put_be32(bhs + 16, c.itt++);
+	send_pdu(&c, bhs, NULL, 0, false);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), 0);
+	assert_int_equal(rsp[2], ISCSI_TMF_RSP_COMPLETE);
+	close(c.fd);
+}
+
+static void
+test_oversized_and_malformed(void **state)
+{
+	struct ini c;
+	uint8_t bhs[48], rsp[48], data[128];
+	static uint8_t big[20000];
+
+	(void)state;
+	/* data segment longer than our MaxRecvDataSegmentLength (16384) */
+	assert_int_equal(login(&c, TGT, false, false, "Normal"), 0);
+	memset(bhs, 0, sizeof(bhs));
+	bhs[0] = ISCSI_OP_NOPOUT | ISCSI_OP_IMMEDIATE;
+	bhs[1] = 0x80;
+	iscsi_put_be32(bhs + 16, 1);
+	iscsi_put_be32(bhs + 20, ISCSI_RSVD_TAG);
+	send_pdu(&c, bhs, big, sizeof(big), false);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), 48);
+	assert_int_equal(rsp[0], ISCSI_OP_REJECT);
+	assert_int_equal(rsp[2], ISCSI_REJECT_PROTOCOL);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), -1);
+	close(c.fd);
+
+	/* a SCSI command PDU before login: connection dropped */
+	c.fd = tcp_connect();
+	c.hd = c.dd = false;
+	memset(bhs, 0, sizeof(bhs));
+	bhs[0] = ISCSI_OP_SCSI_CMD;
+	bhs[1] = 0x80;
+	iscsi_put_be32(bhs + 16, 1);
+	send_pdu(&c, bhs, NULL, 0, false);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), -1);
+	close(c.fd);
+
+	/* truncated PDU then silence: the login timeout closes it */
+	c.fd = tcp_connect();
+	send_all(c.fd, bhs, 20);
+	assert_int_equal(recv_all(c.fd, rsp, 1, 3000), 0);
+	close(c.fd);
+}
+
+static void
+test_login_errors(void **state)
+{
+	struct ini c;
+
+	(void)state;
+	assert_int_equal(login(&c, "iqn.2016-06.io.cairn:nothere", false, false, "Normal"),
+			 ISCSI_LS_NOT_FOUND);
+	close(c.fd);
+	assert_int_equal(login(&c, NULL, false, false, "Normal"), ISCSI_LS_MISSING_PARAM);
+	close(c.fd);
+	assert_int_equal(login(&c, TGT, false, false, "Bogus"), ISCSI_LS_SESSION_TYPE_UNSUPP);
+	close(c.fd);
+}
+
+static void
+test_idle_connections_and_send_targets(void **state)
+{
+	enum { N = 300 };
+	int fds[N], i;
+	struct ini c;
+	uint8_t bhs[48], rsp[48], data[1024];
+	static const char st[] = "SendTargets=All";
+	json_t *conns = NULL;
+
+	(void)state;
+	for (i = 0; i < N; i++)
+		fds[i] = tcp_connect();
+	/* everyone else is still served while hundreds sit idle */
+	assert_int_equal(login(&c, TGT, false, false, "Normal"), 0);
+	memset(bhs, 0, sizeof(bhs));
+	bhs[0] = ISCSI_OP_TEXT_REQ | ISCSI_OP_IMMEDIATE;
+	bhs[1] = 0x80;
+	iscsi_put_be32(bhs + 16, c.itt++);
+	iscsi_put_be32(bhs + 20, ISCSI_RSVD_TAG);
+	iscsi_put_be32(bhs + 24, c.cmdsn);
+	send_pdu(&c, bhs, st, sizeof(st), false);
+	assert_true(recv_pdu(&c, rsp, data, sizeof(data)) > 0);
+	assert_int_equal(rsp[0], ISCSI_OP_TEXT_RSP);
+	assert_non_null(memmem(data, sizeof(data), "TargetName=" TGT, strlen("TargetName=" TGT)));
+	assert_int_equal(cairn_iscsi_get_connections(&conns), 0);
+	assert_true(json_array_size(conns) >= 1);
+	json_decref(conns);
+	close(c.fd);
+	/* the idle ones are closed by the login timeout */
+	for (i = 0; i < N; i++) {
+		uint8_t b;
+
+		assert_int_equal(recv_all(fds[i], &b, 1, 3000), 0);
+		close(fds[i]);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_data_digest_io),
+		cmocka_unit_test(test_bad_data_digest),
+		cmocka_unit_test(test_unknown_opcode_and_window),
+		cmocka_unit_test(test_oversized_and_malformed),
+		cmocka_unit_test(test_login_errors),
+		cmocka_unit_test(test_idle_connections_and_send_targets),
+	};
+
+	srand(1);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
