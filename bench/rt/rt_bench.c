@@ -8,7 +8,8 @@
  *   pthread_cond_rtt_ns  the same ping-pong between two threads with mutex + condvar
  *   msg_throughput_per_s one producer xstream to one consumer xstream
  * Prints a table, then the figures and ratios as one JSON object on the last line
- * (--json: only that line).
+ * (--json: only that line). The xstreams are unpinned by default, like the baseline's
+ * threads (--pin pins them).
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -203,7 +204,8 @@ static double
 bench_msg_rtt(void)
 {
 	struct pp p = {.a = cairn_xs_by_role(CAIRN_XS_MAIN, 0),
-		       .b = cairn_xs_by_role(CAIRN_XS_MAIN, 1), .left = 100000 * g_scale};
+	               .b = cairn_xs_by_role(CAIRN_XS_MAIN, 1),
+	               .left = 100000 * g_scale};
 	unsigned n = p.left;
 	uint64_t t0;
 	double ns;
@@ -246,8 +248,10 @@ cond_pong(void *arg)
 static double
 bench_cond_rtt(void)
 {
-	struct cpp s = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER,
-			.turn = 0, .iters = 50000 * g_scale};
+	struct cpp s = {.m = PTHREAD_MUTEX_INITIALIZER,
+	                .c = PTHREAD_COND_INITIALIZER,
+	                .turn = 0,
+	                .iters = 50000 * g_scale};
 	pthread_t th;
 	unsigned i;
 	uint64_t t0;
@@ -304,7 +308,7 @@ bench_throughput(void)
 	cairn_eventual_create(&g_tp_done);
 	t0 = now_ns();
 	cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, 0), tp_producer,
-			 cairn_xs_by_role(CAIRN_XS_MAIN, 1), &attr, &u);
+	                 cairn_xs_by_role(CAIRN_XS_MAIN, 1), &attr, &u);
 	cairn_eventual_wait(g_tp_done);
 	rate = (double)g_tp_target * 1e9 / (double)(now_ns() - t0);
 	cairn_ult_join(u);
@@ -330,28 +334,29 @@ loadavg(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: cairn-rt-bench [--json] [--scale N] [--no-pin]\n"
-		   "  --json     print only the final JSON line\n"
-		   "  --scale N  multiply iteration counts by N (1..100, default 1)\n"
-		   "  --no-pin   do not pin the two xstreams to cores\n");
+	fprintf(f, "usage: cairn-rt-bench [--json] [--scale N] [--pin]\n"
+	           "  --json     print only the final JSON line\n"
+	           "  --scale N  multiply iteration counts by N (1..100, default 1)\n"
+	           "  --pin      pin the two xstreams to cores (default: unpinned, like the\n"
+	           "             pthread baseline threads)\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {{"json", no_argument, NULL, 'j'},
-					   {"scale", required_argument, NULL, 's'},
-					   {"no-pin", no_argument, NULL, 'n'},
-					   {"help", no_argument, NULL, 'h'},
-					   {NULL, 0, NULL, 0}};
+	                                   {"scale", required_argument, NULL, 's'},
+	                                   {"pin", no_argument, NULL, 'p'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {NULL, 0, NULL, 0}};
 	struct cairn_rt_opts o;
-	bool json_only = false, pin = true;
+	bool json_only = false, pin = false;
 	double v_sw[ROUNDS], v_uc[ROUNDS], v_cj[ROUNDS], v_rtt[ROUNDS], v_crtt[ROUNDS];
 	double v_tp[ROUNDS], v_swr[ROUNDS], v_rttr[ROUNDS];
 	double sw, uc, cj, rtt, crtt, tp, swr, rttr, load0, load1;
 	int c, rc, r;
 
-	while ((c = getopt_long(argc, argv, "js:nh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "js:ph", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json_only = true;
@@ -362,14 +367,14 @@ main(int argc, char **argv)
 
 			if (*end != '\0' || v < 1 || v > 100) {
 				fprintf(stderr, "cairn-rt-bench: --scale '%s': expected 1..100\n",
-					optarg);
+				        optarg);
 				return 2;
 			}
 			g_scale = (unsigned)v;
 			break;
 		}
-		case 'n':
-			pin = false;
+		case 'p':
+			pin = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -424,8 +429,9 @@ main(int argc, char **argv)
 		printf("%-24s %10.2f M/s %14s %10s %8s\n", "msg throughput", tp / 1e6, "-", "-",
 		       ">=5M/s");
 		printf("(median of %d interleaved rounds, 2 xstreams, %s, scale %u, %ld CPUs, "
-		       "load average %.2f -> %.2f)\n", ROUNDS, pin ? "pinned" : "unpinned",
-		       g_scale, sysconf(_SC_NPROCESSORS_ONLN), load0, load1);
+		       "load average %.2f -> %.2f)\n",
+		       ROUNDS, pin ? "pinned" : "unpinned", g_scale, sysconf(_SC_NPROCESSORS_ONLN),
+		       load0, load1);
 	}
 	printf("{\"bench\":\"rt\",\"ult_switch_ns\":%.1f,\"ucontext_switch_ns\":%.1f,"
 	       "\"switch_speedup\":%.2f,\"ult_create_join_ns\":%.1f,\"msg_rtt_ns\":%.1f,"

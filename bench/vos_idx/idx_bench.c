@@ -3,7 +3,8 @@
  * with LMDB point reads on the same keys as the yardstick (the issue's fetch target is
  * "fetch >= 1x LMDB"; this isolates the index's share of it).
  *
- * Single thread, no I/O on our side; times are thread CPU time (the machine is shared). LMDB runs on a file in a tmpfs-backed directory
+ * Single thread, no I/O on our side; times are thread CPU time (the machine is shared). LMDB runs
+ * on a file in a tmpfs-backed directory
  * (--dir, default /dev/shm) with MDB_NOSYNC | MDB_WRITEMAP, reads in one long read
  * transaction (its best case) and with one transaction per read.
  *
@@ -89,7 +90,7 @@ static int
 die(const char *what, int rc)
 {
 	fprintf(stderr, "cairn-vos-idx-bench: %s: %s (%d)\n", what,
-		rc < 0 ? "cairn error" : mdb_strerror(rc), rc);
+	        rc < 0 ? "cairn error" : mdb_strerror(rc), rc);
 	exit(1);
 }
 
@@ -131,10 +132,10 @@ lmdb_load(const struct keys *k, const char *dir, struct lmdb *l)
 		die("mdb_env_create", rc);
 	mdb_env_set_mapsize(l->env, (size_t)k->n * 512 + (64u << 20));
 	rc = mdb_env_open(l->env, l->path, MDB_NOSUBDIR | MDB_NOSYNC | MDB_WRITEMAP | MDB_NOLOCK,
-			  0600);
+	                  0600);
 	if (rc != 0) {
 		fprintf(stderr, "cairn-vos-idx-bench: LMDB skipped (%s: %s)\n", l->path,
-			mdb_strerror(rc));
+		        mdb_strerror(rc));
 		mdb_env_close(l->env);
 		return;
 	}
@@ -253,14 +254,15 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < (uint32_t)argc)
 			dir = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s [--keys N (1000..20000000)] [--objs N] [--dir PATH]\n",
-				argv[0]);
+			fprintf(stderr,
+			        "usage: %s [--keys N (1000..20000000)] [--objs N] [--dir PATH]\n",
+			        argv[0]);
 			return 2;
 		}
 	}
 	if (k.n < 1000 || k.n > 20000000 || k.objs == 0 || k.objs > k.n) {
 		fprintf(stderr, "cairn-vos-idx-bench: --keys must be 1000..20000000 and --objs "
-				"1..keys\n");
+		                "1..keys\n");
 		return 2;
 	}
 	k.dkey = malloc((size_t)k.n * sizeof(*k.dkey));
@@ -358,7 +360,8 @@ main(int argc, char **argv)
 		for (j = 0; j < 8; j++) {
 			v.off = ((uint64_t)i * 8 + j) * 4096;
 			v.len = 2 * 4096;
-			if ((rc = cairn_vos_idx_array_update(cont, &p, 60 + j, 0, 4096, j, 2, &v)) != 0)
+			if ((rc = cairn_vos_idx_array_update(cont, &p, 60 + j, 0, 4096, j, 2,
+			                                     &v)) != 0)
 				return die("array_update", rc);
 		}
 	}
@@ -397,7 +400,8 @@ main(int argc, char **argv)
 	}
 	printf("%-50s %12.1f\n", "index heap bytes per key (64 B value incl.)",
 	       (double)(h1 - h0) / k.n);
-	printf("{\"keys\":%u,\"idx_update_ns\":%.1f,\"idx_fetch_ns\":%.1f,\"idx_fetch_miss_ns\":%.1f,"
+	printf("{\"keys\":%u,\"idx_update_ns\":%.1f,\"idx_fetch_ns\":%.1f,\"idx_fetch_miss_ns\":%."
+	       "1f,"
 	       "\"idx_fetch_old_version_ns\":%.1f,\"idx_agg_ns_per_key\":%.1f,"
 	       "\"idx_array_update_ns\":%.1f,\"idx_array_fetch_ns\":%.1f,"
 	       "\"idx_bytes_per_key\":%.1f,\"lmdb_get_ns\":%.1f,\"lmdb_get_txn_ns\":%.1f,"

@@ -28,84 +28,144 @@ engine_init(void *obj)
 }
 
 static const struct cairn_cfg_field g_storage_fields[] = {
-	{ .name = "dir", .type = CAIRN_CFG_STRING, .offset = offsetof(struct ctl_storage_cfg, dir),
-	  .required = true, .min = 1, .max = 4000 },
-	{ .name = "target_size", .type = CAIRN_CFG_SIZE,
-	  .offset = offsetof(struct ctl_storage_cfg, target_size), .min = 1ull << 20,
-	  .max = 1ull << 50 },
-	{ .name = NULL },
+        {.name = "dir",
+         .type = CAIRN_CFG_STRING,
+         .offset = offsetof(struct ctl_storage_cfg, dir),
+         .required = true,
+         .min = 1,
+         .max = 4000},
+        {.name = "target_size",
+         .type = CAIRN_CFG_SIZE,
+         .offset = offsetof(struct ctl_storage_cfg, target_size),
+         .min = 1ull << 20,
+         .max = 1ull << 50},
+        {.name = NULL},
 };
 
 static const struct cairn_cfg_schema g_storage_schema = {
-	.name = "storage",
-	.size = sizeof(struct ctl_storage_cfg),
-	.fields = g_storage_fields,
+        .name = "storage",
+        .size = sizeof(struct ctl_storage_cfg),
+        .fields = g_storage_fields,
 };
 
 static const struct cairn_cfg_field g_engine_fields[] = {
-	{ .name = "targets", .type = CAIRN_CFG_U32, .offset = offsetof(struct ctl_engine_cfg, targets),
-	  .required = true, .min = 1, .max = CTL_MAX_TARGETS },
-	{ .name = "helpers", .type = CAIRN_CFG_U32, .offset = offsetof(struct ctl_engine_cfg, helpers),
-	  .max = 64 },
-	{ .name = "port", .type = CAIRN_CFG_U32, .offset = offsetof(struct ctl_engine_cfg, port),
-	  .min = 1, .max = 65535 },
-	{ .name = "storage", .type = CAIRN_CFG_MAP, .offset = offsetof(struct ctl_engine_cfg, storage),
-	  .required = true, .sub = &g_storage_schema },
-	{ .name = "log_file", .type = CAIRN_CFG_STRING,
-	  .offset = offsetof(struct ctl_engine_cfg, log_file), .min = 1, .max = 4000 },
-	{ .name = "log_mask", .type = CAIRN_CFG_STRING,
-	  .offset = offsetof(struct ctl_engine_cfg, log_mask), .min = 1, .max = 256 },
-	{ .name = "drpc_socket", .type = CAIRN_CFG_STRING,
-	  .offset = offsetof(struct ctl_engine_cfg, drpc_socket), .min = 1,
-	  .max = CTL_SOCK_PATH_MAX - 1 },
-	{ .name = NULL },
+        {.name = "targets",
+         .type = CAIRN_CFG_U32,
+         .offset = offsetof(struct ctl_engine_cfg, targets),
+         .required = true,
+         .min = 1,
+         .max = CTL_MAX_TARGETS},
+        {.name = "helpers",
+         .type = CAIRN_CFG_U32,
+         .offset = offsetof(struct ctl_engine_cfg, helpers),
+         .max = 64},
+        {.name = "port",
+         .type = CAIRN_CFG_U32,
+         .offset = offsetof(struct ctl_engine_cfg, port),
+         .min = 1,
+         .max = 65535},
+        {.name = "storage",
+         .type = CAIRN_CFG_MAP,
+         .offset = offsetof(struct ctl_engine_cfg, storage),
+         .required = true,
+         .sub = &g_storage_schema},
+        {.name = "log_file",
+         .type = CAIRN_CFG_STRING,
+         .offset = offsetof(struct ctl_engine_cfg, log_file),
+         .min = 1,
+         .max = 4000},
+        {.name = "log_mask",
+         .type = CAIRN_CFG_STRING,
+         .offset = offsetof(struct ctl_engine_cfg, log_mask),
+         .min = 1,
+         .max = 256},
+        {.name = "drpc_socket",
+         .type = CAIRN_CFG_STRING,
+         .offset = offsetof(struct ctl_engine_cfg, drpc_socket),
+         .min = 1,
+         .max = CTL_SOCK_PATH_MAX - 1},
+        {.name = NULL},
 };
 
 static const struct cairn_cfg_schema g_engine_schema = {
-	.name = "engine",
-	.size = sizeof(struct ctl_engine_cfg),
-	.fields = g_engine_fields,
-	.init = engine_init,
+        .name = "engine",
+        .size = sizeof(struct ctl_engine_cfg),
+        .fields = g_engine_fields,
+        .init = engine_init,
 };
 
 static const struct cairn_cfg_field g_server_fields[] = {
-	{ .name = "name", .type = CAIRN_CFG_STRING, .offset = offsetof(struct ctl_config, name),
-	  .required = true, .min = 1, .max = CTL_NAME_MAX - 1 },
-	{ .name = "port", .type = CAIRN_CFG_U32, .offset = offsetof(struct ctl_config, port),
-	  .max = 65535 },
-	{ .name = "mgmt_socket", .type = CAIRN_CFG_STRING,
-	  .offset = offsetof(struct ctl_config, mgmt_socket), .min = 1,
-	  .max = CTL_SOCK_PATH_MAX - 1 },
-	{ .name = "socket_dir", .type = CAIRN_CFG_STRING,
-	  .offset = offsetof(struct ctl_config, socket_dir), .min = 1, .max = 80 },
-	{ .name = "log_file", .type = CAIRN_CFG_STRING, .offset = offsetof(struct ctl_config, log_file),
-	  .min = 1, .max = 4000 },
-	{ .name = "log_mask", .type = CAIRN_CFG_STRING, .offset = offsetof(struct ctl_config, log_mask),
-	  .min = 1, .max = 256 },
-	{ .name = "engine_bin", .type = CAIRN_CFG_STRING,
-	  .offset = offsetof(struct ctl_config, engine_bin), .min = 1, .max = 4000 },
-	{ .name = "restart_backoff_min", .type = CAIRN_CFG_DURATION,
-	  .offset = offsetof(struct ctl_config, restart_backoff_min), .min = 10 * NS_PER_MS,
-	  .max = 3600000 * NS_PER_MS },
-	{ .name = "restart_backoff_max", .type = CAIRN_CFG_DURATION,
-	  .offset = offsetof(struct ctl_config, restart_backoff_max), .min = 10 * NS_PER_MS,
-	  .max = 3600000 * NS_PER_MS },
-	{ .name = "max_restarts", .type = CAIRN_CFG_U32,
-	  .offset = offsetof(struct ctl_config, max_restarts), .min = 1, .max = 1000 },
-	{ .name = "stop_timeout", .type = CAIRN_CFG_DURATION,
-	  .offset = offsetof(struct ctl_config, stop_timeout), .min = 100 * NS_PER_MS,
-	  .max = 600000 * NS_PER_MS },
-	{ .name = "engines", .type = CAIRN_CFG_LIST, .offset = offsetof(struct ctl_config, engines),
-	  .elem_type = CAIRN_CFG_MAP, .sub = &g_engine_schema,
-	  .count_offset = offsetof(struct ctl_config, nr_engines), .required = true,
-	  .min_count = 1, .max_count = CTL_MAX_ENGINES },
-	{ .name = NULL },
+        {.name = "name",
+         .type = CAIRN_CFG_STRING,
+         .offset = offsetof(struct ctl_config, name),
+         .required = true,
+         .min = 1,
+         .max = CTL_NAME_MAX - 1},
+        {.name = "port",
+         .type = CAIRN_CFG_U32,
+         .offset = offsetof(struct ctl_config, port),
+         .max = 65535},
+        {.name = "mgmt_socket",
+         .type = CAIRN_CFG_STRING,
+         .offset = offsetof(struct ctl_config, mgmt_socket),
+         .min = 1,
+         .max = CTL_SOCK_PATH_MAX - 1},
+        {.name = "socket_dir",
+         .type = CAIRN_CFG_STRING,
+         .offset = offsetof(struct ctl_config, socket_dir),
+         .min = 1,
+         .max = 80},
+        {.name = "log_file",
+         .type = CAIRN_CFG_STRING,
+         .offset = offsetof(struct ctl_config, log_file),
+         .min = 1,
+         .max = 4000},
+        {.name = "log_mask",
+         .type = CAIRN_CFG_STRING,
+         .offset = offsetof(struct ctl_config, log_mask),
+         .min = 1,
+         .max = 256},
+        {.name = "engine_bin",
+         .type = CAIRN_CFG_STRING,
+         .offset = offsetof(struct ctl_config, engine_bin),
+         .min = 1,
+         .max = 4000},
+        {.name = "restart_backoff_min",
+         .type = CAIRN_CFG_DURATION,
+         .offset = offsetof(struct ctl_config, restart_backoff_min),
+         .min = 10 * NS_PER_MS,
+         .max = 3600000 * NS_PER_MS},
+        {.name = "restart_backoff_max",
+         .type = CAIRN_CFG_DURATION,
+         .offset = offsetof(struct ctl_config, restart_backoff_max),
+         .min = 10 * NS_PER_MS,
+         .max = 3600000 * NS_PER_MS},
+        {.name = "max_restarts",
+         .type = CAIRN_CFG_U32,
+         .offset = offsetof(struct ctl_config, max_restarts),
+         .min = 1,
+         .max = 1000},
+        {.name = "stop_timeout",
+         .type = CAIRN_CFG_DURATION,
+         .offset = offsetof(struct ctl_config, stop_timeout),
+         .min = 100 * NS_PER_MS,
+         .max = 600000 * NS_PER_MS},
+        {.name = "engines",
+         .type = CAIRN_CFG_LIST,
+         .offset = offsetof(struct ctl_config, engines),
+         .elem_type = CAIRN_CFG_MAP,
+         .sub = &g_engine_schema,
+         .count_offset = offsetof(struct ctl_config, nr_engines),
+         .required = true,
+         .min_count = 1,
+         .max_count = CTL_MAX_ENGINES},
+        {.name = NULL},
 };
 
 static const struct cairn_cfg_schema g_server_schema = {
-	.name = "server",
-	.size = sizeof(struct ctl_config),
-	.fields = g_server_fields,
+        .name = "server",
+        .size = sizeof(struct ctl_config),
+        .fields = g_server_fields,
 };
 
 static int
@@ -148,13 +208,17 @@ config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
 	int n;
 
 	if (!name_ok(cfg->name)) {
-		snprintf(err, errlen, "%s: key 'name': '%s' may only hold letters, digits, "
-			 "'-', '_' and '.'", src, cfg->name);
+		snprintf(err, errlen,
+		         "%s: key 'name': '%s' may only hold letters, digits, "
+		         "'-', '_' and '.'",
+		         src, cfg->name);
 		return -CAIRN_ERR_INVAL;
 	}
 	if (cfg->restart_backoff_min > cfg->restart_backoff_max) {
-		snprintf(err, errlen, "%s: restart_backoff_min is larger than "
-			 "restart_backoff_max", src);
+		snprintf(err, errlen,
+		         "%s: restart_backoff_min is larger than "
+		         "restart_backoff_max",
+		         src);
 		return -CAIRN_ERR_INVAL;
 	}
 	if (cfg->log_mask && cairn_log_parse_mask(cfg->log_mask, levels, why, sizeof(why))) {
@@ -171,35 +235,53 @@ config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
 		if (e->drpc_socket == NULL) {
 			n = snprintf(path, sizeof(path), "%s/engine%u.sock", cfg->socket_dir, i);
 			if (n < 0 || (size_t)n >= CTL_SOCK_PATH_MAX) {
-				snprintf(err, errlen, "%s: key 'socket_dir': too long for a socket "
-					 "path", src);
+				snprintf(err, errlen,
+				         "%s: key 'socket_dir': too long for a socket "
+				         "path",
+				         src);
 				return -CAIRN_ERR_INVAL;
 			}
 			if (set_default_str(&e->drpc_socket, path))
 				return -CAIRN_ERR_NOMEM;
 		}
-		if (e->port && e->port == cfg->port) {
-			snprintf(err, errlen, "%s: engines[%u].port %u is also the management "
-				 "port", src, i, e->port);
+		/* An engine listens on port .. port + targets (one per RPC context). */
+		if (e->port && e->port + e->targets > 65535) {
+			snprintf(err, errlen, "%s: engines[%u]: port %u + %u targets passes 65535",
+			         src, i, e->port, e->targets);
+			return -CAIRN_ERR_INVAL;
+		}
+		if (e->port && cfg->port >= e->port && cfg->port <= e->port + e->targets) {
+			snprintf(err, errlen,
+			         "%s: engines[%u] listens on ports %u-%u, which "
+			         "include the management port %u",
+			         src, i, e->port, e->port + e->targets, cfg->port);
 			return -CAIRN_ERR_INVAL;
 		}
 		for (j = 0; j < i; j++) {
 			struct ctl_engine_cfg *o = &cfg->engines[j];
 
 			if (strcmp(o->storage.dir, e->storage.dir) == 0) {
-				snprintf(err, errlen, "%s: engines[%u].storage.dir is the same as "
-					 "engines[%u]'s (%s): each engine needs its own", src, i,
-					 j, e->storage.dir);
+				snprintf(err, errlen,
+				         "%s: engines[%u].storage.dir is the same as "
+				         "engines[%u]'s (%s): each engine needs its own",
+				         src, i, j, e->storage.dir);
 				return -CAIRN_ERR_INVAL;
 			}
 			if (strcmp(o->drpc_socket, e->drpc_socket) == 0) {
-				snprintf(err, errlen, "%s: engines[%u] and engines[%u] share the "
-					 "dRPC socket %s", src, i, j, e->drpc_socket);
+				snprintf(err, errlen,
+				         "%s: engines[%u] and engines[%u] share the "
+				         "dRPC socket %s",
+				         src, i, j, e->drpc_socket);
 				return -CAIRN_ERR_INVAL;
 			}
-			if (e->port && o->port == e->port) {
-				snprintf(err, errlen, "%s: engines[%u] and engines[%u] share port "
-					 "%u", src, i, j, e->port);
+			if (e->port && o->port && e->port <= o->port + o->targets &&
+			    o->port <= e->port + e->targets) {
+				snprintf(err, errlen,
+				         "%s: engines[%u] (ports %u-%u) and engines[%u] "
+				         "(ports %u-%u) overlap: each engine uses port .. port + "
+				         "targets",
+				         src, i, e->port, e->port + e->targets, j, o->port,
+				         o->port + o->targets);
 				return -CAIRN_ERR_INVAL;
 			}
 		}
@@ -236,13 +318,13 @@ ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errl
 
 int
 ctl_config_load_string(const char *name, const char *text, struct ctl_config *cfg, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	int rc = config_defaults(cfg);
 
 	if (rc == 0)
 		rc = cairn_cfg_load_string(name, text, strlen(text), &g_server_schema, cfg, err,
-					   errlen);
+		                           errlen);
 	return config_finish(name, rc, cfg, err, errlen);
 }
 

@@ -12,11 +12,11 @@
 
 #include "common/uuid.h"
 
-#define CTL_MAX_ENGINES     8
-#define CTL_MAX_TARGETS     64
-#define CTL_NAME_MAX        64   /* system name incl. NUL */
-#define CTL_SOCK_PATH_MAX   108  /* sun_path */
-#define CTL_DEFAULT_CONFIG  "/etc/cairn/cairn_server.yml"
+#define CTL_MAX_ENGINES 8
+#define CTL_MAX_TARGETS 64
+#define CTL_NAME_MAX 64       /* system name incl. NUL */
+#define CTL_SOCK_PATH_MAX 108 /* sun_path */
+#define CTL_DEFAULT_CONFIG "/etc/cairn/cairn_server.yml"
 #define CTL_DEFAULT_MGMT_SOCK "/var/tmp/cairn_server.sock"
 
 /* ------------------------------------------------------------------ config */
@@ -29,22 +29,22 @@ struct ctl_storage_cfg {
 struct ctl_engine_cfg {
 	uint32_t targets;
 	uint32_t helpers;
-	uint32_t port;        /* fabric port, 0 = none */
+	uint32_t port; /* fabric port, 0 = none */
 	struct ctl_storage_cfg storage;
-	char *log_file;       /* engine log (default: the server's stderr) */
-	char *log_mask;       /* engine log mask */
-	char *drpc_socket;    /* default <socket_dir>/engine<i>.sock */
+	char *log_file;    /* engine log (default: the server's stderr) */
+	char *log_mask;    /* engine log mask */
+	char *drpc_socket; /* default <socket_dir>/engine<i>.sock */
 };
 
 struct ctl_config {
-	char *path;           /* file it came from (not in the schema) */
-	char *name;           /* system name */
-	uint32_t port;        /* management API TCP port on 127.0.0.1, 0 = none */
-	char *mgmt_socket;    /* management API Unix socket */
-	char *socket_dir;     /* where engines' dRPC sockets go */
-	char *log_file;       /* control plane log (default stderr) */
+	char *path;        /* file it came from (not in the schema) */
+	char *name;        /* system name */
+	uint32_t port;     /* management API TCP port on 127.0.0.1, 0 = none */
+	char *mgmt_socket; /* management API Unix socket */
+	char *socket_dir;  /* where engines' dRPC sockets go */
+	char *log_file;    /* control plane log (default stderr) */
 	char *log_mask;
-	char *engine_bin;     /* default: cairn-engine next to cairn-server */
+	char *engine_bin;             /* default: cairn-engine next to cairn-server */
 	uint64_t restart_backoff_min; /* ns */
 	uint64_t restart_backoff_max; /* ns */
 	uint32_t max_restarts;        /* crashes in a row before a rank is excluded */
@@ -56,15 +56,15 @@ struct ctl_config {
 /* Load and validate; on failure a one-line reason ("file:line: ...") is in err. */
 int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errlen);
 /* Same from text (tests). */
-int ctl_config_load_string(const char *name, const char *text, struct ctl_config *cfg,
-			   char *err, size_t errlen);
+int ctl_config_load_string(const char *name, const char *text, struct ctl_config *cfg, char *err,
+                           size_t errlen);
 void ctl_config_free(struct ctl_config *cfg);
 
 /* ------------------------------------------------------------------ superblock */
 
-#define CTL_SB_MAGIC    0x4b4c4253524e4143ull /* "CARNSBLK" little-endian */
-#define CTL_SB_VERSION  1
-#define CTL_SB_FILE     "superblock"
+#define CTL_SB_MAGIC 0x4b4c4253524e4143ull /* "CARNSBLK" little-endian */
+#define CTL_SB_VERSION 1
+#define CTL_SB_FILE "superblock"
 
 /* On disk: little-endian, 256 bytes, CRC32C over the bytes before `crc`. */
 struct ctl_superblock_df {
@@ -77,7 +77,7 @@ struct ctl_superblock_df {
 	uint32_t nr_targets;
 	uint32_t flags;
 	uint64_t target_size;
-	uint64_t format_time;  /* seconds since the epoch */
+	uint64_t format_time; /* seconds since the epoch */
 	uint8_t reserved[116];
 	uint32_t crc;
 };
@@ -108,7 +108,17 @@ int ctl_sb_read(const char *dir, struct ctl_superblock *sb);
  * says what to do.
  */
 int ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *sys_uuid,
-		       char *err, size_t errlen);
+                       char *err, size_t errlen);
+
+/*
+ * Exclusive use of every engine's storage dir (flock on <dir>/lock, dirs created if
+ * needed): a running cairn-server holds it, so neither a second server nor
+ * `cairn-server storage format` can touch storage in use. fds[] receives the lock fds.
+ * -CAIRN_ERR_BUSY (held elsewhere, err says by whom) or -errno.
+ */
+int ctl_storage_lock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES], char *err,
+		     size_t errlen);
+void ctl_storage_unlock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES]);
 
 struct json_t;
 /* Describe every engine's storage (formatted or not, targets, sizes, free space). */
@@ -133,7 +143,7 @@ struct ctl_engine {
 	const struct ctl_engine_cfg *cfg;
 	char drpc_path[CTL_SOCK_PATH_MAX];
 	enum ctl_rank_state state;
-	bool want_running;     /* admin intent: restart on crash */
+	bool want_running; /* admin intent: restart on crash */
 	bool formatted;
 	pid_t pid;
 	struct cairn_drpc_client *drpc;
@@ -143,9 +153,9 @@ struct ctl_engine {
 	uint64_t next_start_ms;
 	uint64_t backoff_ms;
 	uint64_t last_ping_ms;
-	unsigned restarts;     /* total restarts after crashes */
+	unsigned restarts; /* total restarts after crashes */
 	unsigned crashes_in_row;
-	char last_exit[64];    /* "exit 0", "signal 9", "" */
+	char last_exit[64]; /* "exit 0", "signal 9", "" */
 };
 
 struct ctl_system {
@@ -155,6 +165,7 @@ struct ctl_system {
 	struct cairn_uuid uuid;
 	bool formatted;
 	char engine_bin[4096];
+	int lock_fds[CTL_MAX_ENGINES];
 };
 
 int ctl_system_init(struct ctl_system *sys, struct ctl_config *cfg);

@@ -28,10 +28,10 @@
 
 #include "control_internal.h"
 
-#define JOIN_TIMEOUT_MS   15000 /* from fork to joined */
-#define DRPC_TIMEOUT_MS   2000
-#define STABLE_MS         30000 /* up this long: the crash streak is over */
-#define PING_PERIOD_MS    2000
+#define JOIN_TIMEOUT_MS 15000 /* from fork to joined */
+#define DRPC_TIMEOUT_MS 2000
+#define STABLE_MS 30000 /* up this long: the crash streak is over */
+#define PING_PERIOD_MS 2000
 
 uint64_t
 ctl_now_ms(void)
@@ -86,20 +86,23 @@ ctl_system_refresh_storage(struct ctl_system *sys)
 		}
 		if (rc == 0 && sb.nr_targets < e->cfg->targets)
 			CAIRN_ERROR("rank %u: storage %s has %u targets, config asks for %u; "
-				    "reformat (cairnctl storage format --force)", sb.rank,
-				    e->cfg->storage.dir, sb.nr_targets, e->cfg->targets);
+			            "reformat (cairnctl storage format --force)",
+			            sb.rank, e->cfg->storage.dir, sb.nr_targets, e->cfg->targets);
 	}
 }
 
 int
 ctl_system_init(struct ctl_system *sys, struct ctl_config *cfg)
 {
-	char self[4096];
+	char self[4096], err[512];
 	ssize_t n;
 	unsigned i;
+	int rc;
 
 	memset(sys, 0, sizeof(*sys));
 	sys->cfg = cfg;
+	for (i = 0; i < CTL_MAX_ENGINES; i++)
+		sys->lock_fds[i] = -1;
 	sys->nr_engines = cfg->nr_engines;
 	if (cfg->engine_bin) {
 		snprintf(sys->engine_bin, sizeof(sys->engine_bin), "%s", cfg->engine_bin);
@@ -109,12 +112,17 @@ ctl_system_init(struct ctl_system *sys, struct ctl_config *cfg)
 			return -errno;
 		self[n] = '\0';
 		snprintf(sys->engine_bin, sizeof(sys->engine_bin), "%s/cairn-engine",
-			 dirname(self));
+		         dirname(self));
 	}
 	if (access(sys->engine_bin, X_OK) < 0) {
-		CAIRN_ERROR("engine binary %s: %s (set engine_bin in the config)",
-			    sys->engine_bin, strerror(errno));
+		CAIRN_ERROR("engine binary %s: %s (set engine_bin in the config)", sys->engine_bin,
+		            strerror(errno));
 		return -CAIRN_ERR_NONEXIST;
+	}
+	rc = ctl_storage_lock(cfg, sys->lock_fds, err, sizeof(err));
+	if (rc) {
+		CAIRN_ERROR("%s", err);
+		return rc;
 	}
 	for (i = 0; i < sys->nr_engines; i++) {
 		struct ctl_engine *e = &sys->engines[i];
@@ -141,20 +149,20 @@ engine_drpc_close(struct ctl_engine *e)
 /* One dRPC call; resp released by the caller on 0. status folded into rc. */
 static int
 engine_call(struct ctl_engine *e, uint32_t method, const void *body, size_t len,
-	    struct cairn_drpc_response *resp)
+            struct cairn_drpc_response *resp)
 {
 	int rc;
 
 	if (e->drpc == NULL)
 		return -CAIRN_ERR_UNREACH;
 	rc = cairn_drpc_client_call(e->drpc, CAIRN_DRPC_MODULE_MGMT, method, body, len,
-				    DRPC_TIMEOUT_MS, resp);
+	                            DRPC_TIMEOUT_MS, resp);
 	if (rc)
 		return rc;
 	if (resp->status) {
 		CAIRN_WARN("rank %u: dRPC method %u failed: %s: %.*s", e->rank, method,
-			   cairn_strerror(resp->status), (int)resp->body_len,
-			   (const char *)resp->body);
+		           cairn_strerror(resp->status), (int)resp->body_len,
+		           (const char *)resp->body);
 		rc = resp->status;
 		cairn_drpc_response_release(resp);
 	}
@@ -226,7 +234,7 @@ engine_launch(struct ctl_system *sys, struct ctl_engine *e)
 		}
 		execv(sys->engine_bin, (char *const *)argv);
 		fprintf(stderr, "cairn-server: cannot exec %s: %s\n", sys->engine_bin,
-			strerror(errno));
+		        strerror(errno));
 		_exit(127);
 	}
 	e->pid = pid;
@@ -234,7 +242,7 @@ engine_launch(struct ctl_system *sys, struct ctl_engine *e)
 	e->started_ms = ctl_now_ms();
 	e->start_deadline_ms = e->started_ms + JOIN_TIMEOUT_MS;
 	CAIRN_NOTE("rank %u: started engine pid %d (%u targets, dRPC %s)", e->rank, (int)pid,
-		   e->cfg->targets, e->drpc_path);
+	           e->cfg->targets, e->drpc_path);
 	return 0;
 }
 
@@ -293,15 +301,15 @@ engine_exited(struct ctl_system *sys, struct ctl_engine *e, int status)
 		e->state = CTL_RANK_EXCLUDED;
 		e->want_running = false;
 		CAIRN_ERROR("rank %u: engine died (%s) %u times in a row; rank excluded. Check "
-			    "its log, then `cairnctl system start --ranks %u`", e->rank,
-			    e->last_exit, e->crashes_in_row, e->rank);
+		            "its log, then `cairnctl system start --ranks %u`",
+		            e->rank, e->last_exit, e->crashes_in_row, e->rank);
 		return;
 	}
 	e->state = CTL_RANK_STOPPED;
 	e->restarts++;
 	e->next_start_ms = now + e->backoff_ms;
 	CAIRN_ERROR("rank %u: engine died (%s); restarting in %llu ms", e->rank, e->last_exit,
-		    (unsigned long long)e->backoff_ms);
+	            (unsigned long long)e->backoff_ms);
 	e->backoff_ms = e->backoff_ms * 2 > max ? max : e->backoff_ms * 2;
 }
 
@@ -341,7 +349,7 @@ ctl_system_tick(struct ctl_system *sys)
 			rc = engine_launch(sys, e);
 			if (rc) {
 				CAIRN_ERROR("rank %u: cannot start the engine: %s", e->rank,
-					    cairn_strerror(rc));
+				            cairn_strerror(rc));
 				e->next_start_ms = now + e->backoff_ms;
 			}
 			break;
@@ -350,13 +358,13 @@ ctl_system_tick(struct ctl_system *sys)
 			if (rc == 0) {
 				e->state = CTL_RANK_JOINED;
 				e->joined_ms = e->last_ping_ms = ctl_now_ms();
-				CAIRN_NOTE("rank %u: joined (pid %d, %llu ms after start)",
-					   e->rank, (int)e->pid,
-					   (unsigned long long)(e->joined_ms - e->started_ms));
+				CAIRN_NOTE("rank %u: joined (pid %d, %llu ms after start)", e->rank,
+				           (int)e->pid,
+				           (unsigned long long)(e->joined_ms - e->started_ms));
 			} else if (now > e->start_deadline_ms ||
-				   (rc != -CAIRN_ERR_AGAIN && rc != -CAIRN_ERR_TIMEDOUT)) {
+			           (rc != -CAIRN_ERR_AGAIN && rc != -CAIRN_ERR_TIMEDOUT)) {
 				CAIRN_ERROR("rank %u: engine pid %d did not join (%s); killing it",
-					    e->rank, (int)e->pid, cairn_strerror(rc));
+				            e->rank, (int)e->pid, cairn_strerror(rc));
 				kill(e->pid, SIGKILL); /* reaped as a crash: backoff applies */
 				e->start_deadline_ms = UINT64_MAX;
 			}
@@ -371,7 +379,8 @@ ctl_system_tick(struct ctl_system *sys)
 				rc = engine_simple_call(e, CAIRN_DRPC_MGMT_PING);
 				if (rc == -CAIRN_ERR_TIMEDOUT) {
 					CAIRN_ERROR("rank %u: engine pid %d does not answer pings; "
-						    "killing it", e->rank, (int)e->pid);
+					            "killing it",
+					            e->rank, (int)e->pid);
 					kill(e->pid, SIGKILL);
 				}
 			}
@@ -477,7 +486,7 @@ ctl_system_stop(struct ctl_system *sys, uint32_t mask, bool force)
 			rc = engine_simple_call(e, CAIRN_DRPC_MGMT_SHUTDOWN);
 		if (rc) {
 			CAIRN_WARN("rank %u: dRPC shutdown failed (%s); sending SIGTERM", e->rank,
-				   cairn_strerror(rc));
+			           cairn_strerror(rc));
 			kill(e->pid, SIGTERM);
 		}
 	}
@@ -488,7 +497,8 @@ ctl_system_stop(struct ctl_system *sys, uint32_t mask, bool force)
 			continue;
 		if (!wait_exit(sys, e, timeout)) {
 			CAIRN_ERROR("rank %u: engine pid %d did not stop within %llu ms; killing "
-				    "it", e->rank, (int)e->pid, (unsigned long long)timeout);
+			            "it",
+			            e->rank, (int)e->pid, (unsigned long long)timeout);
 			kill(e->pid, SIGKILL);
 			wait_exit(sys, e, 5000);
 		}
@@ -529,6 +539,7 @@ engine_info_json(struct ctl_engine *e, json_t *o)
 	json_object_set_new(o, "engine_state", json_string(info->state));
 	json_object_set_new(o, "uri", json_string(info->uri));
 	json_object_set_new(o, "uptime_s", json_real((double)info->uptime_us / 1e6));
+	json_object_set_new(o, "net_contexts", json_integer(info->net_contexts));
 	cairn__mgmt__get_info_resp__free_unpacked(info, NULL);
 }
 
@@ -565,8 +576,8 @@ ctl_system_query_json(struct ctl_system *sys, uint32_t mask)
 		json_object_set_new(o, "storage", json_string(e->cfg->storage.dir));
 		json_object_set_new(o, "formatted", json_boolean(e->formatted));
 		json_object_set_new(o, "restarts", json_integer(e->restarts));
-		json_object_set_new(o, "last_exit", e->last_exit[0] ? json_string(e->last_exit) :
-				    json_null());
+		json_object_set_new(o, "last_exit",
+		                    e->last_exit[0] ? json_string(e->last_exit) : json_null());
 		if (e->state == CTL_RANK_JOINED)
 			engine_info_json(e, o);
 		json_array_append_new(ranks, o);
@@ -582,4 +593,5 @@ ctl_system_fini(struct ctl_system *sys)
 
 	for (i = 0; i < sys->nr_engines; i++)
 		engine_drpc_close(&sys->engines[i]);
+	ctl_storage_unlock(sys->cfg, sys->lock_fds);
 }

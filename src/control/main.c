@@ -20,20 +20,20 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: cairn-server [-o CONFIG] COMMAND\n"
-		"Cairn control plane: formats storage, runs and supervises engines, serves\n"
-		"the management API that cairnctl uses.\n\n"
-		"Commands:\n"
-		"  start                    run the server (until SIGTERM/SIGINT)\n"
-		"  storage format [--force] write superblocks and target files\n"
-		"  storage query            show the storage of every engine (JSON)\n"
-		"  config check             load and validate the configuration\n\n"
-		"Options:\n"
-		"  -o, --config PATH  YAML configuration (default %s,\n"
-		"                     or $CAIRN_SERVER_CONFIG)\n"
-		"  -h, --help         this text\n\n"
-		"Exit codes: 0 success, 1 failure, 2 bad usage or configuration.\n",
-		CTL_DEFAULT_CONFIG);
+	        "Usage: cairn-server [-o CONFIG] COMMAND\n"
+	        "Cairn control plane: formats storage, runs and supervises engines, serves\n"
+	        "the management API that cairnctl uses.\n\n"
+	        "Commands:\n"
+	        "  start                    run the server (until SIGTERM/SIGINT)\n"
+	        "  storage format [--force] write superblocks and target files\n"
+	        "  storage query            show the storage of every engine (JSON)\n"
+	        "  config check             load and validate the configuration\n\n"
+	        "Options:\n"
+	        "  -o, --config PATH  YAML configuration (default %s,\n"
+	        "                     or $CAIRN_SERVER_CONFIG)\n"
+	        "  -h, --help         this text\n\n"
+	        "Exit codes: 0 success, 1 failure, 2 bad usage or configuration.\n",
+	        CTL_DEFAULT_CONFIG);
 }
 
 static int
@@ -54,10 +54,10 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "config", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	        {"config", required_argument, NULL, 'o'},
+	        {"force", no_argument, NULL, 'f'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	const char *path = getenv("CAIRN_SERVER_CONFIG");
 	struct ctl_config cfg;
@@ -88,19 +88,18 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "cairn-server: missing command (start, storage format, storage "
-			"query, config check); see --help\n");
+		                "query, config check); see --help\n");
 		return 2;
 	}
 	cmd = argv[optind];
 	sub = optind + 1 < argc ? argv[optind + 1] : NULL;
 	if (!((strcmp(cmd, "start") == 0 && sub == NULL) ||
 	      (strcmp(cmd, "storage") == 0 && sub &&
-	       (strcmp(sub, "format") == 0 || strcmp(sub, "query") == 0) &&
-	       optind + 2 == argc) ||
+	       (strcmp(sub, "format") == 0 || strcmp(sub, "query") == 0) && optind + 2 == argc) ||
 	      (strcmp(cmd, "config") == 0 && sub && strcmp(sub, "check") == 0 &&
 	       optind + 2 == argc))) {
 		fprintf(stderr, "cairn-server: unknown command '%s%s%s'; see --help\n", cmd,
-			sub ? " " : "", sub ? sub : "");
+		        sub ? " " : "", sub ? sub : "");
 		return 2;
 	}
 	if (force && !(strcmp(cmd, "storage") == 0 && strcmp(sub, "format") == 0)) {
@@ -123,7 +122,13 @@ main(int argc, char **argv)
 		printf("%s: valid (system %s, %u engine(s))\n", path, cfg.name, cfg.nr_engines);
 		rc = 0;
 	} else if (strcmp(sub, "format") == 0) {
-		rc = ctl_storage_format(&cfg, force, &uuid, err, sizeof(err));
+		int lock_fds[CTL_MAX_ENGINES];
+
+		rc = ctl_storage_lock(&cfg, lock_fds, err, sizeof(err));
+		if (rc == 0) {
+			rc = ctl_storage_format(&cfg, force, &uuid, err, sizeof(err));
+			ctl_storage_unlock(&cfg, lock_fds);
+		}
 		if (rc) {
 			fprintf(stderr, "cairn-server: storage format: %s\n", err);
 			rc = 1;

@@ -24,8 +24,8 @@ struct ranks_req {
 };
 
 static const struct cairn_json_decoder g_ranks_dec[] = {
-	{ "ranks", CAIRN_JSON_ARRAY, offsetof(struct ranks_req, ranks), true },
-	{ "force", CAIRN_JSON_BOOL, offsetof(struct ranks_req, force), true },
+        {"ranks", CAIRN_JSON_ARRAY, offsetof(struct ranks_req, ranks), true},
+        {"force", CAIRN_JSON_BOOL, offsetof(struct ranks_req, force), true},
 };
 #define NR_RANKS_DEC (sizeof(g_ranks_dec) / sizeof(g_ranks_dec[0]))
 
@@ -33,14 +33,14 @@ static const struct cairn_json_decoder g_ranks_dec[] = {
  * returns non-zero on bad params. allow_force: whether "force" is a valid key. */
 static int
 decode_ranks(struct cairn_jsonrpc_request *req, const json_t *params, bool allow_force,
-	     uint32_t *mask, bool *force)
+             uint32_t *mask, bool *force)
 {
-	struct ranks_req r = { 0 };
+	struct ranks_req r = {0};
 	size_t i, j;
 	json_t *v;
 
-	if (cairn_jsonrpc_decode_params(req, params, g_ranks_dec,
-					allow_force ? NR_RANKS_DEC : 1, &r))
+	if (cairn_jsonrpc_decode_params(req, params, g_ranks_dec, allow_force ? NR_RANKS_DEC : 1,
+	                                &r))
 		return -CAIRN_ERR_INVAL;
 	*force = r.force;
 	if (r.ranks == NULL) {
@@ -48,7 +48,8 @@ decode_ranks(struct cairn_jsonrpc_request *req, const json_t *params, bool allow
 		return 0;
 	}
 	*mask = 0;
-	json_array_foreach(r.ranks, i, v) {
+	json_array_foreach(r.ranks, i, v)
+	{
 		json_int_t rank = json_is_integer(v) ? json_integer_value(v) : -1;
 
 		for (j = 0; j < g_sys->nr_engines; j++)
@@ -56,8 +57,9 @@ decode_ranks(struct cairn_jsonrpc_request *req, const json_t *params, bool allow
 				break;
 		if (j == g_sys->nr_engines) {
 			cairn_jsonrpc_send_error(req, CAIRN_JSONRPC_ERROR_INVALID_PARAMS,
-						 "param 'ranks': element %zu is not a rank of this "
-						 "server (ranks 0..%u)", i, g_sys->nr_engines - 1);
+			                         "param 'ranks': element %zu is not a rank of this "
+			                         "server (ranks 0..%u)",
+			                         i, g_sys->nr_engines - 1);
 			json_decref(r.ranks);
 			return -CAIRN_ERR_INVAL;
 		}
@@ -113,8 +115,9 @@ api_system_start(struct cairn_jsonrpc_request *req, const json_t *params)
 	if (decode_ranks(req, params, false, &mask, &force))
 		return;
 	if (!g_sys->formatted) {
-		cairn_jsonrpc_send_error(req, -CAIRN_ERR_NONEXIST, "storage is not formatted: "
-					 "run `cairnctl storage format` first");
+		cairn_jsonrpc_send_error(req, -CAIRN_ERR_NONEXIST,
+		                         "storage is not formatted: "
+		                         "run `cairnctl storage format` first");
 		return;
 	}
 	CAIRN_NOTE("system_start: ranks mask 0x%x", mask);
@@ -148,13 +151,13 @@ struct format_req {
 };
 
 static const struct cairn_json_decoder g_format_dec[] = {
-	{ "force", CAIRN_JSON_BOOL, offsetof(struct format_req, force), true },
+        {"force", CAIRN_JSON_BOOL, offsetof(struct format_req, force), true},
 };
 
 static void
 api_storage_format(struct cairn_jsonrpc_request *req, const json_t *params)
 {
-	struct format_req r = { 0 };
+	struct format_req r = {0};
 	struct cairn_uuid uuid;
 	char err[512], us[CAIRN_UUID_STR_LEN];
 	json_t *res;
@@ -163,8 +166,9 @@ api_storage_format(struct cairn_jsonrpc_request *req, const json_t *params)
 	if (cairn_jsonrpc_decode_params(req, params, g_format_dec, 1, &r))
 		return;
 	if (ctl_system_any_running(g_sys)) {
-		cairn_jsonrpc_send_error(req, -CAIRN_ERR_BUSY, "engines are running: stop them "
-					 "first (cairnctl system stop)");
+		cairn_jsonrpc_send_error(req, -CAIRN_ERR_BUSY,
+		                         "engines are running: stop them "
+		                         "first (cairnctl system stop)");
 		return;
 	}
 	rc = ctl_storage_format(g_sys->cfg, r.force, &uuid, err, sizeof(err));
@@ -187,16 +191,16 @@ api_storage_format(struct cairn_jsonrpc_request *req, const json_t *params)
 }
 
 static const struct cairn_jsonrpc_method g_ctl_methods[] = {
-	{ "system_query", api_system_query, CAIRN_RPC_RUNTIME,
-	  "ranks with their state (joined, stopped, excluded, ...)" },
-	{ "system_stop", api_system_stop, CAIRN_RPC_RUNTIME,
-	  "stop engines cleanly (force: SIGKILL); they are not restarted" },
-	{ "system_start", api_system_start, CAIRN_RPC_RUNTIME,
-	  "start stopped or excluded engines and wait for them to join" },
-	{ "storage_query", api_storage_query, CAIRN_RPC_RUNTIME,
-	  "superblocks, target files and free space of every engine's storage" },
-	{ "storage_format", api_storage_format, CAIRN_RPC_RUNTIME,
-	  "format every engine's storage (force: reformat, destroying data)" },
+        {"system_query", api_system_query, CAIRN_RPC_RUNTIME,
+         "ranks with their state (joined, stopped, excluded, ...)"},
+        {"system_stop", api_system_stop, CAIRN_RPC_RUNTIME,
+         "stop engines cleanly (force: SIGKILL); they are not restarted"},
+        {"system_start", api_system_start, CAIRN_RPC_RUNTIME,
+         "start stopped or excluded engines and wait for them to join"},
+        {"storage_query", api_storage_query, CAIRN_RPC_RUNTIME,
+         "superblocks, target files and free space of every engine's storage"},
+        {"storage_format", api_storage_format, CAIRN_RPC_RUNTIME,
+         "format every engine's storage (force: reformat, destroying data)"},
 };
 
 int
@@ -204,13 +208,13 @@ ctl_api_register(struct ctl_system *sys)
 {
 	g_sys = sys;
 	return cairn_jsonrpc_register_methods(g_ctl_methods,
-					      sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));
+	                                      sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));
 }
 
 void
 ctl_api_unregister(void)
 {
 	cairn_jsonrpc_unregister_methods(g_ctl_methods,
-					 sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));
+	                                 sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));
 	g_sys = NULL;
 }

@@ -83,15 +83,15 @@ ctl_server_run(struct ctl_config *cfg)
 	rc = cairn_jsonrpc_server_start(&so, &srv);
 	if (rc) {
 		CAIRN_ERROR("cannot serve the management API on %s%s%s: %s", cfg->mgmt_socket,
-			    cfg->port ? " and " : "", cfg->port ? tcp : "", cairn_strerror(rc));
+		            cfg->port ? " and " : "", cfg->port ? tcp : "", cairn_strerror(rc));
 		goto out_api;
 	}
 	if (!sys.formatted)
 		CAIRN_NOTE("storage is not formatted: waiting for `cairnctl storage format` "
-			   "(or run `cairn-server storage format`)");
+		           "(or run `cairn-server storage format`)");
 	CAIRN_NOTE("cairn-server ready: system %s, %u engine(s), API on %s%s%s", cfg->name,
-		   sys.nr_engines, cfg->mgmt_socket, cfg->port ? " and " : "",
-		   cfg->port ? tcp : "");
+	           sys.nr_engines, cfg->mgmt_socket, cfg->port ? " and " : "",
+	           cfg->port ? tcp : "");
 	printf("cairn-server: ready, api %s\n", cfg->mgmt_socket);
 	fflush(stdout);
 
@@ -108,7 +108,7 @@ ctl_server_run(struct ctl_config *cfg)
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 				CAIRN_NOTE("%s: stopping engines and exiting",
-					   si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+				           si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 				stop = true;
 			}
 		}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -121,12 +122,12 @@ dir_in_use(const char *dir, char *what, size_t len)
 	rc = ctl_sb_read(dir, &sb);
 	if (rc == 0) {
 		snprintf(what, len, "it is formatted (system %s, rank %u, %u targets)", sb.system,
-			 sb.rank, sb.nr_targets);
+		         sb.rank, sb.nr_targets);
 		return true;
 	}
 	if (rc != -ENOENT) {
 		snprintf(what, len, "it holds a superblock that cannot be read (%s)",
-			 cairn_strerror(rc));
+		         cairn_strerror(rc));
 		return true;
 	}
 	d = opendir(dir);
@@ -216,8 +217,8 @@ write_superblock(const char *dir, const struct ctl_superblock *sb)
 }
 
 int
-ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *sys_uuid,
-		   char *err, size_t errlen)
+ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *sys_uuid, char *err,
+                   size_t errlen)
 {
 	struct ctl_superblock sb;
 	char what[200];
@@ -227,9 +228,10 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 	if (!force) {
 		for (i = 0; i < cfg->nr_engines; i++) {
 			if (dir_in_use(cfg->engines[i].storage.dir, what, sizeof(what))) {
-				snprintf(err, errlen, "storage %s of rank %u is already in use: "
-					 "%s; reformat with --force (destroys its data)",
-					 cfg->engines[i].storage.dir, i, what);
+				snprintf(err, errlen,
+				         "storage %s of rank %u is already in use: "
+				         "%s; reformat with --force (destroys its data)",
+				         cfg->engines[i].storage.dir, i, what);
 				return -CAIRN_ERR_EXIST;
 			}
 		}
@@ -242,7 +244,7 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 		rc = mkdir_p(e->storage.dir);
 		if (rc) {
 			snprintf(err, errlen, "cannot create storage dir %s: %s", e->storage.dir,
-				 cairn_strerror(rc));
+			         cairn_strerror(rc));
 			return rc;
 		}
 		/* Invalidate first, so an interrupted reformat is not mistaken for the old
@@ -251,7 +253,7 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 		if (unlink(path) < 0 && errno != ENOENT) {
 			rc = -errno;
 			snprintf(err, errlen, "cannot remove old superblock %s: %s", path,
-				 cairn_strerror(rc));
+			         cairn_strerror(rc));
 			return rc;
 		}
 		remove_stale_targets(e->storage.dir, 0);
@@ -259,7 +261,7 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 			rc = create_target(e->storage.dir, t, e->storage.target_size);
 			if (rc) {
 				snprintf(err, errlen, "cannot create target %u in %s: %s", t,
-					 e->storage.dir, cairn_strerror(rc));
+				         e->storage.dir, cairn_strerror(rc));
 				return rc;
 			}
 		}
@@ -274,13 +276,73 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 		rc = write_superblock(e->storage.dir, &sb);
 		if (rc) {
 			snprintf(err, errlen, "cannot write the superblock in %s: %s",
-				 e->storage.dir, cairn_strerror(rc));
+			         e->storage.dir, cairn_strerror(rc));
 			return rc;
 		}
-		CAIRN_NOTE("formatted %s: rank %u, %u target(s) of %llu bytes", e->storage.dir,
-			   i, e->targets, (unsigned long long)e->storage.target_size);
+		CAIRN_NOTE("formatted %s: rank %u, %u target(s) of %llu bytes", e->storage.dir, i,
+		           e->targets, (unsigned long long)e->storage.target_size);
 	}
 	return 0;
+}
+
+#define CTL_LOCK_FILE "lock"
+
+int
+ctl_storage_lock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES], char *err,
+		 size_t errlen)
+{
+	char path[4096], owner[32];
+	unsigned i;
+	ssize_t n;
+	int rc;
+
+	for (i = 0; i < CTL_MAX_ENGINES; i++)
+		fds[i] = -1;
+	for (i = 0; i < cfg->nr_engines; i++) {
+		const char *dir = cfg->engines[i].storage.dir;
+
+		rc = mkdir_p(dir);
+		if (rc) {
+			snprintf(err, errlen, "cannot create storage dir %s: %s", dir,
+				 cairn_strerror(rc));
+			goto err;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, CTL_LOCK_FILE);
+		fds[i] = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fds[i] < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot open %s: %s", path, cairn_strerror(rc));
+			goto err;
+		}
+		if (flock(fds[i], LOCK_EX | LOCK_NB) < 0) {
+			rc = errno == EWOULDBLOCK ? -CAIRN_ERR_BUSY : -errno;
+			n = pread(fds[i], owner, sizeof(owner) - 1, 0);
+			owner[n > 0 ? n : 0] = '\0';
+			owner[strcspn(owner, "\n")] = '\0';
+			snprintf(err, errlen, "storage %s is in use by another cairn-server (pid "
+				 "%s); stop it first", dir, owner[0] ? owner : "?");
+			goto err;
+		}
+		n = snprintf(owner, sizeof(owner), "%d\n", (int)getpid());
+		if (ftruncate(fds[i], 0) < 0 || pwrite(fds[i], owner, (size_t)n, 0) != n)
+			CAIRN_WARN("cannot record our pid in %s", path);
+	}
+	return 0;
+err:
+	ctl_storage_unlock(cfg, fds);
+	return rc;
+}
+
+void
+ctl_storage_unlock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES])
+{
+	unsigned i;
+
+	for (i = 0; i < CTL_MAX_ENGINES; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]); /* releases the flock */
+		fds[i] = -1;
+	}
 }
 
 json_t *
@@ -315,7 +377,8 @@ ctl_storage_query_json(const struct ctl_config *cfg)
 			json_object_set_new(o, "rank", json_integer(sb.rank));
 			json_object_set_new(o, "system", json_string(sb.system));
 			json_object_set_new(o, "system_uuid", json_string(uuid));
-			json_object_set_new(o, "format_time", json_integer((json_int_t)sb.format_time));
+			json_object_set_new(o, "format_time",
+			                    json_integer((json_int_t)sb.format_time));
 			for (t = 0; t < sb.nr_targets; t++) {
 				json_t *to = json_object();
 
@@ -324,10 +387,12 @@ ctl_storage_query_json(const struct ctl_config *cfg)
 				json_object_set_new(to, "path", json_string(path));
 				if (stat(path, &st) == 0) {
 					json_object_set_new(to, "size", json_integer(st.st_size));
-					json_object_set_new(to, "allocated",
-							    json_integer((json_int_t)st.st_blocks * 512));
+					json_object_set_new(
+					        to, "allocated",
+					        json_integer((json_int_t)st.st_blocks * 512));
 				} else {
-					json_object_set_new(to, "error", json_string(strerror(errno)));
+					json_object_set_new(to, "error",
+					                    json_string(strerror(errno)));
 				}
 				json_array_append_new(ts, to);
 			}
@@ -336,10 +401,12 @@ ctl_storage_query_json(const struct ctl_config *cfg)
 		}
 		json_object_set_new(o, "targets", ts);
 		if (statvfs(e->storage.dir, &vfs) == 0) {
-			json_object_set_new(o, "fs_total",
-					    json_integer((json_int_t)(vfs.f_blocks * vfs.f_frsize)));
-			json_object_set_new(o, "fs_free",
-					    json_integer((json_int_t)(vfs.f_bavail * vfs.f_frsize)));
+			json_object_set_new(
+			        o, "fs_total",
+			        json_integer((json_int_t)(vfs.f_blocks * vfs.f_frsize)));
+			json_object_set_new(
+			        o, "fs_free",
+			        json_integer((json_int_t)(vfs.f_bavail * vfs.f_frsize)));
 		}
 		json_array_append_new(arr, o);
 	}

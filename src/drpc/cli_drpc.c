@@ -35,7 +35,7 @@ now_ms(void)
 int
 cairn_drpc_client_connect(const char *path, unsigned timeout_ms, struct cairn_drpc_client **out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	uint64_t deadline = now_ms() + timeout_ms;
 	struct cairn_drpc_client *cl;
 	int fd, rc;
@@ -51,8 +51,7 @@ cairn_drpc_client_connect(const char *path, unsigned timeout_ms, struct cairn_dr
 			break;
 		rc = -errno;
 		close(fd);
-		if ((rc != -ENOENT && rc != -ECONNREFUSED && rc != -EAGAIN) ||
-		    now_ms() >= deadline)
+		if ((rc != -ENOENT && rc != -ECONNREFUSED && rc != -EAGAIN) || now_ms() >= deadline)
 			return rc;
 		usleep(10000);
 	}
@@ -102,7 +101,7 @@ send_packet(struct cairn_drpc_client *cl, const void *buf, size_t len)
 static int
 recv_response(struct cairn_drpc_client *cl, uint64_t deadline, struct cairn_drpc_response *resp)
 {
-	struct pollfd pfd = { .fd = cl->fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = cl->fd, .events = POLLIN};
 	uint64_t now;
 	ssize_t n;
 	int rc;
@@ -134,8 +133,8 @@ recv_response(struct cairn_drpc_client *cl, uint64_t deadline, struct cairn_drpc
 
 int
 cairn_drpc_client_call(struct cairn_drpc_client *cl, uint32_t module, uint32_t method,
-		       const void *body, size_t body_len, unsigned timeout_ms,
-		       struct cairn_drpc_response *resp)
+                       const void *body, size_t body_len, unsigned timeout_ms,
+                       struct cairn_drpc_response *resp)
 {
 	uint64_t deadline = now_ms() + timeout_ms, seq;
 	uint8_t *buf;
@@ -183,7 +182,7 @@ cairn_drpc_client_send_raw(struct cairn_drpc_client *cl, const void *buf, size_t
 
 int
 cairn_drpc_client_recv(struct cairn_drpc_client *cl, unsigned timeout_ms,
-		       struct cairn_drpc_response *resp)
+                       struct cairn_drpc_response *resp)
 {
 	int rc;
 

@@ -88,7 +88,7 @@ cairn_drpc_response_release(struct cairn_drpc_response *resp)
 
 int
 cairn_drpc_call_encode(uint32_t module, uint32_t method, uint64_t sequence, const void *body,
-		       size_t body_len, uint8_t **out, size_t *out_len)
+                       size_t body_len, uint8_t **out, size_t *out_len)
 {
 	Cairn__Drpc__Call m = CAIRN__DRPC__CALL__INIT;
 	uint8_t *buf;
@@ -113,7 +113,7 @@ cairn_drpc_call_encode(uint32_t module, uint32_t method, uint64_t sequence, cons
 
 int
 cairn_drpc_response_encode(uint64_t sequence, int32_t status, const void *body, size_t body_len,
-			   uint8_t **out, size_t *out_len)
+                           uint8_t **out, size_t *out_len)
 {
 	Cairn__Drpc__Response m = CAIRN__DRPC__RESPONSE__INIT;
 	uint8_t *buf;

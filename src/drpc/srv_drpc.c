@@ -23,20 +23,20 @@
 
 #include "drpc_internal.h"
 
-#define DRPC_ACCEPT_BUDGET   16
-#define DRPC_RECV_BUDGET     16       /* packets per connection per poll */
-#define DRPC_CONN_INFLIGHT   64       /* calls being handled per connection */
-#define DRPC_SEND_TIMEOUT_US 2000000  /* give up on a peer that does not read */
-#define DRPC_ULT_STACK       (128u * 1024)
+#define DRPC_ACCEPT_BUDGET 16
+#define DRPC_RECV_BUDGET 16          /* packets per connection per poll */
+#define DRPC_CONN_INFLIGHT 64        /* calls being handled per connection */
+#define DRPC_SEND_TIMEOUT_US 2000000 /* give up on a peer that does not read */
+#define DRPC_ULT_STACK (128u * 1024)
 
 struct drpc_conn {
 	struct drpc_conn *next;
 	struct drpc_conn *prev;
 	struct cairn_drpc_server *srv;
 	int fd;
-	unsigned refs;     /* 1 while open + 1 per call being handled */
+	unsigned refs; /* 1 while open + 1 per call being handled */
 	unsigned inflight;
-	bool paused;       /* EPOLLIN removed while inflight is at its cap */
+	bool paused; /* EPOLLIN removed while inflight is at its cap */
 };
 
 struct cairn_drpc_server {
@@ -45,7 +45,7 @@ struct cairn_drpc_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct cairn_poller *poller;
 	struct drpc_conn *conns;
-	unsigned refs;     /* 1 for the owner + 1 per connection struct */
+	unsigned refs; /* 1 for the owner + 1 per connection struct */
 	unsigned max_conns;
 	unsigned nr_conns;
 	unsigned inflight;
@@ -53,12 +53,12 @@ struct cairn_drpc_server {
 	uint64_t calls;
 	uint64_t errors;
 	uint64_t bad_msgs;
-	uint8_t *rxbuf;    /* CAIRN_DRPC_MAX_MSG + 1: one byte more detects oversize */
+	uint8_t *rxbuf; /* CAIRN_DRPC_MAX_MSG + 1: one byte more detects oversize */
 };
 
 struct drpc_job {
 	struct drpc_conn *conn;
-	size_t len;        /* packet length (may exceed CAIRN_DRPC_MAX_MSG: then no data) */
+	size_t len; /* packet length (may exceed CAIRN_DRPC_MAX_MSG: then no data) */
 	uint8_t data[];
 };
 
@@ -106,7 +106,7 @@ conn_close(struct drpc_conn *c)
 static void
 conn_set_events(struct drpc_conn *c, bool want_in)
 {
-	struct epoll_event ev = { .events = want_in ? EPOLLIN : 0, .data.ptr = c };
+	struct epoll_event ev = {.events = want_in ? EPOLLIN : 0, .data.ptr = c};
 
 	if (c->fd < 0 || c->paused == !want_in)
 		return;
@@ -156,17 +156,19 @@ drpc_handle_ult(void *arg)
 	if (job->len > CAIRN_DRPC_MAX_MSG) {
 		rc = -CAIRN_ERR_OVERFLOW;
 		srv->bad_msgs++;
-		cairn_drpc_errmsg(&body, &body_len, "message of %zu bytes exceeds the %u-byte "
-				  "dRPC limit", job->len, CAIRN_DRPC_MAX_MSG);
+		cairn_drpc_errmsg(&body, &body_len,
+		                  "message of %zu bytes exceeds the %u-byte "
+		                  "dRPC limit",
+		                  job->len, CAIRN_DRPC_MAX_MSG);
 		goto reply;
 	}
 	rc = cairn_drpc_call_decode(job->data, job->len, &call);
 	if (rc) {
 		srv->bad_msgs++;
-		cairn_drpc_errmsg(&body, &body_len, "malformed dRPC Call (%zu bytes): %s",
-				  job->len, cairn_strerror(rc));
+		cairn_drpc_errmsg(&body, &body_len, "malformed dRPC Call (%zu bytes): %s", job->len,
+		                  cairn_strerror(rc));
 		CAIRN_LOG_RATELIMIT(CAIRN_SS_ENGINE, CAIRN_LOG_WARN, 5,
-				    "dRPC: dropped a malformed Call of %zu bytes", job->len);
+		                    "dRPC: dropped a malformed Call of %zu bytes", job->len);
 		goto reply;
 	}
 	seq = call.sequence;
@@ -179,20 +181,20 @@ drpc_handle_ult(void *arg)
 	if (fn == NULL) {
 		rc = -CAIRN_ERR_NOSYS;
 		cairn_drpc_errmsg(&body, &body_len, "module %u method %u: %s", call.module,
-				  call.method, why);
+		                  call.method, why);
 		goto release;
 	}
 	srv->calls++;
 	rc = fn(&call, &body, &body_len);
 	if (rc > 0) {
 		CAIRN_ERROR("dRPC handler %u/%u returned positive %d", call.module, call.method,
-			    rc);
+		            rc);
 		rc = -CAIRN_ERR_MISC;
 	}
 	if (rc == 0 && body_len > CAIRN_DRPC_MAX_BODY) {
 		rc = -CAIRN_ERR_OVERFLOW;
 		cairn_drpc_errmsg(&body, &body_len, "reply of %zu bytes exceeds the dRPC limit",
-				  body_len);
+		                  body_len);
 	}
 	if (body == NULL)
 		body_len = 0;
@@ -208,7 +210,7 @@ reply:
 		rc = conn_send(c, out, out_len);
 		if (rc && c->fd >= 0) {
 			CAIRN_WARN("dRPC: cannot send a Response (%s); closing the connection",
-				   cairn_strerror(rc));
+			           cairn_strerror(rc));
 			conn_close(c);
 		}
 	} else {
@@ -229,9 +231,9 @@ drpc_dispatch(struct drpc_conn *c, size_t len)
 {
 	struct cairn_drpc_server *srv = c->srv;
 	struct cairn_ult_attr attr = {
-		.prio = CAIRN_PRIO_NET,
-		.stack_size = DRPC_ULT_STACK,
-		.joinable = false,
+	        .prio = CAIRN_PRIO_NET,
+	        .stack_size = DRPC_ULT_STACK,
+	        .joinable = false,
 	};
 	size_t copy = len > CAIRN_DRPC_MAX_MSG ? 0 : len;
 	struct drpc_job *job;
@@ -286,7 +288,8 @@ conn_read(struct drpc_conn *c)
 		rc = drpc_dispatch(c, (size_t)n);
 		if (rc) {
 			CAIRN_ERROR("dRPC: cannot start a handler ULT (%s); closing the "
-				    "connection", cairn_strerror(rc));
+			            "connection",
+			            cairn_strerror(rc));
 			conn_close(c);
 			break;
 		}
@@ -308,14 +311,14 @@ drpc_accept(struct cairn_drpc_server *srv)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				CAIRN_LOG_RATELIMIT(CAIRN_SS_ENGINE, CAIRN_LOG_WARN, 1,
-						    "dRPC accept: %s", strerror(errno));
+				                    "dRPC accept: %s", strerror(errno));
 			break;
 		}
 		work = 1;
 		if (srv->nr_conns >= srv->max_conns) {
 			CAIRN_LOG_RATELIMIT(CAIRN_SS_ENGINE, CAIRN_LOG_WARN, 1,
-					    "dRPC: %u connections already open; refusing one",
-					    srv->nr_conns);
+			                    "dRPC: %u connections already open; refusing one",
+			                    srv->nr_conns);
 			close(fd);
 			continue;
 		}
@@ -374,7 +377,7 @@ drpc_poll(void *arg)
 static int
 drpc_listen(const char *path, int *out_fd)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	int fd, probe, rc;
 
@@ -489,7 +492,7 @@ cairn_drpc_server_stop(struct cairn_drpc_server *srv, uint64_t timeout_us)
 		cairn_ult_sleep_us(1000);
 	if (srv->inflight > 0)
 		CAIRN_WARN("dRPC: %u call(s) still running at stop; their replies are dropped",
-			   srv->inflight);
+		           srv->inflight);
 	while (srv->conns)
 		conn_close(srv->conns);
 	close(srv->epfd);

@@ -17,6 +17,7 @@
 #define CAIRN_LOG_SS CAIRN_SS_ENGINE
 #include "common/log.h"
 #include "drpc/drpc.h"
+#include "net/net.h"
 #include "rt/module.h"
 #include "rt/rt.h"
 
@@ -30,7 +31,7 @@
  *     &g_vos_srv_module, &g_pool_srv_module, &g_cont_srv_module, &g_obj_srv_module,
  */
 static struct cairn_module *const g_engine_modules[] = {
-	&g_engine_mgmt_module,
+        &g_engine_mgmt_module,
 };
 #define ENGINE_NR_MODULES (sizeof(g_engine_modules) / sizeof(g_engine_modules[0]))
 
@@ -97,17 +98,21 @@ engine_check_storage(const struct cairn_engine_opts *opts)
 
 	if (opts->storage_dir == NULL)
 		return 0;
-	if (stat(opts->storage_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (stat(opts->storage_dir, &st) < 0) {
 		CAIRN_ERROR("storage dir %s: %s; run `cairn-server storage format` first",
-			    opts->storage_dir, errno ? strerror(errno) : "not a directory");
+		            opts->storage_dir, strerror(errno));
 		return -CAIRN_ERR_NONEXIST;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		CAIRN_ERROR("storage dir %s is not a directory", opts->storage_dir);
+		return -CAIRN_ERR_INVAL;
 	}
 	for (i = 0; i < opts->targets; i++) {
 		snprintf(path, sizeof(path), "%s/target-%u", opts->storage_dir, i);
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
 			CAIRN_ERROR("target %u storage %s is missing; format the storage with "
-				    "at least %u targets (`cairn-server storage format`)", i, path,
-				    opts->targets);
+			            "at least %u targets (`cairn-server storage format`)",
+			            i, path, opts->targets);
 			return -CAIRN_ERR_NONEXIST;
 		}
 	}
@@ -120,11 +125,15 @@ static void
 engine_modules_unload(unsigned n)
 {
 	const struct cairn_drpc_handler_table *t;
+	const struct cairn_proto *p;
 
 	while (n-- > 0) {
 		t = g_engine_modules[n]->drpc_handlers;
 		if (t)
 			cairn_drpc_unregister(t->module);
+		p = g_engine_modules[n]->rpc_proto;
+		if (p)
+			cairn_net_proto_unregister(p->base);
 		cairn_module_unload(g_engine_modules[n]->name);
 	}
 }
@@ -133,6 +142,7 @@ static int
 engine_modules_load(void)
 {
 	const struct cairn_drpc_handler_table *t;
+	const struct cairn_proto *p;
 	unsigned i;
 	int rc;
 
@@ -140,15 +150,27 @@ engine_modules_load(void)
 		rc = cairn_module_register(g_engine_modules[i]);
 		if (rc) {
 			CAIRN_ERROR("module %s: cannot register: %s", g_engine_modules[i]->name,
-				    cairn_strerror(rc));
+			            cairn_strerror(rc));
 			goto err;
+		}
+		p = g_engine_modules[i]->rpc_proto;
+		if (p) {
+			rc = cairn_net_proto_register(p);
+			if (rc) {
+				CAIRN_ERROR("module %s: cannot register RPC protocol %s: %s",
+				            g_engine_modules[i]->name, p->name, cairn_strerror(rc));
+				cairn_module_unload(g_engine_modules[i]->name);
+				goto err;
+			}
 		}
 		t = g_engine_modules[i]->drpc_handlers;
 		if (t) {
 			rc = cairn_drpc_register(t);
 			if (rc) {
 				CAIRN_ERROR("module %s: cannot register dRPC handlers: %s",
-					    g_engine_modules[i]->name, cairn_strerror(rc));
+				            g_engine_modules[i]->name, cairn_strerror(rc));
+				if (p)
+					cairn_net_proto_unregister(p->base);
 				cairn_module_unload(g_engine_modules[i]->name);
 				goto err;
 			}
@@ -180,6 +202,19 @@ drpc_stop_ult(void *arg)
 {
 	cairn_drpc_server_stop(g_drpc_srv, 5000000);
 	g_drpc_srv = NULL;
+}
+
+struct net_start_ctx {
+	uint32_t rank;
+	int rc;
+};
+
+static void
+net_start_ult(void *arg)
+{
+	struct net_start_ctx *ctx = arg;
+
+	ctx->rc = engine_net_start(ctx->rank);
 }
 
 static void
@@ -223,7 +258,7 @@ cairn_engine_run(const struct cairn_engine_opts *user_opts)
 	if (opts.targets < 1 || opts.targets > ENGINE_MAX_TARGETS ||
 	    opts.helpers > ENGINE_MAX_HELPERS) {
 		CAIRN_ERROR("targets must be 1..%u and helpers 0..%u", ENGINE_MAX_TARGETS,
-			    ENGINE_MAX_HELPERS);
+		            ENGINE_MAX_HELPERS);
 		return 2;
 	}
 	rc = engine_check_storage(&opts);
@@ -279,21 +314,38 @@ cairn_engine_run(const struct cairn_engine_opts *user_opts)
 		CAIRN_ERROR("cannot serve dRPC on %s: %s", opts.drpc_path, cairn_strerror(rc));
 		goto out_setup;
 	}
+	if (opts.rank >= 0) {
+		/* Rank given on the command line: serve the network now rather than at
+		 * SET_RANK. */
+		struct net_start_ctx nctx = {.rank = (uint32_t)opts.rank, .rc = -CAIRN_ERR_MISC};
+
+		rc = cairn_rt_run_sync(sys, net_start_ult, &nctx);
+		if (rc == 0)
+			rc = nctx.rc;
+		if (rc) {
+			CAIRN_ERROR("cannot serve the network on %s: %s", g_info.uri,
+			            cairn_strerror(rc));
+			goto out_drpc;
+		}
+	}
 	cairn_rt_run_sync(sys, ready_ult, NULL);
-	CAIRN_NOTE("cairn-engine ready: pid %d, %u target(s), %u helper(s), dRPC %s",
-		   (int)getpid(), opts.targets, opts.helpers, opts.drpc_path);
+	CAIRN_NOTE("cairn-engine ready: pid %d, %u target(s), %u helper(s), dRPC %s", (int)getpid(),
+	           opts.targets, opts.helpers, opts.drpc_path);
 	/* Tests and the control plane's logs look for this line. */
 	printf("cairn-engine: ready, pid %d, drpc %s\n", (int)getpid(), opts.drpc_path);
 	fflush(stdout);
 
 	while (sigwait(&set, &sig) != 0)
 		;
-	CAIRN_NOTE("%s: shutting down", g_shutdown_requested ? "dRPC shutdown" :
-		   sig == SIGINT ? "SIGINT" : "SIGTERM");
+	CAIRN_NOTE("%s: shutting down", g_shutdown_requested ? "dRPC shutdown"
+	                                : sig == SIGINT      ? "SIGINT"
+	                                                     : "SIGTERM");
 	cairn_rt_run_sync(sys, stopping_ult, NULL);
 	exit_code = 0;
 
+out_drpc:
 	cairn_rt_run_sync(sys, drpc_stop_ult, NULL);
+	engine_net_stop();
 out_setup:
 	cairn_module_cleanup_all();
 out_modules:

@@ -13,8 +13,8 @@
 #define ENGINE_MAX_TARGETS 64
 #define ENGINE_MAX_HELPERS 64
 #define ENGINE_DEFAULT_DRPC "/var/tmp/cairn_engine.sock"
-#define ENGINE_SYSTEM_MAX  64 /* system name incl. NUL */
-#define ENGINE_URI_MAX     128
+#define ENGINE_SYSTEM_MAX 64 /* system name incl. NUL */
+#define ENGINE_URI_MAX 128
 
 /* Runtime module ids of the engine's modules (struct cairn_module.id). The next modules
  * (vos, pool, cont, obj, dtx, rdb, rebuild) take the reserved ids. */
@@ -76,5 +76,28 @@ unsigned engine_module_names(const char **names, unsigned max);
 
 /* Built-in modules. */
 extern struct cairn_module g_engine_mgmt_module;
+
+/* ---- network (srv_net.c) ---- */
+
+/* RPC protocol bases (struct cairn_proto.base) of the engine's modules. */
+#define ENGINE_PROTO_MGMT 0x100
+enum { MGMT_RPC_PING = 0 };
+
+/* Reply of MGMT_RPC_PING. */
+struct engine_ping_out {
+	uint32_t rank;
+	uint32_t tag;
+	uint32_t xs_role; /* enum cairn_xs_role of the serving xstream */
+};
+
+struct cairn_proto;
+extern const struct cairn_proto g_engine_mgmt_proto;
+
+/* Create the rank's network contexts (tag 0 on the system xstream, 1 + i on target i);
+ * a no-op without a URI or when already started. From a ULT on the system xstream. */
+int engine_net_start(uint32_t rank);
+/* Destroy them (any plain thread or a ULT on the system xstream). */
+void engine_net_stop(void);
+unsigned engine_net_contexts(void);
 
 #endif /* CAIRN_ENGINE_INTERNAL_H */

@@ -16,39 +16,39 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: cairn-engine [options]\n"
-		"Cairn data-plane engine (normally started by cairn-server).\n\n"
-		"  -t, --targets N      target (main) xstreams, 1..%u (default 1)\n"
-		"  -x, --helpers N      helper xstreams, 0..%u (default 0)\n"
-		"  -s, --storage DIR    formatted storage directory (target-<i> files)\n"
-		"  -p, --port PORT      fabric port on 127.0.0.1 (URI tcp://127.0.0.1:PORT)\n"
-		"      --uri URI        fabric URI (overrides -p for reporting)\n"
-		"  -d, --drpc PATH      dRPC socket path (default %s)\n"
-		"  -r, --rank N         initial rank (default: assigned by cairn-server)\n"
-		"      --log-mask MASK  e.g. ERR,engine=INFO (see CAIRN_LOG_MASK)\n"
-		"      --log-file PATH  log file (default stderr)\n"
-		"      --pin            pin xstreams to cores\n"
-		"  -h, --help           this text\n\n"
-		"Exit codes: 0 clean shutdown, 1 start-up failure, 2 bad options.\n",
-		ENGINE_MAX_TARGETS, ENGINE_MAX_HELPERS, ENGINE_DEFAULT_DRPC);
+	        "Usage: cairn-engine [options]\n"
+	        "Cairn data-plane engine (normally started by cairn-server).\n\n"
+	        "  -t, --targets N      target (main) xstreams, 1..%u (default 1)\n"
+	        "  -x, --helpers N      helper xstreams, 0..%u (default 0)\n"
+	        "  -s, --storage DIR    formatted storage directory (target-<i> files)\n"
+	        "  -p, --port PORT      fabric port on 127.0.0.1 (URI tcp://127.0.0.1:PORT)\n"
+	        "      --uri URI        fabric URI (overrides -p for reporting)\n"
+	        "  -d, --drpc PATH      dRPC socket path (default %s)\n"
+	        "  -r, --rank N         initial rank (default: assigned by cairn-server)\n"
+	        "      --log-mask MASK  e.g. ERR,engine=INFO (see CAIRN_LOG_MASK)\n"
+	        "      --log-file PATH  log file (default stderr)\n"
+	        "      --pin            pin xstreams to cores\n"
+	        "  -h, --help           this text\n\n"
+	        "Exit codes: 0 clean shutdown, 1 start-up failure, 2 bad options.\n",
+	        ENGINE_MAX_TARGETS, ENGINE_MAX_HELPERS, ENGINE_DEFAULT_DRPC);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "targets", required_argument, NULL, 't' },
-		{ "helpers", required_argument, NULL, 'x' },
-		{ "storage", required_argument, NULL, 's' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "uri", required_argument, NULL, 'U' },
-		{ "drpc", required_argument, NULL, 'd' },
-		{ "rank", required_argument, NULL, 'r' },
-		{ "log-mask", required_argument, NULL, 'M' },
-		{ "log-file", required_argument, NULL, 'L' },
-		{ "pin", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	        {"targets", required_argument, NULL, 't'},
+	        {"helpers", required_argument, NULL, 'x'},
+	        {"storage", required_argument, NULL, 's'},
+	        {"port", required_argument, NULL, 'p'},
+	        {"uri", required_argument, NULL, 'U'},
+	        {"drpc", required_argument, NULL, 'd'},
+	        {"rank", required_argument, NULL, 'r'},
+	        {"log-mask", required_argument, NULL, 'M'},
+	        {"log-file", required_argument, NULL, 'L'},
+	        {"pin", no_argument, NULL, 'P'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct cairn_engine_opts opts;
 	char err[160];
@@ -79,7 +79,7 @@ main(int argc, char **argv)
 		case 'U':
 			if (strlen(optarg) >= ENGINE_URI_MAX) {
 				snprintf(err, sizeof(err), "URI longer than %d bytes",
-					 ENGINE_URI_MAX - 1);
+				         ENGINE_URI_MAX - 1);
 				goto bad;
 			}
 			opts.uri = optarg;
@@ -111,7 +111,7 @@ main(int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "cairn-engine: unexpected argument '%s' (see --help)\n",
-			argv[optind]);
+		        argv[optind]);
 		return 2;
 	}
 	return cairn_engine_run(&opts);

@@ -68,6 +68,7 @@ mgmt_get_info(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_l
 	r.n_modules = n;
 	r.modules = (char **)mods;
 	r.storage_dir = (char *)(info->storage_dir ? info->storage_dir : "");
+	r.net_contexts = engine_net_contexts();
 	if (info->storage_dir) {
 		for (i = 0; i < info->targets && i < ENGINE_MAX_TARGETS; i++) {
 			cairn__mgmt__target_info__init(&ti[i]);
@@ -100,17 +101,28 @@ mgmt_set_rank(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_l
 	slen = strlen(req->system);
 	if (req->rank >= MGMT_MAX_RANK || slen == 0 || slen >= ENGINE_SYSTEM_MAX ||
 	    (req->system_uuid.len != 0 && req->system_uuid.len != 16)) {
-		cairn_drpc_errmsg(body, body_len, "SET_RANK: rank must be < %u, system name "
-				  "1..%d bytes, system_uuid 16 bytes", MGMT_MAX_RANK,
-				  ENGINE_SYSTEM_MAX - 1);
+		cairn_drpc_errmsg(body, body_len,
+		                  "SET_RANK: rank must be < %u, system name "
+		                  "1..%d bytes, system_uuid 16 bytes",
+		                  MGMT_MAX_RANK, ENGINE_SYSTEM_MAX - 1);
 		rc = -CAIRN_ERR_INVAL;
 		goto out;
 	}
 	if (info->rank >= 0 && (uint32_t)info->rank != req->rank) {
 		cairn_drpc_errmsg(body, body_len, "SET_RANK: engine already has rank %d",
-				  info->rank);
+		                  info->rank);
 		rc = -CAIRN_ERR_BUSY;
 		goto out;
+	}
+	if (info->rank < 0) {
+		rc = engine_net_start(req->rank);
+		if (rc) {
+			cairn_drpc_errmsg(body, body_len,
+			                  "SET_RANK: cannot serve the network on "
+			                  "%s: %s",
+			                  info->uri, cairn_strerror(rc));
+			goto out;
+		}
 	}
 	info->rank = (int)req->rank;
 	memcpy(info->system, req->system, slen + 1);
@@ -142,24 +154,25 @@ mgmt_shutdown(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_l
 }
 
 static const struct cairn_drpc_method g_mgmt_methods[] = {
-	{ CAIRN_DRPC_MGMT_PING, "ping", mgmt_ping },
-	{ CAIRN_DRPC_MGMT_GET_INFO, "get_info", mgmt_get_info },
-	{ CAIRN_DRPC_MGMT_SET_RANK, "set_rank", mgmt_set_rank },
-	{ CAIRN_DRPC_MGMT_PREP_SHUTDOWN, "prep_shutdown", mgmt_prep_shutdown },
-	{ CAIRN_DRPC_MGMT_SHUTDOWN, "shutdown", mgmt_shutdown },
+        {CAIRN_DRPC_MGMT_PING, "ping", mgmt_ping},
+        {CAIRN_DRPC_MGMT_GET_INFO, "get_info", mgmt_get_info},
+        {CAIRN_DRPC_MGMT_SET_RANK, "set_rank", mgmt_set_rank},
+        {CAIRN_DRPC_MGMT_PREP_SHUTDOWN, "prep_shutdown", mgmt_prep_shutdown},
+        {CAIRN_DRPC_MGMT_SHUTDOWN, "shutdown", mgmt_shutdown},
 };
 
 static const struct cairn_drpc_handler_table g_mgmt_drpc = {
-	.module = CAIRN_DRPC_MODULE_MGMT,
-	.name = "mgmt",
-	.methods = g_mgmt_methods,
-	.nr_methods = sizeof(g_mgmt_methods) / sizeof(g_mgmt_methods[0]),
+        .module = CAIRN_DRPC_MODULE_MGMT,
+        .name = "mgmt",
+        .methods = g_mgmt_methods,
+        .nr_methods = sizeof(g_mgmt_methods) / sizeof(g_mgmt_methods[0]),
 };
 
 struct cairn_module g_engine_mgmt_module = {
-	.abi_version = CAIRN_MODULE_ABI_VERSION,
-	.name = "mgmt",
-	.id = ENGINE_MOD_MGMT,
-	.version = 1,
-	.drpc_handlers = &g_mgmt_drpc,
+        .abi_version = CAIRN_MODULE_ABI_VERSION,
+        .name = "mgmt",
+        .id = ENGINE_MOD_MGMT,
+        .version = 1,
+        .drpc_handlers = &g_mgmt_drpc,
+        .rpc_proto = &g_engine_mgmt_proto,
 };

@@ -69,6 +69,7 @@ struct net_conn {
 	struct cairn_net_hdr rx_hdr;
 	uint8_t *rx_body;
 	uint32_t rx_got;         /* bytes of body/data received */
+	uint64_t last_rx_us;     /* last time bytes arrived */
 	struct iovec rx_iov[64]; /* RX_DATA destination: next vectors of rx_dst */
 	unsigned rx_iov_cnt;
 	unsigned rx_iov_idx;
@@ -195,14 +196,19 @@ struct net_ctx_impl {
 	const struct net_transport_ops *tp;
 	struct cairn_xstream *xs;
 	struct cairn_poller *poller;
+	struct cairn_poller *tmo_poller; /* timed (1 ms): wakes a sleeping xstream for
+	                                  * timeouts and reconnects; registered while RPCs
+	                                  * pend, dropped after 10 ms without any */
+	uint64_t last_pending_us;
 	bool manual;
 	bool dying;
 	pthread_t owner; /* manual contexts: the creating thread */
 	uint32_t refs;
 	uint64_t next_id;
-	uint64_t rng;               /* xorshift state: random high halves of bulk ids */
+	uint64_t rng; /* xorshift state: random high halves of bulk ids */
 	uint64_t last_tmo_check;
 	uint64_t last_work_us; /* last progress pass that did work */
+	uint64_t last_stall_scan;
 	uint32_t poll_tick;
 	uint64_t rx_reads; /* successful reads (progress accounting) */
 	uint32_t nconns_accepted;
@@ -239,6 +245,7 @@ struct net_transport_ops {
 	int (*poll)(struct net_ctx_impl *ctx);   /* receive: > 0 if work done */
 	void (*flush)(struct net_ctx_impl *ctx); /* write what was queued */
 	void (*fini)(struct net_ctx_impl *ctx);  /* close everything */
+	unsigned (*close_stalled)(struct net_ctx_impl *ctx, uint64_t now);
 };
 extern const struct net_transport_ops g_net_tcp_ops;
 
@@ -253,6 +260,8 @@ void net_tcp_close(struct net_conn *conn, int reason);
 int net_tcp_poll(struct net_ctx_impl *ctx);
 void net_tcp_flush_all(struct net_ctx_impl *ctx);
 void net_tcp_fini(struct net_ctx_impl *ctx);
+/* Close accepted connections stuck mid-message for longer than opts.rx_stall_us. */
+unsigned net_tcp_close_stalled(struct net_ctx_impl *ctx, uint64_t now);
 struct net_tx_msg *net_msg_alloc(const struct cairn_net_hdr *h, uint8_t *body, uint32_t body_len);
 
 /* Upcalls from the transport into the RPC layer (rpc.c / bulk.c). */

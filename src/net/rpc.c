@@ -123,12 +123,44 @@ cairn_net_ctx_opts_default(struct cairn_net_ctx_opts *o)
 	o->backoff_min_us = 1000;
 	o->backoff_max_us = 1000 * 1000;
 	o->spin_hint_us = 200;
+	o->rx_stall_us = 10ull * 1000 * 1000;
 }
 
 static int
 ctx_poller(void *arg)
 {
 	return cairn_net_progress(arg);
+}
+
+/* The busy poller does the work; this timed one only guarantees that an xstream that fell
+ * asleep (its spin ran out, or it was preempted past the expect_work hint) still wakes up
+ * to time out RPCs and retry connections. It goes away once nothing has been pending for
+ * TMO_IDLE_US, so an idle context does not wake its xstream every millisecond. */
+#define TMO_IDLE_US 10000
+
+static int
+ctx_tmo_poller(void *arg)
+{
+	struct net_ctx_impl *ctx = arg;
+	int work = cairn_net_progress((struct cairn_net_ctx *)(void *)ctx);
+
+	if (cairn_list_empty(&ctx->pending) &&
+	    cairn_rt_now_us() - ctx->last_pending_us > TMO_IDLE_US)
+		cairn_poller_unregister(&ctx->tmo_poller);
+	return work;
+}
+
+static void
+tmo_arm(struct net_ctx_impl *ctx)
+{
+	if (ctx->manual || ctx->tmo_poller != NULL)
+		return;
+	ctx->last_pending_us = cairn_rt_now_us();
+	ctx->tmo_poller = cairn_poller_register(ctx_tmo_poller, ctx, TMO_CHECK_US, "net-timeout");
+	if (ctx->tmo_poller == NULL)
+		CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_ERR, 1,
+		                    "cannot register the timeout poller: timeouts rely on "
+		                    "traffic and spinning");
 }
 
 int
@@ -152,9 +184,9 @@ cairn_net_ctx_create(const struct cairn_net_ctx_opts *in, struct cairn_net_ctx *
 	ctx->opts.opts_size = sizeof(ctx->opts);
 	if (ctx->opts.max_msg == 0 || ctx->opts.max_msg > (256u << 20) || ctx->opts.credits == 0 ||
 	    ctx->opts.timeout_us == 0 || ctx->opts.backoff_min_us == 0 ||
-	    ctx->opts.backoff_max_us < ctx->opts.backoff_min_us) {
-		CAIRN_ERROR(
-		        "net context: bad option (max_msg 1..256M, credits/timeout/backoff > 0)");
+	    ctx->opts.rx_stall_us == 0 || ctx->opts.backoff_max_us < ctx->opts.backoff_min_us) {
+		CAIRN_ERROR("net context: bad option (max_msg 1..256M; credits, timeout, backoff "
+		            "and rx_stall > 0)");
 		free(ctx);
 		return -CAIRN_ERR_INVAL;
 	}
@@ -229,6 +261,7 @@ cairn_net_ctx_create(const struct cairn_net_ctx_opts *in, struct cairn_net_ctx *
 			rc = -CAIRN_ERR_NOMEM;
 			goto err_listen;
 		}
+
 		rc = cairn_rt_wake_fd_add(ctx->epfd, EPOLLIN);
 		if (rc) {
 			cairn_poller_unregister(&ctx->poller);
@@ -302,6 +335,9 @@ cairn_net_ctx_destroy(struct cairn_net_ctx *c)
 	if (ctx->poller) {
 		cairn_rt_wake_fd_del(ctx->epfd);
 		cairn_poller_unregister(&ctx->poller);
+	}
+	if (ctx->tmo_poller) {
+		cairn_poller_unregister(&ctx->tmo_poller);
 	}
 	net_ctx_decref(ctx);
 }
@@ -675,6 +711,7 @@ cairn_rpc_send(struct cairn_rpc *rpc, cairn_net_cb cb, void *cb_arg)
 	cairn_list_add(&rpc->hlink, &ctx->rpc_hash[rpc->id & (NET_HASH_BUCKETS - 1)]);
 	cairn_list_add_tail(&rpc->link, &p->waitq);
 	peer_kick(ctx, p);
+	tmo_arm(ctx);
 	return 0;
 }
 
@@ -826,6 +863,11 @@ cairn_net_progress(struct cairn_net_ctx *c)
 	if (now - ctx->last_tmo_check >= TMO_CHECK_US) {
 		ctx->last_tmo_check = now;
 		work += (int)check_timeouts(ctx, now);
+		if (now - ctx->last_stall_scan >= 1000 * 1000 ||
+		    now - ctx->last_stall_scan >= ctx->opts.rx_stall_us) {
+			ctx->last_stall_scan = now;
+			work += (int)ctx->tp->close_stalled(ctx, now);
+		}
 	}
 	if (!cairn_list_empty(&ctx->done)) {
 		run_done(ctx);
@@ -841,8 +883,11 @@ cairn_net_progress(struct cairn_net_ctx *c)
 	}
 	if (work > 0)
 		ctx->last_work_us = now;
-	if (!ctx->manual && !cairn_list_empty(&ctx->pending))
+	if (!ctx->manual && !cairn_list_empty(&ctx->pending)) {
+		ctx->last_pending_us = now;
 		cairn_rt_expect_work(ctx->opts.spin_hint_us);
+		tmo_arm(ctx);
+	}
 	return work;
 }
 

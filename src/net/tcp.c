@@ -134,6 +134,7 @@ conn_alloc(struct net_ctx_impl *ctx, int fd, bool connecting)
 	conn->ctx = ctx;
 	conn->fd = fd;
 	conn->connecting = connecting;
+	conn->last_rx_us = cairn_rt_now_us();
 	cairn_list_init(&conn->txq);
 	cairn_list_init(&conn->srv_rpcs);
 	cairn_list_init(&conn->xfers);
@@ -606,6 +607,7 @@ conn_read(struct net_conn *conn)
 			return;
 		}
 		conn->ctx->rx_reads++;
+		conn->last_rx_us = cairn_rt_now_us();
 		budget -= (size_t)r < budget ? (size_t)r : budget;
 		if (direct) {
 			size_t into = (size_t)r < dest ? (size_t)r : dest;
@@ -642,6 +644,8 @@ do_accept(struct net_ctx_impl *ctx)
 				                    strerror(errno));
 			return;
 		}
+		if (ctx->nconns_accepted >= ctx->opts.max_conns)
+			net_tcp_close_stalled(ctx, cairn_rt_now_us()); /* make room */
 		if (ctx->nconns_accepted >= ctx->opts.max_conns) {
 			ctx->st.conns_rejected++;
 			CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 1,
@@ -662,6 +666,32 @@ do_accept(struct net_ctx_impl *ctx)
 		ctx->nconns_accepted++;
 		ctx->st.conns_accepted++;
 	}
+}
+
+unsigned
+net_tcp_close_stalled(struct net_ctx_impl *ctx, uint64_t now)
+{
+	struct cairn_list *l, *next;
+	unsigned n = 0;
+
+	for (l = ctx->conns.next; l != &ctx->conns; l = next) {
+		struct net_conn *conn = cairn_container_of(l, struct net_conn, link);
+
+		next = l->next;
+		if (conn->peer != NULL || conn->closed)
+			continue;
+		if (conn->rx_state == RX_HDR && conn->rx_end == conn->rx_start)
+			continue; /* between messages: an idle client is fine */
+		if (now - conn->last_rx_us <= ctx->opts.rx_stall_us)
+			continue;
+		ctx->st.stalled++;
+		n++;
+		CAIRN_LOG_RATELIMIT(CAIRN_SS_NET, CAIRN_LOG_WARN, 10,
+		                    "%s: stuck in the middle of a message for %lu ms; closing",
+		                    conn->name, (unsigned long)((now - conn->last_rx_us) / 1000));
+		net_tcp_close(conn, -CAIRN_ERR_PROTO);
+	}
+	return n;
 }
 
 static void
@@ -788,4 +818,5 @@ const struct net_transport_ops g_net_tcp_ops = {
         .poll = net_tcp_poll,
         .flush = net_tcp_flush_all,
         .fini = net_tcp_fini,
+        .close_stalled = net_tcp_close_stalled,
 };

@@ -28,7 +28,7 @@ coll_ult(void *arg)
 
 int
 cairn_rt_collective(uint32_t tags, cairn_coll_fn fn, void *arg, cairn_coll_reduce_fn reduce,
-		    void *acc)
+                    void *acc)
 {
 	struct cairn_ult_attr attr = {.prio = CAIRN_PRIO_GENERAL, .joinable = true};
 	struct coll_part *parts;

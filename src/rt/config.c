@@ -30,7 +30,7 @@ struct ycfg {
 	yaml_document_t *doc;
 };
 
-#define YERR(c, node, fmt, ...)                                                            \
+#define YERR(c, node, fmt, ...)                                                                    \
 	CAIRN_ERROR("%s:%zu: " fmt, (c)->path, (size_t)(node)->start_mark.line + 1, ##__VA_ARGS__)
 
 static int
@@ -45,8 +45,8 @@ y_scalar(struct ycfg *c, yaml_node_t *n, const char *key, const char **out)
 }
 
 static int
-y_u64(struct ycfg *c, yaml_node_t *n, const char *key, uint64_t min, uint64_t max,
-      bool size_suffix, uint64_t *out)
+y_u64(struct ycfg *c, yaml_node_t *n, const char *key, uint64_t min, uint64_t max, bool size_suffix,
+      uint64_t *out)
 {
 	const char *s;
 	char *end;
@@ -69,10 +69,10 @@ y_u64(struct ycfg *c, yaml_node_t *n, const char *key, uint64_t min, uint64_t ma
 		    strcasecmp(end, "kib") == 0)
 			mul = 1ull << 10;
 		else if (strcasecmp(end, "m") == 0 || strcasecmp(end, "mb") == 0 ||
-			 strcasecmp(end, "mib") == 0)
+		         strcasecmp(end, "mib") == 0)
 			mul = 1ull << 20;
 		else if (strcasecmp(end, "g") == 0 || strcasecmp(end, "gb") == 0 ||
-			 strcasecmp(end, "gib") == 0)
+		         strcasecmp(end, "gib") == 0)
 			mul = 1ull << 30;
 		else
 			goto err;
@@ -101,8 +101,8 @@ y_bool(struct ycfg *c, yaml_node_t *n, const char *key, bool *out)
 	if (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 || strcmp(s, "1") == 0 ||
 	    strcasecmp(s, "on") == 0)
 		*out = true;
-	else if (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0 ||
-		 strcmp(s, "0") == 0 || strcasecmp(s, "off") == 0)
+	else if (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0 || strcmp(s, "0") == 0 ||
+	         strcasecmp(s, "off") == 0)
 		*out = false;
 	else {
 		YERR(c, n, "key '%s': '%s' is not a boolean, expected true or false", key, s);
@@ -203,9 +203,10 @@ parse_section(struct ycfg *c, yaml_node_t *m, struct cairn_rt_opts *o, bool top_
 				o->cpu_list = o->cpu_list_buf;
 			}
 		} else {
-			YERR(c, k, "unknown key '%s'%s, expected xstreams, stack_size, "
-			     "msg_ring_size, spin_us, pin or cpus", key,
-			     top_level ? " (no 'runtime:' section)" : " in 'runtime'");
+			YERR(c, k,
+			     "unknown key '%s'%s, expected xstreams, stack_size, "
+			     "msg_ring_size, spin_us, pin or cpus",
+			     key, top_level ? " (no 'runtime:' section)" : " in 'runtime'");
 			return -CAIRN_ERR_INVAL;
 		}
 		if (rc != 0)
@@ -241,8 +242,8 @@ cairn_rt_opts_from_yaml(const char *path, struct cairn_rt_opts *opts)
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
 		CAIRN_ERROR("%s:%zu: YAML syntax error: %s", path,
-			    (size_t)parser.problem_mark.line + 1,
-			    parser.problem ? parser.problem : "unknown");
+		            (size_t)parser.problem_mark.line + 1,
+		            parser.problem ? parser.problem : "unknown");
 		yaml_parser_delete(&parser);
 		fclose(f);
 		return -CAIRN_ERR_INVAL;
@@ -251,7 +252,7 @@ cairn_rt_opts_from_yaml(const char *path, struct cairn_rt_opts *opts)
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL || root->type != YAML_MAPPING_NODE) {
 		CAIRN_ERROR("%s:%zu: expected a mapping with the runtime settings", path,
-			    root ? (size_t)root->start_mark.line + 1 : (size_t)1);
+		            root ? (size_t)root->start_mark.line + 1 : (size_t)1);
 		rc = -CAIRN_ERR_INVAL;
 		goto out;
 	}

@@ -31,9 +31,9 @@ static _Atomic(struct mval *) g_vals[CAIRN_METRICS_MAX][NR_SLOTS];
 static struct cairn_metric g_rt_ults = CAIRN_METRIC_COUNTER("rt.ults_created", "ULTs created");
 static struct cairn_metric g_rt_msgs = CAIRN_METRIC_COUNTER("rt.msgs", "messages handled");
 static struct cairn_metric g_rt_polls =
-	CAIRN_METRIC_COUNTER("rt.timed_poller_runs", "timed poller invocations");
+        CAIRN_METRIC_COUNTER("rt.timed_poller_runs", "timed poller invocations");
 static struct cairn_metric g_rt_sleep =
-	CAIRN_METRIC_HISTOGRAM("rt.idle_sleep_ns", "time spent asleep per idle sleep");
+        CAIRN_METRIC_HISTOGRAM("rt.idle_sleep_ns", "time spent asleep per idle sleep");
 
 static bool
 metric_name_ok(const char *n)
@@ -62,8 +62,8 @@ cairn_metric_register(struct cairn_metric *m)
 	if (m == NULL || !metric_name_ok(m->name) || m->type < CAIRN_METRIC_T_COUNTER ||
 	    m->type > CAIRN_METRIC_T_HISTOGRAM) {
 		CAIRN_ERROR("metric '%s': bad descriptor (name of [a-z0-9_.], below %d chars; "
-			    "type counter/gauge/histogram)", m && m->name ? m->name : "?",
-			    CAIRN_METRIC_NAME_MAX);
+		            "type counter/gauge/histogram)",
+		            m && m->name ? m->name : "?", CAIRN_METRIC_NAME_MAX);
 		return -CAIRN_ERR_INVAL;
 	}
 	pthread_mutex_lock(&g_m_lock);
@@ -125,7 +125,8 @@ slot_get(const struct cairn_metric *m)
 	v = atomic_load_explicit(&g_vals[m->id][s], memory_order_acquire);
 	if (v != NULL)
 		return v;
-	v = aligned_alloc(RT_CACHELINE, (sizeof(*v) + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1));
+	v = aligned_alloc(RT_CACHELINE,
+	                  (sizeof(*v) + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1));
 	if (v == NULL)
 		return NULL;
 	memset(v, 0, sizeof(*v));
@@ -214,8 +215,7 @@ cairn_metric_read(const struct cairn_metric *m, int xs_id, struct cairn_metric_v
 {
 	unsigned s;
 
-	if (m == NULL || out == NULL || m->id < 0 || m->id >= CAIRN_METRICS_MAX ||
-	    g_m[m->id] != m)
+	if (m == NULL || out == NULL || m->id < 0 || m->id >= CAIRN_METRICS_MAX || g_m[m->id] != m)
 		return -CAIRN_ERR_NONEXIST;
 	if (xs_id >= CAIRN_RT_MAX_XSTREAMS)
 		return -CAIRN_ERR_INVAL;
@@ -287,12 +287,13 @@ value_json(const struct cairn_metric *m, const struct cairn_metric_value *v)
 	json_object_set_new(o, "sum", json_integer((json_int_t)v->sum));
 	json_object_set_new(o, "max", json_integer((json_int_t)v->max));
 	json_object_set_new(o, "p50", json_integer((json_int_t)cairn_metric_hist_quantile(v, 0.5)));
-	json_object_set_new(o, "p99", json_integer((json_int_t)cairn_metric_hist_quantile(v, 0.99)));
+	json_object_set_new(o, "p99",
+	                    json_integer((json_int_t)cairn_metric_hist_quantile(v, 0.99)));
 	for (i = 0; i < CAIRN_HIST_BUCKETS; i++) {
 		if (v->buckets[i] == 0)
 			continue;
 		json_array_append_new(b, json_pack("[II]", (json_int_t)(i ? (1ull << i) : 0),
-						   (json_int_t)v->buckets[i]));
+		                                   (json_int_t)v->buckets[i]));
 	}
 	json_object_set_new(o, "buckets", b);
 	return o;
@@ -346,15 +347,13 @@ cairn_metrics_dump_json(bool per_xstream)
 			struct cairn_xs_stats st;
 
 			cairn_xs_stats(g_rt.xs[x], &st);
-			json_object_set_new(xj, g_rt.xs[x]->name,
-					    json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:i}",
-						      "cpu", g_rt.xs[x]->cpu,
-						      "switches", (json_int_t)st.switches,
-						      "msgs", (json_int_t)st.msgs,
-						      "sleeps", (json_int_t)st.sleeps,
-						      "kicks", (json_int_t)st.kicks,
-						      "loops", (json_int_t)st.loops,
-						      "live_ults", (int)st.live_ults));
+			json_object_set_new(
+			        xj, g_rt.xs[x]->name,
+			        json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:i}", "cpu", g_rt.xs[x]->cpu,
+			                  "switches", (json_int_t)st.switches, "msgs",
+			                  (json_int_t)st.msgs, "sleeps", (json_int_t)st.sleeps,
+			                  "kicks", (json_int_t)st.kicks, "loops",
+			                  (json_int_t)st.loops, "live_ults", (int)st.live_ults));
 		}
 		if (xj != NULL)
 			json_object_set_new(root, "xstreams", xj);

@@ -16,7 +16,7 @@
 
 struct mod_ent {
 	struct cairn_module *mod;
-	void *dl;     /* dlopen handle, NULL for built-ins */
+	void *dl; /* dlopen handle, NULL for built-ins */
 	bool set_up;
 };
 
@@ -186,18 +186,19 @@ mod_add(struct cairn_module *mod, void *dl)
 
 	if (mod->abi_version != CAIRN_MODULE_ABI_VERSION) {
 		CAIRN_ERROR("module %s: ABI version %u, this runtime needs %u; rebuild the module",
-			    name_ok(mod->name) ? mod->name : "?", mod->abi_version,
-			    CAIRN_MODULE_ABI_VERSION);
+		            name_ok(mod->name) ? mod->name : "?", mod->abi_version,
+		            CAIRN_MODULE_ABI_VERSION);
 		return -CAIRN_ERR_VERSION;
 	}
 	if (!name_ok(mod->name) || mod->id >= CAIRN_MODULE_MAX) {
 		CAIRN_ERROR("module descriptor invalid: name must be 1..%d chars of [A-Za-z0-9_], "
-			    "id below %d", CAIRN_MODULE_NAME_MAX - 1, CAIRN_MODULE_MAX);
+		            "id below %d",
+		            CAIRN_MODULE_NAME_MAX - 1, CAIRN_MODULE_MAX);
 		return -CAIRN_ERR_INVAL;
 	}
 	if (key != NULL && (key->tags == 0 || (key->tags & ~CAIRN_XS_TAG_ALL) != 0)) {
 		CAIRN_ERROR("module %s: TLS key tags 0x%x, expected CAIRN_XS_TAG_* bits", mod->name,
-			    key->tags);
+		            key->tags);
 		return -CAIRN_ERR_INVAL;
 	}
 	pthread_mutex_lock(&g_mod_lock);
@@ -205,7 +206,7 @@ mod_add(struct cairn_module *mod, void *dl)
 		if (strcmp(g_mods[i].mod->name, mod->name) == 0 || g_mods[i].mod->id == mod->id) {
 			pthread_mutex_unlock(&g_mod_lock);
 			CAIRN_ERROR("module %s (id %u): name or id already registered by %s",
-				    mod->name, mod->id, g_mods[i].mod->name);
+			            mod->name, mod->id, g_mods[i].mod->name);
 			return -CAIRN_ERR_EXIST;
 		}
 	}
@@ -221,7 +222,7 @@ mod_add(struct cairn_module *mod, void *dl)
 		if (slot < 0) {
 			pthread_mutex_unlock(&g_mod_lock);
 			CAIRN_ERROR("module %s: no free TLS key (max %d)", mod->name,
-				    CAIRN_MODULE_MAX_KEYS);
+			            CAIRN_MODULE_MAX_KEYS);
 			return -CAIRN_ERR_NOSPACE;
 		}
 	}
@@ -238,7 +239,7 @@ mod_add(struct cairn_module *mod, void *dl)
 		rc = mod->metrics_init();
 		if (rc != 0) {
 			CAIRN_ERROR("module %s: metrics init failed: %s", mod->name,
-				    cairn_strerror(rc));
+			            cairn_strerror(rc));
 			goto err_fini;
 		}
 	}
@@ -256,7 +257,7 @@ mod_add(struct cairn_module *mod, void *dl)
 		rc = key_attach(key);
 		if (rc != 0) {
 			CAIRN_ERROR("module %s: TLS key instantiation failed: %s", mod->name,
-				    cairn_strerror(rc));
+			            cairn_strerror(rc));
 			pthread_mutex_lock(&g_mod_lock);
 			g_keys[slot] = NULL;
 			key->index = -1;
@@ -266,7 +267,7 @@ mod_add(struct cairn_module *mod, void *dl)
 		}
 	}
 	CAIRN_INFO("module %s (id %u, version %u) %s", mod->name, mod->id, mod->version,
-		   dl ? "loaded" : "registered");
+	           dl ? "loaded" : "registered");
 	return 0;
 err_fini:
 	if (mod->fini != NULL)
@@ -281,7 +282,7 @@ cairn_module_register(struct cairn_module *mod)
 		return -CAIRN_ERR_INVAL;
 	if (t_rt_xs != NULL) {
 		CAIRN_ERROR("module %s: register from a plain thread, not an xstream",
-			    mod->name ? mod->name : "?");
+		            mod->name ? mod->name : "?");
 		return -CAIRN_ERR_INVAL;
 	}
 	return mod_add(mod, NULL);
@@ -325,7 +326,7 @@ cairn_module_load(const char *name)
 	} else {
 		if (!name_ok(name)) {
 			CAIRN_ERROR("module name '%s': expected 1..%d chars of [A-Za-z0-9_]", name,
-				    CAIRN_MODULE_NAME_MAX - 1);
+			            CAIRN_MODULE_NAME_MAX - 1);
 			return -CAIRN_ERR_INVAL;
 		}
 		snprintf(stem, sizeof(stem), "%s", name);
@@ -336,12 +337,12 @@ cairn_module_load(const char *name)
 
 			if (len > 0 && len < sizeof(path) - 64) {
 				snprintf(path, sizeof(path), "%.*s/libcairn_mod_%s.so", (int)len,
-					 env, name);
+				         env, name);
 				if (access(path, R_OK) == 0) {
 					dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 					if (dl == NULL) {
 						CAIRN_ERROR("module %s: cannot load %s: %s", name,
-							    path, dlerror());
+						            path, dlerror());
 						return -CAIRN_ERR_NONEXIST;
 					}
 				}
@@ -354,8 +355,8 @@ cairn_module_load(const char *name)
 		}
 		if (dl == NULL) {
 			CAIRN_ERROR("module %s: not found (searched $CAIRN_MODULE_PATH and the "
-				    "loader path for libcairn_mod_%s.so): %s", name, name,
-				    dlerror());
+			            "loader path for libcairn_mod_%s.so): %s",
+			            name, name, dlerror());
 			return -CAIRN_ERR_NONEXIST;
 		}
 	}
@@ -430,7 +431,7 @@ cairn_module_setup_all(void)
 		rc = g_mods[i].mod->setup();
 		if (rc != 0) {
 			CAIRN_ERROR("module %s: setup failed: %s", g_mods[i].mod->name,
-				    cairn_strerror(rc));
+			            cairn_strerror(rc));
 			cairn_module_cleanup_all();
 			return rc;
 		}

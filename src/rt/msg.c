@@ -61,8 +61,8 @@ ring_push(struct cairn_xstream *xs, cairn_msg_fn fn, void *arg)
 		diff = (int64_t)(atomic_load_explicit(&c->seq, memory_order_acquire) - pos);
 		if (diff == 0) {
 			if (atomic_compare_exchange_weak_explicit(&xs->ring_tail, &pos, pos + 1,
-								  memory_order_seq_cst,
-								  memory_order_relaxed))
+			                                          memory_order_seq_cst,
+			                                          memory_order_relaxed))
 				break;
 		} else if (diff < 0) {
 			return false; /* full: the consumer has not freed this cell yet */
@@ -155,6 +155,8 @@ cairn_rt_send_msg(struct cairn_xstream *xs, cairn_msg_fn fn, void *arg)
 			/* Scheduler context sending to its own full ring: make room by
 			 * running the oldest message here, or we would wait for ourselves. */
 			rt_msgs_drain(xs, 1);
+		} else if (rt_manual_driver()) {
+			cairn_rt_poll(xs); /* manual mode: nobody else drains it */
 		} else if (++spins < 64) {
 			rt_cpu_relax();
 		} else {

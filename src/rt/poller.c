@@ -51,7 +51,7 @@ poller_timer_fire(struct rt_timer *t)
 		next = xs->now_us + p->period_us;
 	if (rt_timer_arm(xs, t, next) != 0)
 		CAIRN_ERROR("%s: poller %s: cannot re-arm (no memory); it stops", xs->name,
-			    p->name);
+		            p->name);
 }
 
 unsigned
@@ -62,7 +62,8 @@ rt_pollers_run(struct cairn_xstream *xs)
 	bool dead = false;
 
 	t_in_busy_walk = true;
-	cairn_list_for_each_entry(p, &xs->pollers, link) {
+	cairn_list_for_each_entry(p, &xs->pollers, link)
+	{
 		if (p->paused || p->unregistered) {
 			dead |= p->unregistered;
 			continue;
@@ -79,7 +80,8 @@ rt_pollers_run(struct cairn_xstream *xs)
 	}
 	t_in_busy_walk = false;
 	if (dead) {
-		cairn_list_for_each_entry_safe(p, tmp, &xs->pollers, link) {
+		cairn_list_for_each_entry_safe(p, tmp, &xs->pollers, link)
+		{
 			if (p->unregistered)
 				poller_free(p);
 		}
@@ -96,12 +98,12 @@ cairn_poller_register(cairn_poller_fn fn, void *arg, uint64_t period_us, const c
 
 	if (xs == NULL || fn == NULL) {
 		CAIRN_ERROR("poller %s: register needs a function and xstream context",
-			    name ? name : "?");
+		            name ? name : "?");
 		return NULL;
 	}
 	if (period_us > 3600ull * 1000000u) {
 		CAIRN_ERROR("poller %s: period %llu us is over an hour", name ? name : "?",
-			    (unsigned long long)period_us);
+		            (unsigned long long)period_us);
 		return NULL;
 	}
 	p = calloc(1, sizeof(*p));
@@ -139,7 +141,7 @@ cairn_poller_unregister(struct cairn_poller **pp)
 	*pp = NULL;
 	if (p->xs != t_rt_xs) {
 		CAIRN_ERROR("poller %s: unregister from another thread than its xstream %s",
-			    p->name, p->xs->name);
+		            p->name, p->xs->name);
 		return;
 	}
 	p->unregistered = true;
@@ -167,10 +169,8 @@ rt_pollers_fini(struct cairn_xstream *xs)
 {
 	struct cairn_poller *p, *tmp;
 
-	cairn_list_for_each_entry_safe(p, tmp, &xs->pollers, link)
-		poller_free(p);
-	cairn_list_for_each_entry_safe(p, tmp, &xs->timed_pollers, link)
-		poller_free(p);
+	cairn_list_for_each_entry_safe(p, tmp, &xs->pollers, link) poller_free(p);
+	cairn_list_for_each_entry_safe(p, tmp, &xs->timed_pollers, link) poller_free(p);
 }
 
 /* ------------------------------------------------------------------ wake fds */
@@ -187,8 +187,8 @@ wake_fd_ctl(int op, int fd, uint32_t events)
 	}
 	if (fd < 0 || fd == xs->evfd || fd == xs->tfd || fd == xs->epfd)
 		return -CAIRN_ERR_INVAL;
-	if (op != EPOLL_CTL_DEL && (events & ~(uint32_t)(EPOLLIN | EPOLLOUT | EPOLLET |
-							 EPOLLRDHUP | EPOLLPRI)) != 0)
+	if (op != EPOLL_CTL_DEL &&
+	    (events & ~(uint32_t)(EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP | EPOLLPRI)) != 0)
 		return -CAIRN_ERR_INVAL;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = events;
@@ -196,8 +196,7 @@ wake_fd_ctl(int op, int fd, uint32_t events)
 	if (epoll_ctl(xs->epfd, op, fd, &ev) != 0) {
 		int rc = -errno;
 
-		CAIRN_ERROR("%s: epoll_ctl(%d) on fd %d: %s", xs->name, op, fd,
-			    cairn_strerror(rc));
+		CAIRN_ERROR("%s: epoll_ctl(%d) on fd %d: %s", xs->name, op, fd, cairn_strerror(rc));
 		return rc;
 	}
 	if (op == EPOLL_CTL_ADD)

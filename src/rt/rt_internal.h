@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <pthread.h>
 
-
 #include "cairn/errno.h"
 #include "common/list.h"
 #include "rt/rt.h"
@@ -123,8 +122,8 @@ void rt_timer_heap_fini(struct rt_timer_heap *h);
 
 struct rt_stack {
 	struct cairn_list link;
-	void *base;   /* mmap base: the guard page */
-	size_t size;  /* usable bytes above the guard page */
+	void *base;  /* mmap base: the guard page */
+	size_t size; /* usable bytes above the guard page */
 };
 
 struct rt_stack_pool {
@@ -155,10 +154,10 @@ rt_stack_bottom(const struct rt_stack *s)
 /* ------------------------------------------------------------------ ULTs */
 
 enum rt_ult_state {
-	RT_ULT_NEW = 0,  /* created remotely: no stack yet */
+	RT_ULT_NEW = 0, /* created remotely: no stack yet */
 	RT_ULT_READY,
 	RT_ULT_RUNNING,
-	RT_ULT_BLOCKED,  /* parked */
+	RT_ULT_BLOCKED, /* parked */
 	RT_ULT_DONE,
 };
 
@@ -178,8 +177,8 @@ enum rt_yield_reason {
 
 struct cairn_ult {
 	void *sp; /* saved stack pointer: first member (used from assembly by offset 0) */
-	struct cairn_list link;           /* ready queue */
-	struct cairn_ult *remote_next;    /* remote-ready stack */
+	struct cairn_list link;        /* ready queue */
+	struct cairn_ult *remote_next; /* remote-ready stack */
 	struct cairn_xstream *xs;
 	struct rt_stack *stack;
 	size_t stack_size;
@@ -234,15 +233,15 @@ struct cairn_poller {
 
 /* ------------------------------------------------------------------ xstream */
 
-#define RT_WRR_NET     4
-#define RT_WRR_IO      2
+#define RT_WRR_NET 4
+#define RT_WRR_IO 2
 #define RT_WRR_GENERAL 1
 
 struct cairn_xstream {
 	/* --- shared with other threads; each group on its own cache line --- */
 	/* 1 while in (or about to enter) epoll_wait; written by the sleeper and a kicker */
 	_Alignas(RT_CACHELINE) atomic_int sleeping;
-	atomic_uint_fast64_t kicks;                 /* eventfd writes (stats) */
+	atomic_uint_fast64_t kicks; /* eventfd writes (stats) */
 	/* message ring: producers claim positions here (CAS) */
 	_Alignas(RT_CACHELINE) _Atomic uint64_t ring_tail;
 	/* read-mostly for producers */
@@ -250,8 +249,8 @@ struct cairn_xstream {
 	uint64_t ring_mask;
 	unsigned ring_size;
 	int evfd;
-	atomic_bool stop;    /* set by cairn_rt_fini */
-	atomic_bool exited;  /* the loop has returned: messages can no longer be taken */
+	atomic_bool stop;   /* set by cairn_rt_fini */
+	atomic_bool exited; /* the loop has returned: messages can no longer be taken */
 	/* ULTs made ready by other threads (lock-free LIFO stack) */
 	_Alignas(RT_CACHELINE) _Atomic(struct cairn_ult *) remote_ready;
 
@@ -262,7 +261,7 @@ struct cairn_xstream {
 	enum cairn_xs_role role;
 	char name[16];
 	pthread_t thread;
-	int cpu;            /* OS PU index pinned to, -1 if not pinned */
+	int cpu; /* OS PU index pinned to, -1 if not pinned */
 	int epfd;
 	int tfd;
 	uint64_t tfd_armed; /* deadline the timerfd is armed for, 0 = disarmed */
@@ -273,9 +272,9 @@ struct cairn_xstream {
 	unsigned nr_ready;
 	unsigned wrr_credit[CAIRN_PRIO_MAX];
 	unsigned wrr_cursor;
-	atomic_uint nr_ults;  /* live ULTs homed here (incl. remote-created not yet started) */
+	atomic_uint nr_ults; /* live ULTs homed here (incl. remote-created not yet started) */
 
-	struct cairn_ult *cur;  /* running ULT, NULL in scheduler context */
+	struct cairn_ult *cur; /* running ULT, NULL in scheduler context */
 	void *sched_sp;
 #ifdef RT_ASAN
 	const void *sched_stack_bottom;
@@ -290,9 +289,10 @@ struct cairn_xstream {
 	unsigned nr_busy_pollers;
 	struct rt_timer_heap timers;
 
-	uint64_t now_us;        /* cached per loop */
-	uint64_t expect_until;  /* spin at least until then (cairn_rt_expect_work) */
+	uint64_t now_us;          /* cached per loop */
+	uint64_t expect_until;    /* spin at least until then (cairn_rt_expect_work) */
 	uint64_t contended_until; /* CPU found contended: sleep instead of spinning */
+	uint64_t nivcsw;          /* involuntary context switches seen at the last sleep */
 	unsigned spin_us;
 	unsigned nr_wake_fds;
 
@@ -314,6 +314,8 @@ struct rt_global {
 	atomic_bool running;
 	atomic_bool stopping;
 	atomic_uint live_ults; /* ULTs created and not finished, all xstreams */
+	bool manual;           /* no threads: `driver` runs the loops (cairn_rt_poll) */
+	pthread_t driver;
 };
 
 extern struct rt_global g_rt;
@@ -324,16 +326,28 @@ static inline void
 rt_stat_add(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	                      memory_order_relaxed);
 }
 extern __thread struct cairn_xstream *t_rt_xs;
+
+/* Manual mode and the caller is the driving thread outside any poll: waits must drive
+ * the xstreams themselves instead of blocking. */
+static inline bool
+rt_manual_driver(void)
+{
+	return g_rt.manual && t_rt_xs == NULL && atomic_load(&g_rt.running) &&
+	       pthread_equal(pthread_self(), g_rt.driver);
+}
 
 uint64_t rt_clock_us(void);
 /* Make xs run its loop soon: write its eventfd when it sleeps. */
 void rt_xs_kick(struct cairn_xstream *xs);
 /* Queue a ready ULT on its home xstream (local or remote). */
 void rt_ult_make_ready(struct cairn_ult *ult);
+void rt_sched_xs_init(struct cairn_xstream *xs);
 void rt_sched_loop(struct cairn_xstream *xs);
+unsigned rt_sched_poll(struct cairn_xstream *xs);
+bool rt_sched_may_exit(struct cairn_xstream *xs);
 void rt_sched_fini(struct cairn_xstream *xs);
 unsigned rt_msgs_drain(struct cairn_xstream *xs, unsigned max);
 unsigned rt_pollers_run(struct cairn_xstream *xs);

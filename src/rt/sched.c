@@ -6,8 +6,8 @@
  * 64 messages, fire due timers (timed pollers, sleeps, timeouts), run busy pollers, then
  * run the ULTs that were ready at that point, picked by weighted round robin over the
  * three priority queues (NET 4 : IO 2 : GENERAL 1 per cycle, so no class starves).
- * A ULT runs until it yields, parks or returns; ULTs always switch back to the
- * scheduler context, never directly to each other.
+ * A ULT runs until it yields, parks or returns; parking and returning always switch
+ * back to the scheduler context.
  *
  * Idle: with nothing done for spin_us (or until a cairn_rt_expect_work() deadline) the
  * xstream sets `sleeping`, re-checks its inputs and sleeps in epoll_wait on its eventfd
@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 
 #define CAIRN_LOG_SS CAIRN_SS_RT
@@ -38,8 +39,7 @@
 __thread struct cairn_xstream *t_rt_xs;
 
 #define RT_SLICES_MIN 16
-#define RT_PREEMPT_GAP_US 500     /* clock gap during a spin that means we were preempted */
-#define RT_CONTENDED_US   100000  /* then no spinning for this long */
+#define RT_CONTENDED_US 200000 /* then do not spin for this long */
 
 static const unsigned g_wrr_weight[CAIRN_PRIO_MAX] = {RT_WRR_NET, RT_WRR_IO, RT_WRR_GENERAL};
 
@@ -114,7 +114,7 @@ ult_to_sched(struct cairn_xstream *xs, struct cairn_ult *ult)
 {
 #ifdef RT_ASAN
 	__sanitizer_start_switch_fiber(ult->reason == RT_YIELD_EXIT ? NULL : &ult->asan_fake,
-				       xs->sched_stack_bottom, xs->sched_stack_size);
+	                               xs->sched_stack_bottom, xs->sched_stack_size);
 #endif
 	cairn_rt_ctx_switch(&ult->sp, xs->sched_sp);
 #ifdef RT_ASAN
@@ -183,7 +183,7 @@ ult_run(struct cairn_xstream *xs, struct cairn_ult *ult)
 	ult->state = RT_ULT_RUNNING;
 #ifdef RT_ASAN
 	__sanitizer_start_switch_fiber(&xs->sched_fake, rt_stack_bottom(ult->stack),
-				       ult->stack->size);
+	                               ult->stack->size);
 #endif
 	cairn_rt_ctx_switch(&xs->sched_sp, ult->sp);
 #ifdef RT_ASAN
@@ -243,7 +243,7 @@ remote_drain(struct cairn_xstream *xs)
 		ult->remote_next = NULL;
 		if (ult->state == RT_ULT_NEW && ult_prepare(xs, ult) != 0) {
 			CAIRN_ERROR("%s: no memory for the stack of a ULT created remotely",
-				    xs->name);
+			            xs->name);
 			ult_finish(xs, ult, -CAIRN_ERR_NOMEM);
 			continue;
 		}
@@ -266,9 +266,8 @@ rt_ult_make_ready(struct cairn_ult *ult)
 	head = atomic_load_explicit(&xs->remote_ready, memory_order_relaxed);
 	do {
 		ult->remote_next = head;
-	} while (!atomic_compare_exchange_weak_explicit(&xs->remote_ready, &head, ult,
-							memory_order_seq_cst,
-							memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+	        &xs->remote_ready, &head, ult, memory_order_seq_cst, memory_order_relaxed));
 	rt_xs_kick(xs);
 }
 
@@ -290,7 +289,7 @@ cairn_in_ult(void)
 
 int
 cairn_ult_create(struct cairn_xstream *xs, cairn_ult_fn fn, void *arg,
-		 const struct cairn_ult_attr *attr, struct cairn_ult **out)
+                 const struct cairn_ult_attr *attr, struct cairn_ult **out)
 {
 	struct cairn_xstream *self = t_rt_xs;
 	struct cairn_ult *ult;
@@ -298,12 +297,12 @@ cairn_ult_create(struct cairn_xstream *xs, cairn_ult_fn fn, void *arg,
 
 	if (fn == NULL)
 		return -CAIRN_ERR_INVAL;
-	if (attr != NULL && ((unsigned)attr->prio >= CAIRN_PRIO_MAX ||
-			     (attr->stack_size != 0 &&
-			      (attr->stack_size < CAIRN_RT_MIN_STACK_SIZE ||
-			       attr->stack_size > (1ul << 30))))) {
+	if (attr != NULL &&
+	    ((unsigned)attr->prio >= CAIRN_PRIO_MAX ||
+	     (attr->stack_size != 0 &&
+	      (attr->stack_size < CAIRN_RT_MIN_STACK_SIZE || attr->stack_size > (1ul << 30))))) {
 		CAIRN_ERROR("bad ULT attributes (prio %d, stack %zu; minimum stack %u)",
-			    (int)attr->prio, attr->stack_size, CAIRN_RT_MIN_STACK_SIZE);
+		            (int)attr->prio, attr->stack_size, CAIRN_RT_MIN_STACK_SIZE);
 		return -CAIRN_ERR_INVAL;
 	}
 	if (attr != NULL && attr->joinable && out == NULL)
@@ -375,7 +374,8 @@ cairn_ult_join(struct cairn_ult *ult)
 	}
 	if (t_rt_xs != NULL && t_rt_xs->cur == NULL && t_rt_xs == ult->xs) {
 		CAIRN_ERROR("%s: join from a poller/message of the ULT's own xstream would "
-			    "deadlock", t_rt_xs->name);
+		            "deadlock",
+		            t_rt_xs->name);
 		return -CAIRN_ERR_INVAL;
 	}
 	rt_spin_lock(&ult->join_lock);
@@ -398,12 +398,14 @@ cairn_ult_yield(void)
 	struct cairn_ult *ult = xs != NULL ? xs->cur : NULL;
 
 	if (ult == NULL) {
-		if (xs == NULL)
+		if (rt_manual_driver())
+			cairn_rt_poll_all(); /* the driver's yield lets the xstreams run */
+		else if (xs == NULL)
 			sched_yield();
 		return;
 	}
-	if (xs->yield_budget > 0 && xs->nr_ready > 0 && !atomic_load_explicit(&xs->stop,
-	    memory_order_relaxed)) {
+	if (xs->yield_budget > 0 && xs->nr_ready > 0 &&
+	    !atomic_load_explicit(&xs->stop, memory_order_relaxed)) {
 		struct cairn_ult *next;
 
 		xs->yield_budget--;
@@ -418,7 +420,7 @@ cairn_ult_yield(void)
 		rt_stat_add(&xs->st_switches, 1);
 #ifdef RT_ASAN
 		__sanitizer_start_switch_fiber(&ult->asan_fake, rt_stack_bottom(next->stack),
-					       next->stack->size);
+		                               next->stack->size);
 #endif
 		cairn_rt_ctx_switch(&ult->sp, next->sp);
 #ifdef RT_ASAN
@@ -493,9 +495,17 @@ cairn_ult_sleep_us(uint64_t us)
 	struct sleep_timer st;
 	uint64_t deadline;
 
+	if (ult == NULL && rt_manual_driver()) {
+		deadline = rt_clock_us() + us;
+		while (rt_clock_us() < deadline) {
+			if (cairn_rt_poll_all() == 0)
+				rt_cpu_relax();
+		}
+		return;
+	}
 	if (ult == NULL) {
 		struct timespec ts = {.tv_sec = (time_t)(us / 1000000u),
-				      .tv_nsec = (long)(us % 1000000u) * 1000};
+		                      .tv_nsec = (long)(us % 1000000u) * 1000};
 
 		if (xs != NULL)
 			CAIRN_WARN("%s: sleep from a poller/message blocks the xstream", xs->name);
@@ -542,12 +552,31 @@ inputs_pending(struct cairn_xstream *xs)
 	       atomic_load(&xs->ring_tail) != xs->ring_head;
 }
 
+/* Preempted since the last check (involuntary context switches)? Then the CPU is shared
+ * with other busy threads: spinning only burns the CPU share that the kernel's wake-up
+ * preemption rewards a sleeper for, and delays whoever would send us work. Stop spinning
+ * for a while. One getrusage() per sleep, and per ~512 empty spin loops. */
+static void
+contention_check(struct cairn_xstream *xs)
+{
+	struct rusage ru;
+
+	if (xs->spin_us == 0 || getrusage(RUSAGE_THREAD, &ru) != 0)
+		return;
+	/* One preemption (a kworker) is noise; two since the last check is a busy CPU. */
+	if ((uint64_t)ru.ru_nivcsw >= xs->nivcsw + 2)
+		xs->contended_until = rt_clock_us() + RT_CONTENDED_US;
+	xs->nivcsw = (uint64_t)ru.ru_nivcsw;
+}
+
 static void
 idle_sleep(struct cairn_xstream *xs)
 {
 	struct epoll_event evs[16];
 	uint64_t deadline = xs->timers.nr ? xs->timers.v[0]->deadline_us : 0, t0;
 	int n, i;
+
+	contention_check(xs);
 
 	if (deadline != xs->tfd_armed) {
 		struct itimerspec its;
@@ -588,44 +617,76 @@ idle_sleep(struct cairn_xstream *xs)
 static bool
 may_exit(struct cairn_xstream *xs)
 {
-	return atomic_load(&xs->stop) && atomic_load(&g_rt.live_ults) == 0 &&
-	       !inputs_pending(xs) && xs->nr_ready == 0;
+	return atomic_load(&xs->stop) && atomic_load(&g_rt.live_ults) == 0 && !inputs_pending(xs) &&
+	       xs->nr_ready == 0;
+}
+
+void
+rt_sched_xs_init(struct cairn_xstream *xs)
+{
+	unsigned i;
+
+	for (i = 0; i < CAIRN_PRIO_MAX; i++)
+		xs->wrr_credit[i] = g_wrr_weight[i];
+}
+
+bool
+rt_sched_may_exit(struct cairn_xstream *xs)
+{
+	return may_exit(xs);
+}
+
+/* One pass over every input; returns how much was done (0: idle). */
+static inline unsigned
+sched_once(struct cairn_xstream *xs)
+{
+	unsigned work = 0, n;
+
+	rt_stat_add(&xs->st_loops, 1);
+	if (atomic_load_explicit(&xs->remote_ready, memory_order_relaxed) != NULL)
+		work += remote_drain(xs);
+	work += rt_msgs_drain(xs, 64);
+	if (xs->timers.nr > 0) {
+		xs->now_us = rt_clock_us();
+		work += rt_timers_run(xs, xs->now_us);
+	}
+	if (xs->nr_busy_pollers > 0)
+		work += rt_pollers_run(xs);
+	n = xs->nr_ready;
+	/* Slices before the loop looks at messages and pollers again. */
+	xs->yield_budget = n > RT_SLICES_MIN ? n : RT_SLICES_MIN;
+	while (xs->yield_budget > 0) {
+		struct cairn_ult *ult = ready_pick(xs);
+
+		if (ult == NULL)
+			break;
+		xs->yield_budget--;
+		ult_run(xs, ult);
+	}
+	xs->yield_budget = 0;
+	return work + n;
+}
+
+unsigned
+rt_sched_poll(struct cairn_xstream *xs)
+{
+	unsigned work;
+
+	t_rt_xs = xs;
+	work = sched_once(xs);
+	t_rt_xs = NULL;
+	return work;
 }
 
 void
 rt_sched_loop(struct cairn_xstream *xs)
 {
-	uint64_t idle_since = 0, stop_warn = 0, last_sample = 0;
-	unsigned i, spins = 0;
+	uint64_t idle_since = 0, stop_warn = 0;
+	unsigned spins = 0, spin;
 
-	for (i = 0; i < CAIRN_PRIO_MAX; i++)
-		xs->wrr_credit[i] = g_wrr_weight[i];
 	for (;;) {
-		unsigned work = 0, n;
+		unsigned work = sched_once(xs);
 
-		rt_stat_add(&xs->st_loops, 1);
-		if (atomic_load_explicit(&xs->remote_ready, memory_order_relaxed) != NULL)
-			work += remote_drain(xs);
-		work += rt_msgs_drain(xs, 64);
-		if (xs->timers.nr > 0) {
-			xs->now_us = rt_clock_us();
-			work += rt_timers_run(xs, xs->now_us);
-		}
-		if (xs->nr_busy_pollers > 0)
-			work += rt_pollers_run(xs);
-		n = xs->nr_ready;
-		/* Slices before the loop looks at messages and pollers again. */
-		xs->yield_budget = n > RT_SLICES_MIN ? n : RT_SLICES_MIN;
-		while (xs->yield_budget > 0) {
-			struct cairn_ult *ult = ready_pick(xs);
-
-			if (ult == NULL)
-				break;
-			xs->yield_budget--;
-			ult_run(xs, ult);
-		}
-		xs->yield_budget = 0;
-		work += n;
 		if (work != 0) {
 			idle_since = 0;
 			continue;
@@ -641,24 +702,21 @@ rt_sched_loop(struct cairn_xstream *xs)
 			if (stop_warn == 0)
 				stop_warn = xs->now_us + 5000000u;
 			else if (xs->now_us > stop_warn) {
-				CAIRN_WARN("%s: stopping, still waiting for %u ULT(s) in the runtime",
-					   xs->name, (unsigned)atomic_load(&g_rt.live_ults));
+				CAIRN_WARN(
+				        "%s: stopping, still waiting for %u ULT(s) in the runtime",
+				        xs->name, (unsigned)atomic_load(&g_rt.live_ults));
 				stop_warn = xs->now_us + 5000000u;
 			}
 		}
-		if (idle_since == 0) {
+		if ((spins & 511) == 0)
+			contention_check(xs);
+		if (idle_since == 0)
 			idle_since = xs->now_us;
-		} else if (xs->now_us - last_sample > RT_PREEMPT_GAP_US) {
-			/* 32 empty loops take a few us: a gap this long means the kernel gave
-			 * our CPU to someone else. Spinning on a contended CPU only delays the
-			 * thread that would send us work; sleep at once for a while (a woken
-			 * sleeper gets the CPU back quickly). */
-			xs->contended_until = xs->now_us + RT_CONTENDED_US;
-		}
-		last_sample = xs->now_us;
-		/* An explicit cairn_rt_expect_work() hint wins over the contention guess. */
-		if (xs->now_us < xs->expect_until ||
-		    (xs->now_us >= xs->contended_until && xs->now_us - idle_since < xs->spin_us)) {
+		/* No spin on a contended CPU (measured: even a 5 us spin per message made the
+		 * ping-pong RTT 4-6x worse there), but an explicit cairn_rt_expect_work()
+		 * hint still wins. */
+		spin = xs->now_us < xs->contended_until ? 0 : xs->spin_us;
+		if (xs->now_us < xs->expect_until || xs->now_us - idle_since < spin) {
 			rt_cpu_relax();
 			continue;
 		}

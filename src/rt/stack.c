@@ -40,12 +40,12 @@ rt_ctx_make(void *stack_top, void (*entry)(void *), void *arg)
 	__asm__ __volatile__("fnstcw %0" : "=m"(cw));
 	memset(f, 0, 64);
 	f[0] = (uint64_t)mxcsr | ((uint64_t)cw << 32);
-	f[1] = 0;                 /* r15 */
-	f[2] = 0;                 /* r14 */
+	f[1] = 0;                          /* r15 */
+	f[2] = 0;                          /* r14 */
 	f[3] = (uint64_t)(uintptr_t)arg;   /* r13 */
 	f[4] = (uint64_t)(uintptr_t)entry; /* r12 */
-	f[5] = 0;                 /* rbx */
-	f[6] = 0;                 /* rbp */
+	f[5] = 0;                          /* rbx */
+	f[6] = 0;                          /* rbp */
 	f[7] = (uint64_t)(uintptr_t)cairn_rt_ctx_trampoline;
 	return f;
 #elif defined(__aarch64__)
@@ -54,9 +54,9 @@ rt_ctx_make(void *stack_top, void (*entry)(void *), void *arg)
 
 	__asm__ __volatile__("mrs %0, fpcr" : "=r"(fpcr));
 	memset(f, 0, 176);
-	f[0] = (uint64_t)(uintptr_t)entry; /* x19 */
-	f[1] = (uint64_t)(uintptr_t)arg;   /* x20 */
-	f[10] = 0;                         /* x29 */
+	f[0] = (uint64_t)(uintptr_t)entry;                    /* x19 */
+	f[1] = (uint64_t)(uintptr_t)arg;                      /* x20 */
+	f[10] = 0;                                            /* x29 */
 	f[11] = (uint64_t)(uintptr_t)cairn_rt_ctx_trampoline; /* x30 */
 	f[20] = fpcr;
 	return f;
@@ -85,8 +85,8 @@ stack_alloc(size_t size)
 	s = malloc(sizeof(*s));
 	if (s == NULL)
 		return NULL;
-	base = mmap(NULL, size + ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-		    MAP_NORESERVE | MAP_STACK, -1, 0);
+	base = mmap(NULL, size + ps, PROT_READ | PROT_WRITE,
+	            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (base == MAP_FAILED) {
 		CAIRN_ERROR("mmap of a %zu-byte ULT stack failed", size + ps);
 		free(s);

@@ -100,7 +100,8 @@ rt_waiter_wait(struct rt_waiter *w, struct rt_spin *lock, uint64_t deadline_us)
 		bool timed = deadline_us != 0 && rt_timer_arm(xs, &wt.t, deadline_us) == 0;
 
 		while (!atomic_load_explicit(&w->woken, memory_order_acquire)) {
-			if (deadline_us != 0 && (wt.fired || (!timed && rt_clock_us() >= deadline_us)))
+			if (deadline_us != 0 &&
+			    (wt.fired || (!timed && rt_clock_us() >= deadline_us)))
 				return -CAIRN_ERR_TIMEDOUT;
 			if (deadline_us != 0 && !timed)
 				cairn_ult_yield(); /* timer heap out of memory: poll */
@@ -109,6 +110,16 @@ rt_waiter_wait(struct rt_waiter *w, struct rt_spin *lock, uint64_t deadline_us)
 		}
 		if (timed)
 			rt_timer_cancel(xs, &wt.t);
+		return 0;
+	}
+	if (rt_manual_driver()) {
+		/* Nobody else runs the xstreams: drive them until the wake arrives. */
+		while (!atomic_load_explicit(&w->woken, memory_order_acquire)) {
+			if (deadline_us != 0 && rt_clock_us() >= deadline_us)
+				return -CAIRN_ERR_TIMEDOUT;
+			if (cairn_rt_poll_all() == 0)
+				rt_cpu_relax();
+		}
 		return 0;
 	}
 	while (!atomic_load_explicit(&w->woken, memory_order_acquire)) {

@@ -28,8 +28,8 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	unsigned ready;
-	int rc;      /* first failure of a thread */
-	int go;      /* 1: run, -1: abort */
+	int rc; /* first failure of a thread */
+	int go; /* 1: run, -1: abort */
 } g_start = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
 
 static hwloc_topology_t g_topo;
@@ -103,8 +103,8 @@ parse_cpu_list(const char *s, int **out, unsigned *nr)
 	*nr = n;
 	return 0;
 err_range:
-	CAIRN_ERROR("cpu list '%s': bad range near '%s', expected ascending CPU numbers < 4096",
-		    s, p);
+	CAIRN_ERROR("cpu list '%s': bad range near '%s', expected ascending CPU numbers < 4096", s,
+	            p);
 	free(v);
 	return -CAIRN_ERR_INVAL;
 err_syntax:
@@ -122,7 +122,8 @@ opts_validate(const struct cairn_rt_opts *in, struct cairn_rt_opts *o)
 	if (in != NULL) {
 		if (in->opts_size == 0 || in->opts_size > sizeof(*o)) {
 			CAIRN_ERROR("runtime options: opts_size %zu, expected %zu (set it with "
-				    "cairn_rt_opts_default())", in->opts_size, sizeof(*o));
+			            "cairn_rt_opts_default())",
+			            in->opts_size, sizeof(*o));
 			return -CAIRN_ERR_INVAL;
 		}
 		memcpy(o, in, in->opts_size);
@@ -134,24 +135,25 @@ opts_validate(const struct cairn_rt_opts *in, struct cairn_rt_opts *o)
 	}
 	if (o->nr_main > CAIRN_RT_MAX_XSTREAMS || o->nr_helper > CAIRN_RT_MAX_XSTREAMS) {
 		CAIRN_ERROR("runtime options: %u main / %u helper xstreams, at most %u in total",
-			    o->nr_main, o->nr_helper, CAIRN_RT_MAX_XSTREAMS);
+		            o->nr_main, o->nr_helper, CAIRN_RT_MAX_XSTREAMS);
 		return -CAIRN_ERR_INVAL;
 	}
 	total = o->nr_system + o->nr_main + o->nr_helper;
 	if (total == 0 || total > CAIRN_RT_MAX_XSTREAMS) {
 		CAIRN_ERROR("runtime options: %u xstreams in total, expected 1..%u", total,
-			    CAIRN_RT_MAX_XSTREAMS);
+		            CAIRN_RT_MAX_XSTREAMS);
 		return -CAIRN_ERR_INVAL;
 	}
 	if (o->stack_size < CAIRN_RT_MIN_STACK_SIZE || o->stack_size > (1ul << 30)) {
 		CAIRN_ERROR("runtime options: ULT stack size %zu bytes, expected %u..%lu",
-			    o->stack_size, CAIRN_RT_MIN_STACK_SIZE, 1ul << 30);
+		            o->stack_size, CAIRN_RT_MIN_STACK_SIZE, 1ul << 30);
 		return -CAIRN_ERR_INVAL;
 	}
 	if (o->msg_ring_size < 4 || o->msg_ring_size > (1u << 24) ||
 	    (o->msg_ring_size & (o->msg_ring_size - 1)) != 0) {
 		CAIRN_ERROR("runtime options: message ring of %u entries, expected a power of "
-			    "two in 4..16777216", o->msg_ring_size);
+		            "two in 4..16777216",
+		            o->msg_ring_size);
 		return -CAIRN_ERR_INVAL;
 	}
 	if (o->spin_us > 1000000) {
@@ -184,8 +186,8 @@ topo_setup(const struct cairn_rt_opts *o)
 		for (k = 0; k < g_nr_cpus; k++) {
 			if (!hwloc_bitmap_isset(allowed, (unsigned)g_cpus[k])) {
 				CAIRN_ERROR("cpu list '%s': CPU %d is not available to this "
-					    "process (see the cpuset / `nproc`)", o->cpu_list,
-					    g_cpus[k]);
+				            "process (see the cpuset / `nproc`)",
+				            o->cpu_list, g_cpus[k]);
 				rc = -CAIRN_ERR_INVAL;
 				goto err_cpus;
 			}
@@ -262,7 +264,8 @@ xs_create(unsigned id, enum cairn_xs_role role, unsigned role_idx, const struct 
 	struct epoll_event ev;
 	unsigned i;
 
-	xs = aligned_alloc(RT_CACHELINE, (sizeof(*xs) + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1));
+	xs = aligned_alloc(RT_CACHELINE,
+	                   (sizeof(*xs) + RT_CACHELINE - 1) & ~(size_t)(RT_CACHELINE - 1));
 	if (xs == NULL)
 		return NULL;
 	memset(xs, 0, sizeof(*xs));
@@ -276,6 +279,7 @@ xs_create(unsigned id, enum cairn_xs_role role, unsigned role_idx, const struct 
 		cairn_list_init(&xs->ready[i]);
 	cairn_list_init(&xs->pollers);
 	cairn_list_init(&xs->timed_pollers);
+	rt_sched_xs_init(xs);
 	xs->stack_size = o->stack_size;
 	xs->spin_us = o->spin_us;
 	rt_stack_pool_init(&xs->stacks, o->stack_size, 256);
@@ -293,7 +297,7 @@ xs_create(unsigned id, enum cairn_xs_role role, unsigned role_idx, const struct 
 	xs->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (xs->epfd < 0 || xs->evfd < 0 || xs->tfd < 0) {
 		CAIRN_ERROR("%s: cannot create epoll/eventfd/timerfd: %s", xs->name,
-			    strerror(errno));
+		            strerror(errno));
 		goto err;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -325,10 +329,46 @@ xs_pin(struct cairn_xstream *xs)
 	hwloc_bitmap_only(set, (unsigned)cpu);
 	if (hwloc_set_cpubind(g_topo, set, HWLOC_CPUBIND_THREAD) != 0)
 		CAIRN_WARN("%s: cannot pin to CPU %d (%s); running unpinned", xs->name, cpu,
-			   strerror(errno));
+		           strerror(errno));
 	else
 		xs->cpu = cpu;
 	hwloc_bitmap_free(set);
+}
+
+/* The scheduler context of xs runs on the calling thread's stack: tell ASan where it is
+ * (ULTs switching back name it). */
+static void
+xs_sched_stack_is_mine(struct cairn_xstream *xs)
+{
+#ifdef RT_ASAN
+	pthread_attr_t pa;
+	void *addr;
+	size_t size;
+
+	if (pthread_getattr_np(pthread_self(), &pa) == 0) {
+		if (pthread_attr_getstack(&pa, &addr, &size) == 0) {
+			xs->sched_stack_bottom = addr;
+			xs->sched_stack_size = size;
+		}
+		pthread_attr_destroy(&pa);
+	}
+#else
+	(void)xs;
+#endif
+}
+
+/* After the loop: late messages, pollers, TLS, stacks. On xs's thread (t_rt_xs == xs). */
+static void
+xs_cleanup(struct cairn_xstream *xs, bool tls)
+{
+	atomic_store(&xs->exited, true);
+	/* Messages that raced with the stop are run here rather than lost. */
+	while (rt_msgs_drain(xs, 64) != 0)
+		;
+	rt_pollers_fini(xs);
+	if (tls)
+		rt_module_xs_fini(xs);
+	rt_stack_pool_fini(&xs->stacks);
 }
 
 static void *
@@ -339,22 +379,7 @@ xs_main(void *arg)
 	int rc, go;
 
 	t_rt_xs = xs;
-#ifdef RT_ASAN
-	{
-		pthread_attr_t pa;
-		void *addr;
-		size_t size;
-
-		/* ULTs switching back here tell ASan which stack they return to. */
-		if (pthread_getattr_np(pthread_self(), &pa) == 0) {
-			if (pthread_attr_getstack(&pa, &addr, &size) == 0) {
-				xs->sched_stack_bottom = addr;
-				xs->sched_stack_size = size;
-			}
-			pthread_attr_destroy(&pa);
-		}
-	}
-#endif
+	xs_sched_stack_is_mine(xs);
 	snprintf(tname, sizeof(tname), "cairn-%.9s", xs->name);
 	pthread_setname_np(pthread_self(), tname);
 	cairn_log_set_thread_name(xs->name);
@@ -374,14 +399,7 @@ xs_main(void *arg)
 
 	if (go > 0)
 		rt_sched_loop(xs);
-	atomic_store(&xs->exited, true);
-	/* Messages that raced with the stop are run here rather than lost. */
-	while (rt_msgs_drain(xs, 64) != 0)
-		;
-	rt_pollers_fini(xs);
-	if (rc == 0) /* on failure rt_module_xs_init() already undid its work */
-		rt_module_xs_fini(xs);
-	rt_stack_pool_fini(&xs->stacks);
+	xs_cleanup(xs, rc == 0); /* on failure rt_module_xs_init() already undid its work */
 	cairn_log_set_thread_name(NULL);
 	t_rt_xs = NULL;
 	return NULL;
@@ -399,6 +417,103 @@ rt_teardown(unsigned nr_created)
 	g_rt.nr_xs = 0;
 	memset(g_rt.nr_role, 0, sizeof(g_rt.nr_role));
 	topo_teardown();
+}
+
+/* Manual mode: no threads; module TLS is created here, on the driving thread. */
+static int
+manual_start(void)
+{
+	unsigned i;
+	int rc = 0;
+
+	g_rt.driver = pthread_self();
+	atomic_store(&g_rt.running, true);
+	for (i = 0; i < g_rt.nr_xs; i++) {
+		t_rt_xs = g_rt.xs[i];
+		xs_sched_stack_is_mine(g_rt.xs[i]);
+		rc = rt_module_xs_init(g_rt.xs[i]);
+		t_rt_xs = NULL;
+		if (rc != 0)
+			break;
+	}
+	if (rc != 0) {
+		CAIRN_ERROR("runtime start failed (%s); nothing left running", cairn_strerror(rc));
+		while (i-- > 0) {
+			t_rt_xs = g_rt.xs[i];
+			rt_module_xs_fini(g_rt.xs[i]);
+			t_rt_xs = NULL;
+		}
+		atomic_store(&g_rt.running, false);
+		g_rt.manual = false;
+		rt_teardown(g_rt.nr_xs);
+		return rc;
+	}
+	CAIRN_INFO("runtime started in manual mode: %u xstreams driven by the caller", g_rt.nr_xs);
+	return 0;
+}
+
+static void
+manual_stop(void)
+{
+	uint64_t warn = rt_clock_us() + 5000000u;
+	unsigned i;
+	bool done = false;
+
+	while (!done) {
+		done = true;
+		if (cairn_rt_poll_all() != 0)
+			done = false;
+		for (i = 0; i < g_rt.nr_xs && done; i++)
+			done = rt_sched_may_exit(g_rt.xs[i]);
+		if (!done && rt_clock_us() > warn) {
+			CAIRN_WARN("stopping, still waiting for %u ULT(s) in the runtime",
+			           (unsigned)atomic_load(&g_rt.live_ults));
+			warn = rt_clock_us() + 5000000u;
+		}
+	}
+	for (i = 0; i < g_rt.nr_xs; i++) {
+		t_rt_xs = g_rt.xs[i];
+		xs_cleanup(g_rt.xs[i], true);
+		t_rt_xs = NULL;
+	}
+}
+
+unsigned
+cairn_rt_poll(struct cairn_xstream *xs)
+{
+	if (xs == NULL || !g_rt.manual || !atomic_load(&g_rt.running) || t_rt_xs != NULL ||
+	    !pthread_equal(pthread_self(), g_rt.driver)) {
+		CAIRN_ERROR("cairn_rt_poll: only in manual mode, from the thread that started "
+		            "the runtime, outside any xstream");
+		return 0;
+	}
+	return rt_sched_poll(xs);
+}
+
+unsigned
+cairn_rt_poll_all(void)
+{
+	unsigned i, work = 0;
+
+	if (!g_rt.manual || !atomic_load(&g_rt.running)) {
+		CAIRN_ERROR("cairn_rt_poll_all: only in manual mode");
+		return 0;
+	}
+	for (i = 0; i < g_rt.nr_xs; i++)
+		work += cairn_rt_poll(g_rt.xs[i]);
+	return work;
+}
+
+unsigned
+cairn_rt_poll_until_idle(unsigned max_rounds)
+{
+	unsigned r;
+
+	for (r = 0; r < max_rounds; r++) {
+		if (cairn_rt_poll_all() == 0)
+			break;
+	}
+	return r;
 }
 
 int
@@ -452,6 +567,11 @@ cairn_rt_init(const struct cairn_rt_opts *opts)
 		}
 	}
 
+	g_rt.manual = o.manual;
+	if (o.manual) {
+		rc = manual_start();
+		goto out_unlock;
+	}
 	g_start.ready = 0;
 	g_start.rc = 0;
 	g_start.go = 0;
@@ -460,7 +580,7 @@ cairn_rt_init(const struct cairn_rt_opts *opts)
 		rc = pthread_create(&g_rt.xs[i]->thread, NULL, xs_main, g_rt.xs[i]);
 		if (rc != 0) {
 			CAIRN_ERROR("cannot start xstream thread %s: %s", g_rt.xs[i]->name,
-				    strerror(rc));
+			            strerror(rc));
 			rc = -rc;
 			break;
 		}
@@ -478,7 +598,7 @@ cairn_rt_init(const struct cairn_rt_opts *opts)
 
 	if (rc != 0) {
 		CAIRN_ERROR("runtime start failed (%s); every xstream stopped again",
-			    cairn_strerror(rc));
+		            cairn_strerror(rc));
 		atomic_store(&g_rt.stopping, true);
 		for (i = 0; i < started; i++)
 			pthread_join(g_rt.xs[i]->thread, NULL);
@@ -487,8 +607,9 @@ cairn_rt_init(const struct cairn_rt_opts *opts)
 		goto out_unlock;
 	}
 	CAIRN_INFO("runtime started: %u xstreams (system %u, main %u, helper %u), stack %zu, "
-		   "ring %u, spin %u us, %s", g_rt.nr_xs, o.nr_system, o.nr_main, o.nr_helper,
-		   o.stack_size, o.msg_ring_size, o.spin_us, o.pin ? "pinned" : "unpinned");
+	           "ring %u, spin %u us, %s",
+	           g_rt.nr_xs, o.nr_system, o.nr_main, o.nr_helper, o.stack_size, o.msg_ring_size,
+	           o.spin_us, o.pin ? "pinned" : "unpinned");
 out_unlock:
 	pthread_mutex_unlock(&g_init_lock);
 	return rc;
@@ -508,14 +629,24 @@ cairn_rt_fini(void)
 		pthread_mutex_unlock(&g_init_lock);
 		return;
 	}
+	if (g_rt.manual && !pthread_equal(pthread_self(), g_rt.driver)) {
+		pthread_mutex_unlock(&g_init_lock);
+		CAIRN_ERROR("cairn_rt_fini: a manual runtime stops from its driving thread");
+		return;
+	}
 	atomic_store(&g_rt.stopping, true);
 	for (i = 0; i < g_rt.nr_xs; i++) {
 		atomic_store(&g_rt.xs[i]->stop, true);
 		rt_xs_kick(g_rt.xs[i]);
 	}
-	for (i = 0; i < g_rt.nr_xs; i++)
-		pthread_join(g_rt.xs[i]->thread, NULL);
+	if (g_rt.manual) {
+		manual_stop();
+	} else {
+		for (i = 0; i < g_rt.nr_xs; i++)
+			pthread_join(g_rt.xs[i]->thread, NULL);
+	}
 	atomic_store(&g_rt.running, false);
+	g_rt.manual = false;
 	rt_teardown(g_rt.nr_xs);
 	rt_metrics_free_values();
 	atomic_store(&g_rt.stopping, false);
@@ -622,8 +753,7 @@ cairn_rt_run_sync(struct cairn_xstream *xs, cairn_ult_fn fn, void *arg)
 	if (xs == NULL || fn == NULL)
 		return -CAIRN_ERR_INVAL;
 	if (t_rt_xs == xs && xs->cur == NULL) {
-		CAIRN_ERROR("%s: run_sync from its own scheduler context would deadlock",
-			    xs->name);
+		CAIRN_ERROR("%s: run_sync from its own scheduler context would deadlock", xs->name);
 		return -CAIRN_ERR_INVAL;
 	}
 	rc = cairn_ult_create(xs, fn, arg, &attr, &ult);

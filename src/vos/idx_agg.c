@@ -58,7 +58,7 @@ cairn_vos_idx_snap_destroy(struct cairn_vos_idx_cont *cont, uint64_t epoch)
 	for (i = 0; i < cont->nsnaps; i++) {
 		if (cont->snaps[i] == epoch) {
 			memmove(&cont->snaps[i], &cont->snaps[i + 1],
-				sizeof(uint64_t) * (cont->nsnaps - i - 1));
+			        sizeof(uint64_t) * (cont->nsnaps - i - 1));
 			cont->nsnaps--;
 			return 0;
 		}
@@ -68,7 +68,7 @@ cairn_vos_idx_snap_destroy(struct cairn_vos_idx_cont *cont, uint64_t epoch)
 
 int
 cairn_vos_idx_snap_list(struct cairn_vos_idx_cont *cont, uint64_t *epochs, uint32_t max,
-			uint32_t *nr)
+                        uint32_t *nr)
 {
 	if (cont == NULL || nr == NULL || (epochs == NULL && max > 0))
 		return -CAIRN_ERR_INVAL;
@@ -90,7 +90,7 @@ cairn_vos_idx_agg_bound(const struct cairn_vos_idx_cont *cont)
 struct agg_ctx {
 	struct cairn_vos_idx_cont *cont;
 	uint64_t ub;
-	uint32_t nret;       /* retained epochs: snaps[0..nret-1] (all < ub), then ub */
+	uint32_t nret; /* retained epochs: snaps[0..nret-1] (all < ub), then ub */
 	const struct idx_ent *obj, *dkey;
 };
 
@@ -200,9 +200,9 @@ agg_mark_array(struct agg_ctx *a, struct idx_ent *ak, uint8_t *mark)
 			continue;
 		for (j = 0; j < n && !needed; j++) {
 			needed = mark[j] && x[j].rec.kind != CAIRN_VOS_REC_HOLE &&
-				 idx_stamp_cmp(&x[j].st, &x[i].st) < 0 &&
-				 x[j].start < x[i].start + x[i].count &&
-				 x[i].start < x[j].start + x[j].count;
+			         idx_stamp_cmp(&x[j].st, &x[i].st) < 0 &&
+			         x[j].start < x[i].start + x[i].count &&
+			         x[i].start < x[j].start + x[j].count;
 		}
 		mark[i] = needed;
 	}
@@ -212,8 +212,8 @@ agg_mark_array(struct agg_ctx *a, struct idx_ent *ak, uint8_t *mark)
 /* Aggregate one akey; min and has get the oldest remaining record stamp. The akey may be
  * freed (*gone). */
 static int
-agg_akey(struct agg_ctx *a, struct idx_ent *dk, struct idx_ent *ak, idx_stamp_t *min,
-	 bool *has, bool *gone)
+agg_akey(struct agg_ctx *a, struct idx_ent *dk, struct idx_ent *ak, idx_stamp_t *min, bool *has,
+         bool *gone)
 {
 	struct cairn_vos_idx_cont *c = a->cont;
 	struct cairn_vos_idx *idx = c->idx;
@@ -306,8 +306,9 @@ obj_min(const struct idx_ent *obj, const idx_stamp_t *stop, idx_stamp_t *min, bo
 			bool arr = B(ak)->val.vtype == CAIRN_VOS_IDX_ARRAY;
 
 			for (i = 0; i < B(ak)->val.nr; i++) {
-				const idx_stamp_t *st = arr ? &((struct idx_ext *)B(ak)->val.recs)[i].st
-							    : &((struct idx_ver *)B(ak)->val.recs)[i].st;
+				const idx_stamp_t *st =
+				        arr ? &((struct idx_ext *)B(ak)->val.recs)[i].st
+				            : &((struct idx_ver *)B(ak)->val.recs)[i].st;
 
 				min_merge(min, has, st);
 			}
@@ -346,8 +347,7 @@ cursor_reset(struct cairn_vos_idx_cont *c)
 }
 
 int
-cairn_vos_idx_aggregate(struct cairn_vos_idx_cont *cont, uint64_t ub, uint32_t budget,
-			bool *done)
+cairn_vos_idx_aggregate(struct cairn_vos_idx_cont *cont, uint64_t ub, uint32_t budget, bool *done)
 {
 	struct agg_ctx a;
 	int rc;

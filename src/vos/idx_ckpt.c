@@ -19,7 +19,7 @@ enum { LOAD_EXPECT_IDX = 0, LOAD_EXPECT_CONT, LOAD_IN_CONT };
 
 static int
 walk_akey(struct cairn_vos_idx_rec *r, const struct idx_ent *ak,
-	  int (*cb)(void *arg, const struct cairn_vos_idx_rec *rec), void *arg)
+          int (*cb)(void *arg, const struct cairn_vos_idx_rec *rec), void *arg)
 {
 	uint32_t i;
 	int rc;
@@ -61,7 +61,7 @@ walk_akey(struct cairn_vos_idx_rec *r, const struct idx_ent *ak,
 
 static int
 walk_key(struct cairn_vos_idx_rec *r, uint32_t type, const struct idx_ent *e,
-	 int (*cb)(void *arg, const struct cairn_vos_idx_rec *rec), void *arg)
+         int (*cb)(void *arg, const struct cairn_vos_idx_rec *rec), void *arg)
 {
 	memset(r, 0, sizeof(*r));
 	r->type = type;
@@ -74,7 +74,7 @@ walk_key(struct cairn_vos_idx_rec *r, uint32_t type, const struct idx_ent *e,
 
 int
 cairn_vos_idx_walk(struct cairn_vos_idx *idx,
-		   int (*cb)(void *arg, const struct cairn_vos_idx_rec *rec), void *arg)
+                   int (*cb)(void *arg, const struct cairn_vos_idx_rec *rec), void *arg)
 {
 	struct cairn_vos_idx_rec r;
 	struct cairn_vos_idx_cont *c;
@@ -130,9 +130,9 @@ cairn_vos_idx_walk(struct cairn_vos_idx *idx,
 
 int
 cairn_vos_idx_for_each_loc(struct cairn_vos_idx *idx,
-			   int (*cb)(void *arg, const uint8_t cont_uuid[16],
-				     const struct cairn_vos_idx_vrec *rec),
-			   void *arg)
+                           int (*cb)(void *arg, const uint8_t cont_uuid[16],
+                                     const struct cairn_vos_idx_vrec *rec),
+                           void *arg)
 {
 	struct cairn_vos_idx_cont *c;
 	struct idx_ent *o, *d, *a;
@@ -150,8 +150,10 @@ cairn_vos_idx_for_each_loc(struct cairn_vos_idx *idx,
 
 					for (i = 0; i < B(a)->val.nr; i++) {
 						const struct cairn_vos_idx_vrec *v =
-							arr ? &((struct idx_ext *)B(a)->val.recs)[i].rec
-							    : &((struct idx_ver *)B(a)->val.recs)[i].rec;
+						        arr ? &((struct idx_ext *)B(a)->val.recs)[i]
+						                        .rec
+						            : &((struct idx_ver *)B(a)->val.recs)[i]
+						                        .rec;
 
 						if (v->kind != CAIRN_VOS_REC_LOC)
 							continue;
@@ -200,8 +202,8 @@ load_punches(struct cairn_vos_idx *idx, struct idx_ent *e, const struct cairn_vo
 
 /* Create the next key entry under table t; it must sort after prev. */
 static int
-load_key(struct cairn_vos_idx *idx, struct idx_table *t, struct idx_ent *prev,
-	 enum idx_level level, const struct cairn_vos_idx_rec *r, struct idx_ent **out)
+load_key(struct cairn_vos_idx *idx, struct idx_table *t, struct idx_ent *prev, enum idx_level level,
+         const struct cairn_vos_idx_rec *r, struct idx_ent **out)
 {
 	struct idx_ent *e;
 	int rc;
@@ -211,7 +213,8 @@ load_key(struct cairn_vos_idx *idx, struct idx_table *t, struct idx_ent *prev,
 		return -CAIRN_ERR_CORRUPT;
 	if (prev != NULL && idx_key_cmp(idx_ent_key(prev), prev->klen, r->key, r->klen) >= 0)
 		return -CAIRN_ERR_CORRUPT;
-	e = idx_ent_alloc(idx, level, r->key, r->klen, level == IDX_L_AKEY && r->vtype == CAIRN_VOS_IDX_ARRAY, 0);
+	e = idx_ent_alloc(idx, level, r->key, r->klen,
+	                  level == IDX_L_AKEY && r->vtype == CAIRN_VOS_IDX_ARRAY, 0);
 	if (e == NULL)
 		return -CAIRN_ERR_NOMEM;
 	rc = idx_table_reserve(t, e);
@@ -279,7 +282,7 @@ load_cont(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 
 static int
 load_vrec(struct cairn_vos_idx *idx, const struct cairn_vos_idx_vrec *in,
-	  struct cairn_vos_idx_vrec *out, bool hole_ok)
+          struct cairn_vos_idx_vrec *out, bool hole_ok)
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = in->kind;
@@ -327,7 +330,7 @@ load_value(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 		return -CAIRN_ERR_CORRUPT;
 	if (arr) {
 		const struct idx_ext *last =
-			val->nr ? &((struct idx_ext *)val->recs)[val->nr - 1] : NULL;
+		        val->nr ? &((struct idx_ext *)val->recs)[val->nr - 1] : NULL;
 
 		if (r->count == 0 || r->count > UINT64_MAX - r->index ||
 		    r->count > CAIRN_VOS_IDX_VAL_MAX / val->rsize ||
@@ -336,7 +339,7 @@ load_value(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 			return -CAIRN_ERR_CORRUPT;
 	} else {
 		const struct idx_ver *last =
-			val->nr ? &((struct idx_ver *)val->recs)[val->nr - 1] : NULL;
+		        val->nr ? &((struct idx_ver *)val->recs)[val->nr - 1] : NULL;
 
 		if (last != NULL && last->st.epoch >= r->stamp.epoch)
 			return -CAIRN_ERR_CORRUPT;
@@ -393,7 +396,7 @@ cairn_vos_idx_load(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 		if (idx->load_state != LOAD_IN_CONT)
 			return -CAIRN_ERR_CORRUPT;
 		rc = load_key(idx, &idx->load_cont->objs, idx->load_obj, IDX_L_OBJ, r,
-			      &idx->load_obj);
+		              &idx->load_obj);
 		if (rc == 0) {
 			idx->st.objs++;
 			idx->load_dkey = idx->load_akey = NULL;
@@ -403,7 +406,7 @@ cairn_vos_idx_load(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 		if (idx->load_obj == NULL)
 			return -CAIRN_ERR_CORRUPT;
 		rc = load_key(idx, &B(idx->load_obj)->child, idx->load_dkey, IDX_L_DKEY, r,
-			      &idx->load_dkey);
+		              &idx->load_dkey);
 		if (rc == 0) {
 			idx->st.dkeys++;
 			idx->load_akey = NULL;
@@ -416,7 +419,7 @@ cairn_vos_idx_load(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 		    (r->vtype != CAIRN_VOS_IDX_ARRAY && r->rsize != 0))
 			return -CAIRN_ERR_CORRUPT;
 		rc = load_key(idx, &B(idx->load_dkey)->child, idx->load_akey, IDX_L_AKEY, r,
-			      &idx->load_akey);
+		              &idx->load_akey);
 		if (rc == 0) {
 			B(idx->load_akey)->val.vtype = (uint8_t)r->vtype;
 			B(idx->load_akey)->val.rsize = r->rsize;

@@ -143,7 +143,7 @@ cairn_vos_idx_stats(const struct cairn_vos_idx *idx, struct cairn_vos_idx_stats 
 
 int
 cairn_vos_idx_cont_create(struct cairn_vos_idx *idx, const uint8_t uuid[16],
-			  struct cairn_vos_idx_cont **contp)
+                          struct cairn_vos_idx_cont **contp)
 {
 	struct cairn_vos_idx_cont **pp, *c;
 	int cmp = 1;
@@ -173,7 +173,7 @@ cairn_vos_idx_cont_create(struct cairn_vos_idx *idx, const uint8_t uuid[16],
 
 int
 cairn_vos_idx_cont_lookup(struct cairn_vos_idx *idx, const uint8_t uuid[16],
-			  struct cairn_vos_idx_cont **contp)
+                          struct cairn_vos_idx_cont **contp)
 {
 	struct cairn_vos_idx_cont *c;
 
@@ -367,7 +367,7 @@ ext_lower(const struct idx_ext *x, uint32_t n, uint64_t lo)
 
 int
 idx_paint(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e, const idx_stamp_t *pb,
-	  uint64_t lo, uint64_t hi, uint32_t *ncand)
+          uint64_t lo, uint64_t hi, uint32_t *ncand)
 {
 	const struct idx_ext *x = B(a)->val.recs;
 	uint32_t n = B(a)->val.nr, i, j, nc = 0, nsp;
@@ -413,7 +413,7 @@ idx_paint(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e, const 
 			nl = p.start < s;
 			nr = t < p.end;
 			memmove(&idx->sp[j + 1 + nl + nr], &idx->sp[j + 1],
-				sizeof(p) * (nsp - j - 1));
+			        sizeof(p) * (nsp - j - 1));
 			if (nl) {
 				idx->sp[j].start = p.start;
 				idx->sp[j].end = s;
@@ -452,7 +452,7 @@ ext_max_end(const struct idx_ent *a)
 
 int
 idx_akey_exists(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e,
-		const idx_stamp_t *pb)
+                const idx_stamp_t *pb)
 {
 	const struct idx_ext *x;
 	const struct idx_ext *newest_data = NULL;
@@ -483,7 +483,7 @@ idx_akey_exists(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e,
 		return 0;
 	for (i = 0; i < B(a)->val.nr && !newer_hole; i++) {
 		newer_hole = x[i].rec.kind == CAIRN_VOS_REC_HOLE && x[i].st.epoch <= e &&
-			     idx_stamp_cmp(&x[i].st, &newest_data->st) > 0;
+		             idx_stamp_cmp(&x[i].st, &newest_data->st) > 0;
 	}
 	if (!newer_hole)
 		return 1;
@@ -526,7 +526,7 @@ struct idx_found {
 
 static void
 path_find(const struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p, int level,
-	  struct idx_found *f)
+          struct idx_found *f)
 {
 	uint8_t ok[16];
 
@@ -543,7 +543,7 @@ path_find(const struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p
 
 static int
 dkey_exists(struct cairn_vos_idx *idx, const struct idx_ent *obj, const struct idx_ent *d,
-	    uint64_t e)
+            uint64_t e)
 {
 	idx_stamp_t pb0 = {0, 0};
 	struct idx_ent *a;
@@ -598,7 +598,7 @@ found_exists(struct cairn_vos_idx *idx, const struct idx_found *f, int level, ui
 
 int
 cairn_vos_idx_exists(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
-		     enum cairn_vos_idx_level level, uint64_t epoch)
+                     enum cairn_vos_idx_level level, uint64_t epoch)
 {
 	struct idx_found f;
 	int rc = path_check(cont, path, level);
@@ -611,7 +611,7 @@ cairn_vos_idx_exists(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx
 
 int
 cairn_vos_idx_akey_type(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
-			enum cairn_vos_idx_vtype *type, uint32_t *rsize)
+                        enum cairn_vos_idx_vtype *type, uint32_t *rsize)
 {
 	struct idx_found f;
 	int rc = path_check(cont, path, CAIRN_VOS_IDX_AKEY);
@@ -653,7 +653,7 @@ upath_abort(struct cairn_vos_idx *idx, struct idx_upath *u)
 
 static int
 upath_prepare(struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p, int level,
-	      struct idx_upath *u, bool big, uint32_t emb_len)
+              struct idx_upath *u, bool big, uint32_t emb_len)
 {
 	uint8_t ok[16];
 	int rc = -CAIRN_ERR_NOMEM;
@@ -671,7 +671,7 @@ upath_prepare(struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p, 
 	if (level >= CAIRN_VOS_IDX_AKEY && u->f.dkey == NULL) {
 		/* new dkey with its first akey: one block */
 		rc = idx_ent_alloc_pair(c->idx, p->dkey, p->dkey_len, p->akey, p->akey_len, big,
-					emb_len, &u->f.dkey, &u->f.akey);
+		                        emb_len, &u->f.dkey, &u->f.akey);
 		if (rc != 0)
 			goto err;
 		u->new_dkey = true;
@@ -763,8 +763,8 @@ update_cond(struct cairn_vos_idx *idx, const struct idx_found *f, uint64_t e, ui
 	return 0;
 }
 
-#define IDX_COND_UPDATE_MASK                                                               \
-	(CAIRN_VOS_IDX_COND_DKEY_INSERT | CAIRN_VOS_IDX_COND_DKEY_UPDATE |                 \
+#define IDX_COND_UPDATE_MASK                                                                       \
+	(CAIRN_VOS_IDX_COND_DKEY_INSERT | CAIRN_VOS_IDX_COND_DKEY_UPDATE |                         \
 	 CAIRN_VOS_IDX_COND_AKEY_INSERT | CAIRN_VOS_IDX_COND_AKEY_UPDATE)
 
 static int
@@ -789,7 +789,7 @@ vrec_check(const struct cairn_vos_idx_vrec *rec, bool hole_ok)
 /* Copy of rec for the index (inline bytes duplicated into emb when given, else malloc). */
 static int
 vrec_dup(struct cairn_vos_idx *idx, const struct cairn_vos_idx_vrec *in,
-	 struct cairn_vos_idx_vrec *out, uint8_t *emb)
+         struct cairn_vos_idx_vrec *out, uint8_t *emb)
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = in->kind;
@@ -829,7 +829,7 @@ emb_of(const struct idx_upath *u, const struct cairn_vos_idx_vrec *rec)
 
 int
 cairn_vos_idx_sv_update(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
-			uint64_t epoch, uint32_t cond, const struct cairn_vos_idx_vrec *rec)
+                        uint64_t epoch, uint32_t cond, const struct cairn_vos_idx_vrec *rec)
 {
 	struct cairn_vos_idx *idx;
 	struct idx_upath u = {0};
@@ -900,10 +900,9 @@ err_path:
 }
 
 int
-cairn_vos_idx_array_update(struct cairn_vos_idx_cont *cont,
-			   const struct cairn_vos_idx_path *path, uint64_t epoch, uint32_t cond,
-			   uint32_t rsize, uint64_t index, uint64_t count,
-			   const struct cairn_vos_idx_vrec *rec)
+cairn_vos_idx_array_update(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
+                           uint64_t epoch, uint32_t cond, uint32_t rsize, uint64_t index,
+                           uint64_t count, const struct cairn_vos_idx_vrec *rec)
 {
 	struct cairn_vos_idx *idx;
 	struct idx_upath u = {0};
@@ -919,7 +918,7 @@ cairn_vos_idx_array_update(struct cairn_vos_idx_cont *cont,
 	if (rc == 0 && ((cond & ~IDX_COND_UPDATE_MASK) || rsize == 0 || count == 0))
 		rc = -CAIRN_ERR_INVAL;
 	if (rc == 0 && (rsize > CAIRN_VOS_IDX_VAL_MAX || count > UINT64_MAX - index ||
-			count > CAIRN_VOS_IDX_VAL_MAX / rsize))
+	                count > CAIRN_VOS_IDX_VAL_MAX / rsize))
 		rc = -CAIRN_ERR_OVERFLOW;
 	if (rc == 0 && rec->kind != CAIRN_VOS_REC_HOLE && rec->len != count * rsize)
 		rc = -CAIRN_ERR_INVAL;
@@ -977,7 +976,7 @@ err_path:
 
 int
 cairn_vos_idx_punch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
-		    enum cairn_vos_idx_level level, uint64_t epoch, uint32_t cond)
+                    enum cairn_vos_idx_level level, uint64_t epoch, uint32_t cond)
 {
 	struct cairn_vos_idx *idx;
 	struct idx_upath u = {0};
@@ -1006,9 +1005,9 @@ cairn_vos_idx_punch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_
 	rc = upath_prepare(cont, path, level, &u, false, 0);
 	if (rc != 0)
 		return rc;
-	target = level == CAIRN_VOS_IDX_OBJ ? u.f.obj
-		 : level == CAIRN_VOS_IDX_DKEY ? u.f.dkey
-					       : u.f.akey;
+	target = level == CAIRN_VOS_IDX_OBJ    ? u.f.obj
+	         : level == CAIRN_VOS_IDX_DKEY ? u.f.dkey
+	                                       : u.f.akey;
 	rc = plog_reserve(&B(target)->punch);
 	if (rc != 0) {
 		upath_abort(idx, &u);
@@ -1026,7 +1025,7 @@ cairn_vos_idx_punch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_
 
 int
 cairn_vos_idx_sv_fetch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
-		       uint64_t epoch, struct cairn_vos_idx_vrec *rec, uint64_t *ver_epoch)
+                       uint64_t epoch, struct cairn_vos_idx_vrec *rec, uint64_t *ver_epoch)
 {
 	struct idx_found f;
 	idx_stamp_t pb = {0, 0};
@@ -1061,7 +1060,7 @@ cairn_vos_idx_sv_fetch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_i
 /* Turn paint piece k into a public piece. */
 static void
 piece_of(const struct cairn_vos_idx *idx, const struct idx_ent *a, int k,
-	 struct cairn_vos_idx_piece *out)
+         struct cairn_vos_idx_piece *out)
 {
 	const struct idx_spiece *s = &idx->sp[k];
 
@@ -1080,10 +1079,10 @@ piece_of(const struct cairn_vos_idx *idx, const struct idx_ent *a, int k,
 }
 
 int
-cairn_vos_idx_array_fetch(struct cairn_vos_idx_cont *cont,
-			  const struct cairn_vos_idx_path *path, uint64_t epoch, uint64_t index,
-			  uint64_t count, struct cairn_vos_idx_piece *pieces, uint32_t max,
-			  uint32_t *nr, uint32_t *rsize)
+cairn_vos_idx_array_fetch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
+                          uint64_t epoch, uint64_t index, uint64_t count,
+                          struct cairn_vos_idx_piece *pieces, uint32_t max, uint32_t *nr,
+                          uint32_t *rsize)
 {
 	struct cairn_vos_idx *idx;
 	struct idx_found f;
@@ -1107,12 +1106,24 @@ cairn_vos_idx_array_fetch(struct cairn_vos_idx_cont *cont,
 	idx_plog_bound(&B(f.obj)->punch, epoch, &pb);
 	idx_plog_bound(&B(f.dkey)->punch, epoch, &pb);
 	idx_plog_bound(&B(f.akey)->punch, epoch, &pb);
-	rc = idx_akey_exists(idx, f.akey, epoch, &pb);
-	if (rc <= 0)
-		return rc < 0 ? rc : -CAIRN_ERR_NONEXIST;
 	nsp = idx_paint(idx, f.akey, epoch, &pb, index, index + count, NULL);
 	if (nsp < 0)
 		return nsp;
+	for (k = 0; k < nsp && !have; k++)
+		have = idx->sp[k].src >= 0 &&
+		       idx->cand[idx->sp[k].src]->rec.kind != CAIRN_VOS_REC_HOLE;
+	if (!have) {
+		/* Only holes here: the akey may still exist elsewhere (checked only now, as
+		 * it looks at every extent and reuses the paint scratch). */
+		rc = idx_akey_exists(idx, f.akey, epoch, &pb);
+		if (rc <= 0)
+			return rc < 0 ? rc : -CAIRN_ERR_NONEXIST;
+		idx->sp[0].start = index;
+		idx->sp[0].end = index + count;
+		idx->sp[0].src = -1;
+		nsp = 1;
+	}
+	have = false;
 	for (k = 0; k < nsp; k++) {
 		struct cairn_vos_idx_piece p;
 
@@ -1172,8 +1183,8 @@ enum { LIST_OBJS, LIST_DKEYS, LIST_AKEYS };
 /* Shared loop over one table; exists is evaluated per entry. */
 static int
 list_table(struct cairn_vos_idx *idx, const struct idx_table *t, int what,
-	   const struct idx_ent *obj, const struct idx_ent *dkey, uint64_t e,
-	   struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_key_cb cb, void *arg)
+           const struct idx_ent *obj, const struct idx_ent *dkey, uint64_t e,
+           struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_key_cb cb, void *arg)
 {
 	struct idx_ent *ent;
 
@@ -1215,7 +1226,7 @@ list_table(struct cairn_vos_idx *idx, const struct idx_table *t, int what,
 
 int
 cairn_vos_idx_list_objs(struct cairn_vos_idx_cont *cont, uint64_t epoch,
-			struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_key_cb cb, void *arg)
+                        struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_key_cb cb, void *arg)
 {
 	if (cont == NULL || cb == NULL || anchor_check(anchor) != 0)
 		return -CAIRN_ERR_INVAL;
@@ -1225,9 +1236,9 @@ cairn_vos_idx_list_objs(struct cairn_vos_idx_cont *cont, uint64_t epoch,
 }
 
 int
-cairn_vos_idx_list_dkeys(struct cairn_vos_idx_cont *cont,
-			 const struct cairn_vos_idx_path *path, uint64_t epoch,
-			 struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_key_cb cb, void *arg)
+cairn_vos_idx_list_dkeys(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
+                         uint64_t epoch, struct cairn_vos_idx_anchor *anchor,
+                         cairn_vos_idx_key_cb cb, void *arg)
 {
 	struct idx_found f;
 
@@ -1242,13 +1253,13 @@ cairn_vos_idx_list_dkeys(struct cairn_vos_idx_cont *cont,
 		return 0;
 	}
 	return list_table(cont->idx, &B(f.obj)->child, LIST_DKEYS, f.obj, NULL, epoch, anchor, cb,
-			  arg);
+	                  arg);
 }
 
 int
-cairn_vos_idx_list_akeys(struct cairn_vos_idx_cont *cont,
-			 const struct cairn_vos_idx_path *path, uint64_t epoch,
-			 struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_key_cb cb, void *arg)
+cairn_vos_idx_list_akeys(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
+                         uint64_t epoch, struct cairn_vos_idx_anchor *anchor,
+                         cairn_vos_idx_key_cb cb, void *arg)
 {
 	struct idx_found f;
 
@@ -1263,14 +1274,13 @@ cairn_vos_idx_list_akeys(struct cairn_vos_idx_cont *cont,
 		return 0;
 	}
 	return list_table(cont->idx, &B(f.dkey)->child, LIST_AKEYS, f.obj, f.dkey, epoch, anchor,
-			  cb, arg);
+	                  cb, arg);
 }
 
 int
-cairn_vos_idx_list_extents(struct cairn_vos_idx_cont *cont,
-			   const struct cairn_vos_idx_path *path, uint64_t epoch,
-			   struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_piece_cb cb,
-			   void *arg)
+cairn_vos_idx_list_extents(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
+                           uint64_t epoch, struct cairn_vos_idx_anchor *anchor,
+                           cairn_vos_idx_piece_cb cb, void *arg)
 {
 	struct cairn_vos_idx *idx;
 	struct idx_found f;

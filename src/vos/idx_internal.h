@@ -213,7 +213,7 @@ void idx_table_init(struct idx_table *t);
 struct idx_ent *idx_table_lookup(const struct idx_table *t, const void *key, uint32_t klen);
 /* First entry with key > (key, klen), or >= when incl; NULL key: first entry. */
 struct idx_ent *idx_table_seek(const struct idx_table *t, const void *key, uint32_t klen,
-			       bool incl);
+                               bool incl);
 static inline struct idx_ent *
 idx_table_first(const struct idx_table *t)
 {
@@ -227,11 +227,11 @@ idx_table_next(const struct idx_ent *e)
 /* Allocate an unlinked entry (zeroed, key copied; akeys get a record slot and extra bytes
  * for embedded inline data). NULL on ENOMEM. */
 struct idx_ent *idx_ent_alloc(struct cairn_vos_idx *idx, enum idx_level level, const void *key,
-			      uint32_t klen, bool bigslot, uint32_t extra);
+                              uint32_t klen, bool bigslot, uint32_t extra);
 /* A new dkey and its first akey in one block: lookups then read consecutive lines. */
-int idx_ent_alloc_pair(struct cairn_vos_idx *idx, const void *dkey, uint32_t dlen,
-		       const void *akey, uint32_t alen, bool bigslot, uint32_t extra,
-		       struct idx_ent **dk, struct idx_ent **ak);
+int idx_ent_alloc_pair(struct cairn_vos_idx *idx, const void *dkey, uint32_t dlen, const void *akey,
+                       uint32_t alen, bool bigslot, uint32_t extra, struct idx_ent **dk,
+                       struct idx_ent **ak);
 /* Give an entry's memory back (contents must already be released). */
 void idx_ent_release(struct cairn_vos_idx *idx, struct idx_ent *e);
 /* Make sure inserting e cannot fail (head growth). 0 or -CAIRN_ERR_NOMEM. */
@@ -263,10 +263,10 @@ int idx_scratch_mark(struct cairn_vos_idx *idx, uint32_t n);
  * pieces in order; each piece's src indexes idx->cand (the extent) or is -1 (no extent).
  * Returns the number of pieces or -CAIRN_ERR_NOMEM. *ncand gets the candidate count.
  */
-int idx_paint(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e,
-	      const idx_stamp_t *pb, uint64_t lo, uint64_t hi, uint32_t *ncand);
+int idx_paint(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e, const idx_stamp_t *pb,
+              uint64_t lo, uint64_t hi, uint32_t *ncand);
 /* Does akey a have a visible value at e under punch bound pb (pb includes a's own)? */
 int idx_akey_exists(struct cairn_vos_idx *idx, const struct idx_ent *a, uint64_t e,
-		    const idx_stamp_t *pb);
+                    const idx_stamp_t *pb);
 
 #endif /* CAIRN_VOS_IDX_INTERNAL_H */

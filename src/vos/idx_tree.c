@@ -85,7 +85,7 @@ idx_table_init(struct idx_table *t)
 
 static size_t
 ent_size(enum idx_level level, const void *key, uint32_t klen, bool big, uint32_t extra,
-	 uint64_t *h, uint8_t *height)
+         uint64_t *h, uint8_t *height)
 {
 	uint32_t x;
 	size_t size;
@@ -106,7 +106,7 @@ ent_size(enum idx_level level, const void *key, uint32_t klen, bool big, uint32_
 
 static void
 ent_init(struct idx_ent *e, enum idx_level level, const void *key, uint32_t klen, uint64_t h,
-	 uint8_t height, bool big)
+         uint8_t height, bool big)
 {
 	e->hash = (uint32_t)h;
 	e->klen = (uint16_t)klen;
@@ -121,7 +121,7 @@ ent_init(struct idx_ent *e, enum idx_level level, const void *key, uint32_t klen
 
 struct idx_ent *
 idx_ent_alloc(struct cairn_vos_idx *idx, enum idx_level level, const void *key, uint32_t klen,
-	      bool bigslot, uint32_t extra)
+              bool bigslot, uint32_t extra)
 {
 	struct idx_ent *e;
 	uint8_t height;
@@ -136,9 +136,9 @@ idx_ent_alloc(struct cairn_vos_idx *idx, enum idx_level level, const void *key, 
 }
 
 int
-idx_ent_alloc_pair(struct cairn_vos_idx *idx, const void *dkey, uint32_t dlen,
-		   const void *akey, uint32_t alen, bool bigslot, uint32_t extra,
-		   struct idx_ent **dk, struct idx_ent **ak)
+idx_ent_alloc_pair(struct cairn_vos_idx *idx, const void *dkey, uint32_t dlen, const void *akey,
+                   uint32_t alen, bool bigslot, uint32_t extra, struct idx_ent **dk,
+                   struct idx_ent **ak)
 {
 	uint8_t dh, ah;
 	uint64_t dhash, ahash;
@@ -177,7 +177,7 @@ head_slot(const struct idx_table *t, int l)
  * key when strict) on level l. Returns that entry on level 0. */
 static struct idx_ent *
 table_find(const struct idx_table *t, const void *key, uint32_t klen, bool strict,
-	   struct idx_ent ***preds)
+           struct idx_ent ***preds)
 {
 	struct idx_ent *cur = NULL;
 	struct idx_ent **slot = head_slot(t, 0);
@@ -336,7 +336,8 @@ idx_val_reserve(struct idx_ent *a, size_t esz)
 	uint32_t cap;
 
 	if (v->nr == 0 && v->cap > 0 && v->vtype != 0 &&
-	    esz != (v->vtype == CAIRN_VOS_IDX_ARRAY ? sizeof(struct idx_ext) : sizeof(struct idx_ver))) {
+	    esz != (v->vtype == CAIRN_VOS_IDX_ARRAY ? sizeof(struct idx_ext)
+	                                            : sizeof(struct idx_ver))) {
 		/* an emptied akey changing type: its array was sized for the other record */
 		idx_val_free(a);
 	}

@@ -5,7 +5,8 @@
  * Writing (into the slot holding the older generation): serialise the index in memory
  * (no yield, so it is a consistent cut at the current WAL tail), write the pages, flush,
  * then write the header block and flush again. A crash at any point leaves the other slot
- * valid. The WAL is kept back to the older retained checkpoint, so if the newest one is
+ * valid. Periodic checkpoints write in a ULT of their own while the committer goes on
+ * writing frames after the cut; only a full WAL waits for them. The WAL is kept back to the older retained checkpoint, so if the newest one is
  * later found corrupt, recovery falls back to the older one and still replays everything.
  */
 #define CAIRN_LOG_SS CAIRN_SS_VOS
@@ -14,6 +15,7 @@
 
 #include "cairn/errno.h"
 #include "common/log.h"
+#include "rt/rt.h"
 #include "vos_internal.h"
 
 #define CKPT_CHUNK_PAGES 64u /* pages per device write */
@@ -73,47 +75,127 @@ out:
 	return rc;
 }
 
-int
-vos_ckpt_write(struct vos_pool *p)
+/* A checkpoint being written: a consistent cut of the index taken at (seq, lsn). */
+struct ckpt_job {
+	struct vos_pool *p;
+	int slot;
+	uint64_t gen, seq, lsn;
+	void *payload;
+	uint64_t len;
+	uint64_t cut_us, start_us; /* time to take the cut; when writing started */
+};
+
+/* Take the cut (no yield: every written frame is applied, none in flight) and claim the
+ * older slot. */
+static int
+ckpt_prepare(struct vos_pool *p, struct ckpt_job *j)
 {
-	int slot = p->ckpt_gen[0] <= p->ckpt_gen[1] ? 0 : 1;
-	int other = 1 - slot;
-	uint64_t gen = (p->ckpt_gen[0] > p->ckpt_gen[1] ? p->ckpt_gen[0] : p->ckpt_gen[1]) + 1;
-	uint64_t seq = p->wal_seq, lsn = p->wal_tail;
-	void *payload = NULL;
-	uint64_t len = 0;
+	int other;
 	int rc;
 
 	if (p->ckpt_running)
 		return -CAIRN_ERR_BUSY;
-	p->ckpt_running = true;
-	rc = vos_idx_serialize(p, &payload, &len);
+	memset(j, 0, sizeof(*j));
+	j->p = p;
+	j->slot = p->ckpt_gen[0] <= p->ckpt_gen[1] ? 0 : 1;
+	j->gen = (p->ckpt_gen[0] > p->ckpt_gen[1] ? p->ckpt_gen[0] : p->ckpt_gen[1]) + 1;
+	j->seq = p->wal_seq;
+	j->lsn = p->wal_tail;
+	j->start_us = cairn_rt_now_us();
+	rc = vos_idx_serialize(p, &j->payload, &j->len);
 	if (rc)
-		goto out;
+		return rc;
+	j->cut_us = cairn_rt_now_us() - j->start_us;
+	p->ckpt_running = true;
 	/* The slot we overwrite stops being a fallback from now on: the WAL only needs to
 	 * go back to the other one. */
-	p->ckpt_gen[slot] = 0;
+	other = 1 - j->slot;
+	p->ckpt_gen[j->slot] = 0;
 	if (p->ckpt_gen[other] != 0)
 		p->wal_head = p->ckpt_lsn[other];
-	rc = ckpt_write_slot(p, slot, gen, seq, lsn, payload, len);
+	return 0;
+}
+
+/* Write the cut out and make it the newest checkpoint. Yields (device I/O). */
+static int
+ckpt_finish(struct ckpt_job *j)
+{
+	struct vos_pool *p = j->p;
+	int other = 1 - j->slot;
+	int rc;
+
+	rc = ckpt_write_slot(p, j->slot, j->gen, j->seq, j->lsn, j->payload, j->len);
 	if (rc) {
 		CAIRN_ERROR("%s: checkpoint %llu failed: %s", p->bdev_name,
-			    (unsigned long long)gen, cairn_strerror(rc));
-		goto out;
+			    (unsigned long long)j->gen, cairn_strerror(rc));
+	} else {
+		p->ckpt_gen[j->slot] = j->gen;
+		p->ckpt_lsn[j->slot] = j->lsn;
+		p->ckpt_seq[j->slot] = j->seq;
+		p->wal_ckpt_lsn = j->lsn;
+		if (p->ckpt_gen[other] == 0)
+			p->wal_head = j->lsn;
+		p->stats.checkpoints++;
+		CAIRN_INFO("%s: checkpoint %llu: %llu bytes, replay from seq %llu; cut %llu us, "
+			   "written in %llu us", p->bdev_name, (unsigned long long)j->gen,
+			   (unsigned long long)j->len, (unsigned long long)j->seq,
+			   (unsigned long long)j->cut_us,
+			   (unsigned long long)(cairn_rt_now_us() - j->start_us - j->cut_us));
 	}
-	p->ckpt_gen[slot] = gen;
-	p->ckpt_lsn[slot] = lsn;
-	p->ckpt_seq[slot] = seq;
-	p->wal_ckpt_lsn = lsn;
-	if (p->ckpt_gen[other] == 0)
-		p->wal_head = lsn;
-	p->stats.checkpoints++;
-	CAIRN_DEBUG("%s: checkpoint %llu: %llu bytes, replay from seq %llu", p->bdev_name,
-		    (unsigned long long)gen, (unsigned long long)len, (unsigned long long)seq);
-out:
-	free(payload);
+	free(j->payload);
+	j->payload = NULL;
 	p->ckpt_running = false;
 	return rc;
+}
+
+int
+vos_ckpt_write(struct vos_pool *p)
+{
+	struct ckpt_job j;
+	int rc = ckpt_prepare(p, &j);
+
+	if (rc)
+		return rc;
+	return ckpt_finish(&j);
+}
+
+static void
+ckpt_ult(void *arg)
+{
+	struct ckpt_job *j = arg;
+
+	ckpt_finish(j);
+	free(j);
+}
+
+int
+vos_ckpt_start(struct vos_pool *p)
+{
+	struct cairn_ult_attr attr = { .prio = CAIRN_PRIO_IO, .joinable = false };
+	struct ckpt_job *j = malloc(sizeof(*j));
+	int rc;
+
+	if (j == NULL)
+		return -CAIRN_ERR_NOMEM;
+	rc = ckpt_prepare(p, j);
+	if (rc) {
+		free(j);
+		return rc;
+	}
+	rc = cairn_ult_create(NULL, ckpt_ult, j, &attr, NULL);
+	if (rc) {
+		/* No ULT: write it here instead. */
+		rc = ckpt_finish(j);
+		free(j);
+	}
+	return rc;
+}
+
+void
+vos_ckpt_wait(struct vos_pool *p)
+{
+	while (p->ckpt_running)
+		cairn_ult_sleep_us(100);
 }
 
 /* Read and verify the whole payload of a slot whose header passed its checks. */

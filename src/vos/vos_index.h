@@ -108,7 +108,7 @@ struct cairn_vos_idx_stamp {
 enum cairn_vos_idx_rec_kind {
 	CAIRN_VOS_REC_HOLE = 0,   /**< array only: reads as zeros; len must be 0 */
 	CAIRN_VOS_REC_INLINE = 1, /**< bytes at inl (len <= CAIRN_VOS_IDX_INLINE_MAX) */
-	CAIRN_VOS_REC_LOC = 2,    /**< bytes at off in the data area; owned by vos-dur's allocator */
+	CAIRN_VOS_REC_LOC = 2, /**< bytes at off in the data area; owned by vos-dur's allocator */
 };
 
 /**
@@ -189,7 +189,7 @@ typedef int (*cairn_vos_idx_piece_cb)(void *arg, const struct cairn_vos_idx_piec
 
 /** Called once per location the index gives back (synchronously, inside the call). */
 typedef void (*cairn_vos_idx_free_hook)(void *arg, const uint8_t cont_uuid[16],
-					 const struct cairn_vos_idx_vrec *rec);
+                                        const struct cairn_vos_idx_vrec *rec);
 
 struct cairn_vos_idx_opts {
 	size_t opts_size;                  /**< sizeof(struct cairn_vos_idx_opts) */
@@ -220,10 +220,10 @@ void cairn_vos_idx_stats(const struct cairn_vos_idx *idx, struct cairn_vos_idx_s
 
 /** \return 0, -CAIRN_ERR_EXIST, -CAIRN_ERR_NOMEM. */
 int cairn_vos_idx_cont_create(struct cairn_vos_idx *idx, const uint8_t uuid[16],
-			      struct cairn_vos_idx_cont **contp);
+                              struct cairn_vos_idx_cont **contp);
 /** \return 0 or -CAIRN_ERR_NONEXIST. */
 int cairn_vos_idx_cont_lookup(struct cairn_vos_idx *idx, const uint8_t uuid[16],
-			      struct cairn_vos_idx_cont **contp);
+                              struct cairn_vos_idx_cont **contp);
 /** Destroy a container, handing every location it holds to the free hook (key order).
  *  \return 0 or -CAIRN_ERR_NONEXIST. */
 int cairn_vos_idx_cont_destroy(struct cairn_vos_idx *idx, const uint8_t uuid[16]);
@@ -240,7 +240,7 @@ const uint8_t *cairn_vos_idx_cont_uuid(const struct cairn_vos_idx_cont *cont);
  *   -CAIRN_ERR_STALE (epoch <= aggregation bound); -CAIRN_ERR_NOMEM. Nothing changes on error.
  */
 int cairn_vos_idx_sv_update(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
-			    uint64_t epoch, uint32_t cond, const struct cairn_vos_idx_vrec *rec);
+                            uint64_t epoch, uint32_t cond, const struct cairn_vos_idx_vrec *rec);
 
 /**
  * Write records [index, index+count) of an array akey at epoch. rsize is the record size
@@ -251,9 +251,9 @@ int cairn_vos_idx_sv_update(struct cairn_vos_idx_cont *cont, const struct cairn_
  *   value akey.
  */
 int cairn_vos_idx_array_update(struct cairn_vos_idx_cont *cont,
-			       const struct cairn_vos_idx_path *path, uint64_t epoch, uint32_t cond,
-			       uint32_t rsize, uint64_t index, uint64_t count,
-			       const struct cairn_vos_idx_vrec *rec);
+                               const struct cairn_vos_idx_path *path, uint64_t epoch, uint32_t cond,
+                               uint32_t rsize, uint64_t index, uint64_t count,
+                               const struct cairn_vos_idx_vrec *rec);
 
 /**
  * Punch (tombstone) the object, dkey or akey named by path at epoch: everything under it
@@ -263,7 +263,7 @@ int cairn_vos_idx_array_update(struct cairn_vos_idx_cont *cont,
  *   -CAIRN_ERR_NOMEM.
  */
 int cairn_vos_idx_punch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
-			enum cairn_vos_idx_level level, uint64_t epoch, uint32_t cond);
+                        enum cairn_vos_idx_level level, uint64_t epoch, uint32_t cond);
 
 /* ----------------------------------------------------------------------- reads */
 
@@ -274,7 +274,7 @@ int cairn_vos_idx_punch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_
  * \return 0; -CAIRN_ERR_NONEXIST (no visible value); -CAIRN_ERR_INVAL (bad key, array akey).
  */
 int cairn_vos_idx_sv_fetch(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
-			   uint64_t epoch, struct cairn_vos_idx_vrec *rec, uint64_t *ver_epoch);
+                           uint64_t epoch, struct cairn_vos_idx_vrec *rec, uint64_t *ver_epoch);
 
 /**
  * Fetch records [index, index+count) of an array at epoch: pieces in index order covering
@@ -285,23 +285,23 @@ int cairn_vos_idx_sv_fetch(struct cairn_vos_idx_cont *cont, const struct cairn_v
  *   max pieces; *nr says how many); -CAIRN_ERR_INVAL; -CAIRN_ERR_OVERFLOW.
  */
 int cairn_vos_idx_array_fetch(struct cairn_vos_idx_cont *cont,
-			      const struct cairn_vos_idx_path *path, uint64_t epoch, uint64_t index,
-			      uint64_t count, struct cairn_vos_idx_piece *pieces, uint32_t max,
-			      uint32_t *nr, uint32_t *rsize);
+                              const struct cairn_vos_idx_path *path, uint64_t epoch, uint64_t index,
+                              uint64_t count, struct cairn_vos_idx_piece *pieces, uint32_t max,
+                              uint32_t *nr, uint32_t *rsize);
 
 /**
  * Does the key at level exist at epoch (see "Existence" above)?
  * \return 1 yes, 0 no, -CAIRN_ERR_INVAL.
  */
 int cairn_vos_idx_exists(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
-			 enum cairn_vos_idx_level level, uint64_t epoch);
+                         enum cairn_vos_idx_level level, uint64_t epoch);
 
 /**
  * Type and record size of an akey (whatever epoch).
  * \return 0; -CAIRN_ERR_NONEXIST; -CAIRN_ERR_INVAL.
  */
 int cairn_vos_idx_akey_type(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
-			    enum cairn_vos_idx_vtype *type, uint32_t *rsize);
+                            enum cairn_vos_idx_vtype *type, uint32_t *rsize);
 
 /* ----------------------------------------------------------------- enumeration */
 
@@ -314,21 +314,22 @@ bool cairn_vos_idx_anchor_is_eof(const struct cairn_vos_idx_anchor *anchor);
  * at the end. \return 0 (stopped or EOF), a visitor's negative rc, -CAIRN_ERR_INVAL.
  */
 int cairn_vos_idx_list_objs(struct cairn_vos_idx_cont *cont, uint64_t epoch,
-			    struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_key_cb cb, void *arg);
-int cairn_vos_idx_list_dkeys(struct cairn_vos_idx_cont *cont,
-			     const struct cairn_vos_idx_path *path, uint64_t epoch,
-			     struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_key_cb cb, void *arg);
-int cairn_vos_idx_list_akeys(struct cairn_vos_idx_cont *cont,
-			     const struct cairn_vos_idx_path *path, uint64_t epoch,
-			     struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_key_cb cb, void *arg);
+                            struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_key_cb cb,
+                            void *arg);
+int cairn_vos_idx_list_dkeys(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
+                             uint64_t epoch, struct cairn_vos_idx_anchor *anchor,
+                             cairn_vos_idx_key_cb cb, void *arg);
+int cairn_vos_idx_list_akeys(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
+                             uint64_t epoch, struct cairn_vos_idx_anchor *anchor,
+                             cairn_vos_idx_key_cb cb, void *arg);
 /**
  * Visit the visible, non-hole pieces of an array akey at epoch in index order, starting at
  * the anchor's index. \return as above; -CAIRN_ERR_INVAL for a single-value akey.
  */
 int cairn_vos_idx_list_extents(struct cairn_vos_idx_cont *cont,
-			       const struct cairn_vos_idx_path *path, uint64_t epoch,
-			       struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_piece_cb cb,
-			       void *arg);
+                               const struct cairn_vos_idx_path *path, uint64_t epoch,
+                               struct cairn_vos_idx_anchor *anchor, cairn_vos_idx_piece_cb cb,
+                               void *arg);
 
 /** Object id <-> the 16-byte key used by list_objs (big-endian hi then lo). */
 void cairn_vos_oid_encode(const struct cairn_vos_oid *oid, uint8_t out[16]);
@@ -343,7 +344,7 @@ int cairn_vos_idx_snap_create(struct cairn_vos_idx_cont *cont, uint64_t epoch);
 int cairn_vos_idx_snap_destroy(struct cairn_vos_idx_cont *cont, uint64_t epoch);
 /** Sorted ascending. \return 0 or -CAIRN_ERR_TRUNC (*nr = how many exist). */
 int cairn_vos_idx_snap_list(struct cairn_vos_idx_cont *cont, uint64_t *epochs, uint32_t max,
-			    uint32_t *nr);
+                            uint32_t *nr);
 
 /**
  * Run a bounded step of aggregation with upper bound ub (1..EPOCH_MAX-1). The first call
@@ -354,7 +355,7 @@ int cairn_vos_idx_snap_list(struct cairn_vos_idx_cont *cont, uint64_t *epochs, u
  *   -CAIRN_ERR_NOMEM (the index stays consistent; call again).
  */
 int cairn_vos_idx_aggregate(struct cairn_vos_idx_cont *cont, uint64_t ub, uint32_t budget,
-			    bool *done);
+                            bool *done);
 /** Current aggregation bound of a container (0: never aggregated). */
 uint64_t cairn_vos_idx_agg_bound(const struct cairn_vos_idx_cont *cont);
 
@@ -383,8 +384,8 @@ struct cairn_vos_idx_rec {
 	const uint64_t *snaps;
 	const void *key; /**< DKEY/AKEY key; CONT uuid (16); OBJ encoded oid (16) */
 	uint32_t klen;
-	uint32_t vtype;  /**< AKEY: enum cairn_vos_idx_vtype */
-	uint32_t rsize;  /**< AKEY: array record size (0 for single values) */
+	uint32_t vtype; /**< AKEY: enum cairn_vos_idx_vtype */
+	uint32_t rsize; /**< AKEY: array record size (0 for single values) */
 	uint32_t rsvd;
 	uint64_t next_seq; /**< IDX */
 	/* CONT: aggregation state. agg_ub: bound (0 none); agg_active: a pass is running, and
@@ -407,7 +408,7 @@ struct cairn_vos_idx_rec {
  * \return 0 or the visitor's rc.
  */
 int cairn_vos_idx_walk(struct cairn_vos_idx *idx,
-		       int (*cb)(void *arg, const struct cairn_vos_idx_rec *rec), void *arg);
+                       int (*cb)(void *arg, const struct cairn_vos_idx_rec *rec), void *arg);
 
 /**
  * Rebuild: feed the records of one walk, in order, into a freshly created index. Every
@@ -422,9 +423,9 @@ int cairn_vos_idx_load(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec
  * \return 0 or the visitor's rc.
  */
 int cairn_vos_idx_for_each_loc(struct cairn_vos_idx *idx,
-			       int (*cb)(void *arg, const uint8_t cont_uuid[16],
-					 const struct cairn_vos_idx_vrec *rec),
-			       void *arg);
+                               int (*cb)(void *arg, const uint8_t cont_uuid[16],
+                                         const struct cairn_vos_idx_vrec *rec),
+                               void *arg);
 
 #ifdef __cplusplus
 }

@@ -167,8 +167,12 @@ int vos_wal_checkpoint(struct vos_pool *p);
 
 /* Write a checkpoint of the current index into the older slot. Call only when every
  * committed frame has been applied and none is in flight (the committer, or after a
- * drain). */
+ * drain). -CAIRN_ERR_BUSY if one is being written. */
 int vos_ckpt_write(struct vos_pool *p);
+/* Same cut, but written by a new ULT; returns once the cut is taken. */
+int vos_ckpt_start(struct vos_pool *p);
+/* Wait until no checkpoint is being written. */
+void vos_ckpt_wait(struct vos_pool *p);
 /* At open: pick the newest valid checkpoint, load it into the index. Sets ckpt_* and
  * returns the replay start through seq/lsn. */
 int vos_ckpt_load(struct vos_pool *p, uint64_t *seq, uint64_t *lsn);

@@ -312,6 +312,9 @@ cairn_vos_pool_close(struct cairn_vos_pool *pool)
 void
 vos_pool_crash(struct cairn_vos_pool *pool)
 {
+	/* A background checkpoint still holds the pool: let it end (its outcome, written
+	 * or not, is one a crash could leave too). */
+	vos_ckpt_wait(&pool->p);
 	pool_free(&pool->p);
 }
 

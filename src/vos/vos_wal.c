@@ -48,7 +48,12 @@ wal_reserve(struct vos_pool *p, uint64_t span, uint64_t *phys, uint64_t *adv)
 			return 0;
 		}
 		/* Full: a checkpoint moves the head forward (twice at most: the first may
-		 * only release the space up to the previous checkpoint). */
+		 * only release the space up to the previous checkpoint). One being written
+		 * in the background is waited for first. */
+		if (p->ckpt_running) {
+			vos_ckpt_wait(p);
+			continue;
+		}
 		if (tries++ == 2) {
 			CAIRN_ERROR("%s: WAL full after checkpoints", p->bdev_name);
 			return -CAIRN_ERR_NOSPACE;
@@ -197,7 +202,7 @@ wal_commit_loop(struct vos_pool *p, struct vos_commit *self)
 		 * written so far is applied and none is in flight: a consistent point. */
 		if (rc == 0 && !p->ckpt_running &&
 		    p->wal_tail - p->wal_ckpt_lsn > p->sb.wal_size / VOS_CKPT_TRIGGER_DIV) {
-			rc = vos_ckpt_write(p);
+			rc = vos_ckpt_start(p);
 			if (rc)
 				CAIRN_WARN("%s: checkpoint failed (%s); will retry",
 					   p->bdev_name, cairn_strerror(rc));
@@ -208,6 +213,8 @@ wal_commit_loop(struct vos_pool *p, struct vos_commit *self)
 int
 vos_wal_commit(struct vos_pool *p, struct vos_commit *c)
 {
+	if (!cairn_in_ult())
+		return -CAIRN_ERR_INVAL; /* waiting for the commit needs a ULT */
 	if (rec_span(c->len) > VOS_WAL_FRAME_MAX - sizeof(struct vos_wal_frame_df))
 		return -CAIRN_ERR_OVERFLOW;
 	c->waiter = cairn_ult_self();
@@ -241,6 +248,7 @@ vos_wal_drain(struct vos_pool *p)
 {
 	while (p->committing || !cairn_list_empty(&p->pending))
 		cairn_ult_sleep_us(50);
+	vos_ckpt_wait(p);
 }
 
 int
@@ -251,6 +259,7 @@ vos_wal_checkpoint(struct vos_pool *p)
 	while (p->committing)
 		cairn_ult_sleep_us(50);
 	p->committing = true;
+	vos_ckpt_wait(p);
 	rc = vos_ckpt_write(p);
 	wal_commit_loop(p, NULL);
 	return rc;

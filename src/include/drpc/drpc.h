@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 /* Largest packet (Call or Response) in bytes: a bound so a receiver can allocate once. */
-#define CAIRN_DRPC_MAX_MSG  (1u << 17)
+#define CAIRN_DRPC_MAX_MSG (1u << 17)
 /* Largest body: leaves room for the envelope. */
 #define CAIRN_DRPC_MAX_BODY (CAIRN_DRPC_MAX_MSG - 64)
 
@@ -92,10 +92,10 @@ void cairn_drpc_response_release(struct cairn_drpc_response *resp);
 
 /* Encode into a malloc'd buffer *out of *out_len bytes. -CAIRN_ERR_INVAL (module out of range,
  * positive status, body too large), -CAIRN_ERR_NOMEM. Any thread. */
-int cairn_drpc_call_encode(uint32_t module, uint32_t method, uint64_t sequence,
-			   const void *body, size_t body_len, uint8_t **out, size_t *out_len);
-int cairn_drpc_response_encode(uint64_t sequence, int32_t status, const void *body,
-			       size_t body_len, uint8_t **out, size_t *out_len);
+int cairn_drpc_call_encode(uint32_t module, uint32_t method, uint64_t sequence, const void *body,
+                           size_t body_len, uint8_t **out, size_t *out_len);
+int cairn_drpc_response_encode(uint64_t sequence, int32_t status, const void *body, size_t body_len,
+                               uint8_t **out, size_t *out_len);
 
 /* ------------------------------------------------------------------ handlers */
 
@@ -105,7 +105,7 @@ int cairn_drpc_response_encode(uint64_t sequence, int32_t status, const void *bo
  * return a negative code; a malloc'd UTF-8 message may be left in *body to explain it.
  */
 typedef int (*cairn_drpc_handler_fn)(const struct cairn_drpc_call *call, uint8_t **body,
-				     size_t *body_len);
+                                     size_t *body_len);
 
 struct cairn_drpc_method {
 	uint32_t method;
@@ -131,7 +131,7 @@ void cairn_drpc_unregister(uint32_t module);
 
 /* Helper for handlers: a malloc'd printf-formatted error text for *body. */
 void cairn_drpc_errmsg(uint8_t **body, size_t *body_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* ------------------------------------------------------------------ server */
 
@@ -155,15 +155,15 @@ int cairn_drpc_server_start(const char *path, unsigned max_conns, struct cairn_d
 void cairn_drpc_server_stop(struct cairn_drpc_server *srv, uint64_t timeout_us);
 
 struct cairn_drpc_server_stats {
-	uint64_t calls;     /* Calls dispatched to a handler */
-	uint64_t errors;    /* Calls answered with a non-zero status */
-	uint64_t bad_msgs;  /* packets that could not be decoded (or were too large) */
-	unsigned conns;     /* open connections */
-	unsigned inflight;  /* Calls being handled */
+	uint64_t calls;    /* Calls dispatched to a handler */
+	uint64_t errors;   /* Calls answered with a non-zero status */
+	uint64_t bad_msgs; /* packets that could not be decoded (or were too large) */
+	unsigned conns;    /* open connections */
+	unsigned inflight; /* Calls being handled */
 };
 /* Statistics snapshot (owning xstream, or racy from elsewhere). */
 void cairn_drpc_server_stats(const struct cairn_drpc_server *srv,
-			     struct cairn_drpc_server_stats *st);
+                             struct cairn_drpc_server_stats *st);
 
 /* ------------------------------------------------------------------ client */
 
@@ -175,7 +175,7 @@ struct cairn_drpc_client;
  * (path too long), -CAIRN_ERR_NOMEM. Any plain thread.
  */
 int cairn_drpc_client_connect(const char *path, unsigned timeout_ms,
-			      struct cairn_drpc_client **out);
+                              struct cairn_drpc_client **out);
 /*
  * Send a Call and wait up to timeout_ms for its Response (Responses to earlier, timed
  * out calls are skipped by sequence). On 0, *resp is filled (release it with
@@ -184,13 +184,13 @@ int cairn_drpc_client_connect(const char *path, unsigned timeout_ms,
  * (undecodable Response), -CAIRN_ERR_INVAL (bad arguments), -CAIRN_ERR_NOMEM.
  */
 int cairn_drpc_client_call(struct cairn_drpc_client *cl, uint32_t module, uint32_t method,
-			   const void *body, size_t body_len, unsigned timeout_ms,
-			   struct cairn_drpc_response *resp);
+                           const void *body, size_t body_len, unsigned timeout_ms,
+                           struct cairn_drpc_response *resp);
 /* Send raw bytes as one packet (tests of the server's validation). */
 int cairn_drpc_client_send_raw(struct cairn_drpc_client *cl, const void *buf, size_t len);
 /* Receive the next Response, whatever its sequence (tests). */
 int cairn_drpc_client_recv(struct cairn_drpc_client *cl, unsigned timeout_ms,
-			   struct cairn_drpc_response *resp);
+                           struct cairn_drpc_response *resp);
 void cairn_drpc_client_close(struct cairn_drpc_client *cl);
 
 #endif /* CAIRN_DRPC_DRPC_H */

@@ -71,6 +71,8 @@ struct cairn_net_ctx_opts {
 	uint64_t backoff_min_us;       /* reconnect backoff, default 1 ms */
 	uint64_t backoff_max_us;       /* cap, default 1 s */
 	uint64_t spin_hint_us;         /* cairn_rt_expect_work() while RPCs wait, default 200 */
+	uint64_t rx_stall_us;          /* close an accepted connection stuck this long in the
+	                                * middle of a message (slowloris), default 10 s */
 };
 void cairn_net_ctx_opts_default(struct cairn_net_ctx_opts *opts);
 
@@ -92,6 +94,7 @@ struct cairn_net_stats {
 	uint64_t timeouts, cancels, unreach, proto_errors, conns_accepted, conns_rejected;
 	uint64_t conns_closed, connects, late_replies, bulk_bytes_in, bulk_bytes_out;
 	uint64_t rx_paused; /* reads skipped: the peer is not reading what we queued */
+	uint64_t stalled;   /* connections closed for stalling mid-message */
 	uint32_t inflight, conns;
 };
 void cairn_net_ctx_stats(const struct cairn_net_ctx *ctx, struct cairn_net_stats *st);

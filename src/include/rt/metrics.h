@@ -17,9 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CAIRN_METRICS_MAX       256
-#define CAIRN_METRIC_NAME_MAX   48
-#define CAIRN_HIST_BUCKETS      40 /* bucket i: values in [2^(i-1), 2^i), bucket 0: 0 */
+#define CAIRN_METRICS_MAX 256
+#define CAIRN_METRIC_NAME_MAX 48
+#define CAIRN_HIST_BUCKETS 40 /* bucket i: values in [2^(i-1), 2^i), bucket 0: 0 */
 
 enum cairn_metric_type {
 	CAIRN_METRIC_T_COUNTER = 1, /* monotonically increasing u64; aggregate = sum */
@@ -34,9 +34,18 @@ struct cairn_metric {
 	int id; /* assigned by cairn_metric_register; -1 before */
 };
 
-#define CAIRN_METRIC_COUNTER(n, h)   { .name = (n), .help = (h), .type = CAIRN_METRIC_T_COUNTER, .id = -1 }
-#define CAIRN_METRIC_GAUGE(n, h)     { .name = (n), .help = (h), .type = CAIRN_METRIC_T_GAUGE, .id = -1 }
-#define CAIRN_METRIC_HISTOGRAM(n, h) { .name = (n), .help = (h), .type = CAIRN_METRIC_T_HISTOGRAM, .id = -1 }
+#define CAIRN_METRIC_COUNTER(n, h)                                                                 \
+	{                                                                                          \
+		.name = (n), .help = (h), .type = CAIRN_METRIC_T_COUNTER, .id = -1                 \
+	}
+#define CAIRN_METRIC_GAUGE(n, h)                                                                   \
+	{                                                                                          \
+		.name = (n), .help = (h), .type = CAIRN_METRIC_T_GAUGE, .id = -1                   \
+	}
+#define CAIRN_METRIC_HISTOGRAM(n, h)                                                               \
+	{                                                                                          \
+		.name = (n), .help = (h), .type = CAIRN_METRIC_T_HISTOGRAM, .id = -1               \
+	}
 
 /* Register (any thread). Registering the same descriptor twice is a no-op. Errors:
  * -CAIRN_ERR_INVAL (bad name/type), -CAIRN_ERR_EXIST (another descriptor has the name),
@@ -55,9 +64,9 @@ struct cairn_metric_value {
 	enum cairn_metric_type type;
 	uint64_t counter;
 	int64_t gauge;
-	uint64_t count;  /* histogram samples */
-	uint64_t sum;    /* histogram sum of values */
-	uint64_t max;    /* histogram max value */
+	uint64_t count; /* histogram samples */
+	uint64_t sum;   /* histogram sum of values */
+	uint64_t max;   /* histogram max value */
 	uint64_t buckets[CAIRN_HIST_BUCKETS];
 };
 

@@ -25,9 +25,9 @@
 /* Bumped whenever struct cairn_module / struct cairn_module_key change layout or meaning.
  * A dlopen'd module built against another value is refused with -CAIRN_ERR_VERSION. */
 #define CAIRN_MODULE_ABI_VERSION 1u
-#define CAIRN_MODULE_MAX         64
-#define CAIRN_MODULE_MAX_KEYS    32
-#define CAIRN_MODULE_NAME_MAX    32
+#define CAIRN_MODULE_MAX 64
+#define CAIRN_MODULE_MAX_KEYS 32
+#define CAIRN_MODULE_NAME_MAX 32
 
 struct cairn_xstream;
 
@@ -42,17 +42,16 @@ struct cairn_module_key {
 	int index; /* assigned by the runtime; -1 when not registered */
 };
 
-
 struct cairn_module {
 	uint32_t abi_version; /* CAIRN_MODULE_ABI_VERSION */
 	const char *name;     /* short, unique: "vos", "obj" (<= CAIRN_MODULE_NAME_MAX-1) */
 	uint32_t id;          /* unique module id (DAOS DAOS_*_MODULE), < CAIRN_MODULE_MAX */
 	uint32_t version;     /* the module's own version, for logs and RPC protocol checks */
 
-	int (*init)(void);     /* optional; non-zero rc aborts the load */
-	int (*fini)(void);     /* optional */
-	int (*setup)(void);    /* optional; after the runtime runs */
-	int (*cleanup)(void);  /* optional */
+	int (*init)(void);    /* optional; non-zero rc aborts the load */
+	int (*fini)(void);    /* optional */
+	int (*setup)(void);   /* optional; after the runtime runs */
+	int (*cleanup)(void); /* optional */
 
 	struct cairn_module_key *key; /* optional TLS key */
 

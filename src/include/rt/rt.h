@@ -45,6 +45,12 @@ struct cairn_rt_opts {
 	/* Storage for cpu_list when it comes from cairn_rt_opts_from_yaml() (cpu_list then
 	 * points here: re-point it after copying the struct). */
 	char cpu_list_buf[128];
+	/* Deterministic driver for unit tests (SPDK's ut_multithread idea): no threads are
+	 * started; the thread that calls cairn_rt_init() runs the xstreams one loop pass at
+	 * a time with cairn_rt_poll()/cairn_rt_poll_all(), and its own blocking calls
+	 * (join, run_sync, collectives, eventual/mutex/cond waits, sleeps, sends to a full
+	 * ring) drive the xstreams while they wait. Idle xstreams never sleep. Default false. */
+	bool manual;
 };
 
 /* Fill opts with defaults (opts_size set). */
@@ -64,6 +70,18 @@ int cairn_rt_init(const struct cairn_rt_opts *opts);
  * free everything. Any non-xstream thread. */
 void cairn_rt_fini(void);
 bool cairn_rt_running(void);
+
+struct cairn_xstream;
+
+/* Manual mode only, from the thread that called cairn_rt_init(): run one loop pass of
+ * xs (messages, timers, pollers, ready ULTs) on the calling thread. Returns the amount
+ * of work done, 0 when idle (and 0, with an error logged, when not allowed). */
+unsigned cairn_rt_poll(struct cairn_xstream *xs);
+/* One pass over every xstream in index order; sum of the work done. */
+unsigned cairn_rt_poll_all(void);
+/* Poll every xstream until a whole round does nothing or max_rounds passes ran; returns
+ * the number of rounds that did work. */
+unsigned cairn_rt_poll_until_idle(unsigned max_rounds);
 
 /* ------------------------------------------------------------------ xstreams */
 

@@ -285,6 +285,9 @@ void
 iscsi_conn_close(struct iscsi_conn *conn, const char *why)
 {
 	struct cairn_list *n;
+	struct iscsi_sess *sess = conn->sess;
+	bool failure = conn->state == ISCSI_CONN_FFP;
+	bool others;
 
 	if (conn->state >= ISCSI_CONN_CLOSING)
 		return;
@@ -305,8 +308,16 @@ iscsi_conn_close(struct iscsi_conn *conn, const char *why)
 		tx_release(conn, p);
 	}
 	conn->tx_bytes_queued = 0;
-	if (conn->sess)
+	if (sess) {
+		/* ErrorRecoveryLevel 0: a connection that fails (rather than logs out) takes
+		 * its session down with it. */
+		others = failure && sess->nconns > 1 && !sess->closing;
+		if (others)
+			sess->closing = true;
 		iscsi_sess_conn_gone(conn);
+		if (others)
+			iscsi_sess_close(sess, "a connection of the session failed");
+	}
 	/* Freed from the poller once no task is inside the SCSI layer. */
 	if (!conn->dead_listed) {
 		conn->dead_listed = true;
@@ -326,8 +337,11 @@ conn_destroy(struct iscsi_conn *conn)
 	for (i = 0; i < CAIRN_SCSI_MAX_LUNS; i++)
 		if (conn->ch[i])
 			cairn_bdev_put_io_channel(conn->ch[i]);
+	/* Only now may the target node (and its bdev descriptors) go away. */
+	if (conn->node)
+		iscsi_tgt_node_put(conn->node);
 	for (i = 0; i < conn->ntasks; i++)
-		free(conn->tasks[i].buf);
+		iscsi_task_buf_free(&conn->tasks[i]);
 	free(conn->tasks);
 	free(conn->task_free);
 	while ((n = cairn_list_pop(&conn->tx_free)))

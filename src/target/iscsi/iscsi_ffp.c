@@ -15,10 +15,16 @@
 #include "rt/rt.h"
 
 #define TASK_BUF_KEEP (256u * 1024) /* larger task buffers are freed after use */
-#define TASK_BUF_MAX (8u * 1024 * 1024 + 4096)
+#define TASK_BUF_MAX (32u * 1024 * 1024 + 4096)
+/* All task buffers above TASK_BUF_KEEP together, process-wide: beyond this, commands
+ * get BUSY so a few initiators cannot pin unbounded memory. */
+#define TASK_BIG_BUDGET (1024ull * 1024 * 1024)
+
+static uint64_t g_big_bytes;
 #define TEXT_RSP_MAX (64u * 1024)
 
 static void task_execute(struct iscsi_task *t);
+static void task_buf_free(struct iscsi_task *t);
 static void task_respond(struct iscsi_task *t);
 static void tmf_task_done(struct iscsi_task *t);
 
@@ -113,6 +119,7 @@ task_get(struct iscsi_conn *conn)
 	t->r2tsn = 0;
 	t->datasn = 0;
 	t->burst_rcvd = 0;
+	t->exp_datasn = 0;
 	memset(&t->scsi, 0, offsetof(struct cairn_scsi_task, info));
 	t->scsi.prepared = false;
 	t->scsi.aborted = false;
@@ -140,29 +147,49 @@ iscsi_task_release(struct iscsi_task *t)
 	task_unwindow(t);
 	cairn_list_del(&t->link);
 	t->state = ISCSI_TASK_FREE;
-	if (t->buf_cap > TASK_BUF_KEEP) {
-		free(t->buf);
-		t->buf = NULL;
-		t->buf_cap = 0;
-	}
+	if (t->buf_cap > TASK_BUF_KEEP)
+		task_buf_free(t);
 	conn->task_free[conn->nfree++] = t->idx;
+}
+
+static void
+task_buf_free(struct iscsi_task *t)
+{
+	if (t->buf_cap > TASK_BUF_KEEP)
+		__atomic_sub_fetch(&g_big_bytes, t->buf_cap, __ATOMIC_RELAXED);
+	free(t->buf);
+	t->buf = NULL;
+	t->buf_cap = 0;
 }
 
 static int
 task_buf(struct iscsi_task *t, uint32_t len)
 {
+	uint32_t cap = (len + 4095) & ~4095u;
 	void *p;
 
 	if (len <= t->buf_cap)
 		return 0;
-	free(t->buf);
-	t->buf = NULL;
-	t->buf_cap = 0;
-	if (posix_memalign(&p, 4096, (len + 4095) & ~4095u))
+	task_buf_free(t);
+	if (cap > TASK_BUF_KEEP &&
+	    __atomic_add_fetch(&g_big_bytes, cap, __ATOMIC_RELAXED) > TASK_BIG_BUDGET) {
+		__atomic_sub_fetch(&g_big_bytes, cap, __ATOMIC_RELAXED);
+		return -CAIRN_ERR_AGAIN;
+	}
+	if (posix_memalign(&p, 4096, cap)) {
+		if (cap > TASK_BUF_KEEP)
+			__atomic_sub_fetch(&g_big_bytes, cap, __ATOMIC_RELAXED);
 		return -CAIRN_ERR_NOMEM;
+	}
 	t->buf = p;
-	t->buf_cap = (len + 4095) & ~4095u;
+	t->buf_cap = cap;
 	return 0;
+}
+
+void
+iscsi_task_buf_free(struct iscsi_task *t)
+{
+	task_buf_free(t);
 }
 
 static struct iscsi_task *
@@ -430,6 +457,10 @@ static void
 task_deliver(struct iscsi_task *t)
 {
 	t->delivered = true;
+	if (t->aborted) {
+		iscsi_task_release(t);
+		return;
+	}
 	cairn_list_del(&t->link);
 	cairn_list_add_tail(&t->link, &t->conn->active);
 	task_data_progress(t);
@@ -577,7 +608,14 @@ rx_scsi_cmd_hdr(struct iscsi_conn *conn)
 	if (cap < 64)
 		cap = 64;
 	if (!t->failed || info->data_len) {
-		if (task_buf(t, t->failed ? info->data_len : cap)) {
+		int brc = task_buf(t, t->failed ? info->data_len : cap);
+
+		if (brc == -CAIRN_ERR_AGAIN) {
+			/* Over the memory budget for large buffers: ask for a retry. */
+			t->failed = true;
+			t->scsi.status = CAIRN_SCSI_STATUS_BUSY;
+			t->scsi.sense_len = 0;
+		} else if (brc) {
 			task_fail_sense(t, CAIRN_SCSI_SK_HARDWARE_ERROR,
 					CAIRN_SCSI_ASC_INTERNAL_TARGET_FAILURE, -1);
 		}
@@ -654,7 +692,8 @@ rx_data_out_hdr(struct iscsi_conn *conn)
 				    conn->info.itt);
 		return 0;
 	}
-	if (off != t->data_rcvd || off + len > t->edtl || len == 0) {
+	if (off != t->data_rcvd || off + len > t->edtl || len == 0 ||
+	    iscsi_get_be32(h + 36) != t->exp_datasn) {
 		iscsi_send_reject(conn, ISCSI_REJECT_PROTOCOL, h);
 		conn->state = ISCSI_CONN_LOGOUT;
 		return -CAIRN_ERR_PROTO;
@@ -677,7 +716,9 @@ rx_data_out_done(struct iscsi_conn *conn)
 	if (!t)
 		return;
 	t->data_rcvd += conn->info.data_len;
+	t->exp_datasn++;
 	if (final) {
+		t->exp_datasn = 0; /* each sequence (R2T or unsolicited burst) restarts */
 		if (solicited) {
 			if (t->r2t_outstanding)
 				t->r2t_outstanding--;
@@ -945,13 +986,11 @@ task_abort(struct iscsi_task *t, struct iscsi_tmf *tmf)
 			tmf->waiting++;
 		return tmf != NULL;
 	}
-	/* Waiting for CmdSN or data: drop it now, no response (RFC 7143 4.2.3.3). */
-	if (!t->delivered && conn->sess) {
-		conn->sess->npending--;
-		if (!conn->info.immediate && iscsi_sn_le(conn->sess->exp_cmdsn, t->cmdsn)) {
-			/* keep the window moving: the initiator will not resend it */
-		}
-	}
+	/* Held for CmdSN order: it stays in the queue as a placeholder so ExpCmdSN still
+	 * moves past its CmdSN; task_deliver() drops it without a response. */
+	if (!t->delivered)
+		return false;
+	/* Waiting for data: drop it now, no response (RFC 7143 4.2.3.3). */
 	if (conn->rx_task == t)
 		conn->rx_task = NULL;
 	iscsi_task_release(t);

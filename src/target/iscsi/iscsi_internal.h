@@ -534,6 +534,7 @@ struct iscsi_task {
 	uint32_t datasn;
 	uint32_t unsol_expected;/* unsolicited bytes expected (immediate + first burst) */
 	uint32_t burst_rcvd;    /* bytes of the current R2T's burst received */
+	uint32_t exp_datasn;    /* next DataSN of the current Data-Out sequence */
 	uint32_t refs;          /* tx PDUs referencing buf + the executor */
 	bool aborted;
 	bool windowed;          /* counts in sess->active */
@@ -569,7 +570,7 @@ enum iscsi_rx_state {
 	RX_DDIGEST,
 };
 
-#define ISCSI_STAGE_BUF 8192
+#define ISCSI_STAGE_BUF 65536
 #define ISCSI_LOGIN_TEXT_MAX 65536
 
 struct iscsi_login {
@@ -660,6 +661,7 @@ struct iscsi_conn {
 	uint64_t nop_sent_us;
 	uint32_t nop_ttt;
 	char initiator_port[CAIRN_SCSI_PORT_NAME_MAX];
+	struct iscsi_tgt_node *node; /* held until the bdev channels are put */
 	uint32_t inflight_exec;   /* tasks inside the SCSI layer */
 	bool rx_pending;          /* unprocessed bytes in stage (rx paused by backlog) */
 	bool dead_listed;
@@ -742,5 +744,6 @@ void iscsi_fill_sn(struct iscsi_conn *conn, uint8_t *hdr, bool advance_statsn);
 void iscsi_send_reject(struct iscsi_conn *conn, uint8_t reason, const uint8_t *bhs);
 void iscsi_send_nopin_ping(struct iscsi_conn *conn);
 void iscsi_task_release(struct iscsi_task *task);
+void iscsi_task_buf_free(struct iscsi_task *task);
 
 #endif /* CAIRN_ISCSI_INTERNAL_H */

@@ -571,6 +571,10 @@ iscsi_login_rx(struct iscsi_conn *conn, const uint8_t *data, uint32_t len)
 			goto out_text;
 		}
 		login_send(&c, rflags, conn->sess->tsih);
+		if (conn->sess->node) {
+			conn->node = conn->sess->node;
+			__atomic_add_fetch(&conn->node->refs, 1, __ATOMIC_ACQ_REL);
+		}
 		conn->params = *p;
 		conn->params.max_recv_dsl = p->max_recv_dsl;
 		conn->cid = L->cid;

@@ -135,7 +135,11 @@ cairn_iscsi_fini(void)
 		struct iscsi_tgt_node *node = cairn_container_of(n, struct iscsi_tgt_node, link);
 
 		node->deleted = true;
-		tgt_node_destroy(node);
+		pthread_mutex_unlock(&g_iscsi.lock);
+		if (__atomic_load_n(&node->refs, __ATOMIC_ACQUIRE) > 1)
+			CAIRN_WARN("target node %s still referenced at shutdown", node->name);
+		iscsi_tgt_node_put(node);
+		pthread_mutex_lock(&g_iscsi.lock);
 	}
 	while ((n = cairn_list_pop(&g_iscsi.init_grps)))
 		init_grp_free(cairn_container_of(n, struct iscsi_init_grp, link));

@@ -52,7 +52,7 @@
 #define SCSI_MI_REPORT_SUPPORTED_TMFS 0x0d
 
 /* Largest transfer we accept in one command (bytes); also reported in VPD B0. */
-#define SCSI_MAX_XFER_BYTES (8u * 1024 * 1024)
+#define SCSI_MAX_XFER_BYTES (32u * 1024 * 1024)
 #define SCSI_MAX_UNMAP_DESCS 256
 #define SCSI_MAX_WRITE_SAME_BLOCKS (1u << 22)
 #define SCSI_MAX_CAW_BLOCKS 255

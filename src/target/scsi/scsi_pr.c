@@ -80,6 +80,8 @@ remove_reg(struct cairn_scsi_pr *pr, unsigned idx)
 	if (was_holder) {
 		pr->holder = -1;
 		pr->type = CAIRN_SCSI_PR_NONE;
+	} else if (pr->holder == (int)idx) {
+		pr->holder = -1; /* all-registrants: every registrant holds it; no index */
 	} else if (pr->holder > (int)idx) {
 		pr->holder--;
 	}

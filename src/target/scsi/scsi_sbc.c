@@ -303,9 +303,16 @@ scsi_sbc_execute(struct cairn_scsi_task *t)
 	case SCSI_OP_WRITE_VERIFY10:
 	case SCSI_OP_WRITE_VERIFY12:
 	case SCSI_OP_WRITE_VERIFY16:
+		if (bytes > t->xfer_len) {
+			/* The transport moved less than the CDB asks (EDTL < transfer
+			 * length): write what arrived, in whole blocks; the transport
+			 * reports the overflow residual. */
+			t->info.num_blocks = t->xfer_len / bs;
+			bytes = (uint64_t)t->info.num_blocks * bs;
+		}
 		if (info->num_blocks == 0)
 			return CAIRN_SCSI_TASK_DONE;
-		if (bytes > t->buf_len || bytes > t->xfer_len)
+		if (bytes > t->buf_len)
 			goto bad_len;
 		t->step = STEP_WRITE;
 		break;
@@ -322,6 +329,13 @@ scsi_sbc_execute(struct cairn_scsi_task *t)
 		t->step = STEP_VERIFY_READ;
 		break;
 	case SCSI_OP_COMPARE_AND_WRITE:
+		if (2 * bytes != t->xfer_len) {
+			/* Verify and write halves must both be there (a 256-block request
+			 * wraps the 8-bit field to 0 and shows up here). */
+			scsi_task_set_sense(t, CAIRN_SCSI_SK_ILLEGAL_REQUEST,
+					    CAIRN_SCSI_ASC_INVALID_FIELD_IN_CDB, 13, true, -1);
+			return CAIRN_SCSI_TASK_DONE;
+		}
 		if (info->num_blocks == 0)
 			return CAIRN_SCSI_TASK_DONE;
 		if (info->num_blocks > SCSI_MAX_CAW_BLOCKS) {

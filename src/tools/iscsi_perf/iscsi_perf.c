@@ -35,6 +35,11 @@ struct perf {
 	uint32_t io_bytes;
 	bool write;
 	bool random;
+	bool verify;              /* write a pattern over the region, then read and check */
+	int phase;                /* verify: 0 writing, 1 reading */
+	uint64_t region_ios;      /* verify: I/Os covering the region */
+	uint64_t next_io;
+	uint64_t mismatches;
 	unsigned qd;
 	double duration_s;
 	uint64_t seed;
@@ -56,7 +61,41 @@ struct perf {
 struct io_ctx {
 	struct perf *p;
 	uint64_t submit_ns;
+	uint64_t lba;
+	unsigned char *buf;       /* verify writes: this I/O's pattern */
 };
+
+/* Verify pattern: every 8-byte word holds its byte address on the LUN mixed with the
+ * seed, so misplaced, stale and torn data all show. */
+static void
+pattern_fill(unsigned char *buf, size_t len, uint64_t byte_off, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t v = (byte_off + i) ^ (seed * 0x9E3779B97F4A7C15ull);
+
+		memcpy(buf + i, &v, 8);
+	}
+}
+
+static bool
+pattern_check(const unsigned char *buf, size_t len, uint64_t byte_off, uint64_t seed,
+	      uint64_t *bad_off)
+{
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t v = (byte_off + i) ^ (seed * 0x9E3779B97F4A7C15ull), got;
+
+		memcpy(&got, buf + i, 8);
+		if (got != v) {
+			*bad_off = byte_off + i;
+			return false;
+		}
+	}
+	return true;
+}
 
 static volatile sig_atomic_t g_interrupted;
 
@@ -137,6 +176,20 @@ io_done(struct iscsi_context *iscsi, int status, void *command_data, void *priva
 	uint64_t lat = now_ns() - io->submit_ns;
 
 	p->inflight--;
+	if (status == SCSI_STATUS_GOOD && p->verify && p->phase == 1) {
+		uint64_t bad = 0;
+
+		if (task == NULL || task->datain.size != (int)p->io_bytes ||
+		    !pattern_check(task->datain.data, p->io_bytes, io->lba * p->block_len, p->seed,
+				   &bad)) {
+			p->mismatches++;
+			if (p->first_error[0] == '\0')
+				snprintf(p->first_error, sizeof(p->first_error),
+					 "data mismatch at byte %" PRIu64 " (I/O at LBA %" PRIu64
+					 ", %d bytes returned)", bad, io->lba,
+					 task ? task->datain.size : -1);
+		}
+	}
 	if (status != SCSI_STATUS_GOOD) {
 		p->errors++;
 		if (p->first_error[0] == '\0') {
@@ -158,7 +211,21 @@ io_done(struct iscsi_context *iscsi, int status, void *command_data, void *priva
 	}
 	if (task)
 		scsi_free_scsi_task(task);
+	free(io->buf);
 	free(io);
+	if (p->verify) {
+		if (p->next_io < p->region_ios) {
+			submit_one(p);
+		} else if (p->inflight == 0 && p->phase == 0 && p->errors == 0) {
+			unsigned i;
+
+			p->phase = 1; /* every write acknowledged: read it all back */
+			p->next_io = 0;
+			for (i = 0; i < p->qd && p->next_io < p->region_ios; i++)
+				submit_one(p);
+		}
+		return;
+	}
 	if (!p->stopping && now_ns() < p->stop_ns && !g_interrupted)
 		submit_one(p);
 }
@@ -170,7 +237,9 @@ submit_one(struct perf *p)
 	struct scsi_task *task;
 	struct io_ctx *io;
 
-	if (p->random) {
+	if (p->verify) {
+		lba = p->next_io++ * p->io_blocks;
+	} else if (p->random) {
 		lba = (xorshift(&p->rng) % span) * p->io_blocks;
 	} else {
 		lba = p->next_lba;
@@ -182,8 +251,24 @@ submit_one(struct perf *p)
 	if (io == NULL)
 		return -ENOMEM;
 	io->p = p;
+	io->lba = lba;
+	io->buf = NULL;
+	if (p->verify && p->phase == 0) {
+		io->buf = malloc(p->io_bytes);
+		if (io->buf == NULL) {
+			free(io);
+			return -ENOMEM;
+		}
+		pattern_fill(io->buf, p->io_bytes, lba * p->block_len, p->seed);
+	}
 	io->submit_ns = now_ns();
-	if (p->write)
+	if (p->verify && p->phase == 0)
+		task = iscsi_write16_task(p->iscsi, p->lun, lba, io->buf, p->io_bytes,
+					  (int)p->block_len, 0, 0, 0, 0, 0, io_done, io);
+	else if (p->verify)
+		task = iscsi_read16_task(p->iscsi, p->lun, lba, p->io_bytes, (int)p->block_len,
+					 0, 0, 0, 0, 0, io_done, io);
+	else if (p->write)
 		task = iscsi_write16_task(p->iscsi, p->lun, lba, p->wbuf, p->io_bytes,
 					  (int)p->block_len, 0, 0, 0, 0, 0, io_done, io);
 	else
@@ -192,6 +277,7 @@ submit_one(struct perf *p)
 	if (task == NULL) {
 		fprintf(stderr, "cairn-iscsi-perf: cannot queue a command: %s\n",
 			iscsi_get_error(p->iscsi));
+		free(io->buf);
 		free(io);
 		return -EIO;
 	}
@@ -212,7 +298,10 @@ usage(FILE *f)
 	fprintf(f,
 		"Usage: cairn-iscsi-perf [options] iscsi://[user%%pass@]HOST[:PORT]/TARGET-IQN/LUN\n"
 		"iSCSI load generator (libiscsi async API).\n\n"
-		"  -w, --rw MODE           randread (default), randwrite, read, write\n"
+		"  -w, --rw MODE           randread (default), randwrite, read, write, or verify:\n"
+		"                          write a pattern over the first --verify-mb MiB, read\n"
+		"                          it back and compare (ignores --time)\n"
+		"      --verify-mb N       region for verify (default 16, capped at the LUN)\n"
 		"  -b, --block-size BYTES  I/O size (default 4096; multiple of the LUN block)\n"
 		"  -q, --queue-depth N     commands in flight (default 32, max %d)\n"
 		"  -t, --time SECONDS      duration (default 10)\n"
@@ -252,11 +341,12 @@ main(int argc, char **argv)
 		{ "header-digest", no_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "verify-mb", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *initiator = "iqn.2016-06.io.cairn:iscsi-perf", *mode = "randread";
-	unsigned long long bs = 4096, qd = 32, v;
+	unsigned long long bs = 4096, qd = 32, v, verify_mb = 16;
 	struct scsi_readcapacity16 *rc16;
 	struct scsi_task *task;
 	struct iscsi_url *url;
@@ -308,6 +398,10 @@ main(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'V':
+			if (parse_uint(optarg, "verify size", 1u << 20, &verify_mb))
+				goto out_free;
+			break;
 		case 'h':
 			usage(stdout);
 			free(p);
@@ -327,9 +421,11 @@ main(int argc, char **argv)
 		p->random = p->write = true;
 	} else if (!strcmp(mode, "write")) {
 		p->write = true;
+	} else if (!strcmp(mode, "verify")) {
+		p->verify = true;
 	} else if (strcmp(mode, "read")) {
 		fprintf(stderr, "cairn-iscsi-perf: bad --rw '%s' (randread, randwrite, read, "
-				"write)\n", mode);
+				"write, verify)\n", mode);
 		goto out_free;
 	}
 	p->qd = (unsigned)qd;
@@ -386,6 +482,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "cairn-iscsi-perf: I/O size larger than the LUN\n");
 		goto out_logout;
 	}
+	if (p->verify) {
+		uint64_t region = verify_mb << 20;
+
+		if (region > p->num_blocks * p->block_len)
+			region = p->num_blocks * p->block_len;
+		p->region_ios = region / bs;
+		if (p->region_ios == 0) {
+			fprintf(stderr, "cairn-iscsi-perf: verify region smaller than one I/O\n");
+			goto out_logout;
+		}
+	}
 	if (p->write) {
 		p->wbuf = malloc(bs);
 		if (p->wbuf == NULL)
@@ -398,7 +505,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_sigint);
 	p->start_ns = now_ns();
 	p->stop_ns = p->start_ns + (uint64_t)(p->duration_s * 1e9);
-	for (v = 0; v < p->qd; v++) {
+	for (v = 0; v < p->qd && (!p->verify || p->next_io < p->region_ios); v++) {
 		if (submit_one(p) != 0)
 			goto out_logout;
 	}
@@ -435,9 +542,14 @@ main(int argc, char **argv)
 	       p->ios ? (double)p->lat_sum_ns / (double)p->ios / 1e3 : 0.0,
 	       hist_pct(p, 50) / 1e3, hist_pct(p, 99) / 1e3, hist_pct(p, 99.9) / 1e3,
 	       (double)p->lat_max_ns / 1e3, p->errors);
-	if (p->errors)
-		fprintf(stderr, "cairn-iscsi-perf: %" PRIu64 " failed command(s); first: %s\n",
-			p->errors, p->first_error);
+	if (p->errors || p->mismatches)
+		fprintf(stderr, "cairn-iscsi-perf: %" PRIu64 " failed command(s), %" PRIu64
+			" data mismatch(es); first: %s\n", p->errors, p->mismatches,
+			p->first_error);
+	if (p->verify)
+		printf("verify: %" PRIu64 " bytes written and read back, %s\n",
+		       (uint64_t)(p->region_ios * bs), (p->mismatches || p->errors || p->phase != 1) ?
+		       "FAILED" : "all data matches");
 	if (json)
 		printf("{\"mode\":\"%s\",\"block_size\":%llu,\"queue_depth\":%u,\"seconds\":%.3f,"
 		       "\"ios\":%" PRIu64 ",\"iops\":%.1f,\"mb_per_s\":%.2f,\"lat_avg_us\":%.2f,"
@@ -447,7 +559,8 @@ main(int argc, char **argv)
 		       p->ios ? (double)p->lat_sum_ns / (double)p->ios / 1e3 : 0.0,
 		       hist_pct(p, 50) / 1e3, hist_pct(p, 99) / 1e3, hist_pct(p, 99.9) / 1e3,
 		       (double)p->lat_max_ns / 1e3, p->errors);
-	ret = (p->errors || p->inflight) ? 1 : 0;
+	ret = (p->errors || p->inflight || p->mismatches ||
+	       (p->verify && (p->phase != 1 || p->next_io < p->region_ios))) ? 1 : 0;
 
 out_logout:
 	if (p->inflight == 0)

@@ -126,7 +126,7 @@ run_round(unsigned round, unsigned ults_per_xs)
 	for (i = 0; i < n; i++) {
 		w[i].items = 64;
 		rc = cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, i % nr_main), work_ult, &w[i],
-				      &attr, &u[i]);
+		                      &attr, &u[i]);
 		if (rc != 0) {
 			n = i;
 			break;
@@ -176,18 +176,17 @@ print_stats(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: cairn-rt-demo [options]\n"
-		"  -c, --config FILE   YAML runtime section (see src/rt/README.md)\n"
-		"  -m, --main N        target (main) xstreams (default 2)\n"
-		"  -H, --helper N      helper xstreams (default 0)\n"
-		"  -s, --system N      system xstreams, 0 or 1 (default 1)\n"
-		"  -u, --ults N        ULTs per main xstream per round (default 16)\n"
-		"  -r, --rounds N      rounds to run, 0 = until Ctrl-C (default 5)\n"
-		"      --no-pin        do not pin xstreams to cores\n"
-		"      --json          print only the metrics JSON at the end\n"
-		"  -h, --help          this text\n"
-		"Flags given after --config override the file.\n");
+	fprintf(f, "usage: cairn-rt-demo [options]\n"
+	           "  -c, --config FILE   YAML runtime section (see src/rt/README.md)\n"
+	           "  -m, --main N        target (main) xstreams (default 2)\n"
+	           "  -H, --helper N      helper xstreams (default 0)\n"
+	           "  -s, --system N      system xstreams, 0 or 1 (default 1)\n"
+	           "  -u, --ults N        ULTs per main xstream per round (default 16)\n"
+	           "  -r, --rounds N      rounds to run, 0 = until Ctrl-C (default 5)\n"
+	           "      --no-pin        do not pin xstreams to cores\n"
+	           "      --json          print only the metrics JSON at the end\n"
+	           "  -h, --help          this text\n"
+	           "Flags given after --config override the file.\n");
 }
 
 static int
@@ -212,11 +211,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"config", required_argument, NULL, 'c'}, {"main", required_argument, NULL, 'm'},
-		{"helper", required_argument, NULL, 'H'}, {"system", required_argument, NULL, 's'},
-		{"ults", required_argument, NULL, 'u'},   {"rounds", required_argument, NULL, 'r'},
-		{"no-pin", no_argument, NULL, 'P'},       {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+	        {"config", required_argument, NULL, 'c'}, {"main", required_argument, NULL, 'm'},
+	        {"helper", required_argument, NULL, 'H'}, {"system", required_argument, NULL, 's'},
+	        {"ults", required_argument, NULL, 'u'},   {"rounds", required_argument, NULL, 'r'},
+	        {"no-pin", no_argument, NULL, 'P'},       {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	struct cairn_rt_opts o;
 	struct sigaction sa;
 	sigset_t set, old;
@@ -233,7 +232,7 @@ main(int argc, char **argv)
 			rc = cairn_rt_opts_from_yaml(optarg, &o);
 			if (rc != 0) {
 				fprintf(stderr, "cairn-rt-demo: bad config %s: %s\n", optarg,
-					cairn_strerror(rc));
+				        cairn_strerror(rc));
 				return 1;
 			}
 			break;
@@ -292,7 +291,7 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		fprintf(stderr, "cairn-rt-demo: runtime start failed: %s (nothing left running)\n",
-			cairn_strerror(rc));
+		        cairn_strerror(rc));
 		return 1;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -305,13 +304,15 @@ main(int argc, char **argv)
 
 	if (!g_json)
 		printf("cairn-rt-demo: %u xstreams (system %u, main %u, helper %u), %s; "
-		       "Ctrl-C stops\n", cairn_xs_count(), o.nr_system, o.nr_main, o.nr_helper,
+		       "Ctrl-C stops\n",
+		       cairn_xs_count(), o.nr_system, o.nr_main, o.nr_helper,
 		       o.pin ? "pinned" : "unpinned");
 	rc = 0;
 	for (r = 1; !g_stop && (rounds == 0 || r <= rounds); r++) {
 		rc = run_round(r, ults);
 		if (rc != 0) {
-			fprintf(stderr, "cairn-rt-demo: round %u failed: %s\n", r, cairn_strerror(rc));
+			fprintf(stderr, "cairn-rt-demo: round %u failed: %s\n", r,
+			        cairn_strerror(rc));
 			break;
 		}
 	}

@@ -129,29 +129,28 @@ parse_count_opt(const char *name, const char *arg, uint64_t min, uint64_t max, u
 static int
 parse_tests(const char *arg, bool *tests)
 {
-	char buf[128], *save = NULL, *tok;
+	const char *s = arg;
 
-	if (strlen(arg) >= sizeof(buf)) {
-		fprintf(stderr, "cairn-vos-perf: --tests: list too long\n");
-		return -1;
-	}
 	memset(tests, 0, sizeof(bool) * T_MAX);
-	snprintf(buf, sizeof(buf), "%s", arg);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (;;) {
+		const char *e = strchr(s, ',');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
 		int k;
 
 		for (k = 0; k < T_MAX; k++) {
-			if (strcmp(tok, g_test_names[k]) == 0)
+			if (strlen(g_test_names[k]) == n && strncmp(s, g_test_names[k], n) == 0)
 				break;
 		}
 		if (k == T_MAX) {
-			fprintf(stderr, "cairn-vos-perf: --tests: unknown test '%s' (expected "
-				"update, fetch, punch, enum)\n", tok);
+			fprintf(stderr, "cairn-vos-perf: --tests: unknown test '%.*s' (expected "
+				"update, fetch, punch, enum)\n", (int)n, s);
 			return -1;
 		}
 		tests[k] = true;
+		if (e == NULL)
+			return 0;
+		s = e + 1;
 	}
-	return 0;
 }
 
 static int

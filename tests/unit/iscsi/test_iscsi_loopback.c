@@ -447,6 +447,96 @@ test_scsi_commands(void **state)
 	disconnect(a);
 }
 
+
+static void
+test_config_objects(void **state)
+{
+	json_t *a = json_array(), *v = NULL;
+	const char *bad_net[] = {"300.1.2.3/8"};
+	const char *any[] = {"ANY"};
+	const char *net[] = {"10.0.0.0/8", "[::1]/128"};
+	struct cairn_iscsi_pg_ig_map map = {1, 1};
+	struct cairn_iscsi_lun_map lun = {"Malloc0", 1};
+	struct cairn_iscsi_tgt_node_opts t;
+	struct cairn_iscsi_portal bad_portal = {.host = "not-an-ip", .port = "3260"};
+	size_t i;
+	bool seen_pg = false, seen_node = false;
+
+	(void)state;
+	/* replayable config: discovery auth, auth groups, portals, initiators, targets */
+	assert_int_equal(cairn_iscsi_write_config_json(a), 0);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "method")),
+			    "iscsi_set_discovery_auth");
+	for (i = 0; i < json_array_size(a); i++) {
+		json_t *call = json_array_get(a, i);
+		const char *m = json_string_value(json_object_get(call, "method"));
+		json_t *p = json_object_get(call, "params");
+
+		if (strcmp(m, "iscsi_create_portal_group") == 0)
+			seen_pg = true;
+		if (strcmp(m, "iscsi_create_target_node") == 0) {
+			assert_true(seen_pg); /* portals come first */
+			if (strcmp(json_string_value(json_object_get(p, "name")), TGT_CHAP) == 0) {
+				seen_node = true;
+				assert_true(json_is_true(json_object_get(p, "require_chap")));
+				assert_int_equal(json_integer_value(json_object_get(p, "chap_group")),
+						 1);
+			}
+		}
+	}
+	assert_true(seen_node);
+	json_decref(a);
+	assert_int_equal(cairn_iscsi_get_target_nodes(&v), 0);
+	assert_int_equal(json_array_size(v), 3);
+	json_decref(v);
+	assert_int_equal(cairn_iscsi_get_auth_groups(&v), 0);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(v, 0), "secrets")), 2);
+	json_decref(v);
+
+	/* in use: refused */
+	assert_int_equal(cairn_iscsi_portal_grp_delete(1), -CAIRN_ERR_BUSY);
+	assert_int_equal(cairn_iscsi_init_grp_delete(1), -CAIRN_ERR_BUSY);
+	assert_int_equal(cairn_iscsi_auth_group_delete(1), -CAIRN_ERR_BUSY);
+	assert_int_equal(cairn_iscsi_portal_grp_delete(9), -CAIRN_ERR_NONEXIST);
+	/* validation */
+	assert_int_equal(cairn_iscsi_init_grp_create(5, any, 1, bad_net, 1), -CAIRN_ERR_INVAL);
+	assert_int_equal(cairn_iscsi_init_grp_create(5, any, 1, net, 2), 0);
+	assert_int_equal(cairn_iscsi_init_grp_create(5, any, 1, net, 2), -CAIRN_ERR_EXIST);
+	assert_int_equal(cairn_iscsi_init_grp_delete(5), 0);
+	assert_int_equal(cairn_iscsi_portal_grp_create(7, &bad_portal, 1), -CAIRN_ERR_INVAL);
+	assert_int_equal(cairn_iscsi_set_discovery_auth(true, true, false, 0), -CAIRN_ERR_INVAL);
+	assert_int_equal(cairn_iscsi_set_discovery_auth(false, false, false, 42),
+			 -CAIRN_ERR_NONEXIST);
+	memset(&t, 0, sizeof(t));
+	t.opts_size = sizeof(t);
+	t.maps = &map;
+	t.nmaps = 1;
+	t.luns = &lun;
+	t.nluns = 1;
+	t.name = "iqn.bad name";
+	assert_int_equal(cairn_iscsi_tgt_node_create(&t), -CAIRN_ERR_INVAL);
+	t.name = "nobdev";
+	lun.bdev_name = "NoSuchBdev";
+	assert_int_not_equal(cairn_iscsi_tgt_node_create(&t), 0);
+	/* add a LUN to a live target: REPORT LUNS sees it */
+	assert_int_equal(cairn_bdev_malloc_create("Extra", 64, 512, NULL,
+						  &(struct cairn_bdev *){NULL}), 0);
+	assert_int_equal(cairn_iscsi_tgt_node_add_lun(TGT_PLAIN, "Extra", 3), 0);
+	assert_int_equal(cairn_iscsi_tgt_node_add_lun(TGT_PLAIN, "Extra", 3), -CAIRN_ERR_EXIST);
+	{
+		struct iscsi_context *iscsi =
+			connect_to(TGT_PLAIN, NULL, NULL, NULL, NULL, ISCSI_HEADER_DIGEST_NONE);
+		struct scsi_task *task;
+
+		assert_non_null(iscsi);
+		task = iscsi_reportluns_sync(iscsi, 0, 64);
+		assert_non_null(task);
+		assert_int_equal(task->datain.data[3], 16); /* LUN 0 and LUN 3 */
+		scsi_free_scsi_task(task);
+		disconnect(iscsi);
+	}
+}
+
 static void
 test_unknown_target(void **state)
 {
@@ -463,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_chap_one_way),  cmocka_unit_test(test_chap_mutual),
 		cmocka_unit_test(test_discovery),     cmocka_unit_test(test_unknown_target),
 		cmocka_unit_test(test_scsi_commands),
+		cmocka_unit_test(test_config_objects),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -40,6 +40,7 @@ struct ini {
 	uint32_t exp_statsn;
 	uint32_t itt;
 	uint16_t tsih;
+	bool see_pings; /* hand target NOP-In pings to the caller instead of answering */
 };
 
 static int
@@ -68,6 +69,8 @@ setup(void **state)
 	io.first_burst = 16384;
 	io.max_recv_dsl = 16384;
 	io.max_queue_depth = 32;
+	io.nop_in_interval_s = 1;
+	io.nop_in_timeout_s = 1;
 	assert_int_equal(cairn_iscsi_init(&io), 0);
 	assert_int_equal(cairn_iscsi_portal_grp_create(1, &portal, 1), 0);
 	assert_int_equal(cairn_iscsi_init_grp_create(1, any, 1, net, 1), 0);
@@ -176,12 +179,17 @@ send_pdu(struct ini *c, uint8_t *bhs, const void *data, uint32_t len, bool corru
 	}
 }
 
+static void send_pdu(struct ini *c, uint8_t *bhs, const void *data, uint32_t len,
+		     bool corrupt_dd);
+
 /* Receive one PDU; returns data length or -1 (closed/timeout). Verifies digests. */
 static int
 recv_pdu(struct ini *c, uint8_t *bhs, uint8_t *data, uint32_t cap)
 {
 	uint8_t d[4], pad[4];
 	uint32_t len, p;
+
+again:
 
 	if (recv_all(c->fd, bhs, ISCSI_BHS_LEN, 5000) != 1)
 		return -1;
@@ -209,6 +217,20 @@ recv_pdu(struct ini *c, uint8_t *bhs, uint8_t *data, uint32_t cap)
 		c->exp_statsn = iscsi_get_be32(bhs + 24) + 1;
 	else if (bhs[0] == ISCSI_OP_NOPIN && iscsi_get_be32(bhs + 16) != ISCSI_RSVD_TAG)
 		c->exp_statsn = iscsi_get_be32(bhs + 24) + 1;
+	if (bhs[0] == ISCSI_OP_NOPIN && iscsi_get_be32(bhs + 16) == ISCSI_RSVD_TAG &&
+	    !c->see_pings) {
+		uint8_t out[48];
+
+		/* keep-alive ping from the target: answer and keep waiting */
+		memset(out, 0, sizeof(out));
+		out[0] = ISCSI_OP_NOPOUT | ISCSI_OP_IMMEDIATE;
+		out[1] = 0x80;
+		iscsi_put_be32(out + 16, ISCSI_RSVD_TAG);
+		memcpy(out + 20, bhs + 20, 4);
+		iscsi_put_be32(out + 24, c->cmdsn);
+		send_pdu(c, out, NULL, 0, false);
+		goto again;
+	}
 	return (int)len;
 }
 
@@ -218,9 +240,19 @@ kv(char *b, size_t off, const char *k, const char *v)
 	return off + (size_t)snprintf(b + off, 2048 - off, "%s=%s", k, v) + 1;
 }
 
+static uint16_t login_ex(struct ini *c, const char *target, bool hd, bool dd, const char *stype,
+			 uint8_t isid, uint16_t tsih, uint16_t cid);
+
 /* One-PDU login straight to full feature phase. Returns the login status. */
 static uint16_t
 login(struct ini *c, const char *target, bool hd, bool dd, const char *stype)
+{
+	return login_ex(c, target, hd, dd, stype, (uint8_t)rand(), 0, 0);
+}
+
+static uint16_t
+login_ex(struct ini *c, const char *target, bool hd, bool dd, const char *stype, uint8_t isid,
+	 uint16_t tsih, uint16_t cid)
 {
 	uint8_t bhs[48], rsp[48], data[8192];
 	char text[2048];
@@ -241,11 +273,14 @@ login(struct ini *c, const char *target, bool hd, bool dd, const char *stype)
 	n = kv(text, n, "InitialR2T", "No");
 	n = kv(text, n, "FirstBurstLength", "16384");
 	n = kv(text, n, "MaxBurstLength", "65536");
+	n = kv(text, n, "MaxConnections", "2");
 	memset(bhs, 0, sizeof(bhs));
 	bhs[0] = ISCSI_OP_LOGIN_REQ | ISCSI_OP_IMMEDIATE;
 	bhs[1] = ISCSI_LOGIN_TRANSIT | (1 << 2) | 3;
 	bhs[8] = 0x80;
-	bhs[13] = (uint8_t)rand();
+	bhs[13] = isid;
+	iscsi_put_be16(bhs + 14, tsih);
+	iscsi_put_be16(bhs + 20, cid);
 	iscsi_put_be32(bhs + 16, c->itt++);
 	iscsi_put_be32(bhs + 24, c->cmdsn);
 	send_pdu(c, bhs, text, (uint32_t)n, false);
@@ -352,7 +387,7 @@ test_data_digest_io(void **state)
 			off = iscsi_get_be32(rsp + 40);
 			len = iscsi_get_be32(rsp + 44);
 			assert_int_equal(off, got);
-			while (len) {
+			for (uint32_t dsn = 0; len; dsn++) {
 				uint32_t chunk = len < 8192 ? len : 8192;
 
 				memset(bhs, 0, 48);
@@ -360,6 +395,7 @@ test_data_digest_io(void **state)
 				bhs[1] = chunk == len ? 0x80 : 0;
 				iscsi_put_be32(bhs + 16, iscsi_get_be32(rsp + 16));
 				iscsi_put_be32(bhs + 20, ttt);
+				iscsi_put_be32(bhs + 36, dsn);
 				iscsi_put_be32(bhs + 40, off);
 				send_pdu(&c, bhs, big + off, chunk, false);
 				off += chunk;
@@ -547,6 +583,99 @@ test_idle_connections_and_send_targets(void **state)
 	}
 }
 
+
+static void
+tur(struct ini *c)
+{
+	uint8_t bhs[48], rsp[48], cdb[16], data[64];
+
+	memset(cdb, 0, sizeof(cdb));
+	scsi_cmd_bhs(c, bhs, 0x80, 0, cdb, true);
+	send_pdu(c, bhs, NULL, 0, false);
+	assert_int_equal(recv_pdu(c, rsp, data, sizeof(data)), 0);
+	assert_int_equal(rsp[0], ISCSI_OP_SCSI_RSP);
+	assert_int_equal(rsp[3], 0);
+}
+
+static void
+test_mcs_and_reinstatement(void **state)
+{
+	struct ini a, b, c;
+	uint8_t rsp[48], data[64];
+	uint32_t cmdsn;
+
+	(void)state;
+	/* leading connection, then a second connection joins the session (TSIH != 0) */
+	assert_int_equal(login_ex(&a, TGT, false, false, "Normal", 0x77, 0, 0), 0);
+	assert_int_equal(login_ex(&b, TGT, false, false, "Normal", 0x77, a.tsih, 1), 0);
+	assert_int_equal(b.tsih, a.tsih);
+	/* one CmdSN sequence across both connections */
+	tur(&a);
+	b.cmdsn = a.cmdsn;
+	tur(&b);
+	a.cmdsn = b.cmdsn;
+	tur(&a);
+	/* a third connection exceeds MaxConnections=2 */
+	assert_int_equal(login_ex(&c, TGT, false, false, "Normal", 0x77, a.tsih, 2),
+			 ISCSI_LS_TOO_MANY_CONNS);
+	close(c.fd);
+	/* a wrong TSIH */
+	assert_int_equal(login_ex(&c, TGT, false, false, "Normal", 0x77, 0x7fff, 3),
+			 ISCSI_LS_NO_SESSION);
+	close(c.fd);
+	/* reinstatement: same ISID and TSIH 0 closes the old session's connections */
+	cmdsn = a.cmdsn;
+	(void)cmdsn;
+	assert_int_equal(login_ex(&c, TGT, false, false, "Normal", 0x77, 0, 0), 0);
+	assert_int_not_equal(c.tsih, a.tsih);
+	assert_int_equal(recv_pdu(&a, rsp, data, sizeof(data)), -1);
+	assert_int_equal(recv_pdu(&b, rsp, data, sizeof(data)), -1);
+	tur(&c);
+	close(a.fd);
+	close(b.fd);
+
+	/* ErrorRecoveryLevel 0: a failed connection takes its session down */
+	assert_int_equal(login_ex(&a, TGT, false, false, "Normal", 0x78, 0, 0), 0);
+	assert_int_equal(login_ex(&b, TGT, false, false, "Normal", 0x78, a.tsih, 1), 0);
+	close(b.fd);
+	assert_int_equal(recv_pdu(&a, rsp, data, sizeof(data)), -1);
+	close(a.fd);
+	close(c.fd);
+}
+
+
+static void
+test_keepalive(void **state)
+{
+	struct ini c;
+	uint8_t bhs[48], rsp[48], data[64];
+	int i;
+
+	(void)state;
+	assert_int_equal(login(&c, TGT, true, false, "Normal"), 0);
+	c.see_pings = true;
+	/* idle: the target pings; we answer twice and the connection stays */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), 0);
+		assert_int_equal(rsp[0], ISCSI_OP_NOPIN);
+		assert_int_equal(iscsi_get_be32(rsp + 16), ISCSI_RSVD_TAG);
+		assert_int_not_equal(iscsi_get_be32(rsp + 20), ISCSI_RSVD_TAG);
+		memset(bhs, 0, sizeof(bhs));
+		bhs[0] = ISCSI_OP_NOPOUT | ISCSI_OP_IMMEDIATE;
+		bhs[1] = 0x80;
+		iscsi_put_be32(bhs + 16, ISCSI_RSVD_TAG);
+		memcpy(bhs + 20, rsp + 20, 4);
+		iscsi_put_be32(bhs + 24, c.cmdsn);
+		send_pdu(&c, bhs, NULL, 0, false);
+	}
+	tur(&c);
+	/* now stay silent: one more ping, then the target gives up on us */
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), 0);
+	assert_int_equal(rsp[0], ISCSI_OP_NOPIN);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), -1);
+	close(c.fd);
+}
+
 int
 main(void)
 {
@@ -557,6 +686,8 @@ main(void)
 		cmocka_unit_test(test_oversized_and_malformed),
 		cmocka_unit_test(test_login_errors),
 		cmocka_unit_test(test_idle_connections_and_send_targets),
+		cmocka_unit_test(test_mcs_and_reinstatement),
+		cmocka_unit_test(test_keepalive),
 	};
 
 	srand(1);

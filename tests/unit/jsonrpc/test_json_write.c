@@ -79,7 +79,7 @@ test_invalid_utf8(void **state)
 	char *s;
 
 	/* lone continuation, truncated sequence, overlong, surrogate, valid 4-byte */
-	cairn_json_write_string(w, "a\x80b\xc3\xe2\x82\xc0\xaf\xed\xa0\x80\xf0\x9f\x98\x80");
+	cairn_json_write_string(w, "a\x80" "b\xc3\xe2\x82\xc0\xaf\xed\xa0\x80\xf0\x9f\x98\x80");
 	s = finish(w);
 	v = json_loads(s, JSON_DECODE_ANY, NULL);
 	assert_non_null(v);

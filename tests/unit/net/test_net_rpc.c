@@ -945,6 +945,65 @@ test_backpressure(void **state)
 	free(msg);
 }
 
+/* Slowloris: half a header, then silence. The stalled connection is closed, an idle
+ * one (between messages) is kept, and at max_conns a stalled one makes room. */
+static void
+test_stalled(void **state)
+{
+	struct cairn_net_group *grp;
+	struct cairn_net_ctx_opts o;
+	struct cairn_net_ctx *srv;
+	struct cairn_net_stats st;
+	struct fx fx;
+	int idle, stuck, extra;
+	uint8_t hdr[CAIRN_NET_HDR_SIZE];
+	struct cairn_net_hdr h = {
+	        .type = CAIRN_NET_MSG_REQ, .opcode = TP_OPC(TP_ECHO), .status = 3, .body_len = 100};
+	char c;
+
+	assert_int_equal(cairn_net_group_create("stall", &grp), 0);
+	cairn_net_ctx_opts_default(&o);
+	o.group = grp;
+	o.rank = 0;
+	o.listen_uri = "tcp://127.0.0.1:0";
+	o.rx_stall_us = 100 * 1000;
+	o.max_conns = 2;
+	assert_int_equal(cairn_net_ctx_create(&o, &srv), 0);
+	fx.srv = srv;
+	cairn_log_set_mask("FATAL");
+	idle = raw_connect(cairn_net_ctx_port(srv));
+	stuck = raw_connect(cairn_net_ctx_port(srv));
+	cairn_net_hdr_encode(&h, hdr);
+	assert_int_equal(write(stuck, hdr, 20), 20);
+	tu_pump_ms(&srv, 1, 30);
+	cairn_net_ctx_stats(srv, &st);
+	assert_int_equal(st.conns, 2);
+	assert_true(raw_closed(&fx, stuck));
+	cairn_net_ctx_stats(srv, &st);
+	assert_true(st.stalled == 1);
+	assert_int_equal(st.conns, 1);
+	assert_int_equal(read(idle, &c, 1), -1); /* still open: EAGAIN */
+	assert_int_equal(errno, EAGAIN);
+	/* Full house (idle + a new stuck one); one more client gets in once the stuck one
+	 * has stalled long enough. */
+	close(stuck);
+	stuck = raw_connect(cairn_net_ctx_port(srv));
+	assert_int_equal(write(stuck, hdr, 47), 47);
+	tu_pump_ms(&srv, 1, 150);
+	extra = raw_connect(cairn_net_ctx_port(srv));
+	tu_pump_ms(&srv, 1, 30);
+	cairn_net_ctx_stats(srv, &st);
+	assert_true(st.stalled == 2);
+	assert_int_equal(st.conns, 2);
+	assert_true(st.conns_rejected == 0);
+	cairn_log_set_mask("ERR");
+	close(idle);
+	close(stuck);
+	close(extra);
+	cairn_net_ctx_destroy(srv);
+	cairn_net_group_destroy(grp);
+}
+
 static void
 test_group(void **state)
 {
@@ -994,6 +1053,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_bulk_errors, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+	        cmocka_unit_test(test_stalled),
 	        cmocka_unit_test(test_coll_inproc),
 	        cmocka_unit_test(test_coll_multiproc),
 	        cmocka_unit_test(test_peer_killed),

@@ -98,8 +98,7 @@ test_all_and_roles(void **state)
 	c.fail_on = 2;
 	c.parallel_ok = 3;
 	/* Main xstreams only (ids 1..3); xs 2 fails, the others still run. */
-	assert_int_equal(cairn_rt_collective(CAIRN_XS_TAG_MAIN, coll_fn, &c, coll_reduce, &a),
-			 10);
+	assert_int_equal(cairn_rt_collective(CAIRN_XS_TAG_MAIN, coll_fn, &c, coll_reduce, &a), 10);
 	assert_int_equal(a.n, 3);
 	assert_int_equal(a.order[0], 1);
 	assert_int_equal(a.rcs[1], -CAIRN_ERR_IO);
@@ -108,7 +107,7 @@ test_all_and_roles(void **state)
 
 	assert_int_equal(cairn_rt_collective(0, coll_fn, &c, NULL, NULL), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_rt_collective(CAIRN_XS_TAG_ALL, NULL, &c, NULL, NULL),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 }
 
 static int
@@ -135,7 +134,7 @@ nested_ult(void *arg)
 
 	/* From a ULT on a helper xstream, including its own xstream. */
 	n->rc = cairn_rt_collective(CAIRN_XS_TAG_HELPER | CAIRN_XS_TAG_SYSTEM, sum_fn, NULL,
-				    sum_reduce, &n->sum);
+	                            sum_reduce, &n->sum);
 }
 
 static void
@@ -143,7 +142,8 @@ test_from_ult(void **state)
 {
 	struct nested n = {0};
 
-	assert_int_equal(cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_HELPER, 0), nested_ult, &n), 0);
+	assert_int_equal(cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_HELPER, 0), nested_ult, &n),
+	                 0);
 	assert_int_equal(n.rc, 0);
 	assert_int_equal(n.sum, 1 + 5 + 6);
 }
@@ -156,8 +156,8 @@ test_repeat(void **state)
 	for (i = 0; i < 300; i++) {
 		unsigned sum = 0;
 
-		assert_int_equal(cairn_rt_collective(CAIRN_XS_TAG_ALL, sum_fn, NULL, sum_reduce,
-						     &sum), 0);
+		assert_int_equal(
+		        cairn_rt_collective(CAIRN_XS_TAG_ALL, sum_fn, NULL, sum_reduce, &sum), 0);
 		assert_int_equal(sum, 21);
 	}
 }
@@ -166,9 +166,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_all_and_roles),
-		cmocka_unit_test(test_from_ult),
-		cmocka_unit_test(test_repeat),
+	        cmocka_unit_test(test_all_and_roles),
+	        cmocka_unit_test(test_from_ult),
+	        cmocka_unit_test(test_repeat),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -83,16 +83,18 @@ test_yaml_good(void **state)
 {
 	struct cairn_rt_opts o;
 
-	assert_int_equal(cairn_rt_opts_from_yaml(write_yaml(
-		"# engine config\n"
-		"runtime:\n"
-		"  xstreams: {system: 1, main: 3, helper: 2}\n"
-		"  stack_size: 128k\n"
-		"  msg_ring_size: 1024\n"
-		"  spin_us: 0\n"
-		"  pin: false\n"
-		"  cpus: \"0\"\n"
-		"network: {ignored: true}\n"), &o), 0);
+	assert_int_equal(
+	        cairn_rt_opts_from_yaml(write_yaml("# engine config\n"
+	                                           "runtime:\n"
+	                                           "  xstreams: {system: 1, main: 3, helper: 2}\n"
+	                                           "  stack_size: 128k\n"
+	                                           "  msg_ring_size: 1024\n"
+	                                           "  spin_us: 0\n"
+	                                           "  pin: false\n"
+	                                           "  cpus: \"0\"\n"
+	                                           "network: {ignored: true}\n"),
+	                                &o),
+	        0);
 	assert_int_equal(o.nr_system, 1);
 	assert_int_equal(o.nr_main, 3);
 	assert_int_equal(o.nr_helper, 2);
@@ -120,18 +122,18 @@ test_yaml_bad(void **state)
 {
 	expect_yaml("runtime:\n  xstreams: {system: 2}\n", -CAIRN_ERR_INVAL, 2, "out of range");
 	expect_yaml("runtime:\n  xstreams: {main: -1}\n", -CAIRN_ERR_INVAL, 2,
-		    "not an unsigned integer");
+	            "not an unsigned integer");
 	expect_yaml("runtime:\n  xstreams: {main: 300}\n", -CAIRN_ERR_INVAL, 2, "out of range");
 	expect_yaml("runtime:\n  xstreams: {system: 0, main: 0}\n", -CAIRN_ERR_INVAL, 2,
-		    "expected 1..256");
+	            "expected 1..256");
 	expect_yaml("runtime:\n  xstreams: {cores: 1}\n", -CAIRN_ERR_INVAL, 2,
-		    "unknown key 'xstreams.cores'");
+	            "unknown key 'xstreams.cores'");
 	expect_yaml("runtime:\n  xstreams: 4\n", -CAIRN_ERR_INVAL, 2, "expected a mapping");
 	expect_yaml("runtime:\n  pin: true\n  stack_size: 4k\n", -CAIRN_ERR_INVAL, 3,
-		    "out of range");
+	            "out of range");
 	expect_yaml("runtime:\n  stack_size: 64q\n", -CAIRN_ERR_INVAL, 2, "is not a size");
 	expect_yaml("runtime:\n  stack_size: 99999999999999999999999\n", -CAIRN_ERR_INVAL, 2,
-		    "is not a size");
+	            "is not a size");
 	expect_yaml("runtime:\n  msg_ring_size: 1000\n", -CAIRN_ERR_INVAL, 2, "power of two");
 	expect_yaml("runtime:\n  spin_us: 2000000\n", -CAIRN_ERR_INVAL, 2, "out of range");
 	expect_yaml("runtime:\n  pin: maybe\n", -CAIRN_ERR_INVAL, 2, "not a boolean");
@@ -230,10 +232,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_yaml_good),
-		cmocka_unit_test(test_yaml_bad),
-		cmocka_unit_test(test_bad_opts),
-		cmocka_unit_test(test_pin),
+	        cmocka_unit_test(test_yaml_good),
+	        cmocka_unit_test(test_yaml_bad),
+	        cmocka_unit_test(test_bad_opts),
+	        cmocka_unit_test(test_pin),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -107,8 +107,9 @@ test_wake_latency(void **state)
 	cairn_xs_stats(xs, &st1);
 	qsort(lat, 50, sizeof(lat[0]), cmp_u64);
 	printf("wake latency of a sleeping xstream: median %.1f us, p90 %.1f us, max %.1f us "
-	       "(%llu sleeps, %llu eventfd kicks)\n", lat[25] / 1e3, lat[45] / 1e3,
-	       lat[49] / 1e3, (unsigned long long)(st1.sleeps - st0.sleeps),
+	       "(%llu sleeps, %llu eventfd kicks)\n",
+	       lat[25] / 1e3, lat[45] / 1e3, lat[49] / 1e3,
+	       (unsigned long long)(st1.sleeps - st0.sleeps),
 	       (unsigned long long)(st1.kicks - st0.kicks));
 	/* It really was asleep: most messages needed an eventfd kick. */
 	assert_true(st1.kicks - st0.kicks >= 25);
@@ -170,9 +171,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idle_cpu),
-		cmocka_unit_test(test_wake_latency),
-		cmocka_unit_test(test_expect_work),
+	        cmocka_unit_test(test_idle_cpu),
+	        cmocka_unit_test(test_wake_latency),
+	        cmocka_unit_test(test_expect_work),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -103,12 +103,13 @@ test_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(lat, "p50")), 1024);
 	assert_int_equal(json_array_size(json_object_get(lat, "buckets")), 2);
 	/* Scheduler stats of every xstream. */
-	assert_true(json_integer_value(json_object_get(json_object_get(json_object_get(root,
-		"xstreams"), "tgt1"), "switches")) >= 1);
+	assert_true(json_integer_value(json_object_get(
+	                    json_object_get(json_object_get(root, "xstreams"), "tgt1"),
+	                    "switches")) >= 1);
 	assert_int_equal(json_object_size(json_object_get(root, "xstreams")), 3);
 	/* The runtime's own counters are there and moved. */
-	assert_true(json_integer_value(json_object_get(json_object_get(m, "rt.ults_created"),
-						       "value")) >= 3);
+	assert_true(json_integer_value(
+	                    json_object_get(json_object_get(m, "rt.ults_created"), "value")) >= 3);
 	json_decref(root);
 }
 
@@ -133,9 +134,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_aggregate),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_register_errors),
+	        cmocka_unit_test(test_aggregate),
+	        cmocka_unit_test(test_json),
+	        cmocka_unit_test(test_register_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -54,34 +54,73 @@ tls_fini(struct cairn_xstream *xs, const struct cairn_module_key *key, void *dat
 	free(data);
 }
 
-static struct cairn_module_key g_key_sys = {.tags = CAIRN_XS_TAG_SYSTEM, .init = tls_init,
-					    .fini = tls_fini, .index = -1};
-static struct cairn_module_key g_key_main = {.tags = CAIRN_XS_TAG_MAIN, .init = tls_init,
-					     .fini = tls_fini, .index = -1};
+static struct cairn_module_key g_key_sys = {
+        .tags = CAIRN_XS_TAG_SYSTEM, .init = tls_init, .fini = tls_fini, .index = -1};
+static struct cairn_module_key g_key_main = {
+        .tags = CAIRN_XS_TAG_MAIN, .init = tls_init, .fini = tls_fini, .index = -1};
 static struct cairn_module_key g_key_hlp = {.tags = CAIRN_XS_TAG_HELPER | CAIRN_XS_TAG_MAIN,
-					    .init = tls_init, .fini = tls_fini, .index = -1};
+                                            .init = tls_init,
+                                            .fini = tls_fini,
+                                            .index = -1};
 
 static int
-a_init(void) { logc('i'); return 0; }
+a_init(void)
+{
+	logc('i');
+	return 0;
+}
 static int
-a_fini(void) { logc('f'); return 0; }
+a_fini(void)
+{
+	logc('f');
+	return 0;
+}
 static int
-a_setup(void) { logc('S'); return 0; }
+a_setup(void)
+{
+	logc('S');
+	return 0;
+}
 static int
-a_cleanup(void) { logc('C'); return 0; }
+a_cleanup(void)
+{
+	logc('C');
+	return 0;
+}
 static int
-b_setup(void) { logc('s'); return 0; }
+b_setup(void)
+{
+	logc('s');
+	return 0;
+}
 static int
-b_cleanup(void) { logc('c'); return 0; }
+b_cleanup(void)
+{
+	logc('c');
+	return 0;
+}
 
-static struct cairn_module g_mod_a = {.abi_version = CAIRN_MODULE_ABI_VERSION, .name = "alpha",
-				      .id = 1, .version = 1, .init = a_init, .fini = a_fini,
-				      .setup = a_setup, .cleanup = a_cleanup, .key = &g_key_sys};
-static struct cairn_module g_mod_b = {.abi_version = CAIRN_MODULE_ABI_VERSION, .name = "beta",
-				      .id = 2, .version = 1, .setup = b_setup,
-				      .cleanup = b_cleanup, .key = &g_key_main};
-static struct cairn_module g_mod_c = {.abi_version = CAIRN_MODULE_ABI_VERSION, .name = "gamma",
-				      .id = 3, .version = 1, .key = &g_key_hlp};
+static struct cairn_module g_mod_a = {.abi_version = CAIRN_MODULE_ABI_VERSION,
+                                      .name = "alpha",
+                                      .id = 1,
+                                      .version = 1,
+                                      .init = a_init,
+                                      .fini = a_fini,
+                                      .setup = a_setup,
+                                      .cleanup = a_cleanup,
+                                      .key = &g_key_sys};
+static struct cairn_module g_mod_b = {.abi_version = CAIRN_MODULE_ABI_VERSION,
+                                      .name = "beta",
+                                      .id = 2,
+                                      .version = 1,
+                                      .setup = b_setup,
+                                      .cleanup = b_cleanup,
+                                      .key = &g_key_main};
+static struct cairn_module g_mod_c = {.abi_version = CAIRN_MODULE_ABI_VERSION,
+                                      .name = "gamma",
+                                      .id = 3,
+                                      .version = 1,
+                                      .key = &g_key_hlp};
 
 static void
 start_rt(void)
@@ -211,7 +250,7 @@ test_dlopen(void **state)
 	/* Missing module, bad names. */
 	assert_int_equal(cairn_module_load("nosuchmodule"), -CAIRN_ERR_NONEXIST);
 	assert_int_equal(cairn_module_load("/nonexistent/libcairn_mod_name.so"),
-			 -CAIRN_ERR_NONEXIST);
+	                 -CAIRN_ERR_NONEXIST);
 	assert_int_equal(cairn_module_load("/tmp/lib-bad-name.so"), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_module_load("bad name"), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_module_load(""), -CAIRN_ERR_INVAL);
@@ -226,13 +265,13 @@ static void
 test_bad_descriptors(void **state)
 {
 	struct cairn_module bad_abi = {.abi_version = 0, .name = "x", .id = 5};
-	struct cairn_module bad_name = {.abi_version = CAIRN_MODULE_ABI_VERSION, .name = "a-b",
-					.id = 5};
-	struct cairn_module bad_id = {.abi_version = CAIRN_MODULE_ABI_VERSION, .name = "ok",
-				      .id = CAIRN_MODULE_MAX};
+	struct cairn_module bad_name = {
+	        .abi_version = CAIRN_MODULE_ABI_VERSION, .name = "a-b", .id = 5};
+	struct cairn_module bad_id = {
+	        .abi_version = CAIRN_MODULE_ABI_VERSION, .name = "ok", .id = CAIRN_MODULE_MAX};
 	struct cairn_module_key k = {.tags = 0, .index = -1};
-	struct cairn_module bad_key = {.abi_version = CAIRN_MODULE_ABI_VERSION, .name = "ok",
-				       .id = 5, .key = &k};
+	struct cairn_module bad_key = {
+	        .abi_version = CAIRN_MODULE_ABI_VERSION, .name = "ok", .id = 5, .key = &k};
 
 	assert_int_equal(cairn_module_register(NULL), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_module_register(&bad_abi), -CAIRN_ERR_VERSION);
@@ -250,10 +289,10 @@ failing_init(struct cairn_xstream *xs, const struct cairn_module_key *key)
 	return NULL;
 }
 
-static struct cairn_module_key g_key_fail = {.tags = CAIRN_XS_TAG_HELPER,
-					     .init = failing_init, .index = -1};
-static struct cairn_module g_mod_fail = {.abi_version = CAIRN_MODULE_ABI_VERSION,
-					 .name = "failing", .id = 9, .key = &g_key_fail};
+static struct cairn_module_key g_key_fail = {
+        .tags = CAIRN_XS_TAG_HELPER, .init = failing_init, .index = -1};
+static struct cairn_module g_mod_fail = {
+        .abi_version = CAIRN_MODULE_ABI_VERSION, .name = "failing", .id = 9, .key = &g_key_fail};
 
 static void
 test_failing_key(void **state)
@@ -284,10 +323,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builtin_tls),
-		cmocka_unit_test(test_dlopen),
-		cmocka_unit_test(test_bad_descriptors),
-		cmocka_unit_test(test_failing_key),
+	        cmocka_unit_test(test_builtin_tls),
+	        cmocka_unit_test(test_dlopen),
+	        cmocka_unit_test(test_bad_descriptors),
+	        cmocka_unit_test(test_failing_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

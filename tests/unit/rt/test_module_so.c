@@ -27,10 +27,10 @@ key_fini(struct cairn_xstream *xs, const struct cairn_module_key *key, void *dat
 }
 
 static struct cairn_module_key g_key = {
-	.tags = CAIRN_XS_TAG_MAIN,
-	.init = key_init,
-	.fini = key_fini,
-	.index = -1,
+        .tags = CAIRN_XS_TAG_MAIN,
+        .init = key_init,
+        .fini = key_fini,
+        .index = -1,
 };
 
 static int
@@ -42,16 +42,16 @@ mod_init(void)
 
 #ifdef TEST_BAD_ABI
 struct cairn_module cairn_module_rtold = {
-	.abi_version = CAIRN_MODULE_ABI_VERSION + 1,
-	.name = "rtold",
-	.id = 41,
+        .abi_version = CAIRN_MODULE_ABI_VERSION + 1,
+        .name = "rtold",
+        .id = 41,
 #else
 struct cairn_module cairn_module_rtdemo = {
-	.abi_version = CAIRN_MODULE_ABI_VERSION,
-	.name = "rtdemo",
-	.id = 40,
+        .abi_version = CAIRN_MODULE_ABI_VERSION,
+        .name = "rtdemo",
+        .id = 40,
 #endif
-	.version = 3,
-	.init = mod_init,
-	.key = &g_key,
+        .version = 3,
+        .init = mod_init,
+        .key = &g_key,
 };

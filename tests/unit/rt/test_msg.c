@@ -39,8 +39,8 @@ teardown(void **state)
 
 /* ---- many producers, order per producer ---- */
 
-#define NR_PROD   4
-#define PER_PROD  20000
+#define NR_PROD 4
+#define PER_PROD 20000
 
 struct sink {
 	uint32_t last[NR_PROD];
@@ -73,7 +73,8 @@ produce(unsigned prod)
 
 	for (i = 1; i <= PER_PROD; i++)
 		assert_int_equal(cairn_rt_send_msg(g_sink.owner, sink_msg,
-						   (void *)(((uintptr_t)prod << 24) | i)), 0);
+		                                   (void *)(((uintptr_t)prod << 24) | i)),
+		                 0);
 }
 
 static void *
@@ -101,12 +102,14 @@ test_many_producers(void **state)
 	g_sink.owner = cairn_xs_by_role(CAIRN_XS_MAIN, 0);
 	/* Two plain threads and two ULTs (on other xstreams) hammer a 64-entry ring. */
 	for (i = 0; i < 2; i++)
-		assert_int_equal(pthread_create(&th[i], NULL, producer_thread,
-						(void *)(uintptr_t)i), 0);
+		assert_int_equal(
+		        pthread_create(&th[i], NULL, producer_thread, (void *)(uintptr_t)i), 0);
 	assert_int_equal(cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, 1), producer_ult,
-					  (void *)(uintptr_t)2, &attr, &u[0]), 0);
+	                                  (void *)(uintptr_t)2, &attr, &u[0]),
+	                 0);
 	assert_int_equal(cairn_ult_create(cairn_xs_by_role(CAIRN_XS_HELPER, 0), producer_ult,
-					  (void *)(uintptr_t)3, &attr, &u[1]), 0);
+	                                  (void *)(uintptr_t)3, &attr, &u[1]),
+	                 0);
 	for (i = 0; i < 2; i++) {
 		pthread_join(th[i], NULL);
 		assert_int_equal(cairn_ult_join(u[i]), 0);
@@ -122,7 +125,7 @@ test_many_producers(void **state)
 
 /* ---- full ring: back-pressure, never dropped ---- */
 
-static atomic_int g_gate;     /* the consumer's handler blocks while 0 */
+static atomic_int g_gate; /* the consumer's handler blocks while 0 */
 static atomic_uint g_handled;
 
 static void
@@ -151,8 +154,8 @@ blocked_sender(void *arg)
 	int i;
 
 	for (i = 0; i < 3 * RING; i++) {
-		assert_int_equal(cairn_rt_send_msg(cairn_xs_by_role(CAIRN_XS_MAIN, 1), count_msg,
-						   NULL), 0);
+		assert_int_equal(
+		        cairn_rt_send_msg(cairn_xs_by_role(CAIRN_XS_MAIN, 1), count_msg, NULL), 0);
 		atomic_fetch_add(&b->sent, 1);
 	}
 	atomic_store(&b->done, 1);
@@ -216,8 +219,8 @@ flood_ult(void *arg)
 	int i;
 
 	for (i = 0; i < 4 * RING; i++)
-		assert_int_equal(cairn_rt_send_msg(cairn_xs_by_role(CAIRN_XS_MAIN, 1), count_msg,
-						   NULL), 0);
+		assert_int_equal(
+		        cairn_rt_send_msg(cairn_xs_by_role(CAIRN_XS_MAIN, 1), count_msg, NULL), 0);
 }
 
 static void
@@ -336,12 +339,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_many_producers),
-		cmocka_unit_test(test_backpressure),
-		cmocka_unit_test(test_backpressure_ult_yields),
-		cmocka_unit_test(test_run_sync),
-		cmocka_unit_test(test_ping_pong),
-		cmocka_unit_test(test_after_fini),
+	        cmocka_unit_test(test_many_producers),
+	        cmocka_unit_test(test_backpressure),
+	        cmocka_unit_test(test_backpressure_ult_yields),
+	        cmocka_unit_test(test_run_sync),
+	        cmocka_unit_test(test_ping_pong),
+	        cmocka_unit_test(test_after_fini),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

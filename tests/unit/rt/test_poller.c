@@ -280,12 +280,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_busy_self_unregister),
-		cmocka_unit_test(test_timed),
-		cmocka_unit_test(test_pause_resume),
-		cmocka_unit_test(test_unregister_other),
-		cmocka_unit_test(test_wake_fd),
-		cmocka_unit_test(test_bad_register),
+	        cmocka_unit_test(test_busy_self_unregister),
+	        cmocka_unit_test(test_timed),
+	        cmocka_unit_test(test_pause_resume),
+	        cmocka_unit_test(test_unregister_other),
+	        cmocka_unit_test(test_wake_fd),
+	        cmocka_unit_test(test_bad_register),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -50,7 +50,11 @@ ctx_ult(void *arg)
 
 	fesetround(a->id % 2 ? FE_UPWARD : FE_DOWNWARD);
 	for (i = 0; i < 1000; i++) {
-		r0 += 1; r1 += 2; r2 += 3; r3 += 4; r4 += 5;
+		r0 += 1;
+		r1 += 2;
+		r2 += 3;
+		r3 += 4;
+		r4 += 5;
 		d = d * 1.0000001;
 		cairn_ult_yield();
 		if (fegetround() == (a->id % 2 ? FE_UPWARD : FE_DOWNWARD))
@@ -78,7 +82,8 @@ test_context_switch(void **state)
 	for (i = 0; i < 4; i++) {
 		a[i].id = i + 1;
 		assert_int_equal(cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, 0), ctx_ult,
-						  &a[i], &attr, &u[i]), 0);
+		                                  &a[i], &attr, &u[i]),
+		                 0);
 	}
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(cairn_ult_join(u[i]), 0);
@@ -117,7 +122,8 @@ stress_parent(void *arg)
 		struct cairn_xstream *xs = (i % 2) ? cairn_xs_by_role(CAIRN_XS_MAIN, 1) : NULL;
 
 		assert_int_equal(cairn_ult_create(xs, stress_child, (void *)(intptr_t)(base + i),
-						  &attr, &u[i]), 0);
+		                                  &attr, &u[i]),
+		                 0);
 	}
 	for (i = 0; i < NR_STRESS / 2; i++)
 		assert_int_equal(cairn_ult_join(u[i]), 0);
@@ -139,9 +145,11 @@ test_stress_10k(void **state)
 		struct cairn_ult *p0, *p1;
 
 		assert_int_equal(cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, 0), stress_parent,
-						  (void *)(intptr_t)0, &attr, &p0), 0);
+		                                  (void *)(intptr_t)0, &attr, &p0),
+		                 0);
 		assert_int_equal(cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, 1), stress_parent,
-						  (void *)(intptr_t)100000, &attr, &p1), 0);
+		                                  (void *)(intptr_t)100000, &attr, &p1),
+		                 0);
 		assert_int_equal(cairn_ult_join(p0), 0);
 		assert_int_equal(cairn_ult_join(p1), 0);
 	}
@@ -166,7 +174,8 @@ test_detached(void **state)
 	atomic_store(&g_detached, 0);
 	for (i = 0; i < 200; i++)
 		assert_int_equal(cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, i % 2),
-						  detached_ult, NULL, NULL, NULL), 0);
+		                                  detached_ult, NULL, NULL, NULL),
+		                 0);
 	for (i = 0; i < 2000 && atomic_load(&g_detached) < 200; i++)
 		usleep(1000);
 	assert_int_equal(atomic_load(&g_detached), 200);
@@ -205,7 +214,7 @@ fair_driver(void *arg)
 
 	for (i = 0; i < CAIRN_PRIO_MAX * 2; i++) {
 		struct cairn_ult_attr attr = {.prio = (enum cairn_prio)(i % CAIRN_PRIO_MAX),
-					      .joinable = true};
+		                              .joinable = true};
 
 		fa[i].f = f;
 		fa[i].prio = attr.prio;
@@ -265,8 +274,8 @@ test_park_wake(void **state)
 	struct cairn_ult *u;
 	int i;
 
-	assert_int_equal(cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, 1), park_ult, &a, &attr,
-					  &u), 0);
+	assert_int_equal(
+	        cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, 1), park_ult, &a, &attr, &u), 0);
 	for (i = 0; i < 5000 && atomic_load(&a.phase) < 1; i++)
 		usleep(200);
 	assert_int_equal(atomic_load(&a.phase), 1);
@@ -334,8 +343,8 @@ order_driver(void *arg)
 	int i;
 
 	for (i = 0; i < 8; i++)
-		assert_int_equal(cairn_ult_create(NULL, order_ult, (void *)(intptr_t)i, &attr,
-						  &u[i]), 0);
+		assert_int_equal(
+		        cairn_ult_create(NULL, order_ult, (void *)(intptr_t)i, &attr, &u[i]), 0);
 	for (i = 0; i < 8; i++)
 		assert_int_equal(cairn_ult_join(u[i]), 0);
 }
@@ -360,17 +369,17 @@ test_bad_args(void **state)
 	struct cairn_ult *u = NULL;
 
 	assert_int_equal(cairn_ult_create(cairn_xs_get(0), NULL, NULL, NULL, NULL),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_ult_create(cairn_xs_get(0), detached_ult, NULL, &attr, NULL),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	attr.prio = CAIRN_PRIO_IO;
 	attr.stack_size = 4096; /* below the minimum */
 	assert_int_equal(cairn_ult_create(cairn_xs_get(0), detached_ult, NULL, &attr, NULL),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	attr.stack_size = 0;
 	attr.joinable = true;
 	assert_int_equal(cairn_ult_create(cairn_xs_get(0), detached_ult, NULL, &attr, NULL),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	/* No current xstream from a plain thread. */
 	assert_int_equal(cairn_ult_create(NULL, detached_ult, NULL, NULL, &u), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_ult_join(NULL), -CAIRN_ERR_INVAL);
@@ -399,8 +408,8 @@ big_frame_ult(void *arg)
 static void
 test_stack_size(void **state)
 {
-	struct cairn_ult_attr attr = {.prio = CAIRN_PRIO_GENERAL, .joinable = true,
-				      .stack_size = 512 * 1024};
+	struct cairn_ult_attr attr = {
+	        .prio = CAIRN_PRIO_GENERAL, .joinable = true, .stack_size = 512 * 1024};
 	struct cairn_ult *u;
 	int v = 0;
 
@@ -412,8 +421,7 @@ test_stack_size(void **state)
 #ifndef CAIRN_SANITIZE
 /* Each frame touches its 1 KiB, so the stack grows page by page into the guard page
  * (a single huge frame could jump over it). */
-static int __attribute__((noinline))
-recurse(int depth, volatile char *parent)
+static int __attribute__((noinline)) recurse(int depth, volatile char *parent)
 {
 	volatile char buf[1024];
 
@@ -463,17 +471,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_context_switch),
-		cmocka_unit_test(test_stress_10k),
-		cmocka_unit_test(test_detached),
-		cmocka_unit_test(test_priorities),
-		cmocka_unit_test(test_park_wake),
-		cmocka_unit_test(test_sleep),
-		cmocka_unit_test(test_sleep_order),
-		cmocka_unit_test(test_bad_args),
-		cmocka_unit_test(test_stack_size),
+	        cmocka_unit_test(test_context_switch), cmocka_unit_test(test_stress_10k),
+	        cmocka_unit_test(test_detached),       cmocka_unit_test(test_priorities),
+	        cmocka_unit_test(test_park_wake),      cmocka_unit_test(test_sleep),
+	        cmocka_unit_test(test_sleep_order),    cmocka_unit_test(test_bad_args),
+	        cmocka_unit_test(test_stack_size),
 #ifndef CAIRN_SANITIZE
-		cmocka_unit_test(test_guard_page),
+	        cmocka_unit_test(test_guard_page),
 #endif
 	};
 

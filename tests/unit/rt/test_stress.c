@@ -16,19 +16,19 @@
 
 #include "rt_test.h"
 
-#define NR_XS    4
-#define NR_ULTS  64
-#define OPS      400
+#define NR_XS 4
+#define NR_ULTS 64
+#define OPS 400
 
 static unsigned g_seed;
 
 struct shared {
 	struct cairn_mutex m;
-	uint64_t guarded;          /* under m */
+	uint64_t guarded; /* under m */
 	atomic_uint msgs_sent;
 	atomic_uint msgs_done;
 	struct cairn_ult *ults[NR_ULTS];
-	atomic_int parked_wakes;   /* wakes delivered to a partner */
+	atomic_int parked_wakes; /* wakes delivered to a partner */
 	atomic_int finished;
 	struct cairn_eventual *relay[NR_ULTS];
 };
@@ -74,8 +74,9 @@ stress_ult(void *arg)
 		}
 		case 2:
 			atomic_fetch_add(&g_s.msgs_sent, 1);
-			assert_int_equal(cairn_rt_send_msg(cairn_xs_get(rnd(&st) % NR_XS), msg_done,
-							   NULL), 0);
+			assert_int_equal(
+			        cairn_rt_send_msg(cairn_xs_get(rnd(&st) % NR_XS), msg_done, NULL),
+			        0);
 			break;
 		case 3:
 			cairn_ult_sleep_us(rnd(&st) % 200);
@@ -100,7 +101,7 @@ plain_sender(void *arg)
 	for (i = 0; i < 3000; i++) {
 		atomic_fetch_add(&g_s.msgs_sent, 1);
 		assert_int_equal(cairn_rt_send_msg(cairn_xs_get(rnd(&st) % NR_XS), msg_done, NULL),
-				 0);
+		                 0);
 	}
 	return NULL;
 }
@@ -124,7 +125,8 @@ test_random_mix(void **state)
 	for (i = 0; i < NR_ULTS; i++) {
 		attr.prio = (enum cairn_prio)(i % CAIRN_PRIO_MAX);
 		assert_int_equal(cairn_ult_create(cairn_xs_get(i % NR_XS), stress_ult,
-						  (void *)(uintptr_t)i, &attr, &u[i]), 0);
+		                                  (void *)(uintptr_t)i, &attr, &u[i]),
+		                 0);
 	}
 	assert_int_equal(pthread_create(&th, NULL, plain_sender, NULL), 0);
 	pthread_join(th, NULL);
@@ -238,9 +240,10 @@ test_fini_waits(void **state)
 	rt_test_start(2, 10);
 	atomic_store(&g_late_done, 0);
 	for (i = 0; i < 10; i++) {
-		assert_int_equal(cairn_ult_create(cairn_xs_get(i % 2), late_ult, NULL, NULL, NULL), 0);
-		assert_int_equal(cairn_ult_create(cairn_xs_get(i % 2), busy_late_ult, NULL, NULL,
-						  NULL), 0);
+		assert_int_equal(cairn_ult_create(cairn_xs_get(i % 2), late_ult, NULL, NULL, NULL),
+		                 0);
+		assert_int_equal(
+		        cairn_ult_create(cairn_xs_get(i % 2), busy_late_ult, NULL, NULL, NULL), 0);
 	}
 	usleep(1000);
 	cairn_rt_fini(); /* detached ULTs: nobody joins them, fini must let them finish */
@@ -254,9 +257,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random_mix),
-		cmocka_unit_test(test_no_starvation),
-		cmocka_unit_test(test_fini_waits),
+	        cmocka_unit_test(test_random_mix),
+	        cmocka_unit_test(test_no_starvation),
+	        cmocka_unit_test(test_fini_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

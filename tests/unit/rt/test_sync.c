@@ -35,7 +35,8 @@ spawn_all(unsigned per_xs, void (*fn)(void *), void *arg, struct cairn_ult **u)
 
 	for (i = 0; i < per_xs * 3; i++)
 		assert_int_equal(cairn_ult_create(cairn_xs_by_role(CAIRN_XS_MAIN, i % 3), fn, arg,
-						  &attr, &u[i]), 0);
+		                                  &attr, &u[i]),
+		                 0);
 }
 
 static void
@@ -448,13 +449,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mutex),
-		cmocka_unit_test(test_rwlock),
-		cmocka_unit_test(test_rwlock_share),
-		cmocka_unit_test(test_cond),
-		cmocka_unit_test(test_cond_timeout),
-		cmocka_unit_test(test_eventual),
-		cmocka_unit_test(test_eventual_stress),
+	        cmocka_unit_test(test_mutex),           cmocka_unit_test(test_rwlock),
+	        cmocka_unit_test(test_rwlock_share),    cmocka_unit_test(test_cond),
+	        cmocka_unit_test(test_cond_timeout),    cmocka_unit_test(test_eventual),
+	        cmocka_unit_test(test_eventual_stress),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -148,6 +148,16 @@ test_registrants_only_and_all(void **state)
 	assert_int_equal(d[8 + 12] & 1, 1);
 	assert_int_equal(d[8 + 24], 0x45);
 	assert_memory_equal(d + 8 + 24 + 4, A, strlen(A));
+	/* the reserving registrant leaves: an all-registrants reservation stays */
+	assert_int_equal(prout(&pr, B, 0, 0, 2, 0), GOOD);
+	assert_int_equal(pr.type, CAIRN_SCSI_PR_WRITE_EXCLUSIVE_ALL_REGS);
+	assert_true(pr.holder < 0 || (unsigned)pr.holder < pr.nregs);
+	assert_false(cairn_scsi_pr_conflict(&pr, A, true, false));
+	assert_true(cairn_scsi_pr_conflict(&pr, B, true, false));
+	/* ... until the last registrant goes */
+	assert_int_equal(prout(&pr, A, 0, 0, 1, 0), GOOD);
+	assert_int_equal(pr.type, CAIRN_SCSI_PR_NONE);
+	assert_int_equal(prout(&pr, A, 0, 0, 0, 1), GOOD);
 	/* capabilities */
 	len = prin(&pr, 2, d, sizeof(d));
 	assert_int_equal(len, 8);

@@ -63,8 +63,7 @@ teardown(void **state)
 }
 
 static struct cairn_vos_idx_path
-P(uint64_t oid, const char *dkey, const char *akey)
-{
+P(uint64_t oid, const char *dkey, const char *akey) {
 	struct cairn_vos_idx_path p = {.oid = {0, oid}};
 
 	if (dkey) {
@@ -79,8 +78,7 @@ P(uint64_t oid, const char *dkey, const char *akey)
 }
 
 static struct cairn_vos_idx_vrec
-LOC(uint64_t off, uint32_t len)
-{
+LOC(uint64_t off, uint32_t len) {
 	struct cairn_vos_idx_vrec v = {.kind = CAIRN_VOS_REC_LOC, .len = len};
 
 	v.off = off;
@@ -88,8 +86,7 @@ LOC(uint64_t off, uint32_t len)
 }
 
 static struct cairn_vos_idx_vrec
-INL(const char *s)
-{
+INL(const char *s) {
 	struct cairn_vos_idx_vrec v = {.kind = CAIRN_VOS_REC_INLINE, .len = (uint32_t)strlen(s)};
 
 	v.inl = s;
@@ -126,7 +123,7 @@ test_limits(void **state)
 	/* epochs */
 	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 0, 0, &v), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, CAIRN_VOS_EPOCH_MAX, 0, &v),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	/* keys */
 	p.dkey_len = 0;
 	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 5, 0, &v), -CAIRN_ERR_INVAL);
@@ -159,27 +156,27 @@ test_limits(void **state)
 	/* arrays: overflow of index + count, count * rsize, zero sizes */
 	v = LOC(0, 8);
 	assert_int_equal(cairn_vos_idx_array_update(env->cont, &p, 5, 0, 8, UINT64_MAX, 1, &v),
-			 -CAIRN_ERR_OVERFLOW);
+	                 -CAIRN_ERR_OVERFLOW);
 	assert_int_equal(cairn_vos_idx_array_update(env->cont, &p, 5, 0, 8, UINT64_MAX - 1, 1, &v),
-			 0);
+	                 0);
 	assert_int_equal(cairn_vos_idx_array_update(env->cont, &p, 5, 0, 8, 0, 1ull << 40, &HOLE),
-			 -CAIRN_ERR_OVERFLOW);
+	                 -CAIRN_ERR_OVERFLOW);
 	assert_int_equal(cairn_vos_idx_array_update(env->cont, &p, 5, 0, 8, 0, 0, &v),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_vos_idx_array_update(env->cont, &p, 5, 0, 0, 0, 1, &v),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_vos_idx_array_update(env->cont, &p, 5, 0, 8, 0, 2, &v),
-			 -CAIRN_ERR_INVAL); /* len != count * rsize */
+	                 -CAIRN_ERR_INVAL); /* len != count * rsize */
 	{
 		struct cairn_vos_idx_piece pc[2];
 		uint32_t n;
 
-		assert_int_equal(cairn_vos_idx_array_fetch(env->cont, &p, 9, UINT64_MAX, 2, pc, 2,
-							   &n, NULL),
-				 -CAIRN_ERR_OVERFLOW);
+		assert_int_equal(
+		        cairn_vos_idx_array_fetch(env->cont, &p, 9, UINT64_MAX, 2, pc, 2, &n, NULL),
+		        -CAIRN_ERR_OVERFLOW);
 		assert_int_equal(cairn_vos_idx_array_fetch(env->cont, &p, 9, UINT64_MAX - 1, 1, pc,
-							   2, &n, NULL),
-				 0);
+		                                           2, &n, NULL),
+		                 0);
 		assert_int_equal(n, 1);
 		assert_int_equal(pc[0].rec.kind, CAIRN_VOS_REC_LOC);
 	}
@@ -258,9 +255,9 @@ test_punch_absent_then_late_update(void **state)
 
 	/* punching something that was never written is recorded */
 	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_OBJ, 50, 0), 0);
-	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_OBJ, 60,
-					     CAIRN_VOS_IDX_COND_PUNCH),
-			 -CAIRN_ERR_NONEXIST);
+	assert_int_equal(
+	        cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_OBJ, 60, CAIRN_VOS_IDX_COND_PUNCH),
+	        -CAIRN_ERR_NONEXIST);
 	/* an update at an older epoch arrives after the punch: hidden from 50 on */
 	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 40, 0, &v), 0);
 	assert_int_equal(sv_at(env, &p, 45), 4096);
@@ -268,9 +265,9 @@ test_punch_absent_then_late_update(void **state)
 	assert_int_equal(cairn_vos_idx_exists(env->cont, &p, CAIRN_VOS_IDX_OBJ, 45), 1);
 	assert_int_equal(cairn_vos_idx_exists(env->cont, &p, CAIRN_VOS_IDX_OBJ, 55), 0);
 	assert_int_equal(cairn_vos_idx_exists(env->cont, &p, CAIRN_VOS_IDX_DKEY, 55), 0);
-	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_OBJ, 45,
-					     CAIRN_VOS_IDX_COND_PUNCH),
-			 0);
+	assert_int_equal(
+	        cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_OBJ, 45, CAIRN_VOS_IDX_COND_PUNCH),
+	        0);
 	assert_int_equal(sv_at(env, &p, 45), -1);
 	assert_int_equal(sv_at(env, &p, 44), 4096);
 }
@@ -282,43 +279,41 @@ test_conditional(void **state)
 	struct cairn_vos_idx_path p = P(1, "d", "a"), q = P(1, "d", "b");
 	struct cairn_vos_idx_vrec v = LOC(4096, 1);
 
-	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 10, CAIRN_VOS_IDX_COND_AKEY_UPDATE,
-						 &v),
-			 -CAIRN_ERR_NONEXIST);
-	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 10, CAIRN_VOS_IDX_COND_DKEY_UPDATE,
-						 &v),
-			 -CAIRN_ERR_NONEXIST);
-	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 10, CAIRN_VOS_IDX_COND_AKEY_INSERT,
-						 &v),
-			 0);
-	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 11, CAIRN_VOS_IDX_COND_AKEY_INSERT,
-						 &v),
-			 -CAIRN_ERR_EXIST);
+	assert_int_equal(
+	        cairn_vos_idx_sv_update(env->cont, &p, 10, CAIRN_VOS_IDX_COND_AKEY_UPDATE, &v),
+	        -CAIRN_ERR_NONEXIST);
+	assert_int_equal(
+	        cairn_vos_idx_sv_update(env->cont, &p, 10, CAIRN_VOS_IDX_COND_DKEY_UPDATE, &v),
+	        -CAIRN_ERR_NONEXIST);
+	assert_int_equal(
+	        cairn_vos_idx_sv_update(env->cont, &p, 10, CAIRN_VOS_IDX_COND_AKEY_INSERT, &v), 0);
+	assert_int_equal(
+	        cairn_vos_idx_sv_update(env->cont, &p, 11, CAIRN_VOS_IDX_COND_AKEY_INSERT, &v),
+	        -CAIRN_ERR_EXIST);
 	/* evaluated at the op's epoch: before 10 the akey does not exist */
 	v.off = 8192;
-	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 5, CAIRN_VOS_IDX_COND_AKEY_INSERT,
-						 &v),
-			 0);
-	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &q, 12, CAIRN_VOS_IDX_COND_DKEY_INSERT,
-						 &v),
-			 -CAIRN_ERR_EXIST);
-	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &q, 12, CAIRN_VOS_IDX_COND_DKEY_UPDATE |
-								    CAIRN_VOS_IDX_COND_AKEY_INSERT,
-						 &v),
-			 0);
+	assert_int_equal(
+	        cairn_vos_idx_sv_update(env->cont, &p, 5, CAIRN_VOS_IDX_COND_AKEY_INSERT, &v), 0);
+	assert_int_equal(
+	        cairn_vos_idx_sv_update(env->cont, &q, 12, CAIRN_VOS_IDX_COND_DKEY_INSERT, &v),
+	        -CAIRN_ERR_EXIST);
+	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &q, 12,
+	                                         CAIRN_VOS_IDX_COND_DKEY_UPDATE |
+	                                                 CAIRN_VOS_IDX_COND_AKEY_INSERT,
+	                                         &v),
+	                 0);
 	/* after a punch the key is absent again */
 	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_AKEY, 20,
-					     CAIRN_VOS_IDX_COND_PUNCH),
-			 0);
+	                                     CAIRN_VOS_IDX_COND_PUNCH),
+	                 0);
 	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_AKEY, 21,
-					     CAIRN_VOS_IDX_COND_PUNCH),
-			 -CAIRN_ERR_NONEXIST);
-	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 22, CAIRN_VOS_IDX_COND_AKEY_INSERT,
-						 &v),
-			 0);
+	                                     CAIRN_VOS_IDX_COND_PUNCH),
+	                 -CAIRN_ERR_NONEXIST);
+	assert_int_equal(
+	        cairn_vos_idx_sv_update(env->cont, &p, 22, CAIRN_VOS_IDX_COND_AKEY_INSERT, &v), 0);
 	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_AKEY, 21,
-					     CAIRN_VOS_IDX_COND_PUNCH | 0x100),
-			 -CAIRN_ERR_INVAL);
+	                                     CAIRN_VOS_IDX_COND_PUNCH | 0x100),
+	                 -CAIRN_ERR_INVAL);
 }
 
 static void
@@ -338,7 +333,7 @@ test_types_and_rsize(void **state)
 	assert_int_equal(rs, 4);
 	v.len = 8;
 	assert_int_equal(cairn_vos_idx_array_update(env->cont, &p, 11, 0, 8, 0, 1, &v),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 11, 0, &v), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_vos_idx_sv_fetch(env->cont, &p, 11, &v, NULL), -CAIRN_ERR_INVAL);
 	/* once punched and aggregated away, the akey may change type */
@@ -350,6 +345,59 @@ test_types_and_rsize(void **state)
 	assert_int_equal(cairn_vos_idx_akey_type(env->cont, &p, &t, &rs), 0);
 	assert_int_equal(t, CAIRN_VOS_IDX_SINGLE);
 	assert_int_equal(rs, 0);
+}
+
+/* An akey emptied by aggregation but kept alive by a newer punch may change type; its
+ * record array was sized for the other record kind (ASan checks the reuse). */
+static void
+test_type_change_after_empty(void **state)
+{
+	struct env *env = *state;
+	struct cairn_vos_idx_path p = P(1, "d", "a");
+	struct cairn_vos_idx_vrec v;
+	struct cairn_vos_idx_stats st;
+	uint32_t i;
+	bool done;
+
+	for (i = 0; i < 5; i++) {
+		v = LOC((i + 1) * 4096, 4);
+		assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 10 + i, 0, &v), 0);
+	}
+	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_AKEY, 20, 0), 0);
+	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_AKEY, 100, 0), 0);
+	assert_int_equal(cairn_vos_idx_aggregate(env->cont, 50, 10, &done), 0);
+	assert_true(done);
+	assert_int_equal(env->nfreed, 5);
+	cairn_vos_idx_stats(env->idx, &st);
+	assert_int_equal(st.akeys, 1); /* kept by the punch at 100 */
+	assert_int_equal(st.versions, 0);
+	for (i = 0; i < 9; i++) {
+		v = LOC((10 + i) * 4096, 4 * 3);
+		assert_int_equal(
+		        cairn_vos_idx_array_update(env->cont, &p, 60 + i, 0, 4, i * 2, 3, &v), 0);
+	}
+	{
+		struct cairn_vos_idx_piece pc[16];
+		uint32_t n;
+
+		assert_int_equal(
+		        cairn_vos_idx_array_fetch(env->cont, &p, 99, 0, 20, pc, 16, &n, NULL), 0);
+		assert_int_equal(pc[0].rec.off, 10 * 4096);
+		assert_int_equal(
+		        cairn_vos_idx_array_fetch(env->cont, &p, 100, 0, 20, pc, 16, &n, NULL),
+		        -CAIRN_ERR_NONEXIST);
+	}
+	/* and back: punch everything again, aggregate, become a single value */
+	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_AKEY, 200, 0), 0);
+	assert_int_equal(cairn_vos_idx_aggregate(env->cont, 150, 10, &done), 0);
+	assert_true(done);
+	assert_int_equal(env->nfreed, 14);
+	v = INL("sv-again");
+	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 201, 0, &v), 0);
+	v = INL("sv-again-2");
+	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 202, 0, &v), 0);
+	assert_int_equal(cairn_vos_idx_sv_fetch(env->cont, &p, 300, &v, NULL), 0);
+	assert_memory_equal(v.inl, "sv-again-2", 10);
 }
 
 static void
@@ -392,17 +440,17 @@ test_array_pieces(void **state)
 	assert_int_equal(pc[0].rec.off, 1000);
 	/* TRUNC says how many pieces are needed */
 	assert_int_equal(cairn_vos_idx_array_fetch(env->cont, &p, 40, 0, 14, pc, 2, &n, NULL),
-			 -CAIRN_ERR_TRUNC);
+	                 -CAIRN_ERR_TRUNC);
 	assert_int_equal(n, 4);
 	/* before the first write the akey does not exist */
 	assert_int_equal(cairn_vos_idx_array_fetch(env->cont, &p, 5, 0, 1, pc, 8, &n, NULL),
-			 -CAIRN_ERR_NONEXIST);
+	                 -CAIRN_ERR_NONEXIST);
 	/* an array whose visible records are all holes does not exist */
 	assert_int_equal(cairn_vos_idx_array_update(env->cont, &p, 50, 0, 512, 0, 8, &HOLE), 0);
 	assert_int_equal(cairn_vos_idx_exists(env->cont, &p, CAIRN_VOS_IDX_AKEY, 50), 0);
 	assert_int_equal(cairn_vos_idx_exists(env->cont, &p, CAIRN_VOS_IDX_AKEY, 49), 1);
 	assert_int_equal(cairn_vos_idx_array_fetch(env->cont, &p, 50, 0, 1, pc, 8, &n, NULL),
-			 -CAIRN_ERR_NONEXIST);
+	                 -CAIRN_ERR_NONEXIST);
 }
 
 struct collect {
@@ -445,7 +493,8 @@ test_anchor_concurrent_insert(void **state)
 	p = P(1, NULL, NULL);
 	cairn_vos_idx_anchor_init(a);
 	while (!cairn_vos_idx_anchor_is_eof(a)) {
-		assert_int_equal(cairn_vos_idx_list_dkeys(env->cont, &p, 100, a, collect_cb, &c), 0);
+		assert_int_equal(cairn_vos_idx_list_dkeys(env->cont, &p, 100, a, collect_cb, &c),
+		                 0);
 		if (rounds++ == 0) {
 			/* after "b","d" were returned: one key before, one after the anchor */
 			struct cairn_vos_idx_path q = P(1, "a", "a"), r = P(1, "e", "a");
@@ -467,7 +516,7 @@ test_anchor_concurrent_insert(void **state)
 	cairn_vos_idx_anchor_init(a);
 	a->klen = CAIRN_VOS_IDX_KEY_MAX + 1;
 	assert_int_equal(cairn_vos_idx_list_dkeys(env->cont, &p, 100, a, collect_cb, &c),
-			 -CAIRN_ERR_INVAL);
+	                 -CAIRN_ERR_INVAL);
 	/* epoch filter: at 10 "a" and "e" did not exist */
 	c.n = 0;
 	c.stop_after = 0;
@@ -513,7 +562,7 @@ test_snapshots_and_bounds(void **state)
 	v = LOC(99 * 4096, 1);
 	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 45, 0, &v), -CAIRN_ERR_STALE);
 	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_OBJ, 30, 0),
-			 -CAIRN_ERR_STALE);
+	                 -CAIRN_ERR_STALE);
 	assert_int_equal(cairn_vos_idx_snap_create(env->cont, 44), -CAIRN_ERR_STALE);
 	assert_int_equal(cairn_vos_idx_snap_create(env->cont, 45), 0);
 	assert_int_equal(cairn_vos_idx_aggregate(env->cont, 44, 10, &done), -CAIRN_ERR_STALE);
@@ -569,7 +618,8 @@ test_aggregate_incremental(void **state)
 			struct cairn_vos_idx_path p = P(4, "x", "a");
 
 			v = LOC((1000 + calls) * 4096, 1);
-			assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 60 + calls, 0, &v), 0);
+			assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 60 + calls, 0, &v),
+			                 0);
 		}
 	}
 	assert_true(calls >= 15);
@@ -603,7 +653,7 @@ test_containers_and_destroy(void **state)
 		assert_int_equal(cairn_vos_idx_sv_update(c2, &p, i + 1, 0, &v), 0);
 		v = LOC((100 + i) * 4096, 4);
 		assert_int_equal(cairn_vos_idx_array_update(c2, &p, i + 1, 0, 4, i, 1, &v),
-				 -CAIRN_ERR_INVAL); /* same akey is single-value */
+		                 -CAIRN_ERR_INVAL); /* same akey is single-value */
 	}
 	v = INL("abc");
 	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 1, 0, &v), 0);
@@ -648,8 +698,8 @@ test_large_tables(void **state)
 		p = P(5, dk, "a");
 		assert_int_equal(sv_at(env, &p, 10), (int64_t)i * 4096);
 		if (i % 2)
-			assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_DKEY, 20, 0),
-					 0);
+			assert_int_equal(
+			        cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_DKEY, 20, 0), 0);
 	}
 	{
 		bool done = false;
@@ -691,10 +741,8 @@ test_load_rejects(void **state)
 	uint8_t ok[16] = {0};
 	struct cairn_vos_idx_rec obj = {.type = CAIRN_VOS_IDX_R_OBJ, .key = ok, .klen = 16};
 	struct cairn_vos_idx_rec dk = {.type = CAIRN_VOS_IDX_R_DKEY, .key = "d", .klen = 1};
-	struct cairn_vos_idx_rec ak = {.type = CAIRN_VOS_IDX_R_AKEY,
-				       .key = "a",
-				       .klen = 1,
-				       .vtype = CAIRN_VOS_IDX_SINGLE};
+	struct cairn_vos_idx_rec ak = {
+	        .type = CAIRN_VOS_IDX_R_AKEY, .key = "a", .klen = 1, .vtype = CAIRN_VOS_IDX_SINGLE};
 	struct cairn_vos_idx_rec sv = {.type = CAIRN_VOS_IDX_R_SV, .stamp = {5, 3}};
 	struct cairn_vos_idx_rec bad;
 	struct cairn_vos_idx_stamp punches[2] = {{7, 4}, {6, 5}};
@@ -793,18 +841,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mvcc_and_same_epoch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_punch_absent_then_late_update, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_conditional, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_types_and_rsize, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_array_pieces, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_anchor_concurrent_insert, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshots_and_bounds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_aggregate_incremental, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_containers_and_destroy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_large_tables, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_rejects, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_mvcc_and_same_epoch, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_punch_absent_then_late_update, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_conditional, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_types_and_rsize, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_type_change_after_empty, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_array_pieces, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_anchor_concurrent_insert, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_snapshots_and_bounds, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_aggregate_incremental, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_containers_and_destroy, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_large_tables, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_load_rejects, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,16 +58,17 @@ rn(uint64_t n)
 	return n ? rnd() % n : 0;
 }
 
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "FAILED seed=%llu op=%u: %s:%d: %s: ",             \
-				(unsigned long long)g_seed, g_op, __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                      \
-			fprintf(stderr, "\n(replay: CAIRN_SEED=%llu)\n",                   \
-				(unsigned long long)g_seed);                               \
-			fail();                                                            \
-		}                                                                          \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr,                                                            \
+			        "FAILED seed=%llu op=%u: %s:%d: %s: ", (unsigned long long)g_seed, \
+			        g_op, __FILE__, __LINE__, #cond);                                  \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fprintf(stderr, "\n(replay: CAIRN_SEED=%llu)\n",                           \
+			        (unsigned long long)g_seed);                                       \
+			fail();                                                                    \
+		}                                                                                  \
 	} while (0)
 
 /* Key bytes: varied lengths, so ordering by bytes differs from ordering by number. */
@@ -110,7 +111,7 @@ struct mlist {
 	uint32_t *v;
 	uint32_t n, cap;
 };
-static struct mlist g_ak[NOBJ][NDKEY][NAKEY];                 /* SV/EXT records */
+static struct mlist g_ak[NOBJ][NDKEY][NAKEY];                                /* SV/EXT records */
 static struct mlist g_po[NOBJ], g_pd[NOBJ][NDKEY], g_pa[NOBJ][NDKEY][NAKEY]; /* punches */
 static uint64_t g_pending[4096]; /* ids freed during the current op, checked after it */
 static uint32_t g_npending;
@@ -119,8 +120,8 @@ static int g_snap_dropped; /* a snapshot was destroyed since the pass started */
 
 /* What a run exercised (printed, so a run that tests nothing shows). */
 static struct {
-	unsigned upd_ok, upd_rej, punch_ok, punch_rej, fetch_hit, fetch_miss, pieces, frees,
-		lists, keys_listed, ckpts, passes, snaps;
+	unsigned upd_ok, upd_rej, punch_ok, punch_rej, fetch_hit, fetch_miss, pieces, frees, lists,
+	        keys_listed, ckpts, passes, snaps;
 } g_cnt;
 
 static void
@@ -162,8 +163,7 @@ static struct cairn_vos_idx_cont *g_cont;
 static const uint8_t g_uuid[16] = {0xca, 0x11, 0x2, 0x3};
 
 static int m_sv_visible(int o, int d, int a, uint64_t e, const struct mrec **out);
-static uint64_t m_ext_at(int o, int d, int a, uint64_t e, uint64_t pos,
-			 const struct mrec **out);
+static uint64_t m_ext_at(int o, int d, int a, uint64_t e, uint64_t pos, const struct mrec **out);
 
 static void
 pb_scan(const struct mlist *l, uint64_t e, uint64_t *pe, uint64_t *ps)
@@ -408,7 +408,7 @@ static struct cairn_vos_idx *
 new_index(void)
 {
 	struct cairn_vos_idx_opts o = {
-		.opts_size = sizeof(o), .free_hook = free_hook, .free_arg = NULL};
+	        .opts_size = sizeof(o), .free_hook = free_hook, .free_arg = NULL};
 	struct cairn_vos_idx *idx = NULL;
 
 	assert_int_equal(cairn_vos_idx_create(&o, &idx), 0);
@@ -445,7 +445,8 @@ static uint32_t
 op_cond_update(void)
 {
 	static const uint32_t c[] = {CAIRN_VOS_IDX_COND_DKEY_INSERT, CAIRN_VOS_IDX_COND_DKEY_UPDATE,
-				     CAIRN_VOS_IDX_COND_AKEY_INSERT, CAIRN_VOS_IDX_COND_AKEY_UPDATE};
+	                             CAIRN_VOS_IDX_COND_AKEY_INSERT,
+	                             CAIRN_VOS_IDX_COND_AKEY_UPDATE};
 
 	return rn(6) == 0 ? c[rn(4)] : 0;
 }
@@ -575,9 +576,9 @@ op_punch(void)
 	if (e <= g_m.agg_ub) {
 		want = -CAIRN_ERR_STALE;
 	} else if (cond) {
-		ex = level == 1 ? m_obj_exists(o, e)
+		ex = level == 1   ? m_obj_exists(o, e)
 		     : level == 2 ? m_dkey_exists(o, d, e)
-				  : m_akey_exists(o, d, a, e);
+		                  : m_akey_exists(o, d, a, e);
 		want = ex ? 0 : -CAIRN_ERR_NONEXIST;
 	}
 	rc = cairn_vos_idx_punch(g_cont, &p, level, e, cond);
@@ -613,8 +614,9 @@ op_fetch(void)
 		int vis = m_sv_visible(o, d, a, e, &mr);
 
 		rc = cairn_vos_idx_sv_fetch(g_cont, &p, e, &v, &ve);
-		CHECK(rc == (vis ? 0 : -CAIRN_ERR_NONEXIST), "sv_fetch o%d d%d a%d e%llu: rc %d vis %d",
-		      o, d, a, (unsigned long long)e, rc, vis);
+		CHECK(rc == (vis ? 0 : -CAIRN_ERR_NONEXIST),
+		      "sv_fetch o%d d%d a%d e%llu: rc %d vis %d", o, d, a, (unsigned long long)e,
+		      rc, vis);
 		g_cnt.fetch_hit += vis;
 		g_cnt.fetch_miss += !vis;
 		if (vis) {
@@ -631,8 +633,9 @@ op_fetch(void)
 		int ex = m_akey_exists(o, d, a, e);
 
 		rc = cairn_vos_idx_array_fetch(g_cont, &p, e, lo, cnt, pc, 64, &n, &rsz);
-		CHECK(rc == (ex ? 0 : -CAIRN_ERR_NONEXIST), "array_fetch o%d d%d a%d e%llu: rc %d ex %d",
-		      o, d, a, (unsigned long long)e, rc, ex);
+		CHECK(rc == (ex ? 0 : -CAIRN_ERR_NONEXIST),
+		      "array_fetch o%d d%d a%d e%llu: rc %d ex %d", o, d, a, (unsigned long long)e,
+		      rc, ex);
 		g_cnt.fetch_hit += rc == 0;
 		g_cnt.fetch_miss += rc != 0;
 		if (rc != 0)
@@ -643,22 +646,24 @@ op_fetch(void)
 		for (k = 0; k < n; k++) {
 			uint64_t q;
 
-			CHECK(pc[k].index == pos && pc[k].count > 0, "piece %u at %llu, want %llu", k,
-			      (unsigned long long)pc[k].index, (unsigned long long)pos);
+			CHECK(pc[k].index == pos && pc[k].count > 0, "piece %u at %llu, want %llu",
+			      k, (unsigned long long)pc[k].index, (unsigned long long)pos);
 			if (k > 0 && pc[k].rec.kind == CAIRN_VOS_REC_HOLE)
 				CHECK(pc[k - 1].rec.kind != CAIRN_VOS_REC_HOLE, "adjacent holes");
 			for (q = pc[k].index; q < pc[k].index + pc[k].count; q++) {
 				uint64_t want = m_ext_at(o, d, a, e, q, &mr);
-				uint64_t got = pc[k].rec.kind == CAIRN_VOS_REC_HOLE ? 0
-										  : rec_id(&pc[k].rec);
+				uint64_t got = pc[k].rec.kind == CAIRN_VOS_REC_HOLE
+				                       ? 0
+				                       : rec_id(&pc[k].rec);
 
-				CHECK(got == want, "array o%d d%d a%d e%llu pos %llu: id %llu want %llu",
-				      o, d, a, (unsigned long long)e, (unsigned long long)q,
+				CHECK(got == want,
+				      "array o%d d%d a%d e%llu pos %llu: id %llu want %llu", o, d,
+				      a, (unsigned long long)e, (unsigned long long)q,
 				      (unsigned long long)got, (unsigned long long)want);
 				if (want != 0) {
 					CHECK(pc[k].epoch == mr->epoch, "piece epoch");
 					CHECK(pc[k].rec_off ==
-						      (pc[k].index - mr->start) * g_rsize[a],
+					              (pc[k].index - mr->start) * g_rsize[a],
 					      "rec_off %llu", (unsigned long long)pc[k].rec_off);
 				}
 			}
@@ -678,9 +683,9 @@ op_exists(void)
 	int want, rc;
 
 	set_path(&p, o, d, a);
-	want = level == 1 ? m_obj_exists(o, e)
+	want = level == 1   ? m_obj_exists(o, e)
 	       : level == 2 ? m_dkey_exists(o, d, e)
-			    : m_akey_exists(o, d, a, e);
+	                    : m_akey_exists(o, d, a, e);
 	rc = cairn_vos_idx_exists(g_cont, &p, level, e);
 	CHECK(rc == want, "exists L%d o%d d%d a%d e%llu: %d want %d", level, o, d, a,
 	      (unsigned long long)e, rc, want);
@@ -763,7 +768,7 @@ op_list(void)
 			prev = oid;
 			for (j = 0; j < NOBJ; j++)
 				found |= oid.hi == g_oid_hi[j] && oid.lo == g_oid_lo[j] &&
-					 m_obj_exists(j, e);
+				         m_obj_exists(j, e);
 			CHECK(found, "listed object does not exist");
 		}
 		goto out;
@@ -775,8 +780,8 @@ op_list(void)
 			want[nwant++] = what == 1 ? g_dkeys[i] : g_akeys[i];
 	}
 	qsort(want, nwant, sizeof(want[0]), key_sort_cmp);
-	CHECK((int)l.n == nwant, "%s: %u keys, want %d (o%d d%d e%llu)", what == 1 ? "dkeys" : "akeys",
-	      l.n, nwant, o, d, (unsigned long long)e);
+	CHECK((int)l.n == nwant, "%s: %u keys, want %d (o%d d%d e%llu)",
+	      what == 1 ? "dkeys" : "akeys", l.n, nwant, o, d, (unsigned long long)e);
 	for (i = 0; i < nwant; i++)
 		CHECK(l.klen[i] == strlen(want[i]) && memcmp(l.keys[i], want[i], l.klen[i]) == 0,
 		      "key %d: got %.*s want %s", i, (int)l.klen[i], l.keys[i], want[i]);
@@ -876,7 +881,6 @@ op_snap(void)
 	}
 }
 
-
 /* After a complete pass, every location left with epoch <= ub must still be visible at a
  * retained epoch: aggregation must not keep what nobody can read. */
 static void
@@ -915,7 +919,7 @@ op_aggregate(void)
 		ub = g_m.agg_ub;
 	if (ub != g_m.agg_ub || g_pass_done)
 		g_snap_dropped = 0; /* a new pass starts */
-	g_m.agg_ub = ub; /* reads below are checked against the new bound from now on */
+	g_m.agg_ub = ub;            /* reads below are checked against the new bound from now on */
 	rc = cairn_vos_idx_aggregate(g_cont, ub, 1 + (uint32_t)rn(6), &done);
 	CHECK(rc == 0, "aggregate rc %d", rc);
 	g_cnt.passes += done;
@@ -1005,17 +1009,17 @@ ckpt_compare(const struct ckpt *x, const struct ckpt *y)
 		const struct cairn_vos_idx_rec *a = &x->r[i], *b = &y->r[i];
 
 		CHECK(a->type == b->type && a->nr == b->nr && a->klen == b->klen &&
-			      a->vtype == b->vtype && a->rsize == b->rsize &&
-			      a->next_seq == b->next_seq && a->agg_ub == b->agg_ub &&
-			      a->agg_active == b->agg_active &&
-			      a->cursor_oid_valid == b->cursor_oid_valid &&
-			      memcmp(a->cursor_oid, b->cursor_oid, 16) == 0 &&
-			      a->cursor_klen == b->cursor_klen &&
-			      memcmp(&a->stamp, &b->stamp, sizeof(a->stamp)) == 0 &&
-			      a->index == b->index && a->count == b->count,
+		              a->vtype == b->vtype && a->rsize == b->rsize &&
+		              a->next_seq == b->next_seq && a->agg_ub == b->agg_ub &&
+		              a->agg_active == b->agg_active &&
+		              a->cursor_oid_valid == b->cursor_oid_valid &&
+		              memcmp(a->cursor_oid, b->cursor_oid, 16) == 0 &&
+		              a->cursor_klen == b->cursor_klen &&
+		              memcmp(&a->stamp, &b->stamp, sizeof(a->stamp)) == 0 &&
+		              a->index == b->index && a->count == b->count,
 		      "checkpoint record %u differs (type %u)", i, a->type);
 		CHECK(mem_eq(a->key, b->key, a->klen) &&
-			      mem_eq(a->cursor_dkey, b->cursor_dkey, a->cursor_klen),
+		              mem_eq(a->cursor_dkey, b->cursor_dkey, a->cursor_klen),
 		      "record %u keys differ", i);
 		if (a->type == CAIRN_VOS_IDX_R_CONT)
 			CHECK(mem_eq(a->snaps, b->snaps, sizeof(uint64_t) * a->nr), "snaps differ");
@@ -1023,7 +1027,7 @@ ckpt_compare(const struct ckpt *x, const struct ckpt *y)
 			CHECK(mem_eq(a->punches, b->punches, sizeof(*a->punches) * a->nr),
 			      "punches differ");
 		CHECK(a->vrec.kind == b->vrec.kind && a->vrec.len == b->vrec.len &&
-			      a->vrec.crc == b->vrec.crc,
+		              a->vrec.crc == b->vrec.crc,
 		      "vrec differs");
 		if (a->vrec.kind == CAIRN_VOS_REC_INLINE)
 			CHECK(mem_eq(a->vrec.inl, b->vrec.inl, a->vrec.len), "inline differs");
@@ -1148,8 +1152,8 @@ run_seed(uint64_t seed, unsigned nops)
 
 		cairn_vos_idx_stats(g_idx, &st);
 		CHECK(st.conts == 0 && st.objs == 0 && st.dkeys == 0 && st.akeys == 0 &&
-			      st.versions == 0 && st.extents == 0 && st.punches == 0 &&
-			      st.inline_bytes == 0,
+		              st.versions == 0 && st.extents == 0 && st.punches == 0 &&
+		              st.inline_bytes == 0,
 		      "stats not zero after destroy");
 	}
 	cairn_vos_idx_destroy(g_idx);
@@ -1192,7 +1196,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_model),
+	        cmocka_unit_test(test_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,8 +4,10 @@
  * each acknowledged one to the parent through a pipe; the parent SIGKILLs it at a random
  * moment. Every third child writes through an error bdev that fails 1% of its writes
  * (data extents and WAL frames; a failed WAL write makes the pool refuse updates, and
- * the child reopens it, i.e. recovers, and goes on). A last child verifies everything
- * and checks the whole pool (every extent's CRC, allocator vs index).
+ * the child reopens it, i.e. recovers, and goes on). Every fourth operation is a local
+ * transaction over two keys; its intent is reported before it starts, and every later
+ * recovery checks that it is all or nothing, acknowledged or not. A last child verifies
+ * everything and checks the whole pool (every extent's CRC, allocator vs index).
  *
  * The parent never starts the runtime (it forks); the acknowledged list lives in the
  * parent and children inherit it. Bounded: at most 20 iterations and ~30 s.
@@ -28,16 +30,20 @@
 #define MAX_SECONDS 30
 #define VERIFIED    UINT64_MAX
 
+/* Child -> parent message. key2 != NO_KEY2: an *intent* (sent before committing a
+ * two-key transaction), else an acknowledgement of (key, epoch). */
 struct ack {
 	uint64_t key;
 	uint64_t epoch;
+	uint64_t key2;
 };
+#define NO_KEY2 UINT64_MAX
 
 static char g_path[128];
 static const uint8_t g_pool_uuid[16] = { 0xcc, 1 };
 static const uint8_t g_cont[16] = { 0xcd, 1 };
-static struct ack *g_acks;
-static size_t g_nacks, g_cap;
+static struct ack *g_acks, *g_intents;
+static size_t g_nacks, g_cap, g_nintents, g_icap;
 static unsigned g_seed;
 
 static uint64_t
@@ -59,12 +65,13 @@ struct child {
 	int reopen;             /* pool failed: reopen before the next update */
 	int line;               /* first failed check */
 	unsigned workers_left;
+	unsigned next_wid;
 };
 
 static void
-send_ack(int fd, uint64_t key, uint64_t epoch)
+send_msg(int fd, uint64_t key, uint64_t epoch, uint64_t key2)
 {
-	struct ack a = { key, epoch };
+	struct ack a = { key, epoch, key2 };
 	ssize_t n;
 
 	do {
@@ -72,12 +79,20 @@ send_ack(int fd, uint64_t key, uint64_t epoch)
 	} while (n < 0 && errno == EINTR);
 }
 
-static int
-put(struct cairn_vos_pool *p, uint64_t key, uint64_t epoch)
+static void
+send_ack(int fd, uint64_t key, uint64_t epoch)
 {
-	static char buf[NWORKERS][9000];
-	static unsigned slot;
-	char *v = buf[slot++ % NWORKERS];
+	send_msg(fd, key, epoch, NO_KEY2);
+}
+
+/* Value buffers: one set per worker ULT (a buffer must stay intact while its data
+ * write is in flight). */
+static char g_vbuf[NWORKERS][2][9000];
+
+static int
+put(struct cairn_vos_pool *p, uint64_t key, uint64_t epoch, unsigned wid)
+{
+	char *v = g_vbuf[wid][0];
 	char dkey[24];
 	struct cairn_vos_oid oid = { 0, key % 7 };
 	struct cairn_vos_iod iod = { .akey = "v", .akey_len = 1, .type = CAIRN_VOS_IOD_SINGLE };
@@ -87,6 +102,82 @@ put(struct cairn_vos_pool *p, uint64_t key, uint64_t epoch)
 	iod.buf = v;
 	iod.size = val_len(epoch);
 	return cairn_vos_update(p, g_cont, &oid, epoch, 0, dkey, (uint32_t)strlen(dkey), 1, &iod);
+}
+
+/* Both keys at one epoch in one local transaction. */
+static int
+put_tx(struct cairn_vos_pool *p, uint64_t key, uint64_t key2, uint64_t epoch, unsigned wid)
+{
+	char *v1 = g_vbuf[wid][0], *v2 = g_vbuf[wid][1];
+	char d1[24], d2[24];
+	struct cairn_vos_oid o1 = { 0, key % 7 }, o2 = { 0, key2 % 7 };
+	struct cairn_vos_iod i1 = { .akey = "v", .akey_len = 1, .type = CAIRN_VOS_IOD_SINGLE,
+				    .buf = v1, .size = val_len(epoch) };
+	struct cairn_vos_iod i2 = i1;
+	struct cairn_vos_tx *tx;
+	int rc;
+
+	i2.buf = v2;
+	vt_fill(v1, val_len(epoch), key, epoch);
+	vt_fill(v2, val_len(epoch), key2, epoch);
+	snprintf(d1, sizeof(d1), "key-%llu", (unsigned long long)key);
+	snprintf(d2, sizeof(d2), "key-%llu", (unsigned long long)key2);
+	rc = cairn_vos_tx_begin(p, g_cont, epoch, &tx);
+	if (rc)
+		return rc;
+	rc = cairn_vos_tx_update(tx, &o1, 0, d1, (uint32_t)strlen(d1), 1, &i1);
+	if (rc == 0)
+		rc = cairn_vos_tx_update(tx, &o2, 0, d2, (uint32_t)strlen(d2), 1, &i2);
+	if (rc) {
+		cairn_vos_tx_abort(tx);
+		return rc;
+	}
+	return cairn_vos_tx_commit(tx);
+}
+
+/* 1 if (key, epoch) holds exactly the value written at that epoch, 0 if not. */
+static int
+has_version(struct cairn_vos_pool *p, uint64_t key, uint64_t epoch, int *line)
+{
+	static char want[9000], got[9000];
+	char dkey[24];
+	struct cairn_vos_oid oid = { 0, key % 7 };
+	struct cairn_vos_iod iod = {
+		.akey = "v", .akey_len = 1, .type = CAIRN_VOS_IOD_SINGLE, .buf = got,
+		.buf_size = sizeof(got),
+	};
+	int rc;
+
+	snprintf(dkey, sizeof(dkey), "key-%llu", (unsigned long long)key);
+	rc = cairn_vos_fetch(p, g_cont, &oid, epoch, dkey, (uint32_t)strlen(dkey), 1, &iod);
+	if (rc) {
+		fprintf(stderr, "fetch of key %llu at %llu: %s\n", (unsigned long long)key,
+			(unsigned long long)epoch, cairn_strerror(rc));
+		*line = __LINE__;
+		return 0;
+	}
+	vt_fill(want, val_len(epoch), key, epoch);
+	return iod.size == val_len(epoch) && memcmp(got, want, iod.size) == 0;
+}
+
+/* A transaction, acknowledged or not, is all or nothing. */
+static int
+check_intent(struct cairn_vos_pool *p, const struct ack *a)
+{
+	int line = 0;
+	int h1 = has_version(p, a->key, a->epoch, &line);
+	int h2 = has_version(p, a->key2, a->epoch, &line);
+
+	if (line)
+		return line;
+	if (h1 != h2) {
+		fprintf(stderr, "transaction at epoch %llu half applied: key %llu %s, key %llu %s "
+			"(seed %u)\n", (unsigned long long)a->epoch, (unsigned long long)a->key,
+			h1 ? "present" : "absent", (unsigned long long)a->key2,
+			h2 ? "present" : "absent", g_seed);
+		return __LINE__;
+	}
+	return 0;
 }
 
 static int
@@ -118,7 +209,8 @@ static void
 worker(void *arg)
 {
 	struct child *c = arg;
-	unsigned seed = c->seed + c->workers_left * 7919u;
+	unsigned wid = c->next_wid++;
+	unsigned seed = c->seed + wid * 7919u;
 
 	for (unsigned i = 0; i < PER_WORKER && c->line == 0; i++) {
 		uint64_t key = (uint64_t)rand_r(&seed) % NKEYS;
@@ -129,7 +221,16 @@ worker(void *arg)
 			/* Another worker is reopening the failed pool. */
 			cairn_ult_sleep_us(1000);
 		}
-		rc = put(c->pool, key, epoch);
+		if (i % 4 == 3) {
+			uint64_t key2 = (key + 1) % NKEYS;
+
+			send_msg(c->fd, key, epoch, key2); /* intent, before anything is written */
+			rc = put_tx(c->pool, key, key2, epoch, wid);
+			if (rc == 0)
+				send_ack(c->fd, key2, epoch);
+		} else {
+			rc = put(c->pool, key, epoch, wid);
+		}
 		if (rc == 0) {
 			send_ack(c->fd, key, epoch);
 		} else if (rc == -CAIRN_ERR_NOSPACE) {
@@ -169,6 +270,12 @@ child_body(void *arg)
 		if (l)
 			return l;
 	}
+	for (i = 0; i < g_nintents; i++) {
+		int l = check_intent(c->pool, &g_intents[i]);
+
+		if (l)
+			return l;
+	}
 	send_ack(c->fd, VERIFIED, g_nacks);
 	c->workers_left = NWORKERS;
 	for (i = 0; i < NWORKERS; i++)
@@ -191,6 +298,12 @@ final_body(void *arg)
 	CKRC(cairn_vos_pool_open("vc0", &p), 0);
 	for (i = 0; i < g_nacks; i++) {
 		int l = check_ack(p, &g_acks[i]);
+
+		if (l)
+			return l;
+	}
+	for (i = 0; i < g_nintents; i++) {
+		int l = check_intent(p, &g_intents[i]);
 
 		if (l)
 			return l;
@@ -312,6 +425,15 @@ run_child(int mode, unsigned iter, unsigned kill_ms)
 			clock_gettime(CLOCK_MONOTONIC, &t0); /* kill timer starts now */
 			continue;
 		}
+		if (a.key2 != NO_KEY2) {
+			if (g_nintents == g_icap) {
+				g_icap = g_icap ? g_icap * 2 : 1024;
+				g_intents = realloc(g_intents, g_icap * sizeof(*g_intents));
+				assert_non_null(g_intents);
+			}
+			g_intents[g_nintents++] = a;
+			continue;
+		}
 		if (g_nacks == g_cap) {
 			g_cap = g_cap ? g_cap * 2 : 4096;
 			g_acks = realloc(g_acks, g_cap * sizeof(*g_acks));
@@ -357,9 +479,11 @@ test_crash(void **state)
 	}
 	assert_true(g_nacks > 0);
 	assert_int_equal(run_child(2, iter, 0), 0);
-	printf("%u iterations, %zu acknowledged updates verified\n", iter, g_nacks);
+	printf("%u iterations, %zu acknowledged updates verified, %zu transactions all-or-nothing\n",
+	       iter, g_nacks, g_nintents);
 	unlink(g_path);
 	free(g_acks);
+	free(g_intents);
 }
 
 int

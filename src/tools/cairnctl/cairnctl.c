@@ -1,0 +1,400 @@
+/*
+ * cairnctl: the administrator's CLI (DAOS dmg's role). Talks JSON-RPC 2.0 to
+ * cairn-server's management API over its Unix socket (-o) or 127.0.0.1 TCP (--host).
+ *   cairnctl system query|stop|start [--ranks 0,1] [--force]
+ *   cairnctl storage format [--force] | storage query
+ * Exit codes: 0 success; 1 the operation failed (server error, or a rank did not reach
+ * the requested state); 2 bad usage; 3 cannot reach cairn-server.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <cairn/errno.h>
+
+#include "common/json.h"
+#include "common/units.h"
+#include "jsonrpc/jsonrpc_client.h"
+
+#define EXIT_OK 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACH 3
+#define DEFAULT_SOCK "/var/tmp/cairn/cairn_server.sock"
+#define DEFAULT_PORT 10001
+
+struct ctl_args {
+	const char *addr;
+	bool json;
+	bool force;
+	json_t *ranks; /* array or NULL */
+	unsigned timeout_ms;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: cairnctl [options] COMMAND\n\n"
+	        "Commands:\n"
+	        "  system query  [--ranks LIST]          ranks and their state\n"
+	        "  system stop   [--ranks LIST] [--force] stop engines (force: kill)\n"
+	        "  system start  [--ranks LIST]          start stopped/excluded engines\n"
+	        "  storage format [--force]              format storage (force: reformat,\n"
+	        "                                        destroying data)\n"
+	        "  storage query                         storage of every engine\n\n"
+	        "Options:\n"
+	        "  -o, --socket PATH   cairn-server API socket (default $CAIRN_SERVER_SOCKET\n"
+	        "                      or %s)\n"
+	        "      --host H[:P]    use TCP instead (127.0.0.1; default port %d)\n"
+	        "  -r, --ranks LIST    ranks, e.g. 0,2-3\n"
+	        "  -f, --force         see the commands\n"
+	        "  -j, --json          print the server's JSON result\n"
+	        "  -t, --timeout SEC   wait at most SEC seconds for the server (default 60)\n"
+	        "  -h, --help          this text\n\n"
+	        "Exit codes: 0 success; 1 the operation failed; 2 bad usage; 3 cannot reach\n"
+	        "cairn-server.\n",
+	        DEFAULT_SOCK, DEFAULT_PORT);
+}
+
+/* "0,2-3" -> [0,2,3] */
+static int
+parse_ranks(const char *s, json_t **out)
+{
+	json_t *arr = json_array();
+	char buf[256], *p, *next, *dash;
+	uint32_t a, b, r;
+
+	if (arr == NULL || snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		goto err;
+	for (p = buf; p; p = next) {
+		next = strchr(p, ',');
+		if (next)
+			*next++ = '\0';
+		dash = strchr(p, '-');
+		if (dash)
+			*dash = '\0';
+		if (cairn_parse_u32(p, 0, 1u << 20, &a, NULL, 0))
+			goto err;
+		b = a;
+		if (dash && cairn_parse_u32(dash + 1, a, a + 1024, &b, NULL, 0))
+			goto err;
+		for (r = a; r <= b; r++)
+			json_array_append_new(arr, json_integer(r));
+	}
+	if (json_array_size(arr) == 0)
+		goto err;
+	*out = arr;
+	return 0;
+err:
+	json_decref(arr);
+	return -CAIRN_ERR_INVAL;
+}
+
+static int
+call(const struct ctl_args *a, const char *method, json_t *params, json_t **result)
+{
+	struct cairn_jsonrpc_client *cl;
+	json_t *resp, *err, *res;
+	const char *msg;
+	int rc;
+
+	rc = cairn_jsonrpc_client_connect(a->addr, 0, &cl);
+	if (rc) {
+		fprintf(stderr,
+		        "cairnctl: cannot reach cairn-server at %s: %s.\n"
+		        "Is it running? Start it with `cairn-server -o CONFIG start`, or point "
+		        "-o/--socket or --host at its API.\n",
+		        a->addr, cairn_strerror(rc));
+		return EXIT_UNREACH;
+	}
+	rc = cairn_jsonrpc_client_call(cl, method, params, a->timeout_ms, &resp);
+	cairn_jsonrpc_client_close(cl);
+	if (rc) {
+		fprintf(stderr, "cairnctl: %s: no valid answer from %s: %s\n", method, a->addr,
+		        cairn_strerror(rc));
+		return rc == -CAIRN_ERR_TIMEDOUT ? EXIT_FAILED : EXIT_UNREACH;
+	}
+	err = json_object_get(resp, "error");
+	if (err) {
+		msg = json_string_value(json_object_get(err, "message"));
+		if (a->json)
+			cairn_json_print(stdout, err, true);
+		fprintf(stderr, "cairnctl: %s failed: %s (code %lld)\n", method,
+		        msg ? msg : "unknown error",
+		        (long long)json_integer_value(json_object_get(err, "code")));
+		json_decref(resp);
+		return EXIT_FAILED;
+	}
+	res = json_object_get(resp, "result");
+	*result = json_incref(res);
+	json_decref(resp);
+	return *result ? EXIT_OK : EXIT_FAILED;
+}
+
+static const char *
+jstr(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
+static void
+print_ranks(const json_t *res)
+{
+	const json_t *ranks = json_object_get(res, "ranks"), *r;
+	char pid[16];
+	size_t i;
+
+	printf("System %s, uuid %s\n", jstr(res, "system", "?"), jstr(res, "uuid", "-"));
+	if (!json_is_true(json_object_get(res, "formatted")))
+		printf("Storage is not formatted: run `cairnctl storage format`.\n");
+	printf("%-5s %-9s %-8s %-7s %-8s %-10s %s\n", "Rank", "State", "PID", "Targets", "Restarts",
+	       "Last exit", "URI");
+	json_array_foreach(ranks, i, r)
+	{
+		json_t *p = json_object_get(r, "pid");
+
+		if (json_is_integer(p))
+			snprintf(pid, sizeof(pid), "%lld", (long long)json_integer_value(p));
+		else
+			snprintf(pid, sizeof(pid), "-");
+		printf("%-5lld %-9s %-8s %-7lld %-8lld %-10s %s\n",
+		       (long long)json_integer_value(json_object_get(r, "rank")),
+		       jstr(r, "state", "?"), pid,
+		       (long long)json_integer_value(json_object_get(r, "targets")),
+		       (long long)json_integer_value(json_object_get(r, "restarts")),
+		       jstr(r, "last_exit", "-"),
+		       jstr(r, "uri", "-")[0] ? jstr(r, "uri", "-") : "-");
+	}
+}
+
+static const char *
+fsize(const json_t *v, char *buf, size_t len)
+{
+	if (!json_is_integer(v))
+		return "-";
+	cairn_format_size((uint64_t)json_integer_value(v), buf, len);
+	return buf;
+}
+
+static void
+print_storage(const json_t *res)
+{
+	const json_t *engines = json_object_get(res, "engines"), *e, *t;
+	char a[24], b[24];
+	size_t i, k;
+
+	printf("System %s\n", jstr(res, "system", "?"));
+	json_array_foreach(engines, i, e)
+	{
+		printf("Engine %lld: %s\n",
+		       (long long)json_integer_value(json_object_get(e, "engine")),
+		       jstr(e, "dir", "?"));
+		if (json_is_true(json_object_get(e, "formatted")))
+			printf("  formatted: rank %lld, system %s, uuid %s\n",
+			       (long long)json_integer_value(json_object_get(e, "rank")),
+			       jstr(e, "system", "?"), jstr(e, "system_uuid", "?"));
+		else if (json_object_get(e, "error"))
+			printf("  unreadable superblock: %s\n", jstr(e, "error", "?"));
+		else
+			printf("  not formatted\n");
+		printf("  file system: %s free of %s\n",
+		       fsize(json_object_get(e, "fs_free"), a, sizeof(a)),
+		       fsize(json_object_get(e, "fs_total"), b, sizeof(b)));
+		json_array_foreach(json_object_get(e, "targets"), k, t)
+		{
+			printf("  target %lld: %s, size %s, allocated %s\n",
+			       (long long)json_integer_value(json_object_get(t, "target")),
+			       jstr(t, "path", "?"),
+			       fsize(json_object_get(t, "size"), a, sizeof(a)),
+			       fsize(json_object_get(t, "allocated"), b, sizeof(b)));
+		}
+	}
+}
+
+/* Did every rank in the result reach state? */
+static bool
+all_in_state(const json_t *res, const char *state)
+{
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "ranks"), i,
+	                   r) if (strcmp(jstr(r, "state", ""), state) != 0) return false;
+	return true;
+}
+
+static int
+cmd_system(const struct ctl_args *a, const char *sub)
+{
+	json_t *params = json_object(), *res = NULL;
+	char method[32];
+	int rc;
+
+	if (strcmp(sub, "query") && strcmp(sub, "stop") && strcmp(sub, "start")) {
+		fprintf(stderr, "cairnctl: unknown command 'system %s' (query, stop, start)\n",
+		        sub);
+		json_decref(params);
+		return EXIT_USAGE;
+	}
+	if (a->force && strcmp(sub, "stop") != 0) {
+		fprintf(stderr, "cairnctl: --force only applies to `system stop`\n");
+		json_decref(params);
+		return EXIT_USAGE;
+	}
+	if (a->ranks)
+		json_object_set(params, "ranks", a->ranks);
+	if (a->force)
+		json_object_set_new(params, "force", json_true());
+	snprintf(method, sizeof(method), "system_%s", sub);
+	rc = call(a, method, params, &res);
+	json_decref(params);
+	if (rc)
+		return rc;
+	if (a->json)
+		cairn_json_print(stdout, res, true);
+	else
+		print_ranks(res);
+	if (strcmp(sub, "stop") == 0 && !all_in_state(res, "stopped")) {
+		fprintf(stderr, "cairnctl: some ranks did not stop; see their state above\n");
+		rc = EXIT_FAILED;
+	} else if (strcmp(sub, "start") == 0 && !all_in_state(res, "joined")) {
+		fprintf(stderr, "cairnctl: some ranks did not join; check the engine logs, "
+		                "then retry `cairnctl system start`\n");
+		rc = EXIT_FAILED;
+	}
+	json_decref(res);
+	return rc;
+}
+
+static int
+cmd_storage(const struct ctl_args *a, const char *sub)
+{
+	json_t *params = json_object(), *res = NULL;
+	int rc;
+
+	if (strcmp(sub, "format") && strcmp(sub, "query")) {
+		fprintf(stderr, "cairnctl: unknown command 'storage %s' (format, query)\n", sub);
+		json_decref(params);
+		return EXIT_USAGE;
+	}
+	if (a->ranks || (a->force && strcmp(sub, "format"))) {
+		fprintf(stderr, "cairnctl: `storage %s` takes %s\n", sub,
+		        strcmp(sub, "format") ? "no options" : "only --force");
+		json_decref(params);
+		return EXIT_USAGE;
+	}
+	if (a->force)
+		json_object_set_new(params, "force", json_true());
+	rc = call(a, strcmp(sub, "format") ? "storage_query" : "storage_format", params, &res);
+	json_decref(params);
+	if (rc)
+		return rc;
+	if (a->json) {
+		cairn_json_print(stdout, res, true);
+	} else {
+		if (strcmp(sub, "format") == 0)
+			printf("Storage formatted (system uuid %s); engines are starting.\n",
+			       jstr(res, "system_uuid", "?"));
+		print_storage(res);
+	}
+	json_decref(res);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+	        {"socket", required_argument, NULL, 'o'}, {"host", required_argument, NULL, 'H'},
+	        {"ranks", required_argument, NULL, 'r'},  {"force", no_argument, NULL, 'f'},
+	        {"json", no_argument, NULL, 'j'},         {"timeout", required_argument, NULL, 't'},
+	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	struct ctl_args a = {.timeout_ms = 60000};
+	static char hostbuf[128];
+	uint32_t secs;
+	int c, rc;
+
+	a.addr = getenv("CAIRN_SERVER_SOCKET");
+	if (a.addr == NULL)
+		a.addr = DEFAULT_SOCK;
+	while ((c = getopt_long(argc, argv, "o:r:fjt:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			a.addr = optarg;
+			break;
+		case 'H': {
+			/* The API listens on 127.0.0.1 only: accept that or "localhost". */
+			const char *colon = strchr(optarg, ':');
+			size_t hlen = colon ? (size_t)(colon - optarg) : strlen(optarg);
+			uint32_t port = DEFAULT_PORT;
+
+			if (!((hlen == 9 && strncmp(optarg, "127.0.0.1", 9) == 0) ||
+			      (hlen == 9 && strncmp(optarg, "localhost", 9) == 0)) ||
+			    (colon && cairn_parse_u32(colon + 1, 1, 65535, &port, NULL, 0))) {
+				fprintf(stderr,
+				        "cairnctl: --host '%s': expected 127.0.0.1[:PORT] or "
+				        "localhost[:PORT] (the API listens on loopback only)\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			snprintf(hostbuf, sizeof(hostbuf), "127.0.0.1:%u", port);
+			a.addr = hostbuf;
+			break;
+		}
+		case 'r':
+			json_decref(a.ranks);
+			a.ranks = NULL;
+			if (parse_ranks(optarg, &a.ranks)) {
+				fprintf(stderr,
+				        "cairnctl: --ranks '%s': expected ranks like 0,2-3\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			a.force = true;
+			break;
+		case 'j':
+			a.json = true;
+			break;
+		case 't':
+			if (cairn_parse_u32(optarg, 1, 3600, &secs, NULL, 0)) {
+				fprintf(stderr, "cairnctl: --timeout: expected 1..3600 seconds\n");
+				return EXIT_USAGE;
+			}
+			a.timeout_ms = secs * 1000;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "cairnctl: expected a command such as `system query` or "
+		                "`storage format`; see --help\n");
+		json_decref(a.ranks);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[optind], "system") == 0) {
+		rc = cmd_system(&a, argv[optind + 1]);
+	} else if (strcmp(argv[optind], "storage") == 0) {
+		rc = cmd_storage(&a, argv[optind + 1]);
+	} else {
+		fprintf(stderr, "cairnctl: unknown command '%s' (system, storage); see --help\n",
+		        argv[optind]);
+		rc = EXIT_USAGE;
+	}
+	json_decref(a.ranks);
+	return rc;
+}
