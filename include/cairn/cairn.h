@@ -34,7 +34,8 @@ int cairn_init(void);
  * Drop one cairn_init() reference; the last one frees the library's state (handles
  * still open are closed: their objects are freed when their last reference goes).
  * \return 0; -CAIRN_ERR_INVAL (not initialised); -CAIRN_ERR_BUSY (last reference, but
- *         event queues still exist: destroy them first; the library stays initialised).
+ *         event queues still exist, or synchronous calls are still running in other
+ *         threads: finish those first; the library stays initialised).
  */
 int cairn_fini(void);
 

@@ -21,7 +21,8 @@
  * placed on the EQ themselves, and the parent completes once its own operation (if
  * any) and every launched child have completed; its ev_error is its own error or else
  * the first child error. cairn_event_parent_barrier() launches a parent with no
- * operation of its own, so it completes when the children do.
+ * operation of its own, so it completes when the children do. Children must be
+ * launched before the parent's own operation completes or its barrier is set.
  *
  * Threads: every function may be called from any thread. Operations may complete on
  * any thread (e.g. a network progress thread); pollers are woken.
@@ -172,7 +173,7 @@ int cairn_event_parent_barrier(struct cairn_event *ev);
 /**
  * Abort the operation of a running event (and of its children). The event still
  * completes, promptly, with ev_error == -CAIRN_ERR_CANCELED unless it had already
- * completed.
+ * completed. A parent running only for its children completes once they have.
  * \param[in] ev the event
  * \return 0; -CAIRN_ERR_INVAL (ev NULL or not initialised); -CAIRN_ERR_ALREADY (not
  *         running: never launched, completed, or already aborted).

@@ -31,7 +31,11 @@ struct cairn_handle {
 /** The invalid handle: `struct cairn_handle h = CAIRN_HANDLE_NULL;`. */
 #define CAIRN_HANDLE_NULL ((struct cairn_handle){ 0 })
 
-/** \return true when h is not the null handle (it may still be stale). */
+/**
+ * Whether a handle is set.
+ * \param[in] h the handle
+ * \return true when h is not the null handle (it may still be stale).
+ */
 static inline bool
 cairn_handle_is_valid(struct cairn_handle h)
 {
@@ -54,6 +58,12 @@ struct cairn_obj_id {
 #define CAIRN_OID_HI_USER_BITS 32
 #define CAIRN_OID_HI_USER_MASK ((1ull << CAIRN_OID_HI_USER_BITS) - 1)
 
+/**
+ * Compare two object ids.
+ * \param[in] a first id
+ * \param[in] b second id
+ * \return true when both halves are equal.
+ */
 static inline bool
 cairn_obj_id_equal(struct cairn_obj_id a, struct cairn_obj_id b)
 {
@@ -86,7 +96,12 @@ struct cairn_iov {
 	size_t len;
 };
 
-/** Fill an iov describing `len` valid bytes in a buffer of the same size. */
+/**
+ * Fill an iov describing `len` valid bytes in a buffer of the same size.
+ * \param[out] iov the iov
+ * \param[in]  buf the buffer (kept by reference)
+ * \param[in]  len its size and valid length
+ */
 static inline void
 cairn_iov_set(struct cairn_iov *iov, void *buf, size_t len)
 {
@@ -102,7 +117,11 @@ struct cairn_sg_list {
 	struct cairn_iov *iovs;
 };
 
-/** Total valid bytes (`len`) of a scatter/gather list. */
+/**
+ * Total valid bytes of a scatter/gather list.
+ * \param[in] sgl the list
+ * \return the sum of the `len` of its `nr` iovs.
+ */
 static inline size_t
 cairn_sgl_len(const struct cairn_sg_list *sgl)
 {
@@ -114,9 +133,6 @@ cairn_sgl_len(const struct cairn_sg_list *sgl)
 }
 
 /* ------------------------------------------------------------------ keys and values */
-
-/** A distribution key or attribute key: an opaque byte string in an iov. */
-typedef struct cairn_iov cairn_key_t;
 
 /** A range of records in an array value: `nr` records starting at `idx`. */
 struct cairn_recx {
@@ -137,13 +153,18 @@ enum cairn_iod_type {
 	CAIRN_IOD_ARRAY = 2,  /**< an array of fixed-size records, updated by extents */
 };
 
+/*
+ * Keys: a distribution key (dkey) or attribute key (akey) is an opaque byte string,
+ * passed as a struct cairn_iov (buf, len).
+ */
+
 /**
  * I/O descriptor: which akey, and which part of its value, an update or fetch touches.
  * For SINGLE values `recxs` is unused and `size` is the value size; for ARRAY values
  * `size` is the record size and `recxs[0..nr-1]` the extents.
  */
 struct cairn_iod {
-	cairn_key_t name;
+	struct cairn_iov name; /**< the akey */
 	enum cairn_iod_type type;
 	uint64_t size;
 	uint32_t nr;
@@ -174,7 +195,11 @@ struct cairn_anchor {
 	uint8_t body[112];
 };
 
-/** \return true when an enumeration anchor has reached the end. */
+/**
+ * Whether an enumeration is finished.
+ * \param[in] a the anchor
+ * \return true when the anchor has reached the end.
+ */
 static inline bool
 cairn_anchor_is_eof(const struct cairn_anchor *a)
 {

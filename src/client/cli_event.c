@@ -863,7 +863,10 @@ cairn_event_abort(struct cairn_event *ev)
 			c->abort_cb = NULL;
 		}
 	}
-	/* A barrier parent with nothing running completes now. */
+	/* A parent running only for its children has no operation to wait for: it
+	 * completes once they do (now, if none is running). */
+	if (!x->own_launched)
+		x->barrier = true;
 	evx_maybe_complete_locked(x);
 	if (x->eq != NULL)
 		x->eq->wake_seq++;

@@ -484,7 +484,6 @@ task_process_completion(struct cli_task *t)
 	struct cli_task **deps;
 	struct cairn_event *ev;
 	uint32_t ndeps;
-	bool wake = false;
 
 	for (;;) {
 		struct cairn_list *n;
@@ -499,13 +498,10 @@ task_process_completion(struct cli_task *t)
 		c->cb(t, c->arg);
 		free(c);
 		if (t->reinit) {
-			bool run;
-
 			pthread_mutex_lock(&s->lock);
 			t->reinit = false;
-			run = task_enqueue_locked(t, false);
+			task_enqueue_locked(t, false); /* never instant: returns false */
 			pthread_mutex_unlock(&s->lock);
-			(void)run;
 			return;
 		}
 	}
@@ -523,10 +519,10 @@ task_process_completion(struct cli_task *t)
 			d->dep_rc = t->rc;
 		if (d->ndeps_pending > 0)
 			d->ndeps_pending--;
+		/* picked up by the progress loop that is running us */
 		if (d->ndeps_pending == 0 && d->state == T_WAITING) {
 			d->state = T_READY;
 			cairn_list_add_tail(&d->link, &s->ready);
-			wake = true;
 		}
 	}
 	s->ninflight--;
@@ -539,7 +535,6 @@ task_process_completion(struct cli_task *t)
 	free(deps);
 	if (ev != NULL)
 		cli_ev_complete(ev, t->rc);
-	(void)wake; /* ready dependents are run by the progress loop that called us */
 	cli_task_decref(t);
 }
 
@@ -660,7 +655,9 @@ cli_task_run(struct cli_task *t, struct cairn_event *ev)
 			return rc;
 		}
 		cli_task_bind_event(t, ev);
-		return cli_task_schedule(t, false);
+		/* The body starts now (an RPC goes out at once); its completion callbacks and
+		 * the event's completion still happen in progress, never in this call. */
+		return cli_task_schedule(t, true);
 	}
 
 	rc = cairn_event_init(&sync_ev, CAIRN_HANDLE_NULL, NULL);

@@ -9,6 +9,7 @@
  *   6  u16 handle kind
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cairn/cairn.h"
@@ -17,6 +18,20 @@
 
 #define CAIRN_LOG_SS CAIRN_SS_CLIENT
 #include "common/log.h"
+
+/* The envelope's layout (encoded field by field, little-endian, never memcpy'd). */
+struct cli_glob_hdr_wire {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t payload_len;
+	uint32_t crc;
+};
+_Static_assert(sizeof(struct cli_glob_hdr_wire) == CLI_GLOB_HDR_SIZE, "global handle header");
+#define GH_VERSION offsetof(struct cli_glob_hdr_wire, version)
+#define GH_TYPE offsetof(struct cli_glob_hdr_wire, type)
+#define GH_LEN offsetof(struct cli_glob_hdr_wire, payload_len)
+#define GH_CRC offsetof(struct cli_glob_hdr_wire, crc)
 
 static pthread_mutex_t g_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t g_init_refs;
@@ -177,7 +192,7 @@ glob_crc(const uint8_t *hdr, const void *payload, size_t len)
 	uint32_t crc;
 
 	memcpy(h, hdr, sizeof(h));
-	put_le32(h + 12, 0);
+	put_le32(h + GH_CRC, 0);
 	crc = cairn_crc32c(0, h, sizeof(h));
 	return cairn_crc32c(crc, payload, len);
 }
@@ -217,14 +232,14 @@ cairn_handle_local2global(struct cairn_handle h, struct cairn_iov *glob)
 	}
 	buf = glob->buf;
 	put_le32(buf, CLI_GLOB_MAGIC);
-	put_le16(buf + 4, CLI_GLOB_VERSION);
-	put_le16(buf + 6, (uint16_t)type);
-	put_le32(buf + 8, (uint32_t)psize);
-	put_le32(buf + 12, 0);
+	put_le16(buf + GH_VERSION, CLI_GLOB_VERSION);
+	put_le16(buf + GH_TYPE, (uint16_t)type);
+	put_le32(buf + GH_LEN, (uint32_t)psize);
+	put_le32(buf + GH_CRC, 0);
 	rc = ops->pack(obj, buf + CLI_GLOB_HDR_SIZE, psize);
 	if (rc != 0)
 		goto out;
-	put_le32(buf + 12, glob_crc(buf, buf + CLI_GLOB_HDR_SIZE, psize));
+	put_le32(buf + GH_CRC, glob_crc(buf, buf + CLI_GLOB_HDR_SIZE, psize));
 	glob->len = total;
 out:
 	cli_href_put(ref);
@@ -245,14 +260,15 @@ cairn_handle_global2local(const struct cairn_iov *glob, struct cairn_handle *h)
 	if (glob->len < CLI_GLOB_HDR_SIZE || glob->len > glob->buf_len ||
 	    get_le32(buf) != CLI_GLOB_MAGIC)
 		return -CAIRN_ERR_PROTO;
-	if (get_le16(buf + 4) != CLI_GLOB_VERSION)
-		return get_le16(buf + 4) > CLI_GLOB_VERSION ? -CAIRN_ERR_VERSION : -CAIRN_ERR_PROTO;
-	psize = get_le32(buf + 8);
+	if (get_le16(buf + GH_VERSION) != CLI_GLOB_VERSION)
+		return get_le16(buf + GH_VERSION) > CLI_GLOB_VERSION ? -CAIRN_ERR_VERSION
+								    : -CAIRN_ERR_PROTO;
+	psize = get_le32(buf + GH_LEN);
 	if (psize > CLI_GLOB_MAX_PAYLOAD || glob->len != CLI_GLOB_HDR_SIZE + (size_t)psize)
 		return -CAIRN_ERR_PROTO;
-	if (get_le32(buf + 12) != glob_crc(buf, buf + CLI_GLOB_HDR_SIZE, psize))
+	if (get_le32(buf + GH_CRC) != glob_crc(buf, buf + CLI_GLOB_HDR_SIZE, psize))
 		return -CAIRN_ERR_CSUM;
-	type = get_le16(buf + 6);
+	type = get_le16(buf + GH_TYPE);
 	ops = htype_ops(type);
 	if (ops == NULL || type == CLI_HTYPE_EQ)
 		return -CAIRN_ERR_NOSYS;

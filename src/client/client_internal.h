@@ -180,8 +180,9 @@ int cli_task_bind_event(struct cli_task *task, struct cairn_event *ev);
 
 /*
  * The generic async/sync helper every API call ends with:
- *   ev != NULL: bind, launch ev, schedule; return 0 (result in ev->ev_error) or an
- *               error before anything ran (the task is destroyed, ev stays READY).
+ *   ev != NULL: bind, launch ev, start the body now; return 0 (result in
+ *               ev->ev_error once the EQ is polled / the event tested) or an error
+ *               before anything ran (the task is destroyed, ev stays READY).
  *   ev == NULL: run the task on the library's scheduler and wait for it; return its rc.
  * `task` must come from cli_task_create() on cli_ev2sched(ev).
  */

@@ -96,6 +96,8 @@ struct ctl_superblock {
 };
 
 void ctl_sb_encode(const struct ctl_superblock *sb, struct ctl_superblock_df *df);
+/* Recompute df->crc over its current bytes (tests and fuzzing). */
+void ctl_sb_encode_crc(struct ctl_superblock_df *df);
 /* -CAIRN_ERR_CORRUPT (bad magic/CRC/fields), -CAIRN_ERR_VERSION. */
 int ctl_sb_decode(const struct ctl_superblock_df *df, struct ctl_superblock *sb);
 /* Read <dir>/superblock: 0, -ENOENT (not formatted), -CAIRN_ERR_CORRUPT, -errno. */
@@ -117,7 +119,7 @@ int ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uu
  * -CAIRN_ERR_BUSY (held elsewhere, err says by whom) or -errno.
  */
 int ctl_storage_lock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES], char *err,
-		     size_t errlen);
+                     size_t errlen);
 void ctl_storage_unlock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES]);
 
 struct json_t;
@@ -155,6 +157,7 @@ struct ctl_engine {
 	uint64_t last_ping_ms;
 	unsigned restarts; /* total restarts after crashes */
 	unsigned crashes_in_row;
+	bool kill_sent;     /* SIGKILL sent to a stuck engine; waiting to reap it */
 	char last_exit[64]; /* "exit 0", "signal 9", "" */
 };
 

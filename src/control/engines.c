@@ -238,6 +238,7 @@ engine_launch(struct ctl_system *sys, struct ctl_engine *e)
 		_exit(127);
 	}
 	e->pid = pid;
+	e->kill_sent = false;
 	e->state = CTL_RANK_STARTING;
 	e->started_ms = ctl_now_ms();
 	e->start_deadline_ms = e->started_ms + JOIN_TIMEOUT_MS;
@@ -354,6 +355,8 @@ ctl_system_tick(struct ctl_system *sys)
 			}
 			break;
 		case CTL_RANK_STARTING:
+			if (e->kill_sent)
+				break; /* reaped as a crash: backoff applies */
 			rc = engine_try_join(sys, e);
 			if (rc == 0) {
 				e->state = CTL_RANK_JOINED;
@@ -365,8 +368,8 @@ ctl_system_tick(struct ctl_system *sys)
 			           (rc != -CAIRN_ERR_AGAIN && rc != -CAIRN_ERR_TIMEDOUT)) {
 				CAIRN_ERROR("rank %u: engine pid %d did not join (%s); killing it",
 				            e->rank, (int)e->pid, cairn_strerror(rc));
-				kill(e->pid, SIGKILL); /* reaped as a crash: backoff applies */
-				e->start_deadline_ms = UINT64_MAX;
+				kill(e->pid, SIGKILL);
+				e->kill_sent = true;
 			}
 			break;
 		case CTL_RANK_JOINED:
@@ -374,7 +377,7 @@ ctl_system_tick(struct ctl_system *sys)
 				e->crashes_in_row = 0;
 				e->backoff_ms = backoff_min_ms(sys);
 			}
-			if (now - e->last_ping_ms >= PING_PERIOD_MS) {
+			if (!e->kill_sent && now - e->last_ping_ms >= PING_PERIOD_MS) {
 				e->last_ping_ms = now;
 				rc = engine_simple_call(e, CAIRN_DRPC_MGMT_PING);
 				if (rc == -CAIRN_ERR_TIMEDOUT) {
@@ -382,6 +385,7 @@ ctl_system_tick(struct ctl_system *sys)
 					            "killing it",
 					            e->rank, (int)e->pid);
 					kill(e->pid, SIGKILL);
+					e->kill_sent = true;
 				}
 			}
 			break;

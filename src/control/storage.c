@@ -41,6 +41,12 @@ ctl_sb_encode(const struct ctl_superblock *sb, struct ctl_superblock_df *df)
 	df->nr_targets = htole32(sb->nr_targets);
 	df->target_size = htole64(sb->target_size);
 	df->format_time = htole64(sb->format_time);
+	ctl_sb_encode_crc(df);
+}
+
+void
+ctl_sb_encode_crc(struct ctl_superblock_df *df)
+{
 	df->crc = htole32(cairn_crc32c(0, df, offsetof(struct ctl_superblock_df, crc)));
 }
 
@@ -288,8 +294,7 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 #define CTL_LOCK_FILE "lock"
 
 int
-ctl_storage_lock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES], char *err,
-		 size_t errlen)
+ctl_storage_lock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES], char *err, size_t errlen)
 {
 	char path[4096], owner[32];
 	unsigned i;
@@ -304,7 +309,7 @@ ctl_storage_lock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES], char *e
 		rc = mkdir_p(dir);
 		if (rc) {
 			snprintf(err, errlen, "cannot create storage dir %s: %s", dir,
-				 cairn_strerror(rc));
+			         cairn_strerror(rc));
 			goto err;
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, CTL_LOCK_FILE);
@@ -319,8 +324,10 @@ ctl_storage_lock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES], char *e
 			n = pread(fds[i], owner, sizeof(owner) - 1, 0);
 			owner[n > 0 ? n : 0] = '\0';
 			owner[strcspn(owner, "\n")] = '\0';
-			snprintf(err, errlen, "storage %s is in use by another cairn-server (pid "
-				 "%s); stop it first", dir, owner[0] ? owner : "?");
+			snprintf(err, errlen,
+			         "storage %s is in use by another cairn-server (pid "
+			         "%s); stop it first",
+			         dir, owner[0] ? owner : "?");
 			goto err;
 		}
 		n = snprintf(owner, sizeof(owner), "%d\n", (int)getpid());

@@ -82,6 +82,7 @@ struct jr_conn {
 	bool read_eof;
 	bool close_after_flush;
 	bool want_out;
+	bool readable;                    /* epoll reported input */
 	struct jr_conn *next;
 	int (*spawn)(void (*fn)(void *arg), void *arg);
 	/* Detached sink (fuzz/tests): called instead of queueing, when srv == NULL. */

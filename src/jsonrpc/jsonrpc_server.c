@@ -439,6 +439,19 @@ jr_accept(struct cairn_jsonrpc_server *srv, int lfd, int *work)
 	}
 }
 
+/* epoll interest: input until EOF (a half-closed socket stays readable and would keep the
+ * owner's xstream awake), output while replies wait. */
+static void
+jr_conn_set_events(struct jr_conn *c)
+{
+	struct epoll_event ev = {
+		.events = (c->read_eof ? 0 : EPOLLIN) | (c->want_out ? EPOLLOUT : 0),
+		.data.ptr = c,
+	};
+
+	epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
 /* Write queued replies. Returns -1 if the connection died. */
 static int
 jr_conn_flush(struct jr_conn *c, int *work)
@@ -467,16 +480,22 @@ jr_conn_flush(struct jr_conn *c, int *work)
 	}
 	/* Ask epoll for EPOLLOUT only while something waits to be written. */
 	if ((c->out_head != NULL) != c->want_out) {
-		struct epoll_event ev = {
-			.events = EPOLLIN | (c->out_head ? EPOLLOUT : 0),
-			.data.ptr = c,
-		};
-
 		c->want_out = c->out_head != NULL;
-		epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		jr_conn_set_events(c);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return 0;
+}
+
+static size_t
+jr_conn_out_bytes(struct jr_conn *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->out_bytes;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 static bool
@@ -559,8 +578,10 @@ jr_conn_read(struct cairn_jsonrpc_server *srv, struct jr_conn *c, int *work)
 
 	while (budget > 0 && !c->read_eof && !c->close_after_flush) {
 		if (atomic_load(&c->outstanding) >= JR_MAX_OUTSTANDING ||
-		    c->out_bytes > JR_MAX_OUT_BYTES)
-			break; /* back-pressure: let answers drain first */
+		    jr_conn_out_bytes(c) > JR_MAX_OUT_BYTES) {
+			c->readable = true; /* come back once answers drained */
+			break;              /* back-pressure */
+		}
 		if (c->rcap - c->rlen < JR_READ_CHUNK) {
 			/* rlen stays below max_req + JR_READ_CHUNK: process() rejects more. */
 			size_t cap = c->rcap ? c->rcap * 2 : 2 * JR_READ_CHUNK;
@@ -577,6 +598,9 @@ jr_conn_read(struct cairn_jsonrpc_server *srv, struct jr_conn *c, int *work)
 		n = recv(c->fd, c->rbuf + c->rlen, JR_READ_CHUNK, MSG_DONTWAIT);
 		if (n == 0) {
 			c->read_eof = true;
+			pthread_mutex_lock(&c->lock);
+			jr_conn_set_events(c);
+			pthread_mutex_unlock(&c->lock);
 			break;
 		}
 		if (n < 0) {
@@ -614,19 +638,25 @@ cairn_jsonrpc_server_poll(struct cairn_jsonrpc_server *srv)
 			jr_accept(srv, srv->tcp_fd, &work);
 		else if (evs[i].data.ptr == &srv->evfd)
 			r = read(srv->evfd, &cnt, sizeof(cnt)), (void)r;
+		else
+			((struct jr_conn *)evs[i].data.ptr)->readable = true;
 	}
-	/* Every connection: cheap at our connection counts, and it also picks up work that
-	 * back-pressure deferred (buffered requests, replies queued by other threads). */
+	/* Walk the connections: read those epoll reported, and pick up what needs no event
+	 * (buffered requests deferred by back-pressure, replies queued by other threads,
+	 * closes waiting for outstanding answers). Only readable ones cost a syscall. */
 	for (c = srv->conns; c; c = next) {
 		next = c->next;
-		if (jr_conn_read(srv, c, &work) != 0) {
-			jr_conn_close(srv, c);
-			continue;
+		if (c->readable) {
+			c->readable = false;
+			if (jr_conn_read(srv, c, &work) != 0) {
+				jr_conn_close(srv, c);
+				continue;
+			}
 		}
 		if (!c->close_after_flush && c->rlen > 0 &&
 		    jr_conn_process(srv, c, &work) != 0)
 			c->close_after_flush = true;
-		if (jr_conn_flush(c, &work) != 0) {
+		if (!jr_conn_out_empty(c) && jr_conn_flush(c, &work) != 0) {
 			jr_conn_close(srv, c);
 			continue;
 		}

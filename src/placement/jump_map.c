@@ -50,8 +50,8 @@ acceptable(const struct pl_ctx *c, uint32_t tgt, uint32_t grp_first, uint32_t sh
 	if (c->attr->distinct_ranks) {
 		uint32_t rank_idx = m->tgts[tgt].rank_idx;
 
-		for (uint32_t s = grp_first; s < shard; s++) {
-			if (c->out[s] != CAIRN_PL_TGT_NONE &&
+		for (uint32_t s = grp_first; s < grp_first + c->attr->grp_size; s++) {
+			if (s != shard && c->out[s] != CAIRN_PL_TGT_NONE &&
 			    m->tgts[c->out[s]].rank_idx == rank_idx)
 				return false;
 		}
@@ -60,18 +60,23 @@ acceptable(const struct pl_ctx *c, uint32_t tgt, uint32_t grp_first, uint32_t sh
 }
 
 static uint32_t
-place_shard(struct pl_ctx *c, uint64_t ohash, uint32_t shard, uint32_t grp_first)
+home_bucket(const struct pl_ctx *c, uint64_t ohash, uint32_t shard)
+{
+	uint32_t n = c->map->nbuckets;
+
+	if (c->attr->grp_nr == 0) /* SX: a rotation covers every bucket exactly once */
+		return (cairn_jump_hash(ohash, n) + shard) % n;
+	return cairn_jump_hash(cairn_hash_combine(ohash, shard), n);
+}
+
+/* A shard whose home was refused: rehash, then scan, for a target nobody uses. */
+static uint32_t
+fallback(struct pl_ctx *c, uint64_t ohash, uint32_t shard, uint32_t grp_first)
 {
 	const struct cairn_pool_map *m = c->map;
 	uint64_t key = cairn_hash_combine(ohash, shard);
-	uint32_t home, b;
+	uint32_t home = home_bucket(c, ohash, shard), b;
 
-	if (c->attr->grp_nr == 0) /* SX: a rotation covers every bucket exactly once */
-		home = (cairn_jump_hash(ohash, m->nbuckets) + shard) % m->nbuckets;
-	else
-		home = cairn_jump_hash(key, m->nbuckets);
-	if (acceptable(c, m->buckets[home], grp_first, shard))
-		return m->buckets[home];
 	if (c->attr->grp_nr != 0) {
 		for (uint32_t a = 1; a <= PL_REHASH_MAX; a++) {
 			b = cairn_jump_hash(cairn_hash_combine(key, a), m->nbuckets);
@@ -144,20 +149,33 @@ cairn_pl_obj_layout(struct cairn_pool_map *map, struct cairn_obj_id oid,
 	}
 	memset(c.used, 0, map->ntgts);
 
+	/* Pass 1: every shard whose home is acceptable takes it. Pass 2: the others
+	 * fall back to targets that are nobody's home, so a failed target moves only its
+	 * own shards. */
 	ohash = cairn_pl_oid_hash(oid);
-	for (uint32_t g = 0; g < grp_nr; g++) {
-		uint32_t first = g * c.attr->grp_size;
+	for (uint32_t s = 0; s < nr; s++)
+		c.out[s] = CAIRN_PL_TGT_NONE;
+	for (uint32_t s = 0; s < nr; s++) {
+		uint32_t t = map->buckets[home_bucket(&c, ohash, s)];
+		uint32_t first = s - s % c.attr->grp_size;
 
-		for (uint32_t r = 0; r < c.attr->grp_size; r++) {
-			uint32_t s = first + r;
-			uint32_t t = place_shard(&c, ohash, s, first);
-
+		if (acceptable(&c, t, first, s)) {
 			c.out[s] = t;
-			if (t == CAIRN_PL_TGT_NONE)
-				layout->nr_degraded++;
-			else
-				c.used[t] = 1;
+			c.used[t] = 1;
 		}
+	}
+	for (uint32_t s = 0; s < nr; s++) {
+		uint32_t first = s - s % c.attr->grp_size;
+		uint32_t t;
+
+		if (c.out[s] != CAIRN_PL_TGT_NONE)
+			continue;
+		t = fallback(&c, ohash, s, first);
+		c.out[s] = t;
+		if (t == CAIRN_PL_TGT_NONE)
+			layout->nr_degraded++;
+		else
+			c.used[t] = 1;
 	}
 	layout->map_version = map->version;
 	layout->oclass = oc;

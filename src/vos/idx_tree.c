@@ -5,7 +5,7 @@
  * ordered iteration, seeks and anchors go through a skip list threaded through the same
  * entries. A node's height comes from its key's hash, not from a random generator, so the
  * structure is a pure function of the keys (replay and checkpoint reload rebuild it
- * identically) and an entry is one allocation: header, forward pointers, key bytes.
+ * identically). An entry is one allocation: header, key bytes, body (see idx_internal.h).
  */
 #include "idx_internal.h"
 

@@ -257,8 +257,9 @@ int cairn_vos_idx_array_update(struct cairn_vos_idx_cont *cont,
 
 /**
  * Punch (tombstone) the object, dkey or akey named by path at epoch: everything under it
- * with an older stamp reads as absent at epochs >= epoch. Punching a key that is not in
- * the index is a no-op success (unless COND_PUNCH).
+ * with an older stamp reads as absent at epochs >= epoch. Punching a key that was never
+ * written succeeds (unless COND_PUNCH) and is recorded, so an update at an older epoch
+ * that arrives later stays hidden from epoch on.
  * \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NONEXIST (COND_PUNCH); -CAIRN_ERR_STALE;
  *   -CAIRN_ERR_NOMEM.
  */

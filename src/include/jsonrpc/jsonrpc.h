@@ -232,9 +232,9 @@ int cairn_jsonrpc_server_start(const struct cairn_jsonrpc_server_opts *opts,
 /* Accept, read, dispatch, write. Never blocks. Returns > 0 when work was done (poller
  * convention). Owning thread only. */
 int cairn_jsonrpc_server_poll(struct cairn_jsonrpc_server *srv);
-/* File descriptors a poller owner can add to its idle epoll (listeners + connections are
- * not all exposed; use the returned epoll fd, which becomes readable when any of them
- * is). */
+/* An epoll fd that becomes readable when the server has work (a new connection, client
+ * input, or a reply queued by another thread): add it to the owner's idle wake set
+ * (cairn_rt_wake_fd_add) so a sleeping xstream wakes up for it. */
 int cairn_jsonrpc_server_fd(const struct cairn_jsonrpc_server *srv);
 /* Close listeners and connections, unlink the Unix socket. Requests still being handled
  * keep their memory until answered (answers are then dropped). Owning thread. */

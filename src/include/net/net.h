@@ -76,6 +76,17 @@ struct cairn_net_ctx_opts {
 };
 void cairn_net_ctx_opts_default(struct cairn_net_ctx_opts *opts);
 
+/* The "net" YAML section (keys max_msg, credits, timeout, max_conns, backoff_min,
+ * backoff_max, spin_hint, rx_stall; sizes like "1M", durations like "500ms") applied on
+ * top of *opts. Errors: -CAIRN_ERR_INVAL with "name:line: what is wrong" in err, -errno
+ * when the file cannot be read. Any thread. */
+int cairn_net_opts_from_yaml(const char *name, const char *text, size_t len,
+                             struct cairn_net_ctx_opts *opts, char *err, size_t errlen);
+int cairn_net_opts_from_yaml_file(const char *path, struct cairn_net_ctx_opts *opts, char *err,
+                                  size_t errlen);
+/* The effective options as a JSON object (loads back as YAML); NULL when out of memory. */
+struct json_t *cairn_net_opts_to_json(const struct cairn_net_ctx_opts *opts);
+
 /* Create a context. From an xstream: a busy poller and the context's epoll fd are
  * registered on that xstream. From a plain thread: the caller drives it with
  * cairn_net_progress(); handlers then run inline in progress. */
@@ -186,8 +197,10 @@ enum cairn_bulk_op {
 };
 
 struct cairn_bulk;
-/* Register memory (the iovec array is copied; the memory must stay valid until
- * cairn_bulk_free()). Up to CAIRN_BULK_MAX_IOV entries. */
+/* Register memory (the iovec array is copied). The memory must stay valid until the RPCs
+ * that carry its descriptor have completed and cairn_bulk_free() was called: a transfer
+ * already on the wire finishes into it. Up to CAIRN_BULK_MAX_IOV entries. Bulk ids are
+ * per context, with a random high half (not guessable by a peer). */
 #define CAIRN_BULK_MAX_IOV 1024
 int cairn_bulk_create(struct cairn_net_ctx *ctx, const struct iovec *iov, unsigned cnt,
                       uint16_t perm, struct cairn_bulk **bulk);

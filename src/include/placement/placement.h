@@ -21,6 +21,7 @@
 #ifndef CAIRN_PLACEMENT_PLACEMENT_H
 #define CAIRN_PLACEMENT_PLACEMENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cairn/placement.h"
@@ -102,6 +103,37 @@ int cairn_pmap_target(struct cairn_pool_map *map, uint32_t tgt_id, struct cairn_
  *         -CAIRN_ERR_VERSION (the peer's is newer: this map must be refreshed)
  */
 int cairn_pmap_check_version(struct cairn_pool_map *map, uint32_t version);
+
+/*
+ * Wire form of a pool map (what the pool service sends a client that must refresh),
+ * little-endian, CRC32C-protected; see src/placement/README.md for the layout.
+ */
+#define CAIRN_PMAP_WIRE_MAGIC 0x4d505243u /* "CRPM" */
+#define CAIRN_PMAP_WIRE_VERSION 1u
+#define CAIRN_PMAP_WIRE_HDR_SIZE 28u
+
+/**
+ * Bytes cairn_pmap_encode() needs for this map.
+ */
+size_t cairn_pmap_encoded_size(struct cairn_pool_map *map);
+
+/**
+ * Serialise a map.
+ * \param[out] buf  destination
+ * \param[in]  len  its size
+ * \param[out] used bytes written
+ * \return 0; -CAIRN_ERR_TRUNC (len < cairn_pmap_encoded_size()); -CAIRN_ERR_INVAL
+ */
+int cairn_pmap_encode(struct cairn_pool_map *map, void *buf, size_t len, size_t *used);
+
+/**
+ * Build a map from its wire form, validating everything (sizes, limits, CRC, unique
+ * ranks, states, placement buckets consistent with the states).
+ * \param[out] out the new map (free with cairn_pmap_destroy())
+ * \return 0; -CAIRN_ERR_PROTO (malformed or inconsistent); -CAIRN_ERR_CSUM (corrupt);
+ *         -CAIRN_ERR_VERSION (newer format); -CAIRN_ERR_INVAL (NULL); -CAIRN_ERR_NOMEM
+ */
+int cairn_pmap_decode(const void *buf, size_t len, struct cairn_pool_map **out);
 
 /** Object layout: shard i is stored on target shards[i] (or CAIRN_PL_TGT_NONE). */
 struct cairn_pl_layout {

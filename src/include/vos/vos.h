@@ -52,7 +52,10 @@ extern "C" {
 struct cairn_vos_pool;
 struct cairn_vos_tx;
 
-#ifndef CAIRN_VOS_INDEX_H
+/* The index header (src/vos/vos_index.h) declares the same type; whichever comes first
+ * wins (CAIRN_VOS_OID_DEFINED is the shared guard). */
+#if !defined(CAIRN_VOS_INDEX_H) && !defined(CAIRN_VOS_OID_DEFINED)
+#define CAIRN_VOS_OID_DEFINED
 /** 128-bit object id (the same type as the index's). */
 struct cairn_vos_oid {
 	uint64_t hi;

@@ -26,14 +26,14 @@ trap cleanup EXIT
 # A free TCP port on 127.0.0.1 for the management API.
 PORT=
 for _ in $(seq 20); do
-	p=$((20000 + RANDOM % 30000))
+	p=$((20000 + RANDOM % 12000))
 	if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then PORT=$p; break; fi
 done
 [ -n "$PORT" ] || fail "no free port"
 # And 3 free ports for the engine's RPC contexts (tag 0 system + 2 targets).
 EPORT=
 for _ in $(seq 20); do
-	p=$((20000 + RANDOM % 30000)); busy=0
+	p=$((20000 + RANDOM % 12000)); busy=0
 	for t in 0 1 2; do
 		[ $((p + t)) = "$PORT" ] && busy=1
 		(exec 3<>/dev/tcp/127.0.0.1/$((p + t))) 2>/dev/null && busy=1
@@ -88,6 +88,14 @@ out=$("$SERVER" -o "$T/syntax.yml" config check 2>&1); rc=$?
 echo "$out" | grep -q "syntax.yml:[0-9]" || fail "YAML syntax error lacks file:line: $out"
 "$SERVER" -o "$T/ok.yml" config check >/dev/null || fail "good config rejected"
 
+echo "== cairn-engine options"
+"$BIN/cairn-engine" --help | grep -q -- "--targets" || fail "engine --help"
+"$BIN/cairn-engine" -t 0 >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "engine -t 0: exit $rc, expected 2"
+out=$("$BIN/cairn-engine" -t 1 -s "$T/nowhere" -d "$T/e.sock" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "engine on missing storage: exit $rc, expected 1"
+echo "$out" | grep -q "storage format" || fail "engine storage error does not say what to do: $out"
+
 echo "== storage format, refused without --force"
 "$SERVER" -o "$T/ok.yml" storage format >/dev/null || fail "format failed"
 [ -f "$T/engine0/superblock" ] && [ -f "$T/engine0/target-1" ] || fail "format left no files"
@@ -138,6 +146,17 @@ done
 [ "$(q last_exit)" = "signal 9" ] || fail "last_exit is '$(q last_exit)'"
 [ "$(q net_contexts)" = 3 ] || fail "restarted engine has no network contexts"
 
+echo "== a hung engine (SIGSTOP) stops answering pings and is replaced"
+EPID=$(q pid)
+kill -STOP "$EPID"
+for _ in $(seq 150); do
+	p=$(q pid)
+	[ -n "$p" ] && [ "$p" != "$EPID" ] && [ "$p" != null ] && [ "$(q state)" = joined ] && break
+	sleep 0.1
+done
+kill -0 "$EPID" 2>/dev/null && { kill -KILL "$EPID"; fail "hung engine $EPID not killed"; }
+[ "$(q state)" = joined ] && [ "$(q restarts)" = 2 ] || fail "hung engine not replaced"
+
 echo "== malformed JSON-RPC gets an error; the server stays up"
 exec 3<>/dev/tcp/127.0.0.1/$PORT || fail "cannot connect to the API port"
 printf '{"jsonrpc":"2.0","method":"system_query","id":1,,,}' >&3
@@ -150,6 +169,12 @@ reply=$(timeout 2 cat <&3)
 exec 3>&-
 echo "$reply" | grep -q -- "-32602" || fail "no invalid-params reply: $reply"
 [ "$(q state)" = joined ] || fail "server unhealthy after malformed requests"
+
+echo "== storage in use by the running server cannot be reformatted behind its back"
+out=$("$SERVER" -o "$T/ok.yml" storage format --force 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "offline format of live storage: exit $rc, expected 1"
+echo "$out" | grep -q "in use by another cairn-server (pid $SRV_PID)" ||
+	fail "offline format refusal does not name the server: $out"
 
 echo "== exit codes"
 "$CTL" -o "$SOCK" storage format >/dev/null 2>&1; rc=$?

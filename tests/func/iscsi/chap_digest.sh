@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CHAP and digests, end to end with libiscsi: one-way CHAP + header digest write/read
 # verify, mutual CHAP, wrong secret refused, CHAP-less login refused where CHAP is
-# required, and the connection list shows the negotiated digest.
+# required, the connection list shows the negotiated digest, and the whole configuration
+# survives save_config -> restart with --json.
 # Data digests: libiscsi (the initiator available here) does not implement DataDigest,
 # so this test covers HeaderDigest=CRC32C; the iSCSI module's unit tests cover DataDigest.
 . "$(dirname "$0")/lib.sh"
@@ -70,5 +71,18 @@ grep -qi "login" "$TMP/w.out" || die "wrong-secret failure is not a login failur
 
 # the target is still healthy
 "$CAIRN_ISCSI_PERF" -H -w randread -t 1 -q 4 "$URL1" >/dev/null 2>&1 || die "target unhealthy after bad logins"
+
+# save_config -> restart with --json: the same iSCSI configuration, CHAP still enforced
+rpc save_config -o "$TMP/cfg.json"
+norm() { python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))'; }
+nodes_before=$(rpc iscsi_get_target_nodes | norm)
+stop_pid "$TGT_PID" || die "cairn-tgt did not shut down cleanly"
+start_cairn_tgt "$SOCK" --json "$TMP/cfg.json"
+nodes_after=$(rpc iscsi_get_target_nodes | norm)
+[ "$nodes_before" = "$nodes_after" ] || die "target nodes differ after --json reload"
+"$CAIRN_ISCSI_PERF" -H -w verify --verify-mb 4 -q 4 "$URL1" >"$TMP/v3.out" 2>&1 ||
+	{ cat "$TMP/v3.out" >&2; die "login/IO after --json reload failed"; }
+"$CAIRN_ISCSI_PERF" -t 1 -q 1 "iscsi://127.0.0.1:$PORT/$IQN1/0" >/dev/null 2>&1 &&
+	die "CHAP not enforced after --json reload"
 stop_pid "$TGT_PID" || die "cairn-tgt did not shut down cleanly"
 log "PASS"

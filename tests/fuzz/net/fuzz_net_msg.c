@@ -3,7 +3,7 @@
  * real server context (through a socketpair adopted as a connection), so the framing
  * parser, header checks, request dispatch and body codecs (strings, bytes, iovecs,
  * arrays, bulk descriptors, collective prefixes) all see it. When the first byte is
- * odd, header CRCs are fixed up so the fuzzer gets past the CRC gate.
+ * odd, header CRCs are fixed up so the fuzzer gets past the CRC gate. Seeds: corpus/.
  */
 #include <errno.h>
 #include <stdint.h>

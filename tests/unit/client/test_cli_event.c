@@ -322,6 +322,14 @@ test_abort(void **state)
 	assert_int_equal(cairn_eq_poll(g_eq, 0, 0, 1, &out), 1);
 	assert_int_equal(kid.ev_error, -CAIRN_ERR_CANCELED);
 	assert_int_equal(parent.ev_error, -CAIRN_ERR_CANCELED);
+
+	/* a parent running only for its children (no barrier yet) also completes */
+	assert_int_equal(cli_ev_launch(&kid), 0);
+	assert_int_equal(cairn_event_abort(&parent), 0);
+	assert_int_equal(cairn_eq_poll(g_eq, 0, 0, 1, &out), 0);
+	cli_ev_complete(&kid, 0);
+	assert_int_equal(cairn_eq_poll(g_eq, 0, 0, 1, &out), 1);
+	assert_int_equal(parent.ev_error, -CAIRN_ERR_CANCELED);
 	assert_int_equal(cairn_event_fini(&parent), 0);
 }
 

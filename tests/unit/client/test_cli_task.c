@@ -541,6 +541,104 @@ test_threaded_completions(void **state)
 	free(tasks);
 }
 
+/* Tasks bound to events on an EQ, completed by worker threads while the main thread
+ * polls: the scheduler's wake hook must wake the poller for every completion. */
+#define EQ_TASKS 2000
+
+struct handoff {
+	pthread_mutex_t lock;
+	struct cli_task *q[EQ_TASKS];
+	int head, tail;
+	bool stop;
+};
+
+static struct handoff g_ho = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int
+body_handoff(struct cli_task *t)
+{
+	pthread_mutex_lock(&g_ho.lock);
+	g_ho.q[g_ho.tail++] = t;
+	pthread_mutex_unlock(&g_ho.lock);
+	return 0;
+}
+
+static void *
+handoff_worker(void *arg)
+{
+	for (;;) {
+		struct cli_task *t = NULL;
+		bool stop;
+
+		pthread_mutex_lock(&g_ho.lock);
+		if (g_ho.head < g_ho.tail)
+			t = g_ho.q[g_ho.head++];
+		stop = g_ho.stop;
+		pthread_mutex_unlock(&g_ho.lock);
+		if (t != NULL) {
+			int id = ((struct targs *)cli_task_args(t))->id;
+
+			cli_task_complete(t, id % 3 == 0 ? -CAIRN_ERR_AGAIN : 0);
+		} else if (stop) {
+			return NULL;
+		} else {
+			cairn_sleep_us(50);
+		}
+	}
+}
+
+static void
+test_eq_tasks_threads(void **state)
+{
+	struct cairn_event *evs = calloc(EQ_TASKS, sizeof(*evs)), *out[32];
+	uint8_t *seen = calloc(EQ_TASKS, 1);
+	uint64_t deadline = cairn_now_ns() + 30 * CAIRN_NSEC_PER_SEC;
+	struct cairn_handle eq;
+	pthread_t th[2];
+	int got = 0;
+
+	assert_non_null(evs);
+	assert_non_null(seen);
+	g_ho.head = g_ho.tail = 0;
+	g_ho.stop = false;
+	assert_int_equal(cairn_eq_create(&eq), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, handoff_worker, NULL), 0);
+	for (int i = 0; i < EQ_TASKS; i++) {
+		struct cli_task *t;
+
+		assert_int_equal(cairn_event_init(&evs[i], eq, NULL), 0);
+		evs[i].ev_debug = (uint64_t)i;
+		t = mk_on(body_handoff, cli_ev2sched(&evs[i]), 0);
+		((struct targs *)cli_task_args(t))->id = i;
+		assert_int_equal(cli_task_run(t, &evs[i]), 0);
+	}
+	while (got < EQ_TASKS && cairn_now_ns() < deadline) {
+		int n = cairn_eq_poll(eq, 1, 1000000, 32, out);
+
+		assert_true(n >= 0);
+		for (int i = 0; i < n; i++) {
+			uint64_t id = out[i]->ev_debug;
+
+			assert_int_equal(seen[id], 0);
+			seen[id] = 1;
+			assert_int_equal(out[i]->ev_error, id % 3 == 0 ? -CAIRN_ERR_AGAIN : 0);
+		}
+		got += n;
+	}
+	pthread_mutex_lock(&g_ho.lock);
+	g_ho.stop = true;
+	pthread_mutex_unlock(&g_ho.lock);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(got, EQ_TASKS);
+	for (int i = 0; i < EQ_TASKS; i++)
+		assert_int_equal(cairn_event_fini(&evs[i]), 0);
+	assert_int_equal(cairn_eq_destroy(eq, 0), 0);
+	free(evs);
+	free(seen);
+}
+
 int
 main(void)
 {
@@ -554,6 +652,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sync_and_async_helper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_cancels_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threaded_completions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eq_tasks_threads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

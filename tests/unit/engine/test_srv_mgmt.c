@@ -62,7 +62,7 @@ setup(void **state)
 	info->targets = 2;
 	info->start_us = cairn_rt_now_us();
 	/* A fabric port derived from the pid keeps parallel runs apart. */
-	snprintf(info->uri, sizeof(info->uri), "tcp://127.0.0.1:%d", 40000 + getpid() % 20000);
+	snprintf(info->uri, sizeof(info->uri), "tcp://127.0.0.1:%d", 20000 + getpid() % 12000);
 	snprintf(g_path, sizeof(g_path), "/tmp/cairn-test-mgmt-%d.sock", (int)getpid());
 	if (cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_SYSTEM, 0), start_ult, &rc) || rc)
 		return -1;

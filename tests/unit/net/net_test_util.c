@@ -56,6 +56,26 @@ tu_pump(struct cairn_net_ctx **ctx, unsigned n, const volatile int *calls, int w
 	return true;
 }
 
+bool
+tu_pump_until_u(struct cairn_net_ctx **ctx, unsigned n, const volatile unsigned *v, unsigned want,
+                uint64_t max_ms)
+{
+	uint64_t end = tu_now_ms() + max_ms;
+	unsigned i;
+
+	while (*v < want) {
+		int work = 0;
+
+		if (tu_now_ms() > end)
+			return false;
+		for (i = 0; i < n; i++)
+			work += cairn_net_progress(ctx[i]);
+		if (!work)
+			usleep(50);
+	}
+	return true;
+}
+
 void
 tu_pump_ms(struct cairn_net_ctx **ctx, unsigned n, uint64_t ms)
 {

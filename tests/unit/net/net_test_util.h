@@ -22,6 +22,9 @@ uint64_t tu_now_ms(void);
  * max_ms passes; returns true if the condition was met. */
 bool tu_pump(struct cairn_net_ctx **ctx, unsigned n, const volatile int *calls, int want,
              uint64_t max_ms);
+/* Same, until *v >= want. */
+bool tu_pump_until_u(struct cairn_net_ctx **ctx, unsigned n, const volatile unsigned *v,
+                     unsigned want, uint64_t max_ms);
 void tu_pump_ms(struct cairn_net_ctx **ctx, unsigned n, uint64_t ms);
 
 struct cairn_net_ctx *tu_server(struct cairn_net_group *grp, uint32_t rank, unsigned max_conns);

@@ -43,7 +43,7 @@ setup(void **state)
 	assert_int_equal(cairn_net_group_create("t", &f->grp), 0);
 	f->srv = tu_server(f->grp, 0, 8);
 	assert_non_null(f->srv);
-	f->cli = tu_client(f->grp, 4, 2 * 1000 * 1000);
+	f->cli = tu_client(f->grp, 4, 30 * 1000 * 1000);
 	assert_non_null(f->cli);
 	f->both[0] = f->cli;
 	f->both[1] = f->srv;
@@ -126,7 +126,8 @@ test_echo(void **state)
 		assert_true(tu_pump(f->both, 2, &d.calls, 1, 5000));
 		assert_int_equal(d.rc, 0);
 		cairn_rpc_decref(rpc);
-		tu_pump_ms(f->both, 2, 50);
+		assert_true(tu_pump_until_u(f->both, 2, &g_tp_oneway, before + 1, 5000));
+		tu_pump_ms(f->both, 2, 20);
 		assert_int_equal(g_tp_oneway, before + 1);
 	}
 }
@@ -185,8 +186,7 @@ test_cancel(void **state)
 	cairn_rpc_decref(never);
 	assert_int_equal(cairn_rpc_create(f->cli, g_ep0, TP_OPC(TP_HOLD), &rpc), 0);
 	assert_int_equal(cairn_rpc_send(rpc, tu_done_cb, &d), 0);
-	tu_pump_ms(f->both, 2, 30);
-	assert_int_equal(g_tp_nheld, 1);
+	assert_true(tu_pump_until_u(f->both, 2, &g_tp_nheld, 1, 5000));
 	assert_int_equal(cairn_rpc_cancel(rpc), 0);
 	assert_int_equal(d.calls, 0); /* the callback runs from progress */
 	assert_int_equal(cairn_rpc_cancel(rpc), -CAIRN_ERR_ALREADY);
@@ -249,7 +249,8 @@ test_credits(void **state)
 		((struct tp_echo_in *)cairn_rpc_in(rpc[i]))->seq = i;
 		assert_int_equal(cairn_rpc_send(rpc[i], tu_done_cb, &d[i]), 0);
 	}
-	tu_pump_ms(both, 2, 50);
+	assert_true(tu_pump_until_u(both, 2, &g_tp_nheld, 2, 5000));
+	tu_pump_ms(both, 2, 50); /* the other 8 wait for credits */
 	assert_int_equal(g_tp_nheld, 2);
 	end = tu_now_ms() + 5000;
 	do {
@@ -303,7 +304,7 @@ run_bulk(struct fx *f, size_t len, uint32_t opc)
 	cairn_bulk_get_desc(db, &in->dst);
 	in->len = len;
 	assert_int_equal(cairn_rpc_send(rpc, tu_done_cb, &d), 0);
-	assert_true(tu_pump(f->both, 2, &d.calls, 1, 20000));
+	assert_true(tu_pump(f->both, 2, &d.calls, 1, 40000));
 	assert_int_equal(d.rc, 0);
 	assert_int_equal(((struct tp_bulk_out *)cairn_rpc_out(rpc))->crc,
 	                 cairn_net_crc32c(src, len));
@@ -371,7 +372,7 @@ test_bulk_many_iov(void **state)
 	cairn_bulk_get_desc(db, &in->dst);
 	in->len = len;
 	assert_int_equal(cairn_rpc_send(rpc, tu_done_cb, &d), 0);
-	assert_true(tu_pump(f->both, 2, &d.calls, 1, 20000));
+	assert_true(tu_pump(f->both, 2, &d.calls, 1, 40000));
 	assert_int_equal(d.rc, 0);
 	assert_int_equal(((struct tp_bulk_out *)cairn_rpc_out(rpc))->crc,
 	                 cairn_net_crc32c(src, len));
@@ -520,13 +521,12 @@ test_coll_inproc(void **state)
 		for (n = 1; n <= 16; n++) {
 			uint64_t want = 0;
 
-			/* A shuffled member list: the tree is over list positions. */
+			/* A shuffled member list (i*7+r mod 16 is a permutation): the tree is
+			 * over list positions, not rank numbers. */
 			for (i = 0; i < n; i++)
 				ranks[i] = (i * 7 + ratio) % 16;
 			for (i = 0; i < n; i++)
 				want += 100 + ranks[i];
-			if (n == 16) { /* (i*7+r)%16 is a permutation only for all 16 */
-			}
 			assert_int_equal(run_coll(all, 17, all[16], ranks, n, ratio, 100, &sum,
 			                          &count, failed, &nf),
 			                 0);
@@ -535,6 +535,20 @@ test_coll_inproc(void **state)
 			assert_true(sum == want);
 		}
 	}
+	/* Pre-forward runs on every member with children (8 of 16 in a binomial tree); when
+	 * it fails on rank 8, 8's subtree (9..15) is reported and 8 itself still answers. */
+	for (i = 0; i < 16; i++)
+		ranks[i] = i;
+	g_tp_prefwd_calls = 0;
+	assert_int_equal(run_coll(all, 17, all[16], ranks, 16, 2, 1, &sum, &count, failed, &nf), 0);
+	assert_int_equal(g_tp_prefwd_calls, 8);
+	g_tp_prefwd_fail_rank = 8;
+	assert_int_equal(run_coll(all, 17, all[16], ranks, 16, 2, 1, &sum, &count, failed, &nf), 0);
+	g_tp_prefwd_fail_rank = -1;
+	assert_int_equal(nf, 7);
+	assert_int_equal(count, 9);
+	for (i = 0; i < nf; i++)
+		assert_true(failed[i] >= 9 && failed[i] <= 15);
 	/* A member whose handler fails is reported; the others still count. */
 	for (i = 0; i < 16; i++)
 		ranks[i] = i;
@@ -868,13 +882,25 @@ test_bad_input(void **state)
 	/* Connection flood beyond max_conns (8): extra connections are closed. */
 	for (i = 0; i < 20; i++)
 		fds[i] = raw_connect(port);
-	tu_pump_ms(&f->srv, 1, 50);
-	for (i = 0; i < 20; i++) {
-		char c;
-		ssize_t n = read(fds[i], &c, 1);
+	{
+		bool gone[20] = {false};
+		uint64_t end = tu_now_ms() + 5000;
 
-		if (n == 0 || (n < 0 && errno == ECONNRESET))
-			closed++;
+		while (closed < 12 && tu_now_ms() < end) {
+			tu_pump_ms(&f->srv, 1, 10);
+			for (i = 0; i < 20; i++) {
+				char c;
+				ssize_t n;
+
+				if (gone[i])
+					continue;
+				n = read(fds[i], &c, 1);
+				if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+					gone[i] = true;
+					closed++;
+				}
+			}
+		}
 	}
 	assert_true(closed >= 12);
 	for (i = 0; i < 20; i++)
@@ -975,8 +1001,14 @@ test_stalled(void **state)
 	stuck = raw_connect(cairn_net_ctx_port(srv));
 	cairn_net_hdr_encode(&h, hdr);
 	assert_int_equal(write(stuck, hdr, 20), 20);
-	tu_pump_ms(&srv, 1, 30);
-	cairn_net_ctx_stats(srv, &st);
+	{
+		uint64_t end = tu_now_ms() + 5000;
+
+		do {
+			tu_pump_ms(&srv, 1, 5);
+			cairn_net_ctx_stats(srv, &st);
+		} while (st.conns_accepted < 2 && tu_now_ms() < end);
+	}
 	assert_int_equal(st.conns, 2);
 	assert_true(raw_closed(&fx, stuck));
 	cairn_net_ctx_stats(srv, &st);
@@ -991,7 +1023,14 @@ test_stalled(void **state)
 	assert_int_equal(write(stuck, hdr, 47), 47);
 	tu_pump_ms(&srv, 1, 150);
 	extra = raw_connect(cairn_net_ctx_port(srv));
-	tu_pump_ms(&srv, 1, 30);
+	{
+		uint64_t end = tu_now_ms() + 5000;
+
+		do {
+			tu_pump_ms(&srv, 1, 10);
+			cairn_net_ctx_stats(srv, &st);
+		} while ((st.stalled < 2 || st.conns_accepted < 4) && tu_now_ms() < end);
+	}
 	cairn_net_ctx_stats(srv, &st);
 	assert_true(st.stalled == 2);
 	assert_int_equal(st.conns, 2);

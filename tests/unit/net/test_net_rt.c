@@ -289,6 +289,48 @@ test_timeout_ult(void **state)
 	run_on(0, release_ult, NULL);
 }
 
+struct coll_job {
+	int rc;
+	uint64_t sum;
+	uint32_t count;
+	unsigned nfailed;
+};
+
+/* A collective started from a ULT; the root is our own context (it reaches itself over
+ * loopback) and member handlers run in ULTs on both xstreams. */
+static void
+coll_ult(void *arg)
+{
+	struct coll_job *j = arg;
+	uint32_t ranks[2] = {1, 0};
+	struct cairn_rpc *rpc;
+	const uint32_t *f;
+
+	j->rc = cairn_coll_create(g_ctx[1], ranks, 2, 0, TP_OPC(TP_SUM), 2, &rpc);
+	if (j->rc)
+		return;
+	((struct tp_sum_in *)cairn_rpc_in(rpc))->v = 10;
+	j->rc = cairn_rpc_send_wait(rpc);
+	if (j->rc == 0) {
+		j->sum = ((struct tp_sum_out *)cairn_rpc_out(rpc))->sum;
+		j->count = ((struct tp_sum_out *)cairn_rpc_out(rpc))->count;
+		cairn_coll_failed(rpc, &f, &j->nfailed);
+	}
+	cairn_rpc_decref(rpc);
+}
+
+static void
+test_coll_ult(void **state)
+{
+	struct coll_job j = {0};
+
+	run_on(1, coll_ult, &j);
+	assert_int_equal(j.rc, 0);
+	assert_int_equal(j.count, 2);
+	assert_true(j.sum == 10 + 1 + 10 + 0);
+	assert_int_equal(j.nfailed, 0);
+}
+
 /* Contexts belong to their xstream: calls from elsewhere are refused. */
 static void
 test_wrong_thread(void **state)
@@ -342,7 +384,7 @@ main(void)
 	        cmocka_unit_test(test_send_wait),    cmocka_unit_test(test_many_ults),
 	        cmocka_unit_test(test_nested),       cmocka_unit_test(test_bulk_ult),
 	        cmocka_unit_test(test_timeout_ult),  cmocka_unit_test(test_idle_sleeps),
-	        cmocka_unit_test(test_wrong_thread),
+	        cmocka_unit_test(test_wrong_thread), cmocka_unit_test(test_coll_ult),
 	};
 
 	cairn_log_init();

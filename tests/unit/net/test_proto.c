@@ -14,6 +14,8 @@ unsigned g_tp_nheld;
 unsigned g_tp_max_held;
 unsigned g_tp_oneway;
 int g_tp_fail_rank = -1;
+int g_tp_prefwd_fail_rank = -1;
+unsigned g_tp_prefwd_calls;
 
 static int
 echo_in_enc(struct cairn_enc *e, const void *p)
@@ -274,6 +276,15 @@ sum_handler(struct cairn_rpc *rpc)
 }
 
 static int
+sum_pre_forward(struct cairn_rpc *rpc)
+{
+	g_tp_prefwd_calls++;
+	if ((int)cairn_net_ctx_rank(cairn_rpc_ctx(rpc)) == g_tp_prefwd_fail_rank)
+		return -CAIRN_ERR_BUSY;
+	return 0;
+}
+
+static int
 sum_aggregate(struct cairn_rpc *rpc, const void *child_out)
 {
 	struct tp_sum_out *out = cairn_rpc_out(rpc);
@@ -371,7 +382,8 @@ static const struct cairn_rpc_def g_tp_rpcs[TP_COUNT] = {
                     .out_enc = sum_out_enc,
                     .out_dec = sum_out_dec,
                     .handler = sum_handler,
-                    .co_aggregate = sum_aggregate},
+                    .co_aggregate = sum_aggregate,
+                    .co_pre_forward = sum_pre_forward},
         [TP_ONEWAY] = {.name = "tp_oneway",
                        .flags = CAIRN_RPC_ONEWAY,
                        .in_size = sizeof(struct tp_sum_in),

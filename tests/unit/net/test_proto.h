@@ -49,7 +49,9 @@ extern struct cairn_rpc *g_tp_held[TP_MAX_HELD];
 extern unsigned g_tp_nheld;
 extern unsigned g_tp_max_held;
 extern unsigned g_tp_oneway;
-extern int g_tp_fail_rank; /* TP_SUM handler replies an error on this rank (-1: none) */
+extern int g_tp_fail_rank;        /* TP_SUM handler replies an error on this rank (-1: none) */
+extern int g_tp_prefwd_fail_rank; /* TP_SUM pre-forward hook fails on this rank */
+extern unsigned g_tp_prefwd_calls;
 
 int tp_register(void);
 /* Reply to the i-th held request (out.seq = in.seq) and drop it. */

@@ -342,6 +342,53 @@ test_down_fallback(void **state)
 }
 
 static void
+test_down_moves_only_its_shards(void **state)
+{
+	static const enum cairn_oclass classes[] = { CAIRN_OC_S2, CAIRN_OC_S4, CAIRN_OC_S8,
+						     CAIRN_OC_SX, CAIRN_OC_RP_2G1,
+						     CAIRN_OC_RP_3G1 };
+	enum { N = 400 };
+	struct cairn_pool_map *map = make_map(4, 4);
+	struct cairn_pl_layout *before = calloc(N * 6, sizeof(*before));
+	struct cairn_obj_id *oids = calloc(N * 6, sizeof(*oids));
+	const uint32_t down = 9;
+	uint32_t moved = 0;
+
+	assert_non_null(before);
+	assert_non_null(oids);
+	for (int c = 0; c < 6; c++) {
+		for (int i = 0; i < N; i++) {
+			oids[c * N + i] = make_oid(classes[c]);
+			assert_int_equal(cairn_pl_obj_layout(map, oids[c * N + i], &before[c * N + i]),
+					 0);
+		}
+	}
+	assert_int_equal(cairn_pmap_set_target_state(map, down, CAIRN_TGT_DOWN), 0);
+	for (int k = 0; k < 6 * N; k++) {
+		struct cairn_pl_layout now;
+
+		assert_int_equal(cairn_pl_obj_layout(map, oids[k], &now), 0);
+		assert_int_equal(now.nr, before[k].nr);
+		for (uint32_t s = 0; s < now.nr; s++) {
+			assert_int_not_equal(now.shards[s], down);
+			if (before[k].shards[s] != down)
+				assert_int_equal(now.shards[s], before[k].shards[s]);
+			else
+				moved++;
+		}
+		/* SX covers all 16 targets: the failed one's shard has no spare */
+		assert_int_equal(now.nr_degraded,
+				 cairn_obj_id_class(oids[k]) == CAIRN_OC_SX ? 1 : 0);
+		cairn_pl_layout_fini(&now);
+		cairn_pl_layout_fini(&before[k]);
+	}
+	assert_true(moved > N);
+	free(before);
+	free(oids);
+	cairn_pmap_destroy(map);
+}
+
+static void
 test_degraded(void **state)
 {
 	struct cairn_pool_map *map = make_map(2, 2);
@@ -439,6 +486,7 @@ main(void)
 		cmocka_unit_test_setup(test_replicas_spread_over_ranks, setup),
 		cmocka_unit_test_setup(test_determinism, setup),
 		cmocka_unit_test_setup(test_down_fallback, setup),
+		cmocka_unit_test_setup(test_down_moves_only_its_shards, setup),
 		cmocka_unit_test_setup(test_degraded, setup),
 		cmocka_unit_test_setup(test_stale_map, setup),
 		cmocka_unit_test_setup(test_bad_input, setup),

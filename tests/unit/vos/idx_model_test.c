@@ -30,7 +30,7 @@
 /* -------------------------------------------------------------------- setup */
 
 #define NOBJ 3
-#define NDKEY 5
+#define MAX_DKEY 64 /* the wide run uses this many dkeys (hash buckets, tall skip lists) */
 #define NAKEY 4 /* 0,1 single value; 2,3 array */
 #define ARR_SPAN 48
 #define MAX_RECS 20000
@@ -72,7 +72,19 @@ rn(uint64_t n)
 	} while (0)
 
 /* Key bytes: varied lengths, so ordering by bytes differs from ordering by number. */
-static const char *g_dkeys[NDKEY] = {"b", "a-long-dkey", "ab", "z", "a"};
+static unsigned g_ndkey = 5; /* dkeys in use this run */
+static char g_dkeys[MAX_DKEY][24] = {"b", "a-long-dkey", "ab", "z", "a"};
+
+static void
+make_dkeys(unsigned n)
+{
+	unsigned i;
+
+	g_ndkey = n;
+	for (i = 5; i < n; i++) /* varied lengths and shared prefixes */
+		snprintf(g_dkeys[i], sizeof(g_dkeys[i]), "%c%u%.*s", 'a' + (int)(i % 7), i,
+			 (int)(i * 7 % 11), "xxxxxxxxxxx");
+}
 static const char *g_akeys[NAKEY] = {"sv0", "s", "arr", "arr-big"};
 static const uint32_t g_rsize[NAKEY] = {0, 0, 8, 16};
 static const uint64_t g_oid_hi[NOBJ] = {7, 1, 7};
@@ -111,8 +123,8 @@ struct mlist {
 	uint32_t *v;
 	uint32_t n, cap;
 };
-static struct mlist g_ak[NOBJ][NDKEY][NAKEY];                                /* SV/EXT records */
-static struct mlist g_po[NOBJ], g_pd[NOBJ][NDKEY], g_pa[NOBJ][NDKEY][NAKEY]; /* punches */
+static struct mlist g_ak[NOBJ][MAX_DKEY][NAKEY];                                /* SV/EXT records */
+static struct mlist g_po[NOBJ], g_pd[NOBJ][MAX_DKEY], g_pa[NOBJ][MAX_DKEY][NAKEY]; /* punches */
 static uint64_t g_pending[4096]; /* ids freed during the current op, checked after it */
 static uint32_t g_npending;
 static int g_pass_done = 1;
@@ -142,7 +154,7 @@ ml_reset_all(void)
 
 	for (o = 0; o < NOBJ; o++) {
 		free(g_po[o].v);
-		for (d = 0; d < NDKEY; d++) {
+		for (d = 0; d < (int)g_ndkey; d++) {
 			free(g_pd[o][d].v);
 			for (a = 0; a < NAKEY; a++) {
 				free(g_ak[o][d][a].v);
@@ -278,7 +290,7 @@ m_obj_exists(int o, uint64_t e)
 {
 	int d;
 
-	for (d = 0; d < NDKEY; d++)
+	for (d = 0; d < (int)g_ndkey; d++)
 		if (m_dkey_exists(o, d, e))
 			return 1;
 	return 0;
@@ -498,7 +510,7 @@ rec_id(const struct cairn_vos_idx_vrec *v)
 static void
 op_sv_update(void)
 {
-	int o = (int)rn(NOBJ), d = (int)rn(NDKEY), a = (int)rn(2);
+	int o = (int)rn(NOBJ), d = (int)rn(g_ndkey), a = (int)rn(2);
 	uint64_t e = op_epoch(), id = g_next_id++;
 	uint32_t cond = op_cond_update(), len = 8 + (uint32_t)rn(40);
 	int loc = (int)rn(2), want, rc;
@@ -526,7 +538,7 @@ op_sv_update(void)
 static void
 op_array_update(void)
 {
-	int o = (int)rn(NOBJ), d = (int)rn(NDKEY), a = 2 + (int)rn(2);
+	int o = (int)rn(NOBJ), d = (int)rn(g_ndkey), a = 2 + (int)rn(2);
 	uint64_t e = op_epoch(), id = g_next_id++;
 	uint64_t start = rn(ARR_SPAN - 12), count = 1 + rn(12);
 	uint32_t cond = op_cond_update();
@@ -566,7 +578,7 @@ op_punch(void)
 {
 	uint64_t lr = rn(20);
 	int level = lr < 3 ? 1 : lr < 10 ? 2 : 3; /* object punches wipe a lot: rarer */
-	int o = (int)rn(NOBJ), d = (int)rn(NDKEY), a = (int)rn(NAKEY);
+	int o = (int)rn(NOBJ), d = (int)rn(g_ndkey), a = (int)rn(NAKEY);
 	uint64_t e = op_epoch();
 	uint32_t cond = rn(4) == 0 ? CAIRN_VOS_IDX_COND_PUNCH : 0;
 	struct cairn_vos_idx_path p;
@@ -602,7 +614,7 @@ op_punch(void)
 static void
 op_fetch(void)
 {
-	int o = (int)rn(NOBJ), d = (int)rn(NDKEY), a = (int)rn(NAKEY), rc;
+	int o = (int)rn(NOBJ), d = (int)rn(g_ndkey), a = (int)rn(NAKEY), rc;
 	uint64_t e = m_protected_epoch();
 	struct cairn_vos_idx_path p;
 	const struct mrec *mr;
@@ -677,7 +689,7 @@ op_fetch(void)
 static void
 op_exists(void)
 {
-	int level = 1 + (int)rn(3), o = (int)rn(NOBJ), d = (int)rn(NDKEY), a = (int)rn(NAKEY);
+	int level = 1 + (int)rn(3), o = (int)rn(NOBJ), d = (int)rn(g_ndkey), a = (int)rn(NAKEY);
 	uint64_t e = m_protected_epoch();
 	struct cairn_vos_idx_path p;
 	int want, rc;
@@ -693,8 +705,8 @@ op_exists(void)
 
 /* enumeration: collect everything with random page sizes */
 struct lister {
-	char keys[16][64];
-	uint32_t klen[16];
+	char keys[MAX_DKEY][64];
+	uint32_t klen[MAX_DKEY];
 	uint32_t n, page, in_page;
 };
 
@@ -703,7 +715,7 @@ list_cb(void *arg, const void *key, uint32_t len)
 {
 	struct lister *l = arg;
 
-	CHECK(l->n < 16 && len < 64, "too many keys");
+	CHECK(l->n < MAX_DKEY && len < 64, "too many keys");
 	memcpy(l->keys[l->n], key, len);
 	l->klen[l->n] = len;
 	l->n++;
@@ -719,12 +731,12 @@ key_sort_cmp(const void *a, const void *b)
 static void
 op_list(void)
 {
-	int what = (int)rn(3), o = (int)rn(NOBJ), d = (int)rn(NDKEY), i, rc;
+	int what = (int)rn(3), o = (int)rn(NOBJ), d = (int)rn(g_ndkey), i, rc;
 	uint64_t e = m_protected_epoch();
 	struct cairn_vos_idx_anchor *anc = malloc(sizeof(*anc));
 	struct cairn_vos_idx_path p;
 	struct lister l = {.page = 1 + (uint32_t)rn(4)};
-	const char *want[16];
+	const char *want[MAX_DKEY];
 	uint8_t okey[NOBJ][16];
 	int nwant = 0, guard = 0;
 
@@ -732,7 +744,7 @@ op_list(void)
 	set_path(&p, o, d, -1);
 	cairn_vos_idx_anchor_init(anc);
 	while (!cairn_vos_idx_anchor_is_eof(anc)) {
-		CHECK(guard++ < 64, "enumeration does not end");
+		CHECK(guard++ < 2 * MAX_DKEY + 2, "enumeration does not end");
 		l.in_page = 0;
 		if (what == 0)
 			rc = cairn_vos_idx_list_objs(g_cont, e, anc, list_cb, &l);
@@ -773,7 +785,7 @@ op_list(void)
 		}
 		goto out;
 	}
-	for (i = 0; i < (what == 1 ? NDKEY : NAKEY); i++) {
+	for (i = 0; i < (what == 1 ? (int)g_ndkey : NAKEY); i++) {
 		int ex = what == 1 ? m_dkey_exists(o, i, e) : m_akey_exists(o, d, i, e);
 
 		if (ex)
@@ -815,7 +827,7 @@ xlist_cb(void *arg, const struct cairn_vos_idx_piece *pc)
 static void
 op_list_extents(void)
 {
-	int o = (int)rn(NOBJ), d = (int)rn(NDKEY), a = 2 + (int)rn(2), rc, guard = 0;
+	int o = (int)rn(NOBJ), d = (int)rn(g_ndkey), a = 2 + (int)rn(2), rc, guard = 0;
 	uint64_t e = m_protected_epoch(), q;
 	struct cairn_vos_idx_anchor *anc = malloc(sizeof(*anc));
 	struct cairn_vos_idx_path p;
@@ -1163,15 +1175,16 @@ run_seed(uint64_t seed, unsigned nops)
 }
 
 static void
-test_model(void **state)
+run_model(unsigned ndkey, unsigned def_ops, unsigned def_seeds)
 {
-	unsigned nops = env_u("CAIRN_MODEL_OPS", 4000);
-	unsigned rounds = env_u("CAIRN_MODEL_SEEDS", 50), i;
+	unsigned nops = env_u("CAIRN_MODEL_OPS", def_ops);
+	unsigned rounds = env_u("CAIRN_MODEL_SEEDS", def_seeds), i;
 	const char *s = getenv("CAIRN_SEED");
 	uint64_t base;
 	time_t t0 = time(NULL);
 
-	(void)state;
+	make_dkeys(ndkey);
+	memset(&g_cnt, 0, sizeof(g_cnt));
 	if (s != NULL && *s != '\0') {
 		run_seed(strtoull(s, NULL, 0), nops);
 		return;
@@ -1179,11 +1192,12 @@ test_model(void **state)
 	base = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 20);
 	for (i = 0; i < rounds; i++) {
 		/* bounded in count and in time */
-		if (time(NULL) - t0 > 15)
+		if (time(NULL) - t0 > 8)
 			break;
 		run_seed(base + i, nops);
 	}
-	printf("model test: %u seeds from %llu, %u ops each\n", i, (unsigned long long)base, nops);
+	printf("model test (%u dkeys): %u seeds from %llu, %u ops each\n", ndkey, i,
+	       (unsigned long long)base, nops);
 	printf("  updates ok %u rejected %u, punches ok %u rejected %u, fetch hit %u miss %u "
 	       "(array pieces %u), frees %u, lists %u (%u keys), checkpoints %u, agg passes %u, "
 	       "snapshots %u\n",
@@ -1192,11 +1206,28 @@ test_model(void **state)
 	       g_cnt.ckpts, g_cnt.passes, g_cnt.snaps);
 }
 
+/* few keys: dense histories per key (overlaps, punches, same epochs) */
+static void
+test_model(void **state)
+{
+	(void)state;
+	run_model(5, 4000, 50);
+}
+
+/* many dkeys: hash buckets, skip-list heights, removal by aggregation at scale */
+static void
+test_model_wide(void **state)
+{
+	(void)state;
+	run_model(MAX_DKEY, 6000, 10);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_model),
+	        cmocka_unit_test(test_model_wide),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
