@@ -34,7 +34,6 @@ struct cairn_jsonrpc_request {
 	const char *method;  /* borrowed from root */
 	json_t *params;      /* borrowed from root, NULL when absent */
 	const struct cairn_jsonrpc_method *m;
-	atomic_bool answered;
 	struct cairn_json_write_ctx w;
 };
 
@@ -255,13 +254,6 @@ jr_request_finish(struct cairn_jsonrpc_request *req, char *text, size_t len)
 {
 	struct jr_conn *conn = req->conn;
 
-	if (atomic_exchange(&req->answered, true)) {
-		/* A second answer is a handler bug; keep the first, drop this one. */
-		CAIRN_LOG_RATELIMIT(CAIRN_SS_TGT, CAIRN_LOG_ERR, 5,
-				    "method answered twice; second answer dropped");
-		free(text);
-		return;
-	}
 	if (req->id == NULL) {
 		free(text);
 		text = NULL;
@@ -520,7 +512,6 @@ jr_handle_one(struct jr_conn *conn, json_t *obj, struct jr_batch *b, unsigned sl
 	req->method = json_string_value(method);
 	req->params = params;
 	req->m = m;
-	atomic_init(&req->answered, false);
 	jr_conn_get(conn);
 	atomic_fetch_add(&conn->outstanding, 1);
 	if (conn->spawn) {

@@ -239,8 +239,18 @@ xfer_finish(struct net_xfer *x, int rc)
 		return;
 	x->finished = true;
 	x->rc = rc;
+	/* Data for this transfer still arriving must not land in memory the handler may
+	 * reuse once it sees the error: discard the rest of the segment. */
+	if (x->conn && x->conn->rx_xfer == x) {
+		x->conn->rx_xfer = NULL;
+		x->conn->rx_dst = NULL;
+		x->conn->rx_iov_cnt = x->conn->rx_iov_idx = 0;
+		if (x->conn->rx_state == RX_DATA)
+			x->conn->rx_state = RX_DISCARD;
+	}
 	cairn_list_del(&x->link);
 	cairn_list_del(&x->hlink);
+	cairn_list_del(&x->tlink);
 	cairn_list_add_tail(&x->dlink, &x->ctx->xdone);
 }
 
@@ -257,6 +267,25 @@ net_xfer_run_done(struct net_ctx_impl *ctx)
 		net_bulk_put(x->local);
 		free(x);
 	}
+}
+
+unsigned
+net_xfer_timeouts(struct net_ctx_impl *ctx, uint64_t now)
+{
+	struct cairn_list *l, *next;
+	unsigned n = 0;
+
+	for (l = ctx->xfers.next; l != &ctx->xfers; l = next) {
+		struct net_xfer *x = cairn_container_of(l, struct net_xfer, tlink);
+
+		next = l->next;
+		if (x->deadline <= now) {
+			ctx->st.timeouts++;
+			xfer_finish(x, -CAIRN_ERR_TIMEDOUT);
+			n++;
+		}
+	}
+	return n;
 }
 
 void
@@ -311,6 +340,11 @@ cairn_bulk_transfer(struct cairn_rpc *rpc, enum cairn_bulk_op op,
 	cairn_list_add_tail(&x->link, &rpc->conn->xfers);
 	cairn_list_add(&x->hlink, &ctx->xfer_hash[x->id & 255]);
 	cairn_list_init(&x->dlink);
+	x->deadline = cairn_rt_now_us() + (rpc->timeout_us && rpc->timeout_us < ctx->opts.timeout_us
+	                                           ? rpc->timeout_us
+	                                           : ctx->opts.timeout_us);
+	cairn_list_add_tail(&x->tlink, &ctx->xfers);
+	net_tmo_arm(ctx);
 	if (len == 0) {
 		xfer_finish(x, 0);
 		return 0;
@@ -351,6 +385,7 @@ cairn_bulk_transfer(struct cairn_rpc *rpc, enum cairn_bulk_op op,
 err:
 	cairn_list_del(&x->link);
 	cairn_list_del(&x->hlink);
+	cairn_list_del(&x->tlink);
 	net_bulk_put(local);
 	free(x);
 	return rc;

@@ -178,6 +178,8 @@ struct net_xfer {
 	struct cairn_list link;  /* conn->xfers */
 	struct cairn_list hlink; /* ctx xfer hash */
 	struct cairn_list dlink; /* ctx->xdone */
+	struct cairn_list tlink; /* ctx->xfers (timeouts) */
+	uint64_t deadline;
 };
 
 /* ------------------------------------------------------------------ context */
@@ -218,6 +220,7 @@ struct net_ctx_impl {
 	struct cairn_list pending; /* client RPCs not yet completed (timeouts) */
 	struct cairn_list done;    /* completed RPCs whose callback has to run */
 	struct cairn_list xdone;   /* finished transfers whose callback has to run */
+	struct cairn_list xfers;   /* transfers in progress (timeouts) */
 	struct cairn_list peers[256];
 	struct cairn_list rpc_hash[NET_HASH_BUCKETS];
 	struct cairn_list bulk_hash[256];
@@ -293,6 +296,9 @@ void net_wait_flag(struct net_ctx_impl *ctx, volatile bool *flag);
 void net_bulk_msg(struct net_conn *conn, const struct cairn_net_hdr *h, uint8_t *body);
 void net_xfer_fail_conn(struct net_conn *conn, int rc);
 void net_xfer_run_done(struct net_ctx_impl *ctx);
+/* Time out transfers past their deadline; returns how many. */
+unsigned net_xfer_timeouts(struct net_ctx_impl *ctx, uint64_t now);
+void net_tmo_arm(struct net_ctx_impl *ctx);
 void net_bulk_put(struct cairn_bulk *b);
 
 /* coll.c */

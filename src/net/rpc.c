@@ -144,14 +144,14 @@ ctx_tmo_poller(void *arg)
 	struct net_ctx_impl *ctx = arg;
 	int work = cairn_net_progress((struct cairn_net_ctx *)(void *)ctx);
 
-	if (cairn_list_empty(&ctx->pending) &&
+	if (cairn_list_empty(&ctx->pending) && cairn_list_empty(&ctx->xfers) &&
 	    cairn_rt_now_us() - ctx->last_pending_us > TMO_IDLE_US)
 		cairn_poller_unregister(&ctx->tmo_poller);
 	return work;
 }
 
-static void
-tmo_arm(struct net_ctx_impl *ctx)
+void
+net_tmo_arm(struct net_ctx_impl *ctx)
 {
 	if (ctx->manual || ctx->tmo_poller != NULL)
 		return;
@@ -205,6 +205,7 @@ cairn_net_ctx_create(const struct cairn_net_ctx_opts *in, struct cairn_net_ctx *
 	cairn_list_init(&ctx->pending);
 	cairn_list_init(&ctx->done);
 	cairn_list_init(&ctx->xdone);
+	cairn_list_init(&ctx->xfers);
 	for (i = 0; i < 256; i++) {
 		cairn_list_init(&ctx->peers[i]);
 		cairn_list_init(&ctx->bulk_hash[i]);
@@ -711,7 +712,7 @@ cairn_rpc_send(struct cairn_rpc *rpc, cairn_net_cb cb, void *cb_arg)
 	cairn_list_add(&rpc->hlink, &ctx->rpc_hash[rpc->id & (NET_HASH_BUCKETS - 1)]);
 	cairn_list_add_tail(&rpc->link, &p->waitq);
 	peer_kick(ctx, p);
-	tmo_arm(ctx);
+	net_tmo_arm(ctx);
 	return 0;
 }
 
@@ -818,6 +819,8 @@ check_timeouts(struct net_ctx_impl *ctx, uint64_t now)
 			n++;
 		}
 	}
+	if (!cairn_list_empty(&ctx->xfers))
+		n += net_xfer_timeouts(ctx, now);
 	/* Peers in backoff with queued RPCs retry when their time comes. */
 	for (i = 0; i < 256; i++) {
 		for (l = ctx->peers[i].next; l != &ctx->peers[i]; l = l->next) {
@@ -886,7 +889,10 @@ cairn_net_progress(struct cairn_net_ctx *c)
 	if (!ctx->manual && !cairn_list_empty(&ctx->pending)) {
 		ctx->last_pending_us = now;
 		cairn_rt_expect_work(ctx->opts.spin_hint_us);
-		tmo_arm(ctx);
+		net_tmo_arm(ctx);
+	} else if (!ctx->manual && !cairn_list_empty(&ctx->xfers)) {
+		ctx->last_pending_us = now;
+		net_tmo_arm(ctx);
 	}
 	return work;
 }

@@ -36,23 +36,31 @@ cairn_pl_oid_hash(struct cairn_obj_id oid)
 struct pl_ctx {
 	const struct cairn_pool_map *map;
 	const struct pl_oclass_attr *attr;
-	uint8_t *used;  /* [ntgts] target already holds a shard of this object */
-	uint32_t *out;  /* layout shards */
+	uint8_t *used;    /* [ntgts] target holds a shard of this object */
+	uint8_t *claimed; /* [ntgts] target is some shard's claim */
+	uint32_t *out;    /* [nr] layout shards */
+	uint32_t *claim;  /* [nr] state-blind choice of each shard */
+	bool blind;       /* choosing claims: ignore target states */
 };
 
+/* Whether shard `shard` (of the group starting at grp_first) may go to tgt. Blind:
+ * not claimed, rank not claimed in the group. Otherwise: UP, unused, rank not used in
+ * the group. */
 static bool
 acceptable(const struct pl_ctx *c, uint32_t tgt, uint32_t grp_first, uint32_t shard)
 {
 	const struct cairn_pool_map *m = c->map;
+	const uint32_t *taken = c->blind ? c->claim : c->out;
 
-	if (m->tgts[tgt].state != CAIRN_TGT_UP || c->used[tgt])
+	if (c->blind ? c->claimed[tgt] != 0
+		     : (m->tgts[tgt].state != CAIRN_TGT_UP || c->used[tgt] != 0))
 		return false;
 	if (c->attr->distinct_ranks) {
 		uint32_t rank_idx = m->tgts[tgt].rank_idx;
 
 		for (uint32_t s = grp_first; s < grp_first + c->attr->grp_size; s++) {
-			if (s != shard && c->out[s] != CAIRN_PL_TGT_NONE &&
-			    m->tgts[c->out[s]].rank_idx == rank_idx)
+			if (s != shard && taken[s] != CAIRN_PL_TGT_NONE &&
+			    m->tgts[taken[s]].rank_idx == rank_idx)
 				return false;
 		}
 	}
@@ -69,13 +77,16 @@ home_bucket(const struct pl_ctx *c, uint64_t ohash, uint32_t shard)
 	return cairn_jump_hash(cairn_hash_combine(ohash, shard), n);
 }
 
-/* A shard whose home was refused: rehash, then scan, for a target nobody uses. */
+/* Home first, then rehash attempts, then a scan from home: the first acceptable. */
 static uint32_t
-fallback(struct pl_ctx *c, uint64_t ohash, uint32_t shard, uint32_t grp_first)
+choose(struct pl_ctx *c, uint64_t ohash, uint32_t shard, uint32_t grp_first)
 {
 	const struct cairn_pool_map *m = c->map;
 	uint64_t key = cairn_hash_combine(ohash, shard);
 	uint32_t home = home_bucket(c, ohash, shard), b;
+
+	if (acceptable(c, m->buckets[home], grp_first, shard))
+		return m->buckets[home];
 
 	if (c->attr->grp_nr != 0) {
 		for (uint32_t a = 1; a <= PL_REHASH_MAX; a++) {
@@ -138,8 +149,10 @@ cairn_pl_obj_layout(struct cairn_pool_map *map, struct cairn_obj_id oid,
 		goto out_unlock;
 	}
 	c.used = calloc(map->ntgts > map->nranks ? map->ntgts : map->nranks, 1);
+	c.claimed = calloc(map->ntgts, 1);
 	c.out = malloc((size_t)nr * sizeof(*c.out));
-	if (c.used == NULL || c.out == NULL) {
+	c.claim = malloc((size_t)nr * sizeof(*c.claim));
+	if (c.used == NULL || c.claimed == NULL || c.out == NULL || c.claim == NULL) {
 		rc = -CAIRN_ERR_NOMEM;
 		goto out_free;
 	}
@@ -149,28 +162,41 @@ cairn_pl_obj_layout(struct cairn_pool_map *map, struct cairn_obj_id oid,
 	}
 	memset(c.used, 0, map->ntgts);
 
-	/* Pass 1: every shard whose home is acceptable takes it. Pass 2: the others
-	 * fall back to targets that are nobody's home, so a failed target moves only its
-	 * own shards. */
+	/*
+	 * Pass 1, blind to target states: each shard, in order, claims its home or the
+	 * first acceptable target of its fallback chain (not claimed, distinct rank for
+	 * replicas). Claims do not depend on which targets failed.
+	 * Pass 2: shards whose claim is UP are placed there.
+	 * Pass 3: the others (their claim failed) walk their chain again for an UP target
+	 * nobody holds. A failure therefore moves only the shards on the failed target.
+	 */
 	ohash = cairn_pl_oid_hash(oid);
 	for (uint32_t s = 0; s < nr; s++)
-		c.out[s] = CAIRN_PL_TGT_NONE;
+		c.out[s] = c.claim[s] = CAIRN_PL_TGT_NONE;
+	c.blind = true;
 	for (uint32_t s = 0; s < nr; s++) {
-		uint32_t t = map->buckets[home_bucket(&c, ohash, s)];
-		uint32_t first = s - s % c.attr->grp_size;
+		uint32_t t = choose(&c, ohash, s, s - s % c.attr->grp_size);
 
-		if (acceptable(&c, t, first, s)) {
+		/* nr <= nbuckets and enough ranks (checked above): always found */
+		c.claim[s] = t;
+		if (t != CAIRN_PL_TGT_NONE)
+			c.claimed[t] = 1;
+	}
+	for (uint32_t s = 0; s < nr; s++) {
+		uint32_t t = c.claim[s];
+
+		if (t != CAIRN_PL_TGT_NONE && map->tgts[t].state == CAIRN_TGT_UP) {
 			c.out[s] = t;
 			c.used[t] = 1;
 		}
 	}
+	c.blind = false;
 	for (uint32_t s = 0; s < nr; s++) {
-		uint32_t first = s - s % c.attr->grp_size;
 		uint32_t t;
 
 		if (c.out[s] != CAIRN_PL_TGT_NONE)
 			continue;
-		t = fallback(&c, ohash, s, first);
+		t = choose(&c, ohash, s, s - s % c.attr->grp_size);
 		c.out[s] = t;
 		if (t == CAIRN_PL_TGT_NONE)
 			layout->nr_degraded++;
@@ -186,6 +212,8 @@ cairn_pl_obj_layout(struct cairn_pool_map *map, struct cairn_obj_id oid,
 	c.out = NULL;
 out_free:
 	free(c.used);
+	free(c.claimed);
+	free(c.claim);
 	free(c.out);
 out_unlock:
 	pthread_rwlock_unlock(&map->lock);

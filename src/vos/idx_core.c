@@ -288,6 +288,8 @@ idx_ent_free(struct cairn_vos_idx_cont *cont, struct idx_ent *e, bool hook)
 			idx_ent_free(cont, c, hook);
 		}
 		idx_table_fini(&B(e)->child);
+		if (cont->last_obj == e)
+			cont->last_obj = NULL;
 		if (e->level == IDX_L_OBJ)
 			idx->st.objs--;
 		else
@@ -525,14 +527,23 @@ struct idx_found {
 };
 
 static void
-path_find(const struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p, int level,
+path_find(struct cairn_vos_idx_cont *c, const struct cairn_vos_idx_path *p, int level,
           struct idx_found *f)
 {
 	uint8_t ok[16];
 
 	memset(f, 0, sizeof(*f));
-	idx_oid_key(&p->oid, ok);
-	f->obj = idx_table_lookup(&c->objs, ok, 16);
+	/* consecutive operations usually address the same object */
+	if (c->last_obj != NULL && c->last_oid.hi == p->oid.hi && c->last_oid.lo == p->oid.lo) {
+		f->obj = c->last_obj;
+	} else {
+		idx_oid_key(&p->oid, ok);
+		f->obj = idx_table_lookup(&c->objs, ok, 16);
+		if (f->obj != NULL) {
+			c->last_obj = f->obj;
+			c->last_oid = p->oid;
+		}
+	}
 	if (f->obj == NULL || level < CAIRN_VOS_IDX_DKEY)
 		return;
 	f->dkey = idx_table_lookup(&B(f->obj)->child, p->dkey, p->dkey_len);

@@ -80,7 +80,7 @@ struct idx_val {
 /*
  * An entry is one allocation: a 16-byte header, the key bytes, then (8-aligned) the body.
  * A lookup reads the header and the key: for keys up to 48 bytes that is the entry's
- * first cache line, so each level of a lookup costs one miss.
+ * first 64 bytes, so each level of a lookup costs about one cache miss.
  */
 struct idx_ent {
 	struct idx_ent *hnext;
@@ -119,12 +119,13 @@ idx_ent_key(const struct idx_ent *e)
 	return e->key;
 }
 
-/* Akey entries carry room for one record (an idx_ver, or an idx_ext when created by an
- * array update) after the body, and for the inline bytes of the
- * value they were created with, so the common one-version value costs no extra
- * allocation and no extra cache miss. An inline vrec whose bytes live there has
- * rsvd[0] = IDX_VREC_EMBEDDED (cleared in everything handed out). */
-
+/*
+ * Akey entries carry, after the body, room for one record (an idx_ver, or an idx_ext when
+ * created by an array update) and for the inline bytes of the value they were created
+ * with: the common one-version value costs no extra allocation and no extra cache miss.
+ * An inline vrec whose bytes live there has rsvd[0] = IDX_VREC_EMBEDDED (cleared in
+ * everything handed out).
+ */
 static inline void *
 idx_ent_slot(const struct idx_ent *e)
 {
@@ -155,6 +156,8 @@ struct cairn_vos_idx_cont {
 	struct cairn_vos_idx_cont *next; /* sorted by uuid */
 	uint8_t uuid[16];
 	struct idx_table objs;
+	struct idx_ent *last_obj; /* last object looked up (cleared when it is freed) */
+	struct cairn_vos_oid last_oid;
 	uint64_t *snaps;
 	uint32_t nsnaps, snapcap;
 	/* aggregation */

@@ -12,15 +12,17 @@
  *     newline-delimited; a value is an object (one request) or an array (a batch).
  *     Errors: -32700 parse error (the connection is closed after the reply, since the
  *     stream cannot be resynchronised), -32600 invalid request, -32601 method not
- *     found, -32602 invalid params (the message names the param), -32603 internal.
+ *     found, -32602 invalid params (the message names the param), -32603 internal,
+ *     -32001 method not allowed in the current state. See src/jsonrpc/README.md.
  *  3. Helpers for handlers: a params DECODE TABLE (name, type, offset, optional) and a
  *     streaming JSON WRITER for results.
  *
- * Threads: the registry is filled before the server starts (any thread, not
- * concurrently with a running server). Handlers run on the thread that polls the
- * server, through the server's spawn hook: cairn-tgt runs each request in its own ULT
- * on the system xstream, so a handler may wait by yielding (cairn_eventual_wait). A handler answers EXACTLY ONCE,
- * either before returning or later from any thread (after an async callback).
+ * Threads: the registries are mutex-protected (any thread). Handlers run on the thread
+ * that polls the server, through the server's spawn hook: cairn-tgt runs each request in
+ * its own ULT on the system xstream, so a handler may wait by yielding
+ * (cairn_eventual_wait). A handler answers EXACTLY ONCE, either before returning or
+ * later from any thread (after an async callback); the answer frees the request, so
+ * neither req nor params may be touched after it.
  * Notifications (requests without "id") are run but get no reply; the handler still
  * calls a send function (it is discarded).
  *

@@ -8,12 +8,15 @@
  * detected (-CAIRN_ERR_STALE) and refreshes its map.
  *
  * Placement: the targets that are not NEW form the buckets of a jump consistent hash.
- * Shard s of object o goes to bucket jump(hash(o, s, attempt), nbuckets); attempt 0 is
- * the home target. A candidate is refused if it is not UP, already used by the object,
- * or (replicated classes) on a rank already used; then attempts 1, 2, ... rehash, and a
- * final linear scan from the home target keeps the choice deterministic. A shard with
- * no acceptable target is CAIRN_PL_TGT_NONE (the layout is degraded). Adding targets
- * (NEW -> UP) moves only the shards that land on the new buckets (jump hash property).
+ * Shard s of object o has a chain of candidates: its home jump(hash(o, s), nbuckets),
+ * rehashes jump(hash(o, s, attempt), nbuckets), then a linear scan from home. First,
+ * ignoring target states, each shard in order claims the first candidate not claimed
+ * by another shard (and, replicated classes, on a rank not claimed in its group).
+ * Shards whose claim is UP go there; the others walk their chain again for an UP
+ * target nobody holds, or become CAIRN_PL_TGT_NONE (the layout is degraded). So a
+ * failure moves only the shards on the failed target (and, after earlier failures,
+ * possibly shards those displaced), and adding targets
+ * (NEW -> UP) moves only what lands on the new buckets (jump hash property).
  *
  * Threads: a map is guarded by a reader/writer lock: any thread may compute layouts
  * while another applies changes.

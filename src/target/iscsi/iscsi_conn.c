@@ -235,6 +235,7 @@ iscsi_conn_new(struct iscsi_poll_group *pg, int fd, uint32_t pg_tag)
 	if (!conn)
 		goto err_close;
 	conn->stage = malloc(ISCSI_STAGE_BUF);
+	conn->stage_cap = ISCSI_STAGE_BUF;
 	conn->login = calloc(1, sizeof(*conn->login));
 	if (!conn->stage || !conn->login)
 		goto err_free;
@@ -602,7 +603,7 @@ conn_rx(struct iscsi_conn *conn)
 			conn->stage_head = conn->stage_tail = 0;
 			if (dst && need >= 1024) {
 				/* Big data segment: land it in place, headers behind it. */
-				struct iovec iov[2] = {{dst, need}, {conn->stage, ISCSI_STAGE_BUF}};
+				struct iovec iov[2] = {{dst, need}, {conn->stage, conn->stage_cap}};
 
 				r = readv(conn->fd, iov, 2);
 				if (r > 0) {
@@ -612,7 +613,7 @@ conn_rx(struct iscsi_conn *conn)
 					conn->stage_tail = (uint32_t)r - n;
 				}
 			} else {
-				r = recv(conn->fd, conn->stage, ISCSI_STAGE_BUF, 0);
+				r = recv(conn->fd, conn->stage, conn->stage_cap, 0);
 				if (r > 0)
 					conn->stage_tail = (uint32_t)r;
 			}

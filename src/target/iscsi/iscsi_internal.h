@@ -570,7 +570,8 @@ enum iscsi_rx_state {
 	RX_DDIGEST,
 };
 
-#define ISCSI_STAGE_BUF 65536
+#define ISCSI_STAGE_BUF 8192       /* while logging in: idle sockets stay cheap */
+#define ISCSI_STAGE_BUF_FFP 65536  /* full feature phase: many PDUs per recv */
 #define ISCSI_LOGIN_TEXT_MAX 65536
 
 struct iscsi_login {
@@ -617,7 +618,8 @@ struct iscsi_conn {
 	bool hd, dd;           /* digests in force */
 	/* rx */
 	enum iscsi_rx_state rx_state;
-	uint8_t *stage;        /* ISCSI_STAGE_BUF */
+	uint8_t *stage;        /* staging buffer of stage_cap bytes */
+	uint32_t stage_cap;
 	uint32_t stage_head, stage_tail;
 	uint8_t bhs[ISCSI_BHS_LEN];
 	uint8_t ahs[ISCSI_MAX_AHS_LEN];

@@ -571,6 +571,14 @@ iscsi_login_rx(struct iscsi_conn *conn, const uint8_t *data, uint32_t len)
 			goto out_text;
 		}
 		login_send(&c, rflags, conn->sess->tsih);
+		if (conn->stage_cap < ISCSI_STAGE_BUF_FFP && !conn->sess->discovery) {
+			uint8_t *st = realloc(conn->stage, ISCSI_STAGE_BUF_FFP);
+
+			if (st) { /* keeps bytes already staged */
+				conn->stage = st;
+				conn->stage_cap = ISCSI_STAGE_BUF_FFP;
+			}
+		}
 		if (conn->sess->node) {
 			conn->node = conn->sess->node;
 			__atomic_add_fetch(&conn->node->refs, 1, __ATOMIC_ACQ_REL);

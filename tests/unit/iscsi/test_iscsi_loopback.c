@@ -279,6 +279,28 @@ test_discovery(void **state)
 	assert_true(plain);
 	iscsi_free_discovery_data(iscsi, da);
 	disconnect(iscsi);
+
+	/* discovery with CHAP required: refused without credentials, works with them */
+	assert_int_equal(cairn_iscsi_set_discovery_auth(false, true, false, 1), 0);
+	iscsi = iscsi_create_context(INITIATOR);
+	assert_non_null(iscsi);
+	iscsi_set_session_type(iscsi, ISCSI_SESSION_DISCOVERY);
+	iscsi_set_timeout(iscsi, 10);
+	assert_int_equal(iscsi_connect_sync(iscsi, g_portal), 0);
+	assert_int_not_equal(iscsi_login_sync(iscsi), 0);
+	iscsi_destroy_context(iscsi);
+	iscsi = iscsi_create_context(INITIATOR);
+	assert_non_null(iscsi);
+	iscsi_set_session_type(iscsi, ISCSI_SESSION_DISCOVERY);
+	iscsi_set_timeout(iscsi, 10);
+	iscsi_set_initiator_username_pwd(iscsi, "alice", "alice-secret-123");
+	assert_int_equal(iscsi_connect_sync(iscsi, g_portal), 0);
+	assert_int_equal(iscsi_login_sync(iscsi), 0);
+	da = iscsi_discovery_sync(iscsi);
+	assert_non_null(da);
+	iscsi_free_discovery_data(iscsi, da);
+	disconnect(iscsi);
+	assert_int_equal(cairn_iscsi_set_discovery_auth(false, false, false, 0), 0);
 }
 
 

@@ -386,6 +386,85 @@ test_bulk_many_iov(void **state)
 	free(dst);
 }
 
+static int
+echo_once_ctx(struct cairn_net_ctx **both, uint64_t seq)
+{
+	struct cairn_rpc *rpc;
+	struct tu_done d = {0};
+	int rc;
+
+	rc = cairn_rpc_create(both[0], g_ep0, TP_OPC(TP_ECHO), &rpc);
+	if (rc)
+		return rc;
+	((struct tp_echo_in *)cairn_rpc_in(rpc))->seq = seq;
+	rc = cairn_rpc_send(rpc, tu_done_cb, &d);
+	if (rc == 0)
+		rc = tu_pump(both, 2, &d.calls, 1, 5000) ? d.rc : -CAIRN_ERR_TIMEDOUT;
+	if (rc == 0 && ((struct tp_echo_out *)cairn_rpc_out(rpc))->seq != seq)
+		rc = -CAIRN_ERR_MISC;
+	cairn_rpc_decref(rpc);
+	return rc;
+}
+
+/* A bulk GET whose owner does not answer in time: the transfer times out (the handler
+ * sees TIMEDOUT and replies it), the data arriving later is discarded, and the
+ * connection stays usable. */
+static void
+test_bulk_timeout(void **state)
+{
+	struct cairn_net_group *grp;
+	struct cairn_net_ctx_opts o;
+	struct cairn_net_ctx *srv, *cli, *both[2];
+	struct cairn_net_stats st;
+	struct cairn_bulk *sb;
+	struct cairn_rpc *rpc;
+	struct tp_bulk_in *in;
+	struct tu_done d = {0};
+	size_t len = 1u << 20;
+	uint8_t *src = calloc(1, len);
+	struct iovec iov = {src, len};
+	uint64_t end;
+
+	assert_int_equal(cairn_net_group_create("bt", &grp), 0);
+	cairn_net_ctx_opts_default(&o);
+	o.group = grp;
+	o.rank = 0;
+	o.listen_uri = "tcp://127.0.0.1:0";
+	o.timeout_us = 100 * 1000;
+	assert_int_equal(cairn_net_ctx_create(&o, &srv), 0);
+	cli = tu_client(grp, 0, 30 * 1000 * 1000);
+	both[0] = cli;
+	both[1] = srv;
+	assert_int_equal(cairn_bulk_create(cli, &iov, 1, CAIRN_BULK_RW, &sb), 0);
+	assert_int_equal(cairn_rpc_create(cli, g_ep0, TP_OPC(TP_BULK), &rpc), 0);
+	in = cairn_rpc_in(rpc);
+	cairn_bulk_get_desc(sb, &in->src);
+	cairn_bulk_get_desc(sb, &in->dst);
+	in->len = len;
+	assert_int_equal(cairn_rpc_send(rpc, tu_done_cb, &d), 0);
+	/* The request leaves the client; then only the server runs. */
+	end = tu_now_ms() + 5000;
+	do {
+		cairn_net_progress(cli);
+		cairn_net_ctx_stats(cli, &st);
+	} while (st.req_sent < 1 && tu_now_ms() < end);
+	cairn_net_progress(cli);
+	tu_pump_ms(&srv, 1, 400);
+	cairn_net_ctx_stats(srv, &st);
+	assert_true(st.timeouts == 1);
+	assert_int_equal(d.calls, 0);
+	/* Now the client answers the stale GET and gets the handler's error. */
+	assert_true(tu_pump(both, 2, &d.calls, 1, 10000));
+	assert_int_equal(d.rc, -CAIRN_ERR_TIMEDOUT);
+	cairn_rpc_decref(rpc);
+	assert_int_equal(echo_once_ctx(both, 77), 0);
+	cairn_bulk_free(sb);
+	cairn_net_ctx_destroy(cli);
+	cairn_net_ctx_destroy(srv);
+	cairn_net_group_destroy(grp);
+	free(src);
+}
+
 static void
 test_bulk_errors(void **state)
 {
@@ -1090,6 +1169,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bulk_many_iov, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bulk_errors, setup, teardown),
+	        cmocka_unit_test(test_bulk_timeout),
 	        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 	        cmocka_unit_test(test_stalled),

@@ -400,6 +400,29 @@ test_type_change_after_empty(void **state)
 	assert_memory_equal(v.inl, "sv-again-2", 10);
 }
 
+/* The container remembers the last object looked up: it must forget it when aggregation
+ * frees that object (ASan checks the access). */
+static void
+test_obj_removed_after_lookup(void **state)
+{
+	struct env *env = *state;
+	struct cairn_vos_idx_path p = P(9, "d", "a");
+	struct cairn_vos_idx_vrec v = LOC(4096, 1);
+	bool done;
+
+	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 10, 0, &v), 0);
+	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_OBJ, 20, 0), 0);
+	assert_int_equal(sv_at(env, &p, 15), 4096); /* object 9 is now the remembered one */
+	assert_int_equal(cairn_vos_idx_aggregate(env->cont, 30, 10, &done), 0);
+	assert_true(done);
+	assert_int_equal(env->nfreed, 1);
+	assert_int_equal(sv_at(env, &p, 40), -1);
+	assert_int_equal(cairn_vos_idx_exists(env->cont, &p, CAIRN_VOS_IDX_OBJ, 40), 0);
+	v.off = 8192;
+	assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 50, 0, &v), 0);
+	assert_int_equal(sv_at(env, &p, 50), 8192);
+}
+
 static void
 test_array_pieces(void **state)
 {
@@ -848,6 +871,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_conditional, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_types_and_rsize, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_type_change_after_empty, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_obj_removed_after_lookup, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_array_pieces, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_anchor_concurrent_insert, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_snapshots_and_bounds, setup, teardown),

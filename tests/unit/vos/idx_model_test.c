@@ -31,7 +31,7 @@
 
 #define NOBJ 3
 #define MAX_DKEY 64 /* the wide run uses this many dkeys (hash buckets, tall skip lists) */
-#define NAKEY 4 /* 0,1 single value; 2,3 array */
+#define NAKEY 4     /* 0,1 single value; 2,3 array */
 #define ARR_SPAN 48
 #define MAX_RECS 20000
 #define MAX_IDS 20000
@@ -83,7 +83,7 @@ make_dkeys(unsigned n)
 	g_ndkey = n;
 	for (i = 5; i < n; i++) /* varied lengths and shared prefixes */
 		snprintf(g_dkeys[i], sizeof(g_dkeys[i]), "%c%u%.*s", 'a' + (int)(i % 7), i,
-			 (int)(i * 7 % 11), "xxxxxxxxxxx");
+		         (int)(i * 7 % 11), "xxxxxxxxxxx");
 }
 static const char *g_akeys[NAKEY] = {"sv0", "s", "arr", "arr-big"};
 static const uint32_t g_rsize[NAKEY] = {0, 0, 8, 16};
@@ -123,7 +123,7 @@ struct mlist {
 	uint32_t *v;
 	uint32_t n, cap;
 };
-static struct mlist g_ak[NOBJ][MAX_DKEY][NAKEY];                                /* SV/EXT records */
+static struct mlist g_ak[NOBJ][MAX_DKEY][NAKEY]; /* SV/EXT records */
 static struct mlist g_po[NOBJ], g_pd[NOBJ][MAX_DKEY], g_pa[NOBJ][MAX_DKEY][NAKEY]; /* punches */
 static uint64_t g_pending[4096]; /* ids freed during the current op, checked after it */
 static uint32_t g_npending;
