@@ -58,7 +58,7 @@ cairn_enc_reserve(struct cairn_enc *e, size_t n)
 		return NULL;
 	}
 	if (e->len + n > e->cap) {
-		size_t ncap = e->cap ? e->cap : 64;
+		size_t ncap = e->cap ? e->cap : 256; /* most RPC bodies: one allocation */
 		uint8_t *nb;
 
 		if (!e->owned) {

@@ -244,6 +244,8 @@ struct net_transport_ops {
 	int (*connect)(struct net_ctx_impl *ctx, struct net_peer *peer, const char *host,
 	               uint16_t port, struct net_conn **out);
 	void (*send)(struct net_conn *conn, struct net_tx_msg *msg); /* queue */
+	/* write now if msg is all that is queued: the latency path for a lone request/reply */
+	void (*kick)(struct net_conn *conn);
 	void (*close)(struct net_conn *conn, int reason);
 	int (*poll)(struct net_ctx_impl *ctx);   /* receive: > 0 if work done */
 	void (*flush)(struct net_ctx_impl *ctx); /* write what was queued */
@@ -260,6 +262,7 @@ int net_tcp_connect(struct net_ctx_impl *ctx, struct net_peer *peer, const char 
 int net_tcp_adopt(struct net_ctx_impl *ctx, int fd);
 void net_tcp_send(struct net_conn *conn, struct net_tx_msg *msg);
 void net_tcp_close(struct net_conn *conn, int reason);
+void net_tcp_kick(struct net_conn *conn);
 int net_tcp_poll(struct net_ctx_impl *ctx);
 void net_tcp_flush_all(struct net_ctx_impl *ctx);
 void net_tcp_fini(struct net_ctx_impl *ctx);

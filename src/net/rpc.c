@@ -656,6 +656,8 @@ rpc_transmit(struct net_peer *p, struct cairn_rpc *rpc)
 	rpc->state = RPC_SENT;
 	p->inflight++;
 	cairn_list_add_tail(&rpc->link, &p->sent);
+	if (p->inflight == 1)
+		ctx->tp->kick(p->conn);
 }
 
 int
@@ -911,6 +913,7 @@ net_send_reply(struct cairn_rpc *rpc, int status, uint8_t *body, uint32_t len, u
 	        .body_len = len,
 	};
 	struct net_tx_msg *m;
+	struct net_conn *conn;
 
 	rpc->state = RPC_REPLIED;
 	if (rpc->oneway) {
@@ -927,8 +930,12 @@ net_send_reply(struct cairn_rpc *rpc, int status, uint8_t *body, uint32_t len, u
 		return -CAIRN_ERR_NOMEM;
 	}
 	cairn_list_del(&rpc->link);
-	rpc->ctx->tp->send(rpc->conn, m);
+	conn = rpc->conn;
+	rpc->conn = NULL; /* replied: the request no longer needs its connection */
+	rpc->ctx->tp->send(conn, m);
 	rpc->ctx->st.reply_sent++;
+	if (cairn_list_empty(&conn->srv_rpcs))
+		rpc->ctx->tp->kick(conn);
 	return 0;
 }
 

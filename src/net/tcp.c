@@ -354,6 +354,16 @@ conn_flush(struct net_conn *conn)
 }
 
 void
+net_tcp_kick(struct net_conn *conn)
+{
+	/* One message queued: nothing to batch it with, send it before parking or going back
+	 * to the scheduler. Several: the end-of-pass flush writes them in one call. */
+	if (!conn->closed && !conn->connecting && !cairn_list_empty(&conn->txq) &&
+	    conn->txq.next == conn->txq.prev)
+		conn_flush(conn);
+}
+
+void
 net_tcp_flush_all(struct net_ctx_impl *ctx)
 {
 	struct cairn_list *l;
@@ -814,6 +824,7 @@ const struct net_transport_ops g_net_tcp_ops = {
         .listen = net_tcp_listen,
         .connect = net_tcp_connect,
         .send = net_tcp_send,
+        .kick = net_tcp_kick,
         .close = net_tcp_close,
         .poll = net_tcp_poll,
         .flush = net_tcp_flush_all,

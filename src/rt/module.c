@@ -53,7 +53,8 @@ key_xs_destroy(struct cairn_xstream *xs, struct cairn_module_key *key)
 	if ((key->tags & (1u << xs->role)) == 0)
 		return;
 	xs->tls[key->index] = NULL;
-	if (key->fini != NULL)
+	/* data == NULL with an init: never instantiated here (registered while stopping). */
+	if (key->fini != NULL && (data != NULL || key->init == NULL))
 		key->fini(xs, key, data);
 }
 

@@ -292,7 +292,8 @@ struct cairn_xstream {
 	uint64_t now_us;          /* cached per loop */
 	uint64_t expect_until;    /* spin at least until then (cairn_rt_expect_work) */
 	uint64_t contended_until; /* CPU found contended: sleep instead of spinning */
-	uint64_t nivcsw;          /* involuntary context switches seen at the last sleep */
+	uint64_t nivcsw;          /* involuntary context switches at the last check */
+	uint64_t nivcsw_at;       /* time of that check */
 	unsigned spin_us;
 	unsigned nr_wake_fds;
 

@@ -39,6 +39,7 @@
 __thread struct cairn_xstream *t_rt_xs;
 
 #define RT_SLICES_MIN 16
+#define RT_CONTENDED_RATE 50    /* involuntary context switches per second: contended */
 #define RT_CONTENDED_US 200000 /* then do not spin for this long */
 
 static const unsigned g_wrr_weight[CAIRN_PRIO_MAX] = {RT_WRR_NET, RT_WRR_IO, RT_WRR_GENERAL};
@@ -560,13 +561,17 @@ static void
 contention_check(struct cairn_xstream *xs)
 {
 	struct rusage ru;
+	uint64_t now, n;
 
 	if (xs->spin_us == 0 || getrusage(RUSAGE_THREAD, &ru) != 0)
 		return;
-	/* One preemption (a kworker) is noise; two since the last check is a busy CPU. */
-	if ((uint64_t)ru.ru_nivcsw >= xs->nivcsw + 2)
-		xs->contended_until = rt_clock_us() + RT_CONTENDED_US;
+	now = rt_clock_us();
+	n = (uint64_t)ru.ru_nivcsw - xs->nivcsw;
+	/* A kworker now and then is noise; a busy CPU preempts us every few ms. */
+	if (n >= 2 && n * 1000000u >= RT_CONTENDED_RATE * (now - xs->nivcsw_at + 1))
+		xs->contended_until = now + RT_CONTENDED_US;
 	xs->nivcsw = (uint64_t)ru.ru_nivcsw;
+	xs->nivcsw_at = now;
 }
 
 static void

@@ -208,7 +208,14 @@ idx_table_lookup(const struct idx_table *t, const void *key, uint32_t klen)
 		uint32_t h = (uint32_t)idx_hash(key, klen);
 
 		for (e = t->buckets[h & ((1u << t->bshift) - 1)]; e != NULL; e = e->hnext) {
-			if (e->hash == h && e->klen == klen && key_eq(idx_ent_key(e), key, klen))
+			if (e->hash != h)
+				continue;
+			/* likely the one: its body, first child and value follow in the next
+			 * lines (see idx_ent_alloc_pair); fetch them in parallel */
+			__builtin_prefetch((const uint8_t *)e + 64);
+			__builtin_prefetch((const uint8_t *)e + 128);
+			__builtin_prefetch((const uint8_t *)e + 192);
+			if (e->klen == klen && key_eq(idx_ent_key(e), key, klen))
 				return e;
 		}
 		return NULL;

@@ -27,7 +27,11 @@
 #include "app_internal.h"
 #include "tgt_app.h"
 
-#define RPC_POLL_PERIOD_US 1000
+/* Busy poller: it reports "no work" when idle, so the xstream still sleeps, in epoll on
+ * the server's fd (added to the wake set below); a request or a queued reply wakes it at
+ * once. A timed poller would add up to a period of latency and wake the idle xstream
+ * every period (plus its adaptive spin). */
+#define RPC_POLL_PERIOD_US 0
 
 static struct cairn_jsonrpc_server *g_rpc_srv;
 static struct cairn_poller *g_rpc_poller;
@@ -166,9 +170,15 @@ rpc_start_ult(void *arg)
 		return;
 	}
 	rc = cairn_rt_wake_fd_add(cairn_jsonrpc_server_fd(g_rpc_srv), EPOLLIN);
-	if (rc)
-		CAIRN_WARN("RPC socket not in the idle wake set (%s); replies may lag by up "
-			   "to %u us", cairn_strerror(rc), RPC_POLL_PERIOD_US);
+	if (rc) {
+		/* Without the wake fd a sleeping sys0 would not see requests. */
+		CAIRN_ERROR("cannot watch the RPC socket: %s", cairn_strerror(rc));
+		cairn_poller_unregister(&g_rpc_poller);
+		cairn_jsonrpc_server_stop(g_rpc_srv);
+		g_rpc_srv = NULL;
+		ctx->rc = rc;
+		return;
+	}
 	ctx->rc = 0;
 }
 

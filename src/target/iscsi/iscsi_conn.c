@@ -578,6 +578,15 @@ conn_rx(struct iscsi_conn *conn)
 			/* The piece is complete (filled by readv): move on. */
 			if (rx_advance(conn) && conn->state >= ISCSI_CONN_CLOSING)
 				return 1;
+			if (conn->migrate_to) {
+				struct iscsi_poll_group *to = conn->migrate_to;
+
+				/* Last touch on this xstream: the session's xstream owns the
+				 * connection as soon as the message is sent. */
+				conn->migrate_to = NULL;
+				iscsi_conn_migrate(conn, to);
+				return 1;
+			}
 			work = 1;
 			continue;
 		}

@@ -694,8 +694,14 @@ rx_data_out_hdr(struct iscsi_conn *conn)
 	}
 	if (off != t->data_rcvd || off + len > t->edtl || len == 0 ||
 	    iscsi_get_be32(h + 36) != t->exp_datasn) {
-		iscsi_send_reject(conn, ISCSI_REJECT_PROTOCOL, h);
-		conn->state = ISCSI_CONN_LOGOUT;
+		/* A Data-Out out of sequence cannot be recovered at ErrorRecoveryLevel 0:
+		 * drop the connection at once (the initiator reinstates the session). */
+		CAIRN_LOG_RATELIMIT(CAIRN_SS_ISCSI, CAIRN_LOG_WARN, 5,
+				    "connection %u: Data-Out DataSN %u offset %u length %u, "
+				    "expected DataSN %u offset %u (EDTL %u)", conn->id,
+				    iscsi_get_be32(h + 36), off, len, t->exp_datasn, t->data_rcvd,
+				    t->edtl);
+		iscsi_conn_close(conn, "Data-Out out of sequence");
 		return -CAIRN_ERR_PROTO;
 	}
 	conn->rx_task = t;
@@ -1060,7 +1066,9 @@ rx_tmf(struct iscsi_conn *conn)
 			for (i = 0; i < c->ntasks; i++) {
 				struct iscsi_task *t = &c->tasks[i];
 
-				if (t->state != ISCSI_TASK_FREE && t->itt == rtt && !t->aborted) {
+				/* A task whose response is already queued has completed. */
+				if (t->state != ISCSI_TASK_FREE && t->state != ISCSI_TASK_TX &&
+				    t->itt == rtt && !t->aborted) {
 					found = true;
 					task_abort(t, tmf);
 				}

@@ -664,6 +664,7 @@ struct iscsi_conn {
 	uint32_t nop_ttt;
 	char initiator_port[CAIRN_SCSI_PORT_NAME_MAX];
 	struct iscsi_tgt_node *node; /* held until the bdev channels are put */
+	struct iscsi_poll_group *migrate_to; /* joined a session living elsewhere */
 	uint32_t inflight_exec;   /* tasks inside the SCSI layer */
 	bool rx_pending;          /* unprocessed bytes in stage (rx paused by backlog) */
 	bool dead_listed;

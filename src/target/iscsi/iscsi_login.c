@@ -601,7 +601,7 @@ iscsi_login_rx(struct iscsi_conn *conn, const uint8_t *data, uint32_t len)
 			   conn->dd ? ", data digest" : "");
 		iscsi_login_free(conn);
 		if (join && join->pg != conn->pg)
-			iscsi_conn_migrate(conn, join->pg);
+			conn->migrate_to = join->pg; /* conn_rx hands it over when done */
 		else if (join) {
 			cairn_list_add_tail(&conn->sess_link, &join->conns);
 			join->nconns++;

@@ -44,7 +44,7 @@ else
 	kill -0 "$TGT_PID" 2>/dev/null || die "cairn-tgt died during the suite: $(tail -5 "$TMP/tgt.err")"
 	"$CAIRN_RPC" -s "$SOCK" cairn_get_version >/dev/null || die "cairn-tgt stopped answering RPC"
 fi
-stop_pid "$TGT_PID" || log "cairn-tgt exit status $? at shutdown"
+stop_pid "$TGT_PID" || die "cairn-tgt did not shut down cleanly (exit $?): $(tail -3 "$TMP/tgt.err")"
 
 args=(compare "$TMP/tgtd.cu" "$TMP/cairn.cu"
 	--meta "tgtd=$(tgtd -V 2>&1 | head -1)"

@@ -27,6 +27,8 @@ cleanup() {
 	rm -f "/dev/shm/cairn-func-$$".*
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 need_bin() {
 	[ -n "${1:-}" ] && [ -x "$1" ] || skip "$2 not found (${1:-unset})"

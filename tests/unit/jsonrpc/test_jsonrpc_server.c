@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,7 @@
 
 #include <cairn/errno.h>
 #include "jsonrpc/jsonrpc.h"
+#include "jsonrpc/jsonrpc_client.h"
 #include "jsonrpc_internal.h"
 
 static char g_dir[64];
@@ -97,7 +99,16 @@ rpc_startup_only(struct cairn_jsonrpc_request *req, const json_t *params)
 	cairn_jsonrpc_send_bool(req, true);
 }
 
+static struct cairn_jsonrpc_request *_Atomic g_hung;
+
+static void
+rpc_hang(struct cairn_jsonrpc_request *req, const json_t *params)
+{
+	atomic_store(&g_hung, req); /* answered by the test thread later (release) */
+}
+
 static const struct cairn_jsonrpc_method g_methods[] = {
+	{ "test_hang", rpc_hang, CAIRN_RPC_RUNTIME, NULL },
 	{ "test_add", rpc_add, CAIRN_RPC_STARTUP | CAIRN_RPC_RUNTIME, "add a and b" },
 	{ "test_echo", rpc_echo, CAIRN_RPC_RUNTIME, NULL },
 	{ "test_fail", rpc_fail, CAIRN_RPC_RUNTIME, NULL },
@@ -685,9 +696,9 @@ test_registry_and_config(void **state)
 	assert_null(cairn_jsonrpc_find_method("zz_new")); /* all or nothing */
 	assert_int_equal(cairn_jsonrpc_register_methods(bad, 1), -CAIRN_ERR_INVAL);
 	cairn_jsonrpc_foreach_method(collect, names);
-	assert_int_equal(json_array_size(names), 5);
+	assert_int_equal(json_array_size(names), 6);
 	assert_string_equal(json_string_value(json_array_get(names, 0)), "test_add");
-	assert_string_equal(json_string_value(json_array_get(names, 4)), "test_startup_only");
+	assert_string_equal(json_string_value(json_array_get(names, 5)), "test_startup_only");
 	json_decref(names);
 
 	assert_int_equal(cairn_jsonrpc_register_config("iscsi", 20, dump_a, "iscsi_x"), 0);
@@ -708,6 +719,71 @@ test_registry_and_config(void **state)
 	json_decref(cfg);
 	cairn_jsonrpc_unregister_config("bdev");
 	cairn_jsonrpc_unregister_config("iscsi");
+}
+
+/* The blocking client against the server polled by a helper thread. */
+static atomic_int g_poll_stop;
+
+static void *
+poll_thread(void *arg)
+{
+	while (!g_poll_stop) {
+		cairn_jsonrpc_server_poll(g_srv);
+		usleep(100);
+	}
+	return NULL;
+}
+
+static void
+test_client(void **state)
+{
+	struct cairn_jsonrpc_client *cl = NULL;
+	json_t *p, *r = NULL;
+	pthread_t thr;
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/absent.sock", g_dir);
+	assert_int_equal(cairn_jsonrpc_client_connect(path, 0, &cl), -ENOENT);
+	assert_int_equal(cairn_jsonrpc_client_connect("", 0, &cl), -CAIRN_ERR_INVAL);
+	assert_int_equal(cairn_jsonrpc_client_connect("127.0.0.1:99999", 0, &cl),
+			 -CAIRN_ERR_INVAL);
+
+	g_poll_stop = 0;
+	assert_int_equal(pthread_create(&thr, NULL, poll_thread, NULL), 0);
+	assert_int_equal(cairn_jsonrpc_client_connect(g_path, 1000, &cl), 0);
+	p = json_pack("{s:i, s:i}", "a", 20, "b", 22);
+	assert_int_equal(cairn_jsonrpc_client_call(cl, "test_add", p, 5000, &r), 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "result")), 42);
+	json_decref(r);
+	json_decref(p);
+	/* an error reply is a successful call carrying "error" */
+	assert_int_equal(cairn_jsonrpc_client_call(cl, "nope", NULL, 5000, &r), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "error"), "code")),
+			 CAIRN_JSONRPC_ERROR_METHOD_NOT_FOUND);
+	json_decref(r);
+	/* no answer in time */
+	atomic_store(&g_hung, NULL);
+	assert_int_equal(cairn_jsonrpc_client_call(cl, "test_hang", NULL, 300, &r),
+			 -CAIRN_ERR_TIMEDOUT);
+	for (int i = 0; i < 500 && atomic_load(&g_hung) == NULL; i++)
+		usleep(10000); /* the handler runs on the poll thread */
+	assert_non_null(atomic_load(&g_hung));
+	/* the late reply of the timed-out call is skipped by id */
+	cairn_jsonrpc_send_bool(atomic_load(&g_hung), false);
+	assert_int_equal(cairn_jsonrpc_client_call(cl, "test_echo", NULL, 5000, &r), 0);
+	assert_true(json_is_null(json_object_get(r, "result")));
+	json_decref(r);
+	/* raw: a parse error comes back with id null, then the server closes */
+	assert_int_equal(cairn_jsonrpc_client_send_raw(cl, "{bad", 4), 0);
+	assert_int_equal(cairn_jsonrpc_client_send_raw(cl, "}\n", 2), 0);
+	assert_int_equal(cairn_jsonrpc_client_recv(cl, 5000, &r), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "error"), "code")),
+			 CAIRN_JSONRPC_ERROR_PARSE_ERROR);
+	json_decref(r);
+	assert_int_equal(cairn_jsonrpc_client_recv(cl, 5000, &r), -ECONNRESET);
+	cairn_jsonrpc_client_close(cl);
+	g_poll_stop = 1;
+	pthread_join(thr, NULL);
 }
 
 /* Detached connection: the path the fuzz target uses. */
@@ -764,12 +840,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_socket_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_and_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_and_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client, setup, teardown),
 		cmocka_unit_test(test_detached_and_scanner),
 	};
 	int rc;
 
-	assert_int_equal(cairn_jsonrpc_register_methods(g_methods, 5), 0);
+	assert_int_equal(cairn_jsonrpc_register_methods(g_methods, 6), 0);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	cairn_jsonrpc_unregister_methods(g_methods, 5);
+	cairn_jsonrpc_unregister_methods(g_methods, 6);
 	return rc;
 }

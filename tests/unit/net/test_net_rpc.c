@@ -142,11 +142,13 @@ test_register(void **state)
 	struct cairn_proto bad = {.name = "bad", .base = 1u << 24, .count = 1, .rpcs = defs};
 	struct cairn_rpc *rpc;
 
+	cairn_log_set_mask("FATAL"); /* the errors below are expected */
 	assert_int_equal(cairn_net_proto_register(&dup), -CAIRN_ERR_EXIST);
 	assert_int_equal(cairn_net_proto_register(&bad), -CAIRN_ERR_INVAL);
 	assert_int_equal(cairn_rpc_create(f->cli, g_ep0, CAIRN_NET_OPC(0x55, 0), &rpc),
 	                 -CAIRN_ERR_NONEXIST);
 	assert_int_equal(cairn_rpc_create(f->cli, g_ep0, TP_OPC(200), &rpc), -CAIRN_ERR_NONEXIST);
+	cairn_log_set_mask("ERR");
 }
 
 static void
@@ -476,6 +478,7 @@ test_bulk_errors(void **state)
 	struct tp_bulk_in *in;
 	struct tu_done d = {0};
 
+	cairn_log_set_mask("FATAL"); /* the errors below are expected */
 	/* PUT into read-only memory: refused, the handler's error comes back. */
 	assert_int_equal(cairn_bulk_create(f->cli, &iov, 1, CAIRN_BULK_RO, &ro), 0);
 	assert_int_equal(cairn_rpc_create(f->cli, g_ep0, TP_OPC(TP_BULK), &rpc), 0);
@@ -513,6 +516,7 @@ test_bulk_errors(void **state)
 	cairn_rpc_decref(rpc);
 	cairn_bulk_free(ro);
 	assert_int_equal(cairn_bulk_create(f->cli, &iov, 1, 0x7, &ro), -CAIRN_ERR_INVAL);
+	cairn_log_set_mask("ERR");
 }
 
 /* ------------------------------------------------------------------ collectives */
@@ -1131,6 +1135,7 @@ test_group(void **state)
 	uint16_t port;
 	const char *uris[] = {"tcp://127.0.0.1:1000", "tcp://localhost:2000"};
 
+	cairn_log_set_mask("FATAL"); /* the errors below are expected */
 	assert_int_equal(cairn_net_group_create("g", &g), 0);
 	assert_int_equal(cairn_net_group_attach(g, uris, 2), 0);
 	assert_int_equal(cairn_net_group_rank_add(g, 1, "tcp://h:1"), -CAIRN_ERR_EXIST);
@@ -1152,6 +1157,7 @@ test_group(void **state)
 	assert_string_equal(host, "a.b");
 	assert_int_equal(port, 80);
 	cairn_net_group_destroy(g);
+	cairn_log_set_mask("ERR");
 }
 
 int

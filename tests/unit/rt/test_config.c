@@ -103,7 +103,7 @@ test_yaml_good(void **state)
 	assert_int_equal(o.spin_us, 0);
 	assert_false(o.pin);
 	assert_string_equal(o.cpu_list, "0");
-	/* It really starts, pinned to CPU 0 even though pin=false? No: pin=false wins. */
+	/* It really starts; with pin: false the cpus list is validated but not used. */
 	assert_int_equal(cairn_rt_init(&o), 0);
 	assert_int_equal(cairn_xs_count(), 6);
 	assert_int_equal(cairn_xs_cpu(cairn_xs_get(0)), -1);

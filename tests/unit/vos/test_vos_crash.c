@@ -486,6 +486,15 @@ test_crash(void **state)
 	free(g_intents);
 }
 
+/* Also after a failed run: never leave the pool file behind. */
+static int
+teardown(void **state)
+{
+	if (g_path[0] != 0)
+		unlink(g_path);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -493,5 +502,5 @@ main(void)
 		cmocka_unit_test(test_crash),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, teardown);
 }

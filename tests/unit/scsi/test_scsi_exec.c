@@ -1,0 +1,378 @@
+/*
+ * SCSI command execution over a real malloc bdev on the runtime: MODE SELECT/SENSE,
+ * REPORT SUPPORTED OPERATION CODES, WRITE SAME with a pattern (chunked), UNMAP
+ * parameter checks, READ CAPACITY, GET LBA STATUS, REQUEST SENSE, INQUIRY on a missing
+ * LUN and reservation conflicts seen through cairn_scsi_task_execute().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cairn/errno.h"
+#include "common/log.h"
+#include "rt/rt.h"
+#include "scsi_internal.h"
+
+#define NB 4096
+#define BS 512
+
+static struct cairn_scsi_dev *g_dev;
+
+struct run {
+	uint8_t cdb[16];
+	uint8_t *buf;
+	uint32_t buf_len;
+	uint32_t xfer_len;
+	const char *port;
+	bool no_lun;
+	struct cairn_scsi_task task;
+	struct cairn_eventual *ev;
+};
+
+static void
+run_done(void *arg, int rc)
+{
+	struct run *r = arg;
+
+	cairn_eventual_set(r->ev, rc);
+}
+
+static void
+run_ult(void *arg)
+{
+	struct run *r = arg;
+	struct cairn_scsi_task *t = &r->task;
+	struct cairn_scsi_lun *lun = cairn_scsi_dev_get_lun(g_dev, 0);
+	struct cairn_bdev_channel *ch = cairn_bdev_get_io_channel(cairn_scsi_lun_desc(lun));
+
+	assert_non_null(ch);
+	memset(t, 0, sizeof(*t));
+	t->dev = g_dev;
+	t->lun = r->no_lun ? NULL : lun;
+	t->ch = ch;
+	memcpy(t->cdb, r->cdb, 16);
+	t->cdb_len = 16;
+	t->initiator_port = r->port ? r->port : "iqn.x,i,0x1";
+	t->rel_tgt_port = 1;
+	t->buf = r->buf;
+	t->buf_len = r->buf_len;
+	t->xfer_len = r->xfer_len;
+	t->cb = run_done;
+	t->cb_arg = r;
+	assert_int_equal(cairn_eventual_create(&r->ev), 0);
+	if (cairn_scsi_task_execute(t) == CAIRN_SCSI_TASK_PENDING)
+		cairn_eventual_wait(r->ev);
+	cairn_eventual_destroy(r->ev);
+	cairn_bdev_put_io_channel(ch);
+}
+
+/* Execute a CDB; returns the SCSI status. */
+static uint8_t
+run(struct run *r)
+{
+	assert_int_equal(cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, 0), run_ult, r), 0);
+	return r->task.status;
+}
+
+static int
+setup(void **state)
+{
+	struct cairn_rt_opts ro;
+	struct cairn_bdev *b;
+
+	(void)state;
+	cairn_log_init();
+	cairn_rt_opts_default(&ro);
+	ro.nr_main = 1;
+	ro.pin = false;
+	assert_int_equal(cairn_rt_init(&ro), 0);
+	assert_int_equal(cairn_bdev_init(), 0);
+	assert_int_equal(cairn_bdev_malloc_create("ScsiMalloc", NB, BS, NULL, &b), 0);
+	assert_int_equal(cairn_scsi_dev_create("iqn.2016-06.io.cairn:exec", &g_dev), 0);
+	assert_int_equal(cairn_scsi_dev_add_lun(g_dev, 0, "ScsiMalloc"), 0);
+	assert_int_equal(cairn_scsi_dev_add_lun(g_dev, 0, "ScsiMalloc"), -CAIRN_ERR_EXIST);
+	assert_int_equal(cairn_scsi_dev_add_lun(g_dev, 1, "NoSuch"), -CAIRN_ERR_NONEXIST);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	cairn_scsi_dev_destroy(g_dev);
+	cairn_bdev_fini();
+	cairn_rt_fini();
+	return 0;
+}
+
+static void
+test_mode_pages(void **state)
+{
+	uint8_t buf[256];
+	struct run r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buf_len = r.xfer_len = sizeof(buf);
+	/* MODE SENSE(10), caching page, DBD */
+	r.cdb[0] = SCSI_OP_MODE_SENSE10;
+	r.cdb[1] = 0x08;
+	r.cdb[2] = 0x08;
+	scsi_put_be16(r.cdb + 7, sizeof(buf));
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(r.task.data_len, 8 + 20);
+	assert_int_equal(buf[8], 0x08);
+	assert_int_equal(buf[8 + 2] & 0x04, 0); /* malloc: no write cache */
+
+	/* MODE SELECT(6): turn WCE on */
+	{
+		uint8_t p[4 + 20];
+
+		memset(p, 0, sizeof(p));
+		memcpy(p + 4, buf + 8, 20);
+		p[4 + 2] |= 0x04;
+		memset(&r, 0, sizeof(r));
+		r.buf = p;
+		r.buf_len = r.xfer_len = sizeof(p);
+		r.cdb[0] = SCSI_OP_MODE_SELECT6;
+		r.cdb[1] = 0x10; /* PF */
+		r.cdb[4] = sizeof(p);
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+		/* a field that is not changeable */
+		p[4 + 3] ^= 0x01;
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+		assert_int_equal(r.task.sense[12], 0x26);
+		p[4 + 3] ^= 0x01;
+		/* SP: saving not supported */
+		r.cdb[1] = 0x11;
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+		assert_int_equal(r.task.sense[12], 0x24);
+		/* parameter list longer than what was sent */
+		r.cdb[1] = 0x10;
+		r.xfer_len = 10;
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+		assert_int_equal(r.task.sense[12], 0x1a);
+	}
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buf_len = r.xfer_len = sizeof(buf);
+	r.cdb[0] = SCSI_OP_MODE_SENSE6;
+	r.cdb[2] = 0x08;
+	r.cdb[4] = 255;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(buf[3], 8);             /* block descriptor */
+	assert_int_equal(buf[4 + 8 + 2] & 0x04, 0x04); /* WCE now on */
+	assert_int_equal(buf[4 + 6] << 8 | buf[4 + 7], BS);
+	/* unknown page */
+	r.cdb[2] = 0x1b;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	/* a LUN reset restores the defaults */
+	cairn_scsi_lun_reset(cairn_scsi_dev_get_lun(g_dev, 0));
+	r.cdb[2] = 0x08;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(buf[4 + 8 + 2] & 0x04, 0);
+}
+
+static void
+test_report_and_capacity(void **state)
+{
+	uint8_t buf[2048];
+	struct run r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buf_len = r.xfer_len = sizeof(buf);
+	r.cdb[0] = SCSI_OP_MAINTENANCE_IN;
+	r.cdb[1] = SCSI_MI_REPORT_SUPPORTED_OPCODES;
+	scsi_put_be32(r.cdb + 6, sizeof(buf));
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_true(scsi_get_be32(buf) >= 40 * 8);
+	/* one command: READ(16) is supported, 0xc7 is not */
+	r.cdb[2] = 1;
+	r.cdb[3] = SCSI_OP_READ16;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(buf[1] & 7, 3);
+	assert_int_equal(scsi_get_be16(buf + 2), 16);
+	r.cdb[3] = 0xc7;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(buf[1] & 7, 1);
+
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buf_len = r.xfer_len = sizeof(buf);
+	r.cdb[0] = SCSI_OP_READ_CAPACITY10;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(scsi_get_be32(buf), NB - 1);
+	assert_int_equal(scsi_get_be32(buf + 4), BS);
+
+	memset(r.cdb, 0, 16);
+	r.cdb[0] = SCSI_OP_SERVICE_ACTION_IN16;
+	r.cdb[1] = SCSI_SAI_GET_LBA_STATUS;
+	scsi_put_be64(r.cdb + 2, 100);
+	scsi_put_be32(r.cdb + 10, 24);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(scsi_get_be64(buf + 8), 100);
+	assert_int_equal(scsi_get_be32(buf + 16), NB - 100);
+	scsi_put_be64(r.cdb + 2, NB);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+
+	memset(r.cdb, 0, 16);
+	r.cdb[0] = SCSI_OP_REQUEST_SENSE;
+	r.cdb[4] = 18;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(r.task.data_len, 18);
+	assert_int_equal(buf[0], 0x70);
+	assert_int_equal(buf[2], 0);
+
+	/* no LUN: INQUIRY answers with qualifier 011b, others fail */
+	memset(r.cdb, 0, 16);
+	r.cdb[0] = SCSI_OP_INQUIRY;
+	r.cdb[4] = 96;
+	r.no_lun = true;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(buf[0], 0x7f);
+	memset(r.cdb, 0, 16);
+	r.cdb[0] = SCSI_OP_TEST_UNIT_READY;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(r.task.sense[12], 0x25);
+}
+
+static void
+test_write_same_and_unmap(void **state)
+{
+	uint8_t pat[BS], *big;
+	struct run r;
+	uint32_t i;
+
+	(void)state;
+	for (i = 0; i < BS; i++)
+		pat[i] = (uint8_t)(i * 7 + 1);
+	memset(&r, 0, sizeof(r));
+	r.buf = pat;
+	r.buf_len = r.xfer_len = BS;
+	r.cdb[0] = SCSI_OP_WRITE_SAME16;
+	scsi_put_be64(r.cdb + 2, 100);
+	scsi_put_be32(r.cdb + 10, 1500); /* several 256 KiB chunks */
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	big = malloc(1500 * BS);
+	assert_non_null(big);
+	memset(&r, 0, sizeof(r));
+	r.buf = big;
+	r.buf_len = r.xfer_len = 1500 * BS;
+	r.cdb[0] = SCSI_OP_READ16;
+	scsi_put_be64(r.cdb + 2, 100);
+	scsi_put_be32(r.cdb + 10, 1500);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	for (i = 0; i < 1500; i++)
+		assert_memory_equal(big + (size_t)i * BS, pat, BS);
+	free(big);
+	/* 0 blocks is invalid (WSNZ), beyond the end is out of range */
+	memset(&r, 0, sizeof(r));
+	r.buf = pat;
+	r.buf_len = r.xfer_len = BS;
+	r.cdb[0] = SCSI_OP_WRITE_SAME10;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	scsi_put_be32(r.cdb + 2, NB - 1);
+	scsi_put_be16(r.cdb + 7, 2);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(r.task.sense[12], 0x21);
+
+	/* UNMAP parameter list checks */
+	{
+		uint8_t p[8 + 32];
+
+		memset(p, 0, sizeof(p));
+		scsi_put_be16(p, 6 + 32);
+		scsi_put_be16(p + 2, 32);
+		scsi_put_be64(p + 8, 10);
+		scsi_put_be32(p + 16, 5);
+		scsi_put_be64(p + 24, 200);
+		scsi_put_be32(p + 32, 0);
+		memset(&r, 0, sizeof(r));
+		r.buf = p;
+		r.buf_len = r.xfer_len = sizeof(p);
+		r.cdb[0] = SCSI_OP_UNMAP;
+		scsi_put_be16(r.cdb + 7, sizeof(p));
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+		scsi_put_be16(p + 2, 33); /* not a multiple of 16 */
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+		assert_int_equal(r.task.sense[12], 0x1a);
+		scsi_put_be16(p + 2, 32);
+		scsi_put_be64(p + 24, NB); /* beyond the end */
+		scsi_put_be32(p + 32, 1);
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+		assert_int_equal(r.task.sense[12], 0x21);
+	}
+}
+
+static void
+test_reservation_conflict(void **state)
+{
+	uint8_t p[24], buf[BS];
+	struct run r;
+
+	(void)state;
+	memset(p, 0, sizeof(p));
+	memset(&r, 0, sizeof(r));
+	r.buf = p;
+	r.buf_len = r.xfer_len = sizeof(p);
+	r.port = "iqn.owner,i,0x1";
+	r.cdb[0] = SCSI_OP_PR_OUT;
+	r.cdb[1] = 0; /* REGISTER */
+	scsi_put_be32(r.cdb + 5, 24);
+	scsi_put_be64(p + 8, 0xabc);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	r.cdb[1] = 1; /* RESERVE, Exclusive Access */
+	r.cdb[2] = CAIRN_SCSI_PR_EXCLUSIVE_ACCESS;
+	scsi_put_be64(p, 0xabc);
+	scsi_put_be64(p + 8, 0);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buf_len = r.xfer_len = BS;
+	r.port = "iqn.other,i,0x2";
+	r.cdb[0] = SCSI_OP_READ10;
+	scsi_put_be16(r.cdb + 7, 1);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_RESERVATION_CONFLICT);
+	r.port = "iqn.owner,i,0x1";
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	/* INQUIRY is allowed for everyone */
+	memset(r.cdb, 0, 16);
+	r.cdb[0] = SCSI_OP_INQUIRY;
+	r.cdb[4] = 36;
+	r.port = "iqn.other,i,0x2";
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+
+	/* clean up: CLEAR */
+	memset(&r, 0, sizeof(r));
+	r.buf = p;
+	r.buf_len = r.xfer_len = sizeof(p);
+	r.port = "iqn.owner,i,0x1";
+	r.cdb[0] = SCSI_OP_PR_OUT;
+	r.cdb[1] = 3;
+	scsi_put_be32(r.cdb + 5, 24);
+	scsi_put_be64(p, 0xabc);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mode_pages),
+		cmocka_unit_test(test_report_and_capacity),
+		cmocka_unit_test(test_write_same_and_unmap),
+		cmocka_unit_test(test_reservation_conflict),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
