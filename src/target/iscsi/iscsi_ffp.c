@@ -694,15 +694,22 @@ rx_data_out_hdr(struct iscsi_conn *conn)
 	}
 	if (off != t->data_rcvd || off + len > t->edtl || len == 0 ||
 	    iscsi_get_be32(h + 36) != t->exp_datasn) {
-		/* A Data-Out out of sequence cannot be recovered at ErrorRecoveryLevel 0:
-		 * drop the connection at once (the initiator reinstates the session). */
+		/* Out of sequence: Reject the PDU (the initiator fails the command on it),
+		 * drop the task without a response and discard the data; the connection
+		 * and the other tasks carry on. Later Data-Out of this task is discarded. */
 		CAIRN_LOG_RATELIMIT(CAIRN_SS_ISCSI, CAIRN_LOG_WARN, 5,
 				    "connection %u: Data-Out DataSN %u offset %u length %u, "
-				    "expected DataSN %u offset %u (EDTL %u)", conn->id,
+				    "expected DataSN %u offset %u (EDTL %u): rejected", conn->id,
 				    iscsi_get_be32(h + 36), off, len, t->exp_datasn, t->data_rcvd,
 				    t->edtl);
-		iscsi_conn_close(conn, "Data-Out out of sequence");
-		return -CAIRN_ERR_PROTO;
+		iscsi_send_reject(conn, ISCSI_REJECT_PROTOCOL, h);
+		if (t->delivered) {
+			t->aborted = true;
+			iscsi_task_release(t);
+		} else {
+			t->aborted = true; /* placeholder for its CmdSN, dropped on delivery */
+		}
+		return 0;
 	}
 	conn->rx_task = t;
 	conn->rx_task_off = off;

@@ -17,6 +17,7 @@
 static const char *g_server = CAIRN_JSONRPC_DEFAULT_SOCK;
 static unsigned g_timeout_ms = 60000;
 static bool g_verbose;
+static bool g_dry_run;
 static struct cairn_jsonrpc_client *g_cl;
 
 static void
@@ -31,6 +32,7 @@ usage(FILE *f)
 		"  -p, --port PORT     TCP port, when -s is an IPv4 address\n"
 		"  -t, --timeout SEC   reply timeout (default 60)\n"
 		"  -v, --verbose       print the request and the raw reply on stderr\n"
+		"      --dry-run       print the request(s) on stdout and send nothing\n"
 		"  -h, --help          this help; COMMAND --help for a command's arguments\n\n"
 		"Commands:\n", CAIRN_JSONRPC_DEFAULT_SOCK);
 	for (i = 0; i < g_nr_rpc_cmds; i++)
@@ -101,19 +103,26 @@ rpc_call(const char *method, json_t *params, json_t **result)
 	char *text;
 	int rc;
 
-	if (connect_server())
-		return -1;
-	if (g_verbose) {
+	if (g_dry_run || g_verbose) {
 		json_t *req = json_pack("{s:s, s:s, s:i}", "jsonrpc", "2.0", "method", method,
 					"id", 1);
 
 		if (params)
 			json_object_set(req, "params", params);
 		text = json_dumps(req, JSON_INDENT(2));
-		fprintf(stderr, "request:\n%s\n", text ? text : "?");
+		if (g_dry_run)
+			printf("%s\n", text ? text : "?");
+		else
+			fprintf(stderr, "request:\n%s\n", text ? text : "?");
 		free(text);
 		json_decref(req);
+		if (g_dry_run) {
+			*result = json_null();
+			return 0;
+		}
 	}
+	if (connect_server())
+		return -1;
 	rc = cairn_jsonrpc_client_call(g_cl, method, params, g_timeout_ms, &resp);
 	if (rc) {
 		fprintf(stderr, "cairn-rpc: %s: %s\n", method,
@@ -172,6 +181,10 @@ rpc_call_print(const char *method, json_t *params, const char *out_file, int ind
 
 	if (rpc_call(method, params, &result))
 		return -1;
+	if (g_dry_run) {
+		json_decref(result);
+		return 0;
+	}
 	if (out_file) {
 		f = fopen(out_file, "w");
 		if (f == NULL) {
@@ -350,6 +363,8 @@ main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
 			g_verbose = true;
+		} else if (!strcmp(o, "--dry-run")) {
+			g_dry_run = true;
 		} else if ((!strcmp(o, "-s") || !strcmp(o, "--server")) && ai + 1 < argc) {
 			g_server = argv[++ai];
 		} else if ((!strcmp(o, "-p") || !strcmp(o, "--port")) && ai + 1 < argc) {

@@ -95,6 +95,27 @@ echo '[{"method":"bdev_malloc_create","params":{"name":"A","num_blocks":8,"block
 "$CAIRN_TGT" -r "$SOCK" --json "$TMP/bad.json" >/dev/null 2>"$TMP/bad.err" && die "bad config accepted"
 grep -q "calls\[1\] bdev_malloc_create failed" "$TMP/bad.err" || { cat "$TMP/bad.err" >&2; die "bad config error unclear"; }
 
+# --- cairn-rpc argument building (--dry-run prints the request, sends nothing)
+dry() { "$CAIRN_RPC" -s "$TMP/nobody.sock" --dry-run "$@" || die "cairn-rpc --dry-run $* failed"; }
+dry iscsi_create_portal_group 1 "127.0.0.1:3260 [::1]:3261" | jq_py '
+p = d["params"]; assert d["method"] == "iscsi_create_portal_group" and p["tag"] == 1, d
+assert p["portals"] == [{"host": "127.0.0.1", "port": "3260"}, {"host": "::1", "port": "3261"}], p'
+dry iscsi_create_target_node iqn.x:t1 al "M0:0 M1:3" "1:1 2:1" 64 -g 2 -r -m -H -D | jq_py '
+p = d["params"]
+assert p["luns"] == [{"bdev_name": "M0", "lun_id": 0}, {"bdev_name": "M1", "lun_id": 3}], p
+assert p["pg_ig_maps"] == [{"pg_tag": 1, "ig_tag": 1}, {"pg_tag": 2, "ig_tag": 1}], p
+assert p["chap_group"] == 2 and p["require_chap"] and p["mutual_chap"], p
+assert p["header_digest"] and p["data_digest"] and p["queue_depth"] == 64, p'
+dry iscsi_create_auth_group 2 -c "user:a secret:s muser:m msecret:ms,user:b secret:t" | jq_py '
+assert d["params"]["secrets"] == [{"user": "a", "secret": "s", "muser": "m", "msecret": "ms"},
+                                  {"user": "b", "secret": "t"}], d'
+dry iscsi_create_initiator_group 3 "ANY !iqn.bad" "127.0.0.1/32,10.0.0.0/8" | jq_py '
+p = d["params"]; assert p["initiators"] == ["ANY", "!iqn.bad"] and p["netmasks"] == ["127.0.0.1/32", "10.0.0.0/8"], p'
+dry bdev_malloc_create 0.5 4096 -b X | jq_py 'assert d["params"] == {"block_size": 4096, "name": "X", "num_blocks": 128}, d'
+"$CAIRN_RPC" --dry-run bdev_malloc_create 0.3 4096 >/dev/null 2>&1 && die "fractional block count accepted"
+"$CAIRN_RPC" --dry-run iscsi_create_target_node n a "M0" "1:1" 64 >/dev/null 2>&1 && die "LUN without an id accepted"
+"$CAIRN_RPC" --dry-run iscsi_create_auth_group 1 -c "usr:a" >/dev/null 2>&1 && die "bad secret key accepted"
+
 # --- client errors when nobody listens
 out=$("$CAIRN_RPC" -s "$TMP/nobody.sock" cairn_get_version 2>&1) && die "connected to nothing"
 echo "$out" | grep -q "Is cairn-tgt running" || die "absent socket message unclear: $out"

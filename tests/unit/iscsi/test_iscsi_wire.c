@@ -470,6 +470,30 @@ test_unknown_opcode_and_window(void **state)
 	assert_int_equal(rsp[0], ISCSI_OP_SCSI_RSP);
 	assert_int_equal(iscsi_get_be32(rsp + 28), c.cmdsn); /* ExpCmdSN advanced */
 
+	/* a Data-Out with the wrong DataSN: rejected, the task dropped, the rest served */
+	{
+		uint8_t blk[512];
+
+		memset(blk, 1, sizeof(blk));
+		rw10(cdb, 0x2a, 8, 2);
+		scsi_cmd_bhs(&c, bhs, ISCSI_CMD_WRITE, 1024, cdb, true); /* F=0: unsolicited */
+		send_pdu(&c, bhs, NULL, 0, false);
+		memset(bhs, 0, 48);
+		bhs[0] = ISCSI_OP_DATA_OUT;
+		iscsi_put_be32(bhs + 16, c.itt - 1);
+		iscsi_put_be32(bhs + 20, ISCSI_RSVD_TAG);
+		iscsi_put_be32(bhs + 36, 5);
+		send_pdu(&c, bhs, blk, sizeof(blk), false);
+		assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), 48);
+		assert_int_equal(rsp[0], ISCSI_OP_REJECT);
+		assert_int_equal(rsp[2], ISCSI_REJECT_PROTOCOL);
+		bhs[1] = 0x80; /* the rest of that sequence is discarded quietly */
+		iscsi_put_be32(bhs + 36, 1);
+		iscsi_put_be32(bhs + 40, 512);
+		send_pdu(&c, bhs, blk, sizeof(blk), false);
+		nop_ping(&c);
+	}
+
 	/* ABORT TASK of a task that does not exist */
 	memset(bhs, 0, sizeof(bhs));
 	bhs[0] = ISCSI_OP_TASK_REQ | ISCSI_OP_IMMEDIATE;
