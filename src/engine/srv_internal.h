@@ -1,0 +1,64 @@
+/*
+ * Engine services shared between the vos, pool, cont and obj modules: per-target VOS
+ * pool shards (srv_vos.c), the pool service and its metadata store (srv_pool.c).
+ */
+#ifndef CAIRN_ENGINE_SRV_INTERNAL_H
+#define CAIRN_ENGINE_SRV_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/uuid.h"
+
+struct cairn_vos_pool;
+struct cairn_module;
+
+extern struct cairn_module g_vos_srv_module;
+extern struct cairn_module g_pool_srv_module;
+
+/* Smallest / largest VOS pool shard per target. */
+#define SRV_SHARD_MIN_SIZE (16ull << 20)
+#define SRV_SHARD_MAX_SIZE (1ull << 40)
+/* Most pools an engine serves. */
+#define SRV_MAX_POOLS 64
+#define SRV_LABEL_MAX 64 /* incl. NUL */
+
+/* ---------------------------------------------------------------- srv_vos.c */
+
+/* Directory of the pool shard files (<storage_dir>/pools), NULL without storage. */
+const char *srv_vos_pools_dir(void);
+
+/*
+ * Create (size > 0: the file is created at that size and formatted; it must not exist)
+ * or open (size == 0) a VOS pool on a file through a uring bdev named bdev_name. From a
+ * ULT on the xstream that will own the pool.
+ */
+int srv_vos_file_open(const char *path, const char *bdev_name, uint64_t size,
+                      const struct cairn_uuid *uuid, struct cairn_vos_pool **pool);
+/* Close the pool and delete its bdev (waiting for the deletion). Same xstream. */
+int srv_vos_file_close(struct cairn_vos_pool *pool, const char *bdev_name);
+
+/* This target's shard of a pool, NULL when absent. From a ULT on a target xstream. */
+struct cairn_vos_pool *srv_vos_shard(const struct cairn_uuid *pool);
+
+/* Create one shard of `size` bytes per target for pool (undone on failure). From a ULT
+ * on the system xstream. -CAIRN_ERR_EXIST, -CAIRN_ERR_NOSPACE, -CAIRN_ERR_IO, ... */
+int srv_vos_shards_create(const struct cairn_uuid *pool, uint64_t size);
+/* Close and delete every target's shard of pool (missing shards are skipped). */
+int srv_vos_shards_destroy(const struct cairn_uuid *pool);
+/* Space of a pool summed over targets. nr_shards = how many targets hold a shard. */
+struct srv_space {
+	uint64_t total;
+	uint64_t free;
+	uint32_t nr_shards;
+};
+int srv_vos_shards_query(const struct cairn_uuid *pool, struct srv_space *sp);
+/* Uuids of the pools that have a shard on target 0 (max entries). */
+unsigned srv_vos_shards_list(struct cairn_uuid *uuids, unsigned max);
+
+/* A fresh epoch for an update: wall-clock nanoseconds, strictly increasing per
+ * process. Any thread. */
+uint64_t srv_epoch_next(void);
+
+#endif /* CAIRN_ENGINE_SRV_INTERNAL_H */

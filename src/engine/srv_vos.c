@@ -1,0 +1,537 @@
+/*
+ * The engine's `vos` module: one VOS pool shard per pool per target. A shard lives in
+ * the file <storage_dir>/pools/<pool-uuid>.t<target>, served through a uring bdev named
+ * "p<short-uuid>.t<target>", and belongs to that target's main xstream (VOS pools are
+ * owned by the xstream that opened them). At engine start every target opens the shard
+ * files it finds, so data survives a restart; the pool service creates and destroys
+ * shards on every target through srv_vos_shards_*().
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cairn/errno.h>
+
+#define CAIRN_LOG_SS CAIRN_SS_VOS
+#include "bdev/bdev.h"
+#include "common/log.h"
+#include "rt/module.h"
+#include "rt/rt.h"
+#include "vos/vos.h"
+
+#include "engine_internal.h"
+#include "srv_internal.h"
+
+struct vos_shard {
+	struct cairn_uuid uuid;
+	struct cairn_vos_pool *pool; /* NULL: free slot */
+	char bdev[48];
+};
+
+/* Per target xstream. */
+struct vos_tls {
+	unsigned tgt;
+	struct vos_shard shards[SRV_MAX_POOLS];
+};
+
+static char g_pools_dir[4096];
+static bool g_have_storage;
+
+const char *
+srv_vos_pools_dir(void)
+{
+	return g_have_storage ? g_pools_dir : NULL;
+}
+
+uint64_t
+srv_epoch_next(void)
+{
+	static _Atomic uint64_t last;
+	struct timespec ts;
+	uint64_t now, prev;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	prev = atomic_load(&last);
+	do {
+		if (now <= prev)
+			now = prev + 1;
+	} while (!atomic_compare_exchange_weak(&last, &prev, now));
+	return now;
+}
+
+/* ------------------------------------------------------------------ files */
+
+
+static void
+bdev_deleted(void *arg, int rc)
+{
+	cairn_eventual_set(arg, rc);
+}
+
+int
+srv_vos_file_open(const char *path, const char *bdev_name, uint64_t size,
+                  const struct cairn_uuid *uuid, struct cairn_vos_pool **pool)
+{
+	struct cairn_vos_pool_opts po;
+	struct cairn_eventual *ev;
+	bool created = false;
+	int fd, rc;
+
+	if (size) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+		if (fd < 0) {
+			rc = errno == EEXIST ? -CAIRN_ERR_EXIST : -errno;
+			CAIRN_ERROR("cannot create %s: %s", path, strerror(errno));
+			return rc;
+		}
+		created = true;
+		/* Reserve the space now so a full file system fails the create, not a
+		 * later write. */
+		rc = posix_fallocate(fd, 0, (off_t)size);
+		close(fd);
+		if (rc) {
+			CAIRN_ERROR("cannot allocate %llu bytes for %s: %s",
+			            (unsigned long long)size, path, strerror(rc));
+			rc = rc == ENOSPC ? -CAIRN_ERR_NOSPACE : -rc;
+			goto err_unlink;
+		}
+	}
+	rc = cairn_bdev_uring_create(bdev_name, path, 0, uuid ? uuid->b : NULL, NULL);
+	if (rc) {
+		CAIRN_ERROR("cannot serve %s as bdev %s: %s", path, bdev_name, cairn_strerror(rc));
+		goto err_unlink;
+	}
+	if (size) {
+		cairn_vos_pool_opts_default(&po);
+		rc = cairn_vos_pool_format(bdev_name, uuid->b, &po);
+		if (rc) {
+			CAIRN_ERROR("cannot format VOS pool on %s: %s", path, cairn_strerror(rc));
+			goto err_bdev;
+		}
+	}
+	rc = cairn_vos_pool_open(bdev_name, pool);
+	if (rc) {
+		CAIRN_ERROR("cannot open VOS pool on %s: %s", path, cairn_strerror(rc));
+		goto err_bdev;
+	}
+	return 0;
+
+err_bdev:
+	if (cairn_eventual_create(&ev) == 0) {
+		if (cairn_bdev_uring_delete(bdev_name, bdev_deleted, ev) == 0)
+			cairn_eventual_wait(ev);
+		cairn_eventual_destroy(ev);
+	}
+err_unlink:
+	if (created)
+		unlink(path);
+	return rc;
+}
+
+int
+srv_vos_file_close(struct cairn_vos_pool *pool, const char *bdev_name)
+{
+	struct cairn_eventual *ev;
+	int rc, rc2;
+
+	rc = cairn_vos_pool_close(pool);
+	if (rc)
+		CAIRN_WARN("closing VOS pool on %s: %s", bdev_name, cairn_strerror(rc));
+	rc2 = cairn_eventual_create(&ev);
+	if (rc2)
+		return rc2;
+	rc2 = cairn_bdev_uring_delete(bdev_name, bdev_deleted, ev);
+	if (rc2 == 0)
+		rc2 = (int)cairn_eventual_wait(ev);
+	cairn_eventual_destroy(ev);
+	return rc ? rc : rc2;
+}
+
+/* ------------------------------------------------------------------ per target */
+
+static void *vos_tls_init(struct cairn_xstream *xs, const struct cairn_module_key *key);
+static void vos_tls_fini(struct cairn_xstream *xs, const struct cairn_module_key *key,
+                         void *data);
+
+static struct cairn_module_key g_vos_key = {
+        .tags = CAIRN_XS_TAG_MAIN,
+        .init = vos_tls_init,
+        .fini = vos_tls_fini,
+        .index = -1,
+};
+
+static void *
+vos_tls_init(struct cairn_xstream *xs, const struct cairn_module_key *key)
+{
+	struct vos_tls *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->tgt = cairn_xs_role_idx(xs);
+	return t;
+}
+
+static void
+vos_tls_fini(struct cairn_xstream *xs, const struct cairn_module_key *key, void *data)
+{
+	free(data);
+}
+
+static struct vos_tls *
+vos_tls(void)
+{
+	return cairn_module_key_get(&g_vos_key);
+}
+
+static struct vos_shard *
+shard_find(struct vos_tls *t, const struct cairn_uuid *uuid)
+{
+	unsigned i;
+
+	for (i = 0; i < SRV_MAX_POOLS; i++)
+		if (t->shards[i].pool && cairn_uuid_equal(&t->shards[i].uuid, uuid))
+			return &t->shards[i];
+	return NULL;
+}
+
+struct cairn_vos_pool *
+srv_vos_shard(const struct cairn_uuid *pool)
+{
+	struct vos_tls *t = vos_tls();
+	struct vos_shard *s;
+
+	if (t == NULL)
+		return NULL;
+	s = shard_find(t, pool);
+	return s ? s->pool : NULL;
+}
+
+static void
+shard_path(const struct cairn_uuid *uuid, unsigned tgt, char *path, size_t len, char *bdev,
+           size_t blen)
+{
+	char us[CAIRN_UUID_STR_LEN];
+
+	cairn_uuid_unparse(uuid, us);
+	snprintf(path, len, "%s/%s.t%u", g_pools_dir, us, tgt);
+	snprintf(bdev, blen, "vos-%s.t%u", us, tgt);
+}
+
+/* Open (size 0) or create one shard on the calling target xstream. */
+static int
+shard_open(struct vos_tls *t, const struct cairn_uuid *uuid, uint64_t size)
+{
+	struct vos_shard *s = NULL;
+	char path[4200];
+	unsigned i;
+	int rc;
+
+	if (shard_find(t, uuid))
+		return size ? -CAIRN_ERR_EXIST : 0;
+	for (i = 0; i < SRV_MAX_POOLS && s == NULL; i++)
+		if (t->shards[i].pool == NULL)
+			s = &t->shards[i];
+	if (s == NULL)
+		return -CAIRN_ERR_OVERFLOW;
+	shard_path(uuid, t->tgt, path, sizeof(path), s->bdev, sizeof(s->bdev));
+	rc = srv_vos_file_open(path, s->bdev, size, uuid, &s->pool);
+	if (rc) {
+		s->pool = NULL;
+		return rc;
+	}
+	s->uuid = *uuid;
+	return 0;
+}
+
+static int
+shard_close(struct vos_tls *t, const struct cairn_uuid *uuid, bool unlink_file)
+{
+	struct vos_shard *s = shard_find(t, uuid);
+	char path[4200], bdev[48];
+	int rc = 0;
+
+	if (s) {
+		rc = srv_vos_file_close(s->pool, s->bdev);
+		s->pool = NULL;
+	}
+	if (unlink_file) {
+		shard_path(uuid, t->tgt, path, sizeof(path), bdev, sizeof(bdev));
+		if (unlink(path) < 0 && errno != ENOENT) {
+			CAIRN_ERROR("cannot remove %s: %s", path, strerror(errno));
+			if (rc == 0)
+				rc = -errno;
+		}
+	}
+	return rc;
+}
+
+/* Open every shard file of this target found in the pools directory. */
+static int
+shards_open_existing(struct vos_tls *t)
+{
+	struct cairn_uuid uuid;
+	char us[CAIRN_UUID_STR_LEN], suffix[16];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0, one;
+
+	d = opendir(g_pools_dir);
+	if (d == NULL)
+		return -errno;
+	snprintf(suffix, sizeof(suffix), ".t%u", t->tgt);
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		if (n != CAIRN_UUID_STR_LEN - 1 + strlen(suffix) ||
+		    strcmp(de->d_name + CAIRN_UUID_STR_LEN - 1, suffix) != 0)
+			continue;
+		memcpy(us, de->d_name, CAIRN_UUID_STR_LEN - 1);
+		us[CAIRN_UUID_STR_LEN - 1] = '\0';
+		if (cairn_uuid_parse(us, &uuid))
+			continue;
+		one = shard_open(t, &uuid, 0);
+		if (one) {
+			CAIRN_ERROR("target %u: pool %s shard cannot be opened: %s", t->tgt, us,
+			            cairn_strerror(one));
+			rc = rc ? rc : one;
+		} else {
+			CAIRN_NOTE("target %u: pool %s shard opened", t->tgt, us);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ fan-out */
+
+enum shard_op { OP_CREATE, OP_DESTROY, OP_QUERY, OP_OPEN_ALL, OP_CLOSE_ALL };
+
+struct shard_arg {
+	enum shard_op op;
+	struct cairn_uuid uuid;
+	uint64_t size;
+	int rc;
+	struct cairn_vos_pool_info info;
+	bool present;
+};
+
+static void
+shard_op_ult(void *arg)
+{
+	struct shard_arg *a = arg;
+	struct vos_tls *t = vos_tls();
+	struct vos_shard *s;
+	unsigned i;
+
+	if (t == NULL) {
+		a->rc = -CAIRN_ERR_MISC;
+		return;
+	}
+	switch (a->op) {
+	case OP_CREATE:
+		a->rc = shard_open(t, &a->uuid, a->size);
+		break;
+	case OP_DESTROY:
+		a->rc = shard_close(t, &a->uuid, true);
+		break;
+	case OP_QUERY:
+		s = shard_find(t, &a->uuid);
+		a->present = s != NULL;
+		a->rc = s ? cairn_vos_pool_query(s->pool, &a->info) : 0;
+		break;
+	case OP_OPEN_ALL:
+		a->rc = shards_open_existing(t);
+		break;
+	case OP_CLOSE_ALL:
+		for (i = 0; i < SRV_MAX_POOLS; i++)
+			if (t->shards[i].pool)
+				shard_close(t, &t->shards[i].uuid, false);
+		a->rc = 0;
+		break;
+	}
+}
+
+static int
+shard_run(unsigned tgt, struct shard_arg *a)
+{
+	struct cairn_xstream *xs = cairn_xs_by_role(CAIRN_XS_MAIN, tgt);
+	int rc;
+
+	if (xs == NULL)
+		return -CAIRN_ERR_NONEXIST;
+	rc = cairn_rt_run_sync(xs, shard_op_ult, a);
+	return rc ? rc : a->rc;
+}
+
+int
+srv_vos_shards_create(const struct cairn_uuid *pool, uint64_t size)
+{
+	struct shard_arg a = {.op = OP_CREATE, .uuid = *pool, .size = size};
+	unsigned ntgt = engine_info()->targets, i;
+	int rc = 0;
+
+	if (!g_have_storage)
+		return -CAIRN_ERR_NOSYS;
+	for (i = 0; i < ntgt; i++) {
+		rc = shard_run(i, &a);
+		if (rc)
+			break;
+	}
+	if (rc) {
+		struct shard_arg d = {.op = OP_DESTROY, .uuid = *pool};
+
+		while (i-- > 0)
+			shard_run(i, &d);
+	}
+	return rc;
+}
+
+int
+srv_vos_shards_destroy(const struct cairn_uuid *pool)
+{
+	struct shard_arg a = {.op = OP_DESTROY, .uuid = *pool};
+	unsigned ntgt = engine_info()->targets, i;
+	int rc = 0, one;
+
+	if (!g_have_storage)
+		return -CAIRN_ERR_NOSYS;
+	for (i = 0; i < ntgt; i++) {
+		one = shard_run(i, &a);
+		if (one && rc == 0)
+			rc = one;
+	}
+	return rc;
+}
+
+int
+srv_vos_shards_query(const struct cairn_uuid *pool, struct srv_space *sp)
+{
+	struct shard_arg a = {.op = OP_QUERY, .uuid = *pool};
+	unsigned ntgt = engine_info()->targets, i;
+	int rc;
+
+	memset(sp, 0, sizeof(*sp));
+	if (!g_have_storage)
+		return -CAIRN_ERR_NOSYS;
+	for (i = 0; i < ntgt; i++) {
+		rc = shard_run(i, &a);
+		if (rc)
+			return rc;
+		if (a.present) {
+			sp->nr_shards++;
+			sp->total += a.info.data_bytes;
+			sp->free += a.info.data_free;
+		}
+	}
+	return 0;
+}
+
+struct list_arg {
+	struct cairn_uuid *uuids;
+	unsigned max, n;
+};
+
+static void
+shard_list_ult(void *arg)
+{
+	struct list_arg *a = arg;
+	struct vos_tls *t = vos_tls();
+	unsigned i;
+
+	for (i = 0; t && i < SRV_MAX_POOLS; i++) {
+		if (t->shards[i].pool == NULL)
+			continue;
+		if (a->n < a->max)
+			a->uuids[a->n] = t->shards[i].uuid;
+		a->n++;
+	}
+}
+
+unsigned
+srv_vos_shards_list(struct cairn_uuid *uuids, unsigned max)
+{
+	struct list_arg a = {.uuids = uuids, .max = max};
+	struct cairn_xstream *xs = cairn_xs_by_role(CAIRN_XS_MAIN, 0);
+
+	if (!g_have_storage || xs == NULL || cairn_rt_run_sync(xs, shard_list_ult, &a))
+		return 0;
+	return a.n;
+}
+
+/* ------------------------------------------------------------------ module */
+
+static int
+vos_mod_init(void)
+{
+	return cairn_bdev_init();
+}
+
+static int
+vos_mod_fini(void)
+{
+	cairn_bdev_fini();
+	return 0;
+}
+
+static int
+vos_mod_setup(void)
+{
+	struct engine_info *info = engine_info();
+	struct shard_arg a = {.op = OP_OPEN_ALL};
+	unsigned i;
+	int rc;
+
+	if (info->storage_dir == NULL) {
+		CAIRN_NOTE("no storage directory: pools cannot be created on this engine");
+		return 0;
+	}
+	snprintf(g_pools_dir, sizeof(g_pools_dir), "%s/pools", info->storage_dir);
+	if (mkdir(g_pools_dir, 0700) < 0 && errno != EEXIST) {
+		CAIRN_ERROR("cannot create %s: %s", g_pools_dir, strerror(errno));
+		return -errno;
+	}
+	g_have_storage = true;
+	for (i = 0; i < info->targets; i++) {
+		rc = shard_run(i, &a);
+		if (rc) {
+			/* A shard that cannot be opened is reported, not fatal: the other
+			 * pools stay available. */
+			CAIRN_ERROR("target %u: some pool shards failed to open: %s", i,
+			            cairn_strerror(rc));
+		}
+	}
+	return 0;
+}
+
+static int
+vos_mod_cleanup(void)
+{
+	struct shard_arg a = {.op = OP_CLOSE_ALL};
+	unsigned i;
+
+	if (!g_have_storage)
+		return 0;
+	for (i = 0; i < engine_info()->targets; i++)
+		shard_run(i, &a);
+	g_have_storage = false;
+	return 0;
+}
+
+struct cairn_module g_vos_srv_module = {
+        .abi_version = CAIRN_MODULE_ABI_VERSION,
+        .name = "vos",
+        .id = ENGINE_MOD_VOS,
+        .version = 1,
+        .init = vos_mod_init,
+        .fini = vos_mod_fini,
+        .setup = vos_mod_setup,
+        .cleanup = vos_mod_cleanup,
+        .key = &g_vos_key,
+};
