@@ -62,3 +62,32 @@ unsigned srv_vos_shards_list(struct cairn_uuid *uuids, unsigned max);
 uint64_t srv_epoch_next(void);
 
 #endif /* CAIRN_ENGINE_SRV_INTERNAL_H */
+
+/* ---------------------------------------------------------------- srv_md.c */
+
+/*
+ * The engine's metadata store: small keyed records in tables, durable through a VOS
+ * pool of the engine's own (<storage_dir>/sys.vos, owned by the system xstream). The
+ * pool and container services keep their state here only through this interface, so
+ * raft replication can later sit underneath without changing them. Every function is
+ * called from a ULT on the system xstream.
+ */
+enum srv_md_table {
+	SRV_MD_POOLS = 1, /* key: pool uuid (16 bytes), value: struct pool_md_df */
+	SRV_MD_CONTS = 2, /* key: pool uuid + cont uuid (32 bytes), value: struct cont_md_df */
+	SRV_MD_COUNTERS = 3,
+};
+#define SRV_MD_VAL_MAX 4096u
+
+int srv_md_open(void);
+void srv_md_close(void);
+bool srv_md_ready(void);
+int srv_md_put(enum srv_md_table t, const void *key, uint32_t klen, const void *val,
+               uint32_t vlen);
+/* -CAIRN_ERR_NONEXIST when absent; *vlen in: buffer size, out: value size. */
+int srv_md_get(enum srv_md_table t, const void *key, uint32_t klen, void *val, uint32_t *vlen);
+int srv_md_del(enum srv_md_table t, const void *key, uint32_t klen);
+/* Visit every key of a table in key order (cb returns 0 to go on, < 0 to abort). Keys are
+ * collected first, so cb may call srv_md_get/put/del. */
+typedef int (*srv_md_key_cb)(void *arg, const void *key, uint32_t klen);
+int srv_md_list(enum srv_md_table t, srv_md_key_cb cb, void *arg);

@@ -337,10 +337,17 @@ child_main(int mode, int fd, unsigned iter)
 	struct child c = { .fd = fd, .bdev = "vc0", .seed = g_seed ^ (iter * 2654435761u) };
 	int line;
 
-	if (vt_start() != 0)
+	int rc;
+
+	if (vt_start() != 0) {
+		fprintf(stderr, "child: runtime/bdev init failed\n");
 		_exit(2);
-	if (cairn_bdev_uring_create("vc0", g_path, 4096, NULL, &b) != 0)
+	}
+	rc = cairn_bdev_uring_create("vc0", g_path, 4096, NULL, &b);
+	if (rc != 0) {
+		fprintf(stderr, "child: uring bdev on %s: %s\n", g_path, cairn_strerror(rc));
 		_exit(2);
+	}
 	if (mode == 0) {
 		line = vt_run_line(format_body, NULL);
 	} else if (mode == 2) {
@@ -350,15 +357,19 @@ child_main(int mode, int fd, unsigned iter)
 		if (iter % 3 == 2) {
 			struct cairn_bdev_error_opts eo;
 
-			if (cairn_bdev_error_create("vc0", &b) != 0)
+			if (cairn_bdev_error_create("vc0", &b) != 0) {
+				fprintf(stderr, "child: error bdev failed\n");
 				_exit(2);
+			}
 			cairn_bdev_error_opts_default(&eo);
 			eo.io_type_mask = 1u << CAIRN_BDEV_IO_WRITE;
 			eo.rate_ppm = 10000;
 			eo.skip = 20; /* let recovery's first writes through */
 			eo.seed = c.seed;
-			if (cairn_bdev_error_inject("EE_vc0", &eo) != 0)
+			if (cairn_bdev_error_inject("EE_vc0", &eo) != 0) {
+				fprintf(stderr, "child: error injection failed\n");
 				_exit(2);
+			}
 			c.bdev = "EE_vc0";
 		}
 		line = vt_run_line(child_body, &c);
