@@ -191,6 +191,10 @@ uint64_t ctl_now_ms(void);
 
 int ctl_api_register(struct ctl_system *sys);
 void ctl_api_unregister(void);
+/* pool_* methods (ctl_pool.c), forwarded to the engine's pool service; registered by
+ * ctl_api_register(). */
+int ctl_pool_api_register(struct ctl_system *sys);
+void ctl_pool_api_unregister(void);
 
 /* Run the server until SIGTERM/SIGINT. Exit code. */
 int ctl_server_run(struct ctl_config *cfg);

@@ -206,14 +206,24 @@ static const struct cairn_jsonrpc_method g_ctl_methods[] = {
 int
 ctl_api_register(struct ctl_system *sys)
 {
+	int rc;
+
 	g_sys = sys;
-	return cairn_jsonrpc_register_methods(g_ctl_methods,
-	                                      sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));
+	rc = cairn_jsonrpc_register_methods(g_ctl_methods,
+	                                    sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));
+	if (rc == 0) {
+		rc = ctl_pool_api_register(sys);
+		if (rc)
+			cairn_jsonrpc_unregister_methods(
+			        g_ctl_methods, sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));
+	}
+	return rc;
 }
 
 void
 ctl_api_unregister(void)
 {
+	ctl_pool_api_unregister();
 	cairn_jsonrpc_unregister_methods(g_ctl_methods,
 	                                 sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));
 	g_sys = NULL;

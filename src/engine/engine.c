@@ -22,6 +22,7 @@
 #include "rt/rt.h"
 
 #include "engine_internal.h"
+#include "srv_internal.h"
 
 /*
  * The module table: every module the engine runs, in load order (setup runs in this
@@ -32,6 +33,10 @@
  */
 static struct cairn_module *const g_engine_modules[] = {
         &g_engine_mgmt_module,
+        &g_vos_srv_module,
+        &g_pool_srv_module,
+        &g_cont_srv_module,
+        &g_obj_srv_module,
 };
 #define ENGINE_NR_MODULES (sizeof(g_engine_modules) / sizeof(g_engine_modules[0]))
 

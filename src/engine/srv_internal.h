@@ -16,6 +16,11 @@ struct cairn_module;
 
 extern struct cairn_module g_vos_srv_module;
 extern struct cairn_module g_pool_srv_module;
+extern struct cairn_module g_cont_srv_module;
+extern struct cairn_module g_obj_srv_module;
+
+/* The containers of a destroyed pool are forgotten (srv_cont.c; system xstream). */
+void srv_cont_pool_destroyed(const struct cairn_uuid *pool);
 
 /* Smallest / largest VOS pool shard per target. */
 #define SRV_SHARD_MIN_SIZE (16ull << 20)
@@ -41,6 +46,8 @@ int srv_vos_file_close(struct cairn_vos_pool *pool, const char *bdev_name);
 
 /* This target's shard of a pool, NULL when absent. From a ULT on a target xstream. */
 struct cairn_vos_pool *srv_vos_shard(const struct cairn_uuid *pool);
+/* Pool map version this target serves the pool at (0 when absent). Same xstream. */
+uint32_t srv_vos_shard_map_version(const struct cairn_uuid *pool);
 
 /* Create one shard of `size` bytes per target for pool (undone on failure). From a ULT
  * on the system xstream. -CAIRN_ERR_EXIST, -CAIRN_ERR_NOSPACE, -CAIRN_ERR_IO, ... */
@@ -61,7 +68,6 @@ unsigned srv_vos_shards_list(struct cairn_uuid *uuids, unsigned max);
  * process. Any thread. */
 uint64_t srv_epoch_next(void);
 
-#endif /* CAIRN_ENGINE_SRV_INTERNAL_H */
 
 /* ---------------------------------------------------------------- srv_md.c */
 
@@ -91,3 +97,5 @@ int srv_md_del(enum srv_md_table t, const void *key, uint32_t klen);
  * collected first, so cb may call srv_md_get/put/del. */
 typedef int (*srv_md_key_cb)(void *arg, const void *key, uint32_t klen);
 int srv_md_list(enum srv_md_table t, srv_md_key_cb cb, void *arg);
+
+#endif /* CAIRN_ENGINE_SRV_INTERNAL_H */

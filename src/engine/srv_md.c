@@ -4,6 +4,7 @@
  * = key, akey "v" = a single value holding the record. Updates are durable when they
  * return (VOS group-commits its WAL). Owned by the system xstream.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -32,6 +32,7 @@
 struct vos_shard {
 	struct cairn_uuid uuid;
 	struct cairn_vos_pool *pool; /* NULL: free slot */
+	uint32_t map_version;        /* the pool map version served (pools have one so far) */
 	char bdev[48];
 };
 
@@ -82,6 +83,7 @@ srv_vos_file_open(const char *path, const char *bdev_name, uint64_t size,
 {
 	struct cairn_vos_pool_opts po;
 	struct cairn_eventual *ev;
+	struct cairn_bdev *bdev;
 	bool created = false;
 	int fd, rc;
 
@@ -104,7 +106,7 @@ srv_vos_file_open(const char *path, const char *bdev_name, uint64_t size,
 			goto err_unlink;
 		}
 	}
-	rc = cairn_bdev_uring_create(bdev_name, path, 0, uuid ? uuid->b : NULL, NULL);
+	rc = cairn_bdev_uring_create(bdev_name, path, 0, NULL, &bdev);
 	if (rc) {
 		CAIRN_ERROR("cannot serve %s as bdev %s: %s", path, bdev_name, cairn_strerror(rc));
 		goto err_unlink;
@@ -213,6 +215,15 @@ srv_vos_shard(const struct cairn_uuid *pool)
 	return s ? s->pool : NULL;
 }
 
+uint32_t
+srv_vos_shard_map_version(const struct cairn_uuid *pool)
+{
+	struct vos_tls *t = vos_tls();
+	struct vos_shard *s = t ? shard_find(t, pool) : NULL;
+
+	return s ? s->map_version : 0;
+}
+
 static void
 shard_path(const struct cairn_uuid *uuid, unsigned tgt, char *path, size_t len, char *bdev,
            size_t blen)
@@ -247,6 +258,7 @@ shard_open(struct vos_tls *t, const struct cairn_uuid *uuid, uint64_t size)
 		return rc;
 	}
 	s->uuid = *uuid;
+	s->map_version = 1;
 	return 0;
 }
 

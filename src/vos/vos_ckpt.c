@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cairn/errno.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "rt/rt.h"
 #include "vos_internal.h"
@@ -54,6 +55,11 @@ ckpt_write_slot(struct vos_pool *p, int slot, uint64_t gen, uint64_t seq, uint64
 	rc = vos_dev_flush(p);
 	if (rc)
 		goto out;
+	/* Test hook: fail after the pages, before the header (as a crash would). */
+	if (CAIRN_FAULT("vos.ckpt.header")) {
+		rc = -CAIRN_ERR_IO;
+		goto out;
+	}
 	memset(buf, 0, VOS_BLK);
 	h = (void *)buf;
 	h->magic = VOS_CKPT_MAGIC;

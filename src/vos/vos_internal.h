@@ -124,6 +124,12 @@ struct vos_pool {
 	uint64_t ckpt_seq[2];
 	bool ckpt_running;
 
+	/* Background aggregation (cairn_vos_aggregate_start). */
+	bool agg_running, agg_stop;
+	int agg_rc;
+	uint8_t agg_cont[16];
+	uint64_t agg_ub;
+
 	struct vos_alloc alloc;
 	struct vos_cache cache;
 	struct cairn_vos_idx *idx;
@@ -135,6 +141,9 @@ struct vos_pool {
 struct cairn_vos_pool {
 	struct vos_pool p;
 };
+
+/* Stop a background aggregation pass and wait for its ULT (close). */
+void vos_agg_stop(struct vos_pool *p);
 
 /* Tests: drop the pool as a crash would (no drain, no checkpoint, nothing written). */
 void vos_pool_crash(struct cairn_vos_pool *pool);

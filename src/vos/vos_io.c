@@ -886,3 +886,68 @@ cairn_vos_aggregate(struct cairn_vos_pool *pool, const uint8_t cont[16], uint64_
 	*done = d;
 	return rc;
 }
+
+#define VOS_AGG_BG_BUDGET 64
+
+static void
+agg_ult(void *arg)
+{
+	struct cairn_vos_pool *pool = arg;
+	struct vos_pool *p = &pool->p;
+	bool done = false;
+	int rc = 0;
+
+	while (!p->agg_stop && !done) {
+		rc = cairn_vos_aggregate(pool, p->agg_cont, p->agg_ub, VOS_AGG_BG_BUDGET, &done);
+		if (rc)
+			break;
+		cairn_ult_yield();
+	}
+	p->agg_rc = rc;
+	p->agg_running = false;
+}
+
+int
+cairn_vos_aggregate_start(struct cairn_vos_pool *pool, const uint8_t cont[16], uint64_t ub)
+{
+	struct cairn_ult_attr attr = { .prio = CAIRN_PRIO_GENERAL, .joinable = false };
+	struct cairn_vos_idx_cont *c;
+	int rc;
+
+	if (ub == 0 || ub >= CAIRN_VOS_EPOCH_MAX)
+		return -CAIRN_ERR_INVAL;
+	rc = pool_cont(pool, cont, &c);
+	if (rc)
+		return rc;
+	if (ub < cairn_vos_idx_agg_bound(c))
+		return -CAIRN_ERR_STALE;
+	if (pool->p.agg_running)
+		return -CAIRN_ERR_BUSY;
+	memcpy(pool->p.agg_cont, cont, 16);
+	pool->p.agg_ub = ub;
+	pool->p.agg_stop = false;
+	pool->p.agg_rc = 0;
+	pool->p.agg_running = true;
+	rc = cairn_ult_create(NULL, agg_ult, pool, &attr, NULL);
+	if (rc)
+		pool->p.agg_running = false;
+	return rc;
+}
+
+bool
+cairn_vos_aggregate_running(struct cairn_vos_pool *pool, int *rc)
+{
+	if (pool == NULL)
+		return false;
+	if (rc != NULL)
+		*rc = pool->p.agg_rc;
+	return pool->p.agg_running;
+}
+
+void
+vos_agg_stop(struct vos_pool *p)
+{
+	p->agg_stop = true;
+	while (p->agg_running)
+		cairn_ult_sleep_us(100);
+}

@@ -294,11 +294,13 @@ err:
 int
 cairn_vos_pool_close(struct cairn_vos_pool *pool)
 {
-	struct vos_pool *p = &pool->p;
+	struct vos_pool *p;
 	int rc = 0;
 
 	if (pool == NULL)
 		return -CAIRN_ERR_INVAL;
+	p = &pool->p;
+	vos_agg_stop(p);
 	while (p->busy > 0)
 		cairn_ult_sleep_us(100);
 	vos_wal_drain(p);
@@ -314,6 +316,7 @@ vos_pool_crash(struct cairn_vos_pool *pool)
 {
 	/* A background checkpoint still holds the pool: let it end (its outcome, written
 	 * or not, is one a crash could leave too). */
+	vos_agg_stop(&pool->p);
 	vos_ckpt_wait(&pool->p);
 	pool_free(&pool->p);
 }

@@ -297,9 +297,10 @@ wal_read_frame(struct vos_pool *p, uint64_t phys, uint64_t seq, void *buf)
 
 /* Find frame seq at logical position *lsn (or at the start of the region, where the
  * writer puts a frame that does not fit the end; *lsn then moves past the skip). Frames
- * that would not fit in a full WAL behind the head are refused: a loop means corruption. */
+ * ending more than a WAL size after the replay start (start) are refused: the writer
+ * never gets that far ahead of the newest checkpoint, so it would mean a loop. */
 static uint64_t
-wal_find_frame(struct vos_pool *p, uint64_t *lsn, uint64_t seq, void *buf)
+wal_find_frame(struct vos_pool *p, uint64_t *lsn, uint64_t seq, void *buf, uint64_t start)
 {
 	uint64_t wal_size = p->sb.wal_size;
 	uint64_t phys = *lsn % wal_size;
@@ -310,7 +311,7 @@ wal_find_frame(struct vos_pool *p, uint64_t *lsn, uint64_t seq, void *buf)
 		span = wal_read_frame(p, 0, seq, buf);
 		at = *lsn + (wal_size - phys);
 	}
-	if (span == 0 || at + span - p->wal_head > wal_size)
+	if (span == 0 || at + span - start > wal_size)
 		return 0;
 	*lsn = at;
 	return span;
@@ -369,16 +370,16 @@ int
 vos_wal_replay(struct vos_pool *p, uint64_t seq, uint64_t lsn)
 {
 	void *bufs[2] = { p->wal_buf, vos_buf_alloc(VOS_WAL_FRAME_MAX + VOS_BLK) };
-	uint64_t n = 0, span;
+	uint64_t n = 0, span, start = lsn;
 	int cur = 0, rc = 0;
 
 	if (bufs[1] == NULL)
 		return -CAIRN_ERR_NOMEM;
 	p->replaying = true;
-	span = wal_find_frame(p, &lsn, seq, bufs[cur]);
+	span = wal_find_frame(p, &lsn, seq, bufs[cur], start);
 	while (span != 0) {
 		uint64_t nlsn = lsn + span;
-		uint64_t nspan = wal_find_frame(p, &nlsn, seq + 1, bufs[1 - cur]);
+		uint64_t nspan = wal_find_frame(p, &nlsn, seq + 1, bufs[1 - cur], start);
 
 		if (nspan == 0) {
 			rc = wal_frame_data_ok(p, bufs[cur]);
@@ -407,6 +408,15 @@ vos_wal_replay(struct vos_pool *p, uint64_t seq, uint64_t lsn)
 	p->wal_seq = seq;
 	p->wal_tail = lsn;
 	p->stats.replayed = n;
+	/* The older checkpoint is a fallback only while the WAL back to it is intact. Its
+	 * header may still look valid while a newer checkpoint was being written over its
+	 * pages and the WAL behind it reused: then it is no fallback. */
+	if (p->wal_tail - p->wal_head > p->sb.wal_size) {
+		int old = p->ckpt_lsn[0] == p->wal_head && p->ckpt_gen[0] != 0 ? 0 : 1;
+
+		p->ckpt_gen[old] = 0;
+		p->wal_head = p->wal_ckpt_lsn;
+	}
 	CAIRN_INFO("%s: replayed %llu records, WAL tail at seq %llu", p->bdev_name,
 		   (unsigned long long)n, (unsigned long long)seq);
 out:

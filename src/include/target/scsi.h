@@ -69,7 +69,8 @@
 #define CAIRN_SCSI_ASC_READ_ERROR 0x1100
 #define CAIRN_SCSI_ASC_INTERNAL_TARGET_FAILURE 0x4400
 #define CAIRN_SCSI_ASC_INSUFFICIENT_REG_RESOURCES 0x5504
-#define CAIRN_SCSI_ASC_COMMANDS_CLEARED 0x2f00
+#define CAIRN_SCSI_ASC_COMMANDS_CLEARED 0x2f00 /* COMMANDS CLEARED BY ANOTHER INITIATOR */
+#define CAIRN_SCSI_ASC_BUS_DEVICE_RESET 0x2903 /* BUS DEVICE RESET FUNCTION OCCURRED */
 #define CAIRN_SCSI_ASC_INVALID_CDB_LEN 0x2400
 
 enum cairn_scsi_dir {
@@ -129,6 +130,12 @@ struct cairn_scsi_lun *cairn_scsi_dev_get_lun(struct cairn_scsi_dev *dev, unsign
 unsigned cairn_scsi_lun_id(const struct cairn_scsi_lun *lun);
 const char *cairn_scsi_lun_bdev_name(const struct cairn_scsi_lun *lun);
 struct cairn_bdev_desc *cairn_scsi_lun_desc(struct cairn_scsi_lun *lun);
+/* The LUN's bdev channel for the calling xstream, counted so that a hot-removed bdev's
+ * descriptor is closed (letting the delete complete) once the last one is put. NULL
+ * when the LUN is removed (tasks then get LOGICAL UNIT NOT SUPPORTED) or on error.
+ * xstream context; put on the same xstream after the tasks using it completed. */
+struct cairn_bdev_channel *cairn_scsi_lun_get_channel(struct cairn_scsi_lun *lun);
+void cairn_scsi_lun_put_channel(struct cairn_scsi_lun *lun, struct cairn_bdev_channel *ch);
 /* True once the bdev sent REMOVE: new tasks fail with LOGICAL UNIT NOT SUPPORTED. */
 bool cairn_scsi_lun_removed(const struct cairn_scsi_lun *lun);
 /* Live I/O count, for LUN RESET draining. */
@@ -137,6 +144,7 @@ uint32_t cairn_scsi_lun_inflight(const struct cairn_scsi_lun *lun);
 /* ------------------------------------------------------------------ tasks */
 
 struct cairn_scsi_task;
+struct cairn_xstream;
 typedef void (*cairn_scsi_task_cb)(void *cb_arg, int rc);
 
 struct cairn_scsi_task {
@@ -170,6 +178,14 @@ struct cairn_scsi_task {
 	uint8_t *scratch;
 	bool prepared;
 	bool aborted;
+	/* LUN range lock (COMPARE AND WRITE atomicity), private to the executor */
+	struct cairn_list rl_link;       /* in the LUN's held or wait list */
+	struct cairn_list rl_grant;      /* on a releaser's list of tasks to resume */
+	struct cairn_xstream *rl_xs;     /* xstream a waiting task resumes on */
+	uint64_t rl_lba;
+	uint64_t rl_nblocks;
+	uint8_t rl_state;                /* 0 none, 1 held, 2 waiting */
+	bool rl_excl;                    /* exclusive (CAW) vs shared (writes) */
 };
 
 #define CAIRN_SCSI_TASK_DONE 0    /* completed inline: status/sense/data_len set */
@@ -189,8 +205,15 @@ int cairn_scsi_task_prepare(struct cairn_scsi_task *task);
 /* Task management: LUN RESET / TARGET WARM RESET semantics on reservations (a reset
  * does not drop persistent reservations, SPC-4 5.9.11) and mode pages. */
 void cairn_scsi_lun_reset(struct cairn_scsi_lun *lun);
-/* An I_T nexus went away (session closed): nothing persistent changes, but recorded for
- * unit-attention bookkeeping. */
+/* Establish a unit attention condition for the I_T nexus `port` (SAM-5 5.14): its next
+ * command other than INQUIRY and REPORT LUNS gets CHECK CONDITION, UNIT ATTENTION,
+ * asc_ascq (REQUEST SENSE returns it as its sense data); either way it is then cleared.
+ * One condition per nexus: a reset (29h) replaces any other. Up to
+ * CAIRN_SCSI_UA_MAX nexuses per LUN (more are logged and dropped). Any thread. */
+#define CAIRN_SCSI_UA_MAX 64
+void cairn_scsi_lun_add_ua(struct cairn_scsi_lun *lun, const char *port, uint16_t asc_ascq);
+/* An I_T nexus went away (session closed): persistent reservations stay; the nexus's
+ * SPC-2 RESERVE(6) reservation is released. */
 void cairn_scsi_lun_nexus_loss(struct cairn_scsi_lun *lun, const char *initiator_port);
 
 /* ------------------------------------------------------------------ persistent reservations */

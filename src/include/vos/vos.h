@@ -326,6 +326,18 @@ int cairn_vos_snap_list(struct cairn_vos_pool *pool, const uint8_t cont[16], uin
 int cairn_vos_aggregate(struct cairn_vos_pool *pool, const uint8_t cont[16], uint64_t ub,
 			uint32_t budget, bool *done);
 
+/**
+ * Aggregate in the background: a ULT on the pool's xstream runs cairn_vos_aggregate()
+ * steps of 64 dkeys up to ub, yielding to foreground I/O between steps, until the pass
+ * is done (or the pool is closed, which stops it). One background pass per pool.
+ * \return 0 (started); -CAIRN_ERR_BUSY (one is running); -CAIRN_ERR_INVAL;
+ *   -CAIRN_ERR_NONEXIST; -CAIRN_ERR_STALE; -CAIRN_ERR_NOMEM.
+ */
+int cairn_vos_aggregate_start(struct cairn_vos_pool *pool, const uint8_t cont[16], uint64_t ub);
+/** Whether a background pass is running; *rc (may be NULL) gets the last finished
+ *  pass's result (0, or the error that stopped it). */
+bool cairn_vos_aggregate_running(struct cairn_vos_pool *pool, int *rc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -337,7 +337,7 @@ conn_destroy(struct iscsi_conn *conn)
 	cairn_list_del(&conn->link);
 	for (i = 0; i < CAIRN_SCSI_MAX_LUNS; i++)
 		if (conn->ch[i])
-			cairn_bdev_put_io_channel(conn->ch[i]);
+			cairn_scsi_lun_put_channel(conn->ch_lun[i], conn->ch[i]);
 	/* Only now may the target node (and its bdev descriptors) go away. */
 	if (conn->node)
 		iscsi_tgt_node_put(conn->node);
@@ -778,6 +778,30 @@ pg_poll(void *arg)
 	return work;
 }
 
+/* Give back the channels of hot-removed LUNs that no task of conn still uses, so the
+ * LUN can close its descriptor and the bdev delete completes. */
+static void
+conn_release_removed_luns(struct iscsi_conn *c)
+{
+	unsigned i;
+	uint32_t j;
+
+	for (i = 0; i < CAIRN_SCSI_MAX_LUNS; i++) {
+		struct cairn_scsi_lun *lun = c->ch_lun[i];
+		bool busy = false;
+
+		if (!c->ch[i] || !cairn_scsi_lun_removed(lun))
+			continue;
+		for (j = 0; j < c->ntasks && !busy; j++)
+			busy = c->tasks[j].state != ISCSI_TASK_FREE && c->tasks[j].scsi.lun == lun;
+		if (busy)
+			continue;
+		cairn_scsi_lun_put_channel(lun, c->ch[i]);
+		c->ch[i] = NULL;
+		c->ch_lun[i] = NULL;
+	}
+}
+
 static int
 pg_timer(void *arg)
 {
@@ -797,6 +821,8 @@ pg_timer(void *arg)
 				iscsi_conn_close(c, "login did not complete in time");
 			continue;
 		}
+		if (c->state == ISCSI_CONN_FFP)
+			conn_release_removed_luns(c);
 		if (c->state != ISCSI_CONN_FFP || !nop_iv)
 			continue;
 		if (c->nop_sent_us) {

@@ -211,8 +211,10 @@ conn_channel(struct iscsi_conn *conn, struct cairn_scsi_lun *lun)
 {
 	unsigned id = cairn_scsi_lun_id(lun);
 
-	if (!conn->ch[id])
-		conn->ch[id] = cairn_bdev_get_io_channel(cairn_scsi_lun_desc(lun));
+	if (!conn->ch[id]) {
+		conn->ch[id] = cairn_scsi_lun_get_channel(lun);
+		conn->ch_lun[id] = conn->ch[id] ? lun : NULL;
+	}
 	return conn->ch[id];
 }
 
@@ -586,7 +588,9 @@ rx_scsi_cmd_hdr(struct iscsi_conn *conn)
 	t->scsi.rel_tgt_port = (uint16_t)conn->pg_tag;
 	if (t->scsi.lun && !cairn_scsi_lun_removed(t->scsi.lun)) {
 		t->scsi.ch = conn_channel(conn, t->scsi.lun);
-		if (!t->scsi.ch)
+		/* No channel because the bdev went away meanwhile: execute() answers
+		 * LOGICAL UNIT NOT SUPPORTED. */
+		if (!t->scsi.ch && !cairn_scsi_lun_removed(t->scsi.lun))
 			task_fail_sense(t, CAIRN_SCSI_SK_HARDWARE_ERROR,
 					CAIRN_SCSI_ASC_INTERNAL_TARGET_FAILURE, -1);
 	}
@@ -969,18 +973,48 @@ tmf_send(struct iscsi_conn *conn, const uint8_t *req, uint8_t response)
 }
 
 static void
+tmf_finish(struct iscsi_tmf *tmf)
+{
+	struct cairn_list *it;
+
+	cairn_list_for_each(it, &tmf->pg->conns) {
+		struct iscsi_conn *c = cairn_container_of(it, struct iscsi_conn, link);
+
+		if (c->id == tmf->conn_id) {
+			if (c->state == ISCSI_CONN_FFP)
+				tmf_send(c, tmf->bhs, tmf->response);
+			break;
+		}
+	}
+	free(tmf);
+}
+
+static void
+tmf_finish_msg(void *arg)
+{
+	tmf_finish(arg);
+}
+
+/* Drop one reference; the last answers on the requester's poll group. Any xstream. */
+static void
+tmf_put(struct iscsi_tmf *tmf)
+{
+	if (__atomic_sub_fetch(&tmf->waiting, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (cairn_xs_self() == tmf->pg->xs)
+		tmf_finish(tmf);
+	else if (cairn_rt_send_msg(tmf->pg->xs, tmf_finish_msg, tmf))
+		free(tmf); /* shutting down: nobody to answer */
+}
+
+static void
 tmf_task_done(struct iscsi_task *t)
 {
 	struct iscsi_tmf *tmf = t->tmf;
 
 	t->tmf = NULL;
-	if (!tmf)
-		return;
-	if (--tmf->waiting == 0) {
-		if (t->conn->state < ISCSI_CONN_CLOSING)
-			tmf_send(t->conn, tmf->bhs, tmf->response);
-		free(tmf);
-	}
+	if (tmf)
+		tmf_put(tmf);
 }
 
 /* Abort one task; returns true when the TMF must wait for it. */
@@ -996,7 +1030,7 @@ task_abort(struct iscsi_task *t, struct iscsi_tmf *tmf)
 	if (t->state == ISCSI_TASK_EXEC) {
 		t->tmf = tmf;
 		if (tmf)
-			tmf->waiting++;
+			__atomic_add_fetch(&tmf->waiting, 1, __ATOMIC_ACQ_REL);
 		return tmf != NULL;
 	}
 	/* Held for CmdSN order: it stays in the queue as a placeholder so ExpCmdSN still
@@ -1034,6 +1068,107 @@ sess_abort_tasks(struct iscsi_sess *s, int lun_id, struct iscsi_tmf *tmf, uint32
 	}
 }
 
+/* Task set scope across sessions (SAM-5 7.4-7.6): CLEAR TASK SET, LUN RESET and TARGET
+ * WARM RESET abort the tasks of every I_T nexus of the target, and the other nexuses
+ * get a unit attention. Sessions live on their poll groups' xstreams, so each poll
+ * group scans its own connections, by message. */
+struct tmf_scan {
+	struct iscsi_tmf *tmf;
+	const struct iscsi_tgt_node *node;  /* compared, never dereferenced remotely */
+	const struct iscsi_sess *except;    /* the requester's session: compared only */
+	struct cairn_scsi_dev *dev;
+	int lun_id;                         /* -1: every LUN */
+	uint16_t ua;                        /* unit attention for the other nexuses */
+	bool ua_if_aborted;                 /* only nexuses that lost tasks (CLEAR TASK SET) */
+};
+
+static void
+tmf_scan_pg(struct iscsi_poll_group *pg, const struct tmf_scan *sc)
+{
+	struct cairn_list *it;
+	unsigned i;
+
+	cairn_list_for_each(it, &pg->conns) {
+		struct iscsi_conn *c = cairn_container_of(it, struct iscsi_conn, link);
+		bool lost = false;
+		uint32_t j;
+
+		if (c->state != ISCSI_CONN_FFP || !c->sess || c->sess == sc->except ||
+		    c->sess->discovery || c->sess->node != sc->node)
+			continue;
+		for (j = 0; j < c->ntasks; j++) {
+			struct iscsi_task *t = &c->tasks[j];
+
+			if (t->state == ISCSI_TASK_FREE || t->state == ISCSI_TASK_TX || t->aborted)
+				continue;
+			if (sc->lun_id >= 0 && lun_from_wire(t->lun_wire) != (unsigned)sc->lun_id)
+				continue;
+			lost = true;
+			task_abort(t, sc->tmf);
+		}
+		if (sc->ua_if_aborted && !lost)
+			continue;
+		for (i = 0; i < CAIRN_SCSI_MAX_LUNS; i++) {
+			if (sc->lun_id >= 0 && (unsigned)sc->lun_id != i)
+				continue;
+			cairn_scsi_lun_add_ua(cairn_scsi_dev_get_lun(sc->dev, i), c->initiator_port,
+					      sc->ua);
+		}
+	}
+}
+
+static void
+tmf_scan_msg(void *arg)
+{
+	struct tmf_scan *sc = arg;
+	struct iscsi_poll_group *pg = NULL;
+	unsigned i;
+
+	for (i = 0; i < g_iscsi.npg; i++)
+		if (g_iscsi.pgs[i].xs == cairn_xs_self())
+			pg = &g_iscsi.pgs[i];
+	if (pg)
+		tmf_scan_pg(pg, sc);
+	tmf_put(sc->tmf);
+	free(sc);
+}
+
+static void
+tmf_scan_all(struct iscsi_conn *conn, struct iscsi_tmf *tmf, int lun_id, uint16_t ua,
+	     bool ua_if_aborted)
+{
+	struct tmf_scan local = {
+		.tmf = tmf,
+		.node = conn->sess->node,
+		.except = conn->sess,
+		.dev = conn->sess->node->dev,
+		.lun_id = lun_id,
+		.ua = ua,
+		.ua_if_aborted = ua_if_aborted,
+	};
+	unsigned i;
+
+	for (i = 0; i < g_iscsi.npg; i++) {
+		struct iscsi_poll_group *pg = &g_iscsi.pgs[i];
+		struct tmf_scan *sc;
+
+		if (pg == conn->pg)
+			continue;
+		sc = malloc(sizeof(*sc));
+		if (!sc) {
+			tmf->response = ISCSI_TMF_RSP_REJECTED;
+			continue;
+		}
+		*sc = local;
+		__atomic_add_fetch(&tmf->waiting, 1, __ATOMIC_ACQ_REL);
+		if (cairn_rt_send_msg(pg->xs, tmf_scan_msg, sc)) {
+			__atomic_sub_fetch(&tmf->waiting, 1, __ATOMIC_ACQ_REL);
+			free(sc);
+		}
+	}
+	tmf_scan_pg(conn->pg, &local);
+}
+
 static void
 rx_tmf(struct iscsi_conn *conn)
 {
@@ -1061,6 +1196,8 @@ rx_tmf(struct iscsi_conn *conn)
 	}
 	memcpy(tmf->bhs, h, ISCSI_BHS_LEN);
 	tmf->waiting = 1; /* our own reference until the scan is over */
+	tmf->conn_id = conn->id;
+	tmf->pg = conn->pg;
 	tmf->response = ISCSI_TMF_RSP_COMPLETE;
 	switch (fn) {
 	case ISCSI_TMF_ABORT_TASK: {
@@ -1086,23 +1223,37 @@ rx_tmf(struct iscsi_conn *conn)
 		break;
 	}
 	case ISCSI_TMF_ABORT_TASK_SET:
-	case ISCSI_TMF_CLEAR_TASK_SET:
+		/* SAM-5 7.3: only the tasks received on this I_T nexus. */
 		if (!lun) {
 			tmf->response = ISCSI_TMF_RSP_NO_LUN;
 			break;
 		}
 		sess_abort_tasks(s, (int)lun_id, tmf, 0, false);
 		break;
-	case ISCSI_TMF_LUN_RESET:
+	case ISCSI_TMF_CLEAR_TASK_SET:
+		/* SAM-5 7.4: the whole (shared) task set; with TAS=0 the nexuses that lost
+		 * tasks get COMMANDS CLEARED BY ANOTHER INITIATOR. */
 		if (!lun) {
 			tmf->response = ISCSI_TMF_RSP_NO_LUN;
 			break;
 		}
 		sess_abort_tasks(s, (int)lun_id, tmf, 0, false);
+		tmf_scan_all(conn, tmf, (int)lun_id, CAIRN_SCSI_ASC_COMMANDS_CLEARED, true);
+		break;
+	case ISCSI_TMF_LUN_RESET:
+		/* SAM-5 7.7: every task on the LUN; the other nexuses get BUS DEVICE RESET
+		 * FUNCTION OCCURRED. */
+		if (!lun) {
+			tmf->response = ISCSI_TMF_RSP_NO_LUN;
+			break;
+		}
+		sess_abort_tasks(s, (int)lun_id, tmf, 0, false);
+		tmf_scan_all(conn, tmf, (int)lun_id, CAIRN_SCSI_ASC_BUS_DEVICE_RESET, false);
 		cairn_scsi_lun_reset(lun);
 		break;
 	case ISCSI_TMF_TARGET_WARM_RESET:
 		sess_abort_tasks(s, -1, tmf, 0, false);
+		tmf_scan_all(conn, tmf, -1, CAIRN_SCSI_ASC_BUS_DEVICE_RESET, false);
 		for (i = 0; i < CAIRN_SCSI_MAX_LUNS; i++) {
 			struct cairn_scsi_lun *l = cairn_scsi_dev_get_lun(s->node->dev, i);
 
@@ -1117,10 +1268,7 @@ rx_tmf(struct iscsi_conn *conn)
 		tmf->response = ISCSI_TMF_RSP_NOT_SUPPORTED;
 		break;
 	}
-	if (--tmf->waiting == 0) {
-		tmf_send(conn, h, tmf->response);
-		free(tmf);
-	}
+	tmf_put(tmf);
 }
 
 /* ------------------------------------------------------------------ dispatch */

@@ -547,10 +547,16 @@ struct iscsi_task {
 	struct cairn_list link; /* conn->tasks (active) or pending-CmdSN list */
 };
 
+/* A task management request in progress. Aborted tasks of every session on the LUN
+ * (any poll group) and the remote scans hold references; the last one answers on the
+ * requesting connection's poll group (the connection is looked up again by id: it may
+ * be gone by then). */
 struct iscsi_tmf {
 	uint8_t bhs[ISCSI_BHS_LEN];
-	uint32_t waiting;
+	uint32_t waiting;                 /* atomic */
 	uint8_t response;
+	uint32_t conn_id;
+	struct iscsi_poll_group *pg;
 };
 
 enum iscsi_conn_state {
@@ -652,6 +658,7 @@ struct iscsi_conn {
 	uint32_t nfree;
 	struct cairn_list active; /* tasks past CmdSN ordering */
 	struct cairn_bdev_channel *ch[CAIRN_SCSI_MAX_LUNS];
+	struct cairn_scsi_lun *ch_lun[CAIRN_SCSI_MAX_LUNS]; /* LUN each channel belongs to */
 	/* login */
 	struct iscsi_login *login;
 	/* text continuation */

@@ -221,6 +221,32 @@ cairn_scsi_cdb_decode(const uint8_t *cdb, uint32_t cdb_len, struct cairn_scsi_cd
 		info->lba = scsi_get_be64(cdb + 2);
 		info->num_blocks = scsi_get_be32(cdb + 10);
 		break;
+	case SCSI_OP_PRE_FETCH10:
+		if (cdb[1] & ~0x02) /* only IMMED */
+			return bad_field(sense, sense_len, 1, -1);
+		info->lba = scsi_get_be32(cdb + 2);
+		info->num_blocks = scsi_get_be16(cdb + 7);
+		break;
+	case SCSI_OP_PRE_FETCH16:
+		if (cdb[1] & ~0x02)
+			return bad_field(sense, sense_len, 1, -1);
+		info->lba = scsi_get_be64(cdb + 2);
+		info->num_blocks = scsi_get_be32(cdb + 10);
+		break;
+	case SCSI_OP_RESERVE6:
+	case SCSI_OP_RELEASE6:
+		/* SPC-2: no third-party or extent reservations. */
+		if (cdb[1] & 0x1f)
+			return bad_field(sense, sense_len, 1, -1);
+		break;
+	case SCSI_OP_READ_DEFECT10:
+		info->alloc_len = scsi_get_be16(cdb + 7);
+		info->dir = CAIRN_SCSI_DIR_FROM_DEV;
+		break;
+	case SCSI_OP_READ_DEFECT12:
+		info->alloc_len = scsi_get_be32(cdb + 6);
+		info->dir = CAIRN_SCSI_DIR_FROM_DEV;
+		break;
 	default:
 		goto invalid_opcode;
 	}

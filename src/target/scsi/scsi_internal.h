@@ -16,6 +16,8 @@
 #define SCSI_OP_WRITE6 0x0a
 #define SCSI_OP_INQUIRY 0x12
 #define SCSI_OP_MODE_SELECT6 0x15
+#define SCSI_OP_RESERVE6 0x16
+#define SCSI_OP_RELEASE6 0x17
 #define SCSI_OP_MODE_SENSE6 0x1a
 #define SCSI_OP_START_STOP_UNIT 0x1b
 #define SCSI_OP_PREVENT_ALLOW 0x1e
@@ -24,7 +26,9 @@
 #define SCSI_OP_WRITE10 0x2a
 #define SCSI_OP_WRITE_VERIFY10 0x2e
 #define SCSI_OP_VERIFY10 0x2f
+#define SCSI_OP_PRE_FETCH10 0x34
 #define SCSI_OP_SYNC_CACHE10 0x35
+#define SCSI_OP_READ_DEFECT10 0x37
 #define SCSI_OP_WRITE_SAME10 0x41
 #define SCSI_OP_UNMAP 0x42
 #define SCSI_OP_MODE_SELECT10 0x55
@@ -36,6 +40,7 @@
 #define SCSI_OP_WRITE16 0x8a
 #define SCSI_OP_WRITE_VERIFY16 0x8e
 #define SCSI_OP_VERIFY16 0x8f
+#define SCSI_OP_PRE_FETCH16 0x90
 #define SCSI_OP_SYNC_CACHE16 0x91
 #define SCSI_OP_WRITE_SAME16 0x93
 #define SCSI_OP_SERVICE_ACTION_IN16 0x9e
@@ -45,6 +50,7 @@
 #define SCSI_OP_WRITE12 0xaa
 #define SCSI_OP_WRITE_VERIFY12 0xae
 #define SCSI_OP_VERIFY12 0xaf
+#define SCSI_OP_READ_DEFECT12 0xb7
 
 #define SCSI_SAI_READ_CAPACITY16 0x10
 #define SCSI_SAI_GET_LBA_STATUS 0x12
@@ -116,6 +122,25 @@ struct cairn_scsi_lun {
 	pthread_mutex_t pr_lock;
 	struct cairn_scsi_pr pr;
 	uint8_t pr_active;     /* atomic: a reservation or registration exists */
+	/* Pending unit attentions per I_T nexus (guarded by pr_lock; ua_count atomic so
+	 * the I/O path only loads it). */
+	uint32_t ua_count;
+	struct {
+		char port[CAIRN_SCSI_PORT_NAME_MAX];
+		uint16_t asc_ascq;
+	} ua[CAIRN_SCSI_UA_MAX];
+	/* SPC-2 RESERVE(6)/RELEASE(6) holder (guarded by pr_lock; "" = none) */
+	char legacy_holder[CAIRN_SCSI_PORT_NAME_MAX];
+	/* LBA range lock: medium writes hold shared ranges, COMPARE AND WRITE an exclusive
+	 * one; conflicting tasks wait in FIFO order and resume on their own xstream by
+	 * message (scsi_range.c). */
+	pthread_mutex_t rl_lock;
+	struct cairn_list rl_held;
+	struct cairn_list rl_wait;
+	/* Hot-remove: bdev channels the transport holds; the descriptor is closed on
+	 * REMOVE once none is held (guarded by rl_lock). */
+	uint32_t nchannels;
+	bool desc_closed;
 };
 
 struct cairn_scsi_dev {
@@ -132,5 +157,12 @@ void scsi_task_copy_in(struct cairn_scsi_task *t, const void *data, uint32_t len
 		       uint32_t alloc_len);
 /* scsi_sbc.c */
 int scsi_sbc_execute(struct cairn_scsi_task *t);
+/* A task that waited for its LBA range got it: submit (runs on t->rl_xs by message). */
+void scsi_sbc_resume(void *arg);
+/* scsi_range.c: 0 = range held, 1 = queued (scsi_sbc_resume runs when granted). */
+int scsi_range_acquire(struct cairn_scsi_task *t, bool excl, uint64_t lba, uint64_t nblocks);
+void scsi_range_release(struct cairn_scsi_task *t);
+/* Set pr_active from the PR state and the SPC-2 reservation (pr_lock held). */
+void scsi_pr_update_active(struct cairn_scsi_lun *lun);
 
 #endif /* CAIRN_SCSI_INTERNAL_H */

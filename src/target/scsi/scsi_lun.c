@@ -30,10 +30,22 @@ cairn_scsi_dev_create(const char *name, struct cairn_scsi_dev **out)
 static void
 lun_free(struct cairn_scsi_lun *lun)
 {
-	if (lun->desc)
+	if (lun->desc && !lun->desc_closed)
 		cairn_bdev_close(lun->desc);
 	pthread_mutex_destroy(&lun->pr_lock);
+	pthread_mutex_destroy(&lun->rl_lock);
 	free(lun);
+}
+
+/* Close the descriptor of a removed LUN once no transport holds a channel: that lets
+ * the bdev delete complete. rl_lock held. */
+static bool
+lun_close_if_idle(struct cairn_scsi_lun *lun)
+{
+	if (!lun->removed || lun->nchannels || lun->desc_closed || !lun->desc)
+		return false;
+	lun->desc_closed = true;
+	return true;
 }
 
 void
@@ -62,9 +74,16 @@ lun_event(enum cairn_bdev_event_type type, struct cairn_bdev *bdev, void *ctx)
 	struct cairn_scsi_lun *lun = ctx;
 
 	if (type == CAIRN_BDEV_EVENT_REMOVE) {
+		bool close_now;
+
 		CAIRN_WARN("LUN %u of %s: bdev %s is being removed; the LUN stops serving I/O",
 			   lun->id, lun->dev->name, lun->bdev_name);
+		pthread_mutex_lock(&lun->rl_lock);
 		__atomic_store_n(&lun->removed, true, __ATOMIC_RELEASE);
+		close_now = lun_close_if_idle(lun);
+		pthread_mutex_unlock(&lun->rl_lock);
+		if (close_now)
+			cairn_bdev_close(lun->desc);
 	} else if (type == CAIRN_BDEV_EVENT_RESIZE) {
 		__atomic_store_n(&lun->num_blocks, cairn_bdev_num_blocks(bdev), __ATOMIC_RELEASE);
 	}
@@ -86,6 +105,9 @@ cairn_scsi_dev_add_lun(struct cairn_scsi_dev *dev, unsigned lun_id, const char *
 	lun->id = lun_id;
 	snprintf(lun->bdev_name, sizeof(lun->bdev_name), "%s", bdev_name);
 	pthread_mutex_init(&lun->pr_lock, NULL);
+	pthread_mutex_init(&lun->rl_lock, NULL);
+	cairn_list_init(&lun->rl_held);
+	cairn_list_init(&lun->rl_wait);
 	cairn_scsi_pr_init(&lun->pr);
 	rc = cairn_bdev_open(bdev_name, true, lun_event, lun, &lun->desc);
 	if (rc) {
@@ -153,6 +175,38 @@ cairn_scsi_lun_desc(struct cairn_scsi_lun *lun)
 	return lun->desc;
 }
 
+struct cairn_bdev_channel *
+cairn_scsi_lun_get_channel(struct cairn_scsi_lun *lun)
+{
+	struct cairn_bdev_channel *ch = NULL;
+
+	pthread_mutex_lock(&lun->rl_lock);
+	if (!lun->removed) {
+		ch = cairn_bdev_get_io_channel(lun->desc);
+		if (ch)
+			lun->nchannels++;
+	}
+	pthread_mutex_unlock(&lun->rl_lock);
+	return ch;
+}
+
+void
+cairn_scsi_lun_put_channel(struct cairn_scsi_lun *lun, struct cairn_bdev_channel *ch)
+{
+	bool close_now;
+
+	cairn_bdev_put_io_channel(ch);
+	pthread_mutex_lock(&lun->rl_lock);
+	lun->nchannels--;
+	close_now = lun_close_if_idle(lun);
+	pthread_mutex_unlock(&lun->rl_lock);
+	if (close_now) {
+		CAIRN_NOTE("LUN %u of %s: last channel released, bdev %s descriptor closed",
+			     lun->id, lun->dev->name, lun->bdev_name);
+		cairn_bdev_close(lun->desc);
+	}
+}
+
 bool
 cairn_scsi_lun_removed(const struct cairn_scsi_lun *lun)
 {
@@ -168,17 +222,126 @@ cairn_scsi_lun_inflight(const struct cairn_scsi_lun *lun)
 void
 cairn_scsi_lun_reset(struct cairn_scsi_lun *lun)
 {
-	/* SPC-4 5.9.11: persistent reservations survive a LUN reset. Mode pages go back
-	 * to their defaults. */
-	__atomic_store_n(&lun->wce, cairn_bdev_has_write_cache(lun->bdev), __ATOMIC_RELEASE);
+	/* SPC-4 5.9.11: persistent reservations survive a LUN reset; an SPC-2 RESERVE(6)
+	 * reservation does not. Mode pages go back to their defaults. */
+	pthread_mutex_lock(&lun->pr_lock);
+	lun->legacy_holder[0] = '\0';
+	scsi_pr_update_active(lun);
+	pthread_mutex_unlock(&lun->pr_lock);
+	if (!cairn_scsi_lun_removed(lun))
+		__atomic_store_n(&lun->wce, cairn_bdev_has_write_cache(lun->bdev),
+				 __ATOMIC_RELEASE);
 }
 
 void
 cairn_scsi_lun_nexus_loss(struct cairn_scsi_lun *lun, const char *initiator_port)
 {
-	(void)lun;
-	(void)initiator_port;
-	/* Persistent reservations and registrations survive an I_T nexus loss. */
+	/* Persistent reservations and registrations survive an I_T nexus loss; the
+	 * holder's SPC-2 reservation is released (SPC-2 5.5.1). */
+	if (!initiator_port)
+		return;
+	pthread_mutex_lock(&lun->pr_lock);
+	if (!strcmp(lun->legacy_holder, initiator_port)) {
+		lun->legacy_holder[0] = '\0';
+		scsi_pr_update_active(lun);
+	}
+	pthread_mutex_unlock(&lun->pr_lock);
+}
+
+void
+cairn_scsi_lun_add_ua(struct cairn_scsi_lun *lun, const char *port, uint16_t asc_ascq)
+{
+	int i, free_slot = -1;
+
+	if (!lun || !port || !*port)
+		return;
+	pthread_mutex_lock(&lun->pr_lock);
+	for (i = 0; i < CAIRN_SCSI_UA_MAX; i++) {
+		if (!lun->ua[i].port[0]) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (strcmp(lun->ua[i].port, port))
+			continue;
+		/* Already pending: a reset outranks anything else (SAM-5 5.14). */
+		if ((asc_ascq >> 8) == 0x29 || (lun->ua[i].asc_ascq >> 8) != 0x29)
+			lun->ua[i].asc_ascq = asc_ascq;
+		pthread_mutex_unlock(&lun->pr_lock);
+		return;
+	}
+	if (free_slot < 0) {
+		pthread_mutex_unlock(&lun->pr_lock);
+		CAIRN_LOG_RATELIMIT(CAIRN_SS_SCSI, CAIRN_LOG_WARN, 5,
+				    "LUN %u of %s: unit attention table full, %s not notified",
+				    lun->id, lun->dev->name, port);
+		return;
+	}
+	snprintf(lun->ua[free_slot].port, sizeof(lun->ua[free_slot].port), "%s", port);
+	lun->ua[free_slot].asc_ascq = asc_ascq;
+	__atomic_add_fetch(&lun->ua_count, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&lun->pr_lock);
+}
+
+/* Take (and clear) the unit attention pending for port; false if none. */
+static bool
+lun_take_ua(struct cairn_scsi_lun *lun, const char *port, uint16_t *asc_ascq)
+{
+	bool found = false;
+	int i;
+
+	pthread_mutex_lock(&lun->pr_lock);
+	for (i = 0; i < CAIRN_SCSI_UA_MAX && !found; i++) {
+		if (!lun->ua[i].port[0] || strcmp(lun->ua[i].port, port))
+			continue;
+		*asc_ascq = lun->ua[i].asc_ascq;
+		lun->ua[i].port[0] = '\0';
+		__atomic_sub_fetch(&lun->ua_count, 1, __ATOMIC_RELEASE);
+		found = true;
+	}
+	pthread_mutex_unlock(&lun->pr_lock);
+	return found;
+}
+
+void
+scsi_pr_update_active(struct cairn_scsi_lun *lun)
+{
+	__atomic_store_n(&lun->pr_active,
+			 (uint8_t)(lun->pr.nregs > 0 || lun->pr.type != CAIRN_SCSI_PR_NONE ||
+				   lun->legacy_holder[0]),
+			 __ATOMIC_RELEASE);
+}
+
+/* Commands another nexus may still run while an SPC-2 reservation is held (SPC-2
+ * table 8: everything else conflicts; RELEASE from a non-holder is a no-op). */
+static bool
+legacy_allowed(uint8_t op)
+{
+	return op == SCSI_OP_INQUIRY || op == SCSI_OP_REPORT_LUNS ||
+	       op == SCSI_OP_REQUEST_SENSE || op == SCSI_OP_RELEASE6 ||
+	       op == SCSI_OP_MAINTENANCE_IN;
+}
+
+/* RESERVE(6)/RELEASE(6), SPC-2 7.21/7.16: logical-unit reservations of one nexus. */
+static void
+lun_reserve_release(struct cairn_scsi_task *t, const char *port)
+{
+	struct cairn_scsi_lun *lun = t->lun;
+
+	pthread_mutex_lock(&lun->pr_lock);
+	if (lun->pr.nregs > 0 || lun->pr.type != CAIRN_SCSI_PR_NONE) {
+		/* SPC-4 5.9.3: RESERVE/RELEASE conflict with persistent reservations. */
+		t->status = CAIRN_SCSI_STATUS_RESERVATION_CONFLICT;
+	} else if (t->info.opcode == SCSI_OP_RESERVE6) {
+		if (lun->legacy_holder[0] && strcmp(lun->legacy_holder, port))
+			t->status = CAIRN_SCSI_STATUS_RESERVATION_CONFLICT;
+		else
+			snprintf(lun->legacy_holder, sizeof(lun->legacy_holder), "%s", port);
+	} else if (!strcmp(lun->legacy_holder, port)) {
+		lun->legacy_holder[0] = '\0';
+	}
+	scsi_pr_update_active(lun);
+	pthread_mutex_unlock(&lun->pr_lock);
 }
 
 void
@@ -280,15 +443,34 @@ cairn_scsi_task_execute(struct cairn_scsi_task *t)
 				    CAIRN_SCSI_ASC_LU_NOT_SUPPORTED, -1, false, -1);
 		return CAIRN_SCSI_TASK_DONE;
 	}
-	if (__atomic_load_n(&lun->pr_active, __ATOMIC_ACQUIRE) && info->opcode != SCSI_OP_PR_IN &&
-	    info->opcode != SCSI_OP_PR_OUT) {
-		bool c;
+	if (__atomic_load_n(&lun->ua_count, __ATOMIC_ACQUIRE) && info->opcode != SCSI_OP_INQUIRY &&
+	    info->opcode != SCSI_OP_REPORT_LUNS) {
+		uint16_t asc;
+
+		if (lun_take_ua(lun, t->initiator_port ? t->initiator_port : "", &asc)) {
+			if (info->opcode == SCSI_OP_REQUEST_SENSE) {
+				uint8_t d[18];
+				uint8_t n = cairn_scsi_sense_fixed(d, CAIRN_SCSI_SK_UNIT_ATTENTION,
+								   asc, -1, false, -1);
+
+				scsi_task_copy_in(t, d, n, info->alloc_len);
+				return CAIRN_SCSI_TASK_DONE;
+			}
+			scsi_task_set_sense(t, CAIRN_SCSI_SK_UNIT_ATTENTION, asc, -1, false, -1);
+			return CAIRN_SCSI_TASK_DONE;
+		}
+	}
+	if (__atomic_load_n(&lun->pr_active, __ATOMIC_ACQUIRE)) {
+		bool c = false;
 		bool rd = info->is_read || info->opcode == SCSI_OP_MODE_SENSE6 ||
 			  info->opcode == SCSI_OP_MODE_SENSE10;
+		const char *port = t->initiator_port ? t->initiator_port : "";
 
 		pthread_mutex_lock(&lun->pr_lock);
-		c = cairn_scsi_pr_conflict(&lun->pr, t->initiator_port ? t->initiator_port : "",
-					   info->is_write, rd);
+		if (lun->legacy_holder[0])
+			c = strcmp(lun->legacy_holder, port) && !legacy_allowed(info->opcode);
+		else if (info->opcode != SCSI_OP_PR_IN && info->opcode != SCSI_OP_PR_OUT)
+			c = cairn_scsi_pr_conflict(&lun->pr, port, info->is_write, rd);
 		pthread_mutex_unlock(&lun->pr_lock);
 		if (c) {
 			t->status = CAIRN_SCSI_STATUS_RESERVATION_CONFLICT;
@@ -316,7 +498,13 @@ cairn_scsi_task_execute(struct cairn_scsi_task *t)
 	case SCSI_OP_UNMAP:
 	case SCSI_OP_SYNC_CACHE10:
 	case SCSI_OP_SYNC_CACHE16:
+	case SCSI_OP_PRE_FETCH10:
+	case SCSI_OP_PRE_FETCH16:
 		return scsi_sbc_execute(t);
+	case SCSI_OP_RESERVE6:
+	case SCSI_OP_RELEASE6:
+		lun_reserve_release(t, t->initiator_port ? t->initiator_port : "");
+		return CAIRN_SCSI_TASK_DONE;
 	case SCSI_OP_PR_OUT: {
 		uint32_t plen = t->xfer_len < t->buf_len ? t->xfer_len : t->buf_len;
 
@@ -326,10 +514,7 @@ cairn_scsi_task_execute(struct cairn_scsi_task *t)
 		t->status = cairn_scsi_pr_out(&lun->pr, t->initiator_port ? t->initiator_port : "",
 					      t->rel_tgt_port, t->cdb, t->buf, plen, t->sense,
 					      &t->sense_len);
-		__atomic_store_n(&lun->pr_active,
-				 (uint8_t)(lun->pr.nregs > 0 ||
-					   lun->pr.type != CAIRN_SCSI_PR_NONE),
-				 __ATOMIC_RELEASE);
+		scsi_pr_update_active(lun);
 		pthread_mutex_unlock(&lun->pr_lock);
 		return CAIRN_SCSI_TASK_DONE;
 	}

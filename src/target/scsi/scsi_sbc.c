@@ -23,6 +23,8 @@ enum {
 	STEP_WS_CHUNK,
 	STEP_UNMAP_DESC,
 	STEP_FLUSH,
+	STEP_WS_UNMAP,
+	STEP_PREFETCH,
 };
 
 #define WS_CHUNK_BYTES (256u * 1024)
@@ -59,10 +61,22 @@ range_ok(struct cairn_scsi_task *t, uint64_t lba, uint64_t n)
 static void
 task_finish_async(struct cairn_scsi_task *t)
 {
+	scsi_range_release(t);
 	free(t->scratch);
 	t->scratch = NULL;
 	__atomic_sub_fetch(&t->lun->inflight, 1, __ATOMIC_RELEASE);
 	t->cb(t->cb_arg, 0);
+}
+
+#define PREFETCH_CHUNK_BYTES (256u * 1024)
+
+static uint64_t
+prefetch_chunk(const struct cairn_scsi_task *t)
+{
+	uint64_t per = PREFETCH_CHUNK_BYTES / t->lun->block_size;
+	uint64_t left = t->info.num_blocks - t->cursor;
+
+	return per < left ? per : left;
 }
 
 /* Submit the bdev operation for the current step. Returns 0 when submitted. */
@@ -90,6 +104,14 @@ sbc_submit(struct cairn_scsi_task *t)
 	case STEP_WRITE_FUA_FLUSH:
 	case STEP_FLUSH:
 		return cairn_bdev_flush(lun->desc, t->ch, 0, 0, sbc_io_done, t);
+	case STEP_WS_UNMAP:
+		return cairn_bdev_unmap(lun->desc, t->ch, info->lba, info->num_blocks,
+					sbc_io_done, t);
+	case STEP_PREFETCH:
+		/* Read into the task's scratch (bounded chunks) so the next read hits any
+		 * cache the bdev keeps; RAM-backed bdevs make this cheap. */
+		return cairn_bdev_read(lun->desc, t->ch, t->scratch, info->lba + t->cursor,
+				       prefetch_chunk(t), sbc_io_done, t);
 	case STEP_WS_CHUNK: {
 		uint64_t done = t->cursor;
 		uint64_t left = info->num_blocks - done;
@@ -150,7 +172,7 @@ sbc_io_done(void *arg, int rc)
 
 	if (rc) {
 		io_error(t, rc, t->step != STEP_READ && t->step != STEP_VERIFY_READ &&
-					t->step != STEP_CAW_READ);
+					t->step != STEP_CAW_READ && t->step != STEP_PREFETCH);
 		task_finish_async(t);
 		return;
 	}
@@ -194,6 +216,15 @@ sbc_io_done(void *arg, int rc)
 		}
 		t->step = STEP_CAW_WRITE;
 		break;
+	case STEP_PREFETCH:
+		t->cursor += prefetch_chunk(t);
+		if (t->cursor >= info->num_blocks) {
+			/* SBC-3 5.10: the whole range is now in the (bdev) cache. */
+			t->status = CAIRN_SCSI_STATUS_CONDITION_MET;
+			task_finish_async(t);
+			return;
+		}
+		break;
 	case STEP_WS_CHUNK:
 		if (!t->scratch || t->cursor >= info->num_blocks) {
 			task_finish_async(t);
@@ -214,6 +245,27 @@ sbc_io_done(void *arg, int rc)
 	src = sbc_submit(t);
 	if (src) {
 		io_error(t, src, true);
+		task_finish_async(t);
+	}
+}
+
+void
+scsi_sbc_resume(void *arg)
+{
+	struct cairn_scsi_task *t = arg;
+	int rc;
+
+	if (t->aborted) {
+		t->status = CAIRN_SCSI_STATUS_TASK_ABORTED;
+		task_finish_async(t);
+		return;
+	}
+	rc = sbc_submit(t);
+	if (rc) {
+		if (rc == -CAIRN_ERR_OVERFLOW)
+			lba_out_of_range(t);
+		else
+			io_error(t, rc, t->step != STEP_READ);
 		task_finish_async(t);
 	}
 }
@@ -281,6 +333,7 @@ scsi_sbc_execute(struct cairn_scsi_task *t)
 
 	t->cursor = 0;
 	t->scratch = NULL;
+	t->rl_state = 0;
 	if (!range_ok(t, info->lba, info->num_blocks)) {
 		lba_out_of_range(t);
 		return CAIRN_SCSI_TASK_DONE;
@@ -368,10 +421,8 @@ scsi_sbc_execute(struct cairn_scsi_task *t)
 		if (unmap && zero && cairn_bdev_io_type_supported(lun->bdev, CAIRN_BDEV_IO_UNMAP) &&
 		    cairn_bdev_unmap_zeroes(lun->bdev)) {
 			/* Unmapped blocks read back as zeros: deallocate instead of writing. */
-			rc = cairn_bdev_unmap(lun->desc, t->ch, info->lba, info->num_blocks,
-					      sbc_io_done, t);
-			t->step = STEP_FLUSH; /* completion just finishes */
-			goto submitted;
+			t->step = STEP_WS_UNMAP; /* completion just finishes */
+			break;
 		}
 		t->step = STEP_WS_CHUNK;
 		if (!zero) {
@@ -402,14 +453,43 @@ scsi_sbc_execute(struct cairn_scsi_task *t)
 	case SCSI_OP_SYNC_CACHE16:
 		t->step = STEP_FLUSH;
 		break;
+	case SCSI_OP_PRE_FETCH10:
+	case SCSI_OP_PRE_FETCH16:
+		if (info->num_blocks == 0 || (info->flags & 0x02)) {
+			/* 0 = to the end of the medium; IMMED: status now. Either way the
+			 * blocks are already where a read finds them fastest. */
+			t->status = CAIRN_SCSI_STATUS_CONDITION_MET;
+			return CAIRN_SCSI_TASK_DONE;
+		}
+		if (bytes > SCSI_MAX_XFER_BYTES)
+			return CAIRN_SCSI_TASK_DONE; /* GOOD: more than a cache would hold */
+		t->scratch = malloc(bytes < PREFETCH_CHUNK_BYTES ? bytes : PREFETCH_CHUNK_BYTES);
+		if (!t->scratch)
+			goto no_mem;
+		t->step = STEP_PREFETCH;
+		break;
 	default:
 		scsi_task_set_sense(t, CAIRN_SCSI_SK_ILLEGAL_REQUEST, CAIRN_SCSI_ASC_INVALID_OPCODE,
 				    0, true, -1);
 		return CAIRN_SCSI_TASK_DONE;
 	}
+	if (t->step == STEP_CAW_READ || t->step == STEP_WRITE || t->step == STEP_WS_CHUNK ||
+	    t->step == STEP_WS_UNMAP || t->step == STEP_UNMAP_DESC) {
+		/* Medium changes take the LUN's range lock: shared for writes, exclusive
+		 * for COMPARE AND WRITE, so its read-compare-write is atomic against every
+		 * session. UNMAP lists arbitrary ranges: it locks the whole LUN shared. */
+		bool caw = t->step == STEP_CAW_READ;
+		bool um = t->step == STEP_UNMAP_DESC;
+
+		if (scsi_range_acquire(t, caw, um ? 0 : info->lba,
+				       um ? UINT64_MAX : info->num_blocks)) {
+			__atomic_add_fetch(&lun->inflight, 1, __ATOMIC_RELEASE);
+			return CAIRN_SCSI_TASK_PENDING;
+		}
+	}
 	rc = sbc_submit(t);
-submitted:
 	if (rc) {
+		scsi_range_release(t);
 		free(t->scratch);
 		t->scratch = NULL;
 		if (rc == -CAIRN_ERR_OVERFLOW)

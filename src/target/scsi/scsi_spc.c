@@ -43,7 +43,8 @@ static int
 inquiry_std(struct cairn_scsi_task *t, uint8_t *d)
 {
 	struct cairn_scsi_lun *lun = t->lun;
-	const char *product = lun ? cairn_bdev_product_name(lun->bdev) : "Cairn";
+	const char *product =
+		lun && !cairn_scsi_lun_removed(lun) ? cairn_bdev_product_name(lun->bdev) : "Cairn";
 
 	memset(d, 0, 66);
 	if (!lun || cairn_scsi_lun_removed(lun))
@@ -209,8 +210,10 @@ do_report_luns(struct cairn_scsi_task *t)
 	}
 	memset(d, 0, sizeof(d));
 	for (i = 0; i < CAIRN_SCSI_MAX_LUNS; i++) {
-		if (!cairn_scsi_dev_get_lun(t->dev, i))
-			continue;
+		struct cairn_scsi_lun *l = cairn_scsi_dev_get_lun(t->dev, i);
+
+		if (!l || cairn_scsi_lun_removed(l))
+			continue; /* hot-removed LUNs are gone from the inventory */
 		/* Peripheral device addressing, single level. */
 		d[off + 1] = (uint8_t)i;
 		off += 8;
@@ -517,6 +520,9 @@ static const struct {
 	{SCSI_OP_MAINTENANCE_IN, 0x0d, true, 12},
 	{SCSI_OP_READ12, 0, false, 12},          {SCSI_OP_WRITE12, 0, false, 12},
 	{SCSI_OP_WRITE_VERIFY12, 0, false, 12},  {SCSI_OP_VERIFY12, 0, false, 12},
+	{SCSI_OP_RESERVE6, 0, false, 6},         {SCSI_OP_RELEASE6, 0, false, 6},
+	{SCSI_OP_PRE_FETCH10, 0, false, 10},     {SCSI_OP_PRE_FETCH16, 0, false, 16},
+	{SCSI_OP_READ_DEFECT10, 0, false, 10},   {SCSI_OP_READ_DEFECT12, 0, false, 12},
 };
 
 static void
@@ -609,6 +615,20 @@ do_pr_in(struct cairn_scsi_task *t)
 		scsi_task_copy_in(t, d, len < sizeof(d) ? len : sizeof(d), t->info.alloc_len);
 }
 
+/* READ DEFECT DATA (SBC-3 5.11/5.12): a virtual medium has no defects. The header
+ * echoes the lists asked for (PLIST/GLIST) and the format, with an empty list. */
+static void
+do_read_defect(struct cairn_scsi_task *t)
+{
+	uint8_t d[8];
+	uint32_t n;
+
+	memset(d, 0, sizeof(d));
+	d[1] = t->cdb[t->info.opcode == SCSI_OP_READ_DEFECT10 ? 2 : 1] & 0x1f;
+	n = t->info.opcode == SCSI_OP_READ_DEFECT10 ? 4 : 8;
+	scsi_task_copy_in(t, d, n, t->info.alloc_len);
+}
+
 int
 scsi_spc_execute(struct cairn_scsi_task *t)
 {
@@ -660,6 +680,10 @@ scsi_spc_execute(struct cairn_scsi_task *t)
 		break;
 	case SCSI_OP_PR_IN:
 		do_pr_in(t);
+		break;
+	case SCSI_OP_READ_DEFECT10:
+	case SCSI_OP_READ_DEFECT12:
+		do_read_defect(t);
 		break;
 	default:
 		scsi_task_set_sense(t, CAIRN_SCSI_SK_ILLEGAL_REQUEST, CAIRN_SCSI_ASC_INVALID_OPCODE,

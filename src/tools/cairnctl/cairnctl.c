@@ -33,6 +33,8 @@ struct ctl_args {
 	bool force;
 	json_t *ranks; /* array or NULL */
 	unsigned timeout_ms;
+	const char *size;  /* pool create -z */
+	const char *label; /* pool create -l */
 };
 
 static void
@@ -46,13 +48,19 @@ usage(FILE *f)
 	        "  system start  [--ranks LIST]          start stopped/excluded engines\n"
 	        "  storage format [--force]              format storage (force: reformat,\n"
 	        "                                        destroying data)\n"
-	        "  storage query                         storage of every engine\n\n"
+	        "  storage query                         storage of every engine\n"
+	        "  pool create -z SIZE -l LABEL          create a pool of SIZE per target\n"
+	        "  pool list                             pools with their space\n"
+	        "  pool query POOL                       one pool (label or uuid)\n"
+	        "  pool destroy POOL [--force]           destroy (force: even if connected)\n\n"
 	        "Options:\n"
 	        "  -o, --socket PATH   cairn-server API socket (default $CAIRN_SERVER_SOCKET\n"
 	        "                      or %s)\n"
 	        "      --host H[:P]    use TCP instead (127.0.0.1; default port %d)\n"
 	        "  -r, --ranks LIST    ranks, e.g. 0,2-3\n"
 	        "  -f, --force         see the commands\n"
+	        "  -z, --size SIZE     pool size per target, e.g. 1G\n"
+	        "  -l, --label LABEL   pool label\n"
 	        "  -j, --json          print the server's JSON result\n"
 	        "  -t, --timeout SEC   wait at most SEC seconds for the server (default 60)\n"
 	        "  -h, --help          this text\n\n"
@@ -308,6 +316,84 @@ cmd_storage(const struct ctl_args *a, const char *sub)
 	return EXIT_OK;
 }
 
+static void
+print_pool(const json_t *p)
+{
+	char a[32], b[32], c[32];
+
+	printf("%-16s %s  targets %lld  size/target %s  total %s  free %s  map v%lld  "
+	       "connections %lld\n",
+	       jstr(p, "label", "?"), jstr(p, "uuid", "?"),
+	       (long long)json_integer_value(json_object_get(p, "targets")),
+	       fsize(json_object_get(p, "size_per_target"), a, sizeof(a)),
+	       fsize(json_object_get(p, "total"), b, sizeof(b)),
+	       fsize(json_object_get(p, "free"), c, sizeof(c)),
+	       (long long)json_integer_value(json_object_get(p, "map_version")),
+	       (long long)json_integer_value(json_object_get(p, "connections")));
+}
+
+static int
+cmd_pool(const struct ctl_args *a, const char *sub, const char *pool)
+{
+	json_t *params = json_object(), *res = NULL, *p;
+	const char *method;
+	size_t i;
+	int rc;
+
+	if (strcmp(sub, "create") == 0) {
+		if (pool || a->size == NULL || a->label == NULL) {
+			fprintf(stderr, "cairnctl: usage: pool create -z SIZE -l LABEL\n");
+			json_decref(params);
+			return EXIT_USAGE;
+		}
+		json_object_set_new(params, "label", json_string(a->label));
+		json_object_set_new(params, "size", json_string(a->size));
+		method = "pool_create";
+	} else if (strcmp(sub, "list") == 0) {
+		if (pool) {
+			fprintf(stderr, "cairnctl: `pool list` takes no argument\n");
+			json_decref(params);
+			return EXIT_USAGE;
+		}
+		method = "pool_list";
+	} else if (strcmp(sub, "query") == 0 || strcmp(sub, "destroy") == 0) {
+		if (pool == NULL) {
+			fprintf(stderr, "cairnctl: usage: pool %s POOL (label or uuid)\n", sub);
+			json_decref(params);
+			return EXIT_USAGE;
+		}
+		json_object_set_new(params, "pool", json_string(pool));
+		if (a->force && strcmp(sub, "destroy") == 0)
+			json_object_set_new(params, "force", json_true());
+		method = strcmp(sub, "query") == 0 ? "pool_query" : "pool_destroy";
+	} else {
+		fprintf(stderr, "cairnctl: unknown command 'pool %s' (create, list, query, "
+		                "destroy)\n", sub);
+		json_decref(params);
+		return EXIT_USAGE;
+	}
+	rc = call(a, method, params, &res);
+	json_decref(params);
+	if (rc)
+		return rc;
+	if (a->json) {
+		cairn_json_print(stdout, res, true);
+	} else if (strcmp(sub, "list") == 0) {
+		if (json_array_size(json_object_get(res, "pools")) == 0)
+			printf("No pools (create one with `cairnctl pool create -z 1G -l NAME`).\n");
+		json_array_foreach(json_object_get(res, "pools"), i, p)
+			print_pool(p);
+	} else if (strcmp(sub, "destroy") == 0) {
+		printf("Pool %s destroyed.\n", pool);
+	} else {
+		if (strcmp(sub, "create") == 0)
+			printf("Pool created.\n");
+		print_pool(res);
+	}
+	json_decref(res);
+	return EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -315,7 +401,8 @@ main(int argc, char **argv)
 	        {"socket", required_argument, NULL, 'o'}, {"host", required_argument, NULL, 'H'},
 	        {"ranks", required_argument, NULL, 'r'},  {"force", no_argument, NULL, 'f'},
 	        {"json", no_argument, NULL, 'j'},         {"timeout", required_argument, NULL, 't'},
-	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	        {"help", no_argument, NULL, 'h'},         {"size", required_argument, NULL, 'z'},
+	        {"label", required_argument, NULL, 'l'},  {NULL, 0, NULL, 0},
 	};
 	struct ctl_args a = {.timeout_ms = 60000};
 	static char hostbuf[128];
@@ -325,7 +412,7 @@ main(int argc, char **argv)
 	a.addr = getenv("CAIRN_SERVER_SOCKET");
 	if (a.addr == NULL)
 		a.addr = DEFAULT_SOCK;
-	while ((c = getopt_long(argc, argv, "o:r:fjt:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:r:fjt:hz:l:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			a.addr = optarg;
@@ -362,6 +449,12 @@ main(int argc, char **argv)
 		case 'f':
 			a.force = true;
 			break;
+		case 'z':
+			a.size = optarg;
+			break;
+		case 'l':
+			a.label = optarg;
+			break;
 		case 'j':
 			a.json = true;
 			break;
@@ -380,6 +473,11 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (argc - optind >= 2 && strcmp(argv[optind], "pool") == 0 && argc - optind <= 3) {
+		rc = cmd_pool(&a, argv[optind + 1], argc - optind == 3 ? argv[optind + 2] : NULL);
+		json_decref(a.ranks);
+		return rc;
+	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "cairnctl: expected a command such as `system query` or "
 		                "`storage format`; see --help\n");
@@ -391,7 +489,7 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[optind], "storage") == 0) {
 		rc = cmd_storage(&a, argv[optind + 1]);
 	} else {
-		fprintf(stderr, "cairnctl: unknown command '%s' (system, storage); see --help\n",
+		fprintf(stderr, "cairnctl: unknown command '%s' (system, storage, pool); see --help\n",
 		        argv[optind]);
 		rc = EXIT_USAGE;
 	}

@@ -52,6 +52,8 @@ free_port() {
 # start_cairn_tgt SOCK [extra args...]: start, wait for "ready", set TGT_PID.
 start_cairn_tgt() {
 	local sock=$1; shift
+	# a previous run's "ready" must not satisfy the wait below
+	rm -f "$TMP/tgt.out" "$TMP/tgt.err"
 	"$CAIRN_TGT" -r "$sock" "$@" >"$TMP/tgt.out" 2>"$TMP/tgt.err" &
 	TGT_PID=$!
 	PIDS+=("$TGT_PID")

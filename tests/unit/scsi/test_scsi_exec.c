@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -31,6 +32,7 @@ struct run {
 	uint32_t xfer_len;
 	const char *port;
 	bool no_lun;
+	unsigned lun_id;
 	struct cairn_scsi_task task;
 	struct cairn_eventual *ev;
 };
@@ -48,10 +50,12 @@ run_ult(void *arg)
 {
 	struct run *r = arg;
 	struct cairn_scsi_task *t = &r->task;
-	struct cairn_scsi_lun *lun = cairn_scsi_dev_get_lun(g_dev, 0);
-	struct cairn_bdev_channel *ch = cairn_bdev_get_io_channel(cairn_scsi_lun_desc(lun));
+	struct cairn_scsi_lun *lun = cairn_scsi_dev_get_lun(g_dev, r->lun_id);
+	/* A hot-removed LUN has no channel any more: the task then runs without one. */
+	struct cairn_bdev_channel *ch = lun ? cairn_scsi_lun_get_channel(lun) : NULL;
 
-	assert_non_null(ch);
+	if (lun && !cairn_scsi_lun_removed(lun))
+		assert_non_null(ch);
 	memset(t, 0, sizeof(*t));
 	t->dev = g_dev;
 	t->lun = r->no_lun ? NULL : lun;
@@ -69,7 +73,8 @@ run_ult(void *arg)
 	if (cairn_scsi_task_execute(t) == CAIRN_SCSI_TASK_PENDING)
 		cairn_eventual_wait(r->ev);
 	cairn_eventual_destroy(r->ev);
-	cairn_bdev_put_io_channel(ch);
+	if (ch)
+		cairn_scsi_lun_put_channel(lun, ch);
 }
 
 /* Execute a CDB; returns the SCSI status. */
@@ -364,6 +369,310 @@ test_reservation_conflict(void **state)
 	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
 }
 
+/* ------------------------------------------------------------------ added commands */
+
+static void
+cdb_simple(struct run *r, uint8_t op, const char *port)
+{
+	memset(r->cdb, 0, 16);
+	r->cdb[0] = op;
+	r->port = port;
+}
+
+static void
+test_reserve_release6(void **state)
+{
+	static const char *a = "iqn.a,i,0x1", *b = "iqn.b,i,0x2";
+	uint8_t buf[64];
+	struct run r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buf_len = r.xfer_len = sizeof(buf);
+	cdb_simple(&r, SCSI_OP_RESERVE6, a);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD); /* holder may reserve again */
+	cdb_simple(&r, SCSI_OP_TEST_UNIT_READY, b);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_RESERVATION_CONFLICT);
+	cdb_simple(&r, SCSI_OP_RESERVE6, b);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_RESERVATION_CONFLICT);
+	cdb_simple(&r, SCSI_OP_INQUIRY, b);
+	r.cdb[4] = 36;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	/* RELEASE by a non-holder: GOOD, reservation stays */
+	cdb_simple(&r, SCSI_OP_RELEASE6, b);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	cdb_simple(&r, SCSI_OP_TEST_UNIT_READY, b);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_RESERVATION_CONFLICT);
+	cdb_simple(&r, SCSI_OP_TEST_UNIT_READY, a);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	/* third-party bit: not supported */
+	cdb_simple(&r, SCSI_OP_RESERVE6, a);
+	r.cdb[1] = 0x10;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(r.task.sense[12], 0x24);
+	cdb_simple(&r, SCSI_OP_RELEASE6, a);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	cdb_simple(&r, SCSI_OP_TEST_UNIT_READY, b);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+
+	/* a LUN reset and the holder's nexus loss both release it */
+	cdb_simple(&r, SCSI_OP_RESERVE6, a);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	cairn_scsi_lun_reset(cairn_scsi_dev_get_lun(g_dev, 0));
+	cdb_simple(&r, SCSI_OP_TEST_UNIT_READY, b);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	cdb_simple(&r, SCSI_OP_RESERVE6, a);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	cairn_scsi_lun_nexus_loss(cairn_scsi_dev_get_lun(g_dev, 0), b);
+	cdb_simple(&r, SCSI_OP_TEST_UNIT_READY, b);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_RESERVATION_CONFLICT);
+	cairn_scsi_lun_nexus_loss(cairn_scsi_dev_get_lun(g_dev, 0), a);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+
+	/* with a persistent registration, RESERVE(6) conflicts (SPC-4 5.9.3) */
+	{
+		uint8_t p[24];
+
+		memset(&r, 0, sizeof(r));
+		memset(p, 0, sizeof(p));
+		r.buf = p;
+		r.buf_len = r.xfer_len = sizeof(p);
+		cdb_simple(&r, SCSI_OP_PR_OUT, a);
+		scsi_put_be32(r.cdb + 5, 24);
+		scsi_put_be64(p + 8, 0x77);
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+		cdb_simple(&r, SCSI_OP_RESERVE6, a);
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_RESERVATION_CONFLICT);
+		cdb_simple(&r, SCSI_OP_PR_OUT, a); /* unregister: REGISTER with key 0 */
+		scsi_put_be32(r.cdb + 5, 24);
+		scsi_put_be64(p, 0x77);
+		scsi_put_be64(p + 8, 0);
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+		cdb_simple(&r, SCSI_OP_RESERVE6, a);
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+		/* and a PR command from another nexus conflicts with RESERVE(6) */
+		cdb_simple(&r, SCSI_OP_PR_OUT, b);
+		scsi_put_be32(r.cdb + 5, 24);
+		memset(p, 0, sizeof(p));
+		scsi_put_be64(p + 8, 0x88);
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_RESERVATION_CONFLICT);
+		cdb_simple(&r, SCSI_OP_RELEASE6, a);
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	}
+}
+
+static void
+test_prefetch_and_defects(void **state)
+{
+	uint8_t buf[64];
+	struct run r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buf_len = r.xfer_len = sizeof(buf);
+	cdb_simple(&r, SCSI_OP_PRE_FETCH10, NULL);
+	scsi_put_be32(r.cdb + 2, 8);
+	scsi_put_be16(r.cdb + 7, 1024); /* more than one prefetch chunk */
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CONDITION_MET);
+	r.cdb[1] = 0x02; /* IMMED */
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CONDITION_MET);
+	r.cdb[1] = 0x04; /* reserved bit */
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(r.task.sense[12], 0x24);
+	r.cdb[1] = 0;
+	scsi_put_be32(r.cdb + 2, NB - 1);
+	scsi_put_be16(r.cdb + 7, 2);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(r.task.sense[12], 0x21); /* LBA OUT OF RANGE */
+	cdb_simple(&r, SCSI_OP_PRE_FETCH16, NULL);
+	scsi_put_be64(r.cdb + 2, NB - 4);
+	scsi_put_be32(r.cdb + 10, 4);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CONDITION_MET);
+	scsi_put_be64(r.cdb + 2, NB);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+
+	/* READ DEFECT DATA: an empty list with the header the initiator asked for */
+	memset(buf, 0xee, sizeof(buf));
+	cdb_simple(&r, SCSI_OP_READ_DEFECT10, NULL);
+	r.cdb[2] = 0x18 | 0x05; /* PLIST, GLIST, physical sector format */
+	scsi_put_be16(r.cdb + 7, sizeof(buf));
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(r.task.data_len, 4);
+	assert_int_equal(buf[1], 0x1d);
+	assert_int_equal(buf[2] | buf[3], 0);
+	cdb_simple(&r, SCSI_OP_READ_DEFECT12, NULL);
+	r.cdb[1] = 0x08 | 0x04;
+	scsi_put_be32(r.cdb + 6, sizeof(buf));
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(r.task.data_len, 8);
+	assert_int_equal(buf[1], 0x0c);
+	assert_int_equal(scsi_get_be32(buf + 4), 0);
+}
+
+/* REPORT CAPABILITIES advertises exactly the types a RESERVE accepts. */
+static void
+test_pr_types_match_capabilities(void **state)
+{
+	static const char *a = "iqn.a,i,0x1";
+	uint8_t caps[8], p[24];
+	uint16_t mask;
+	unsigned type;
+	struct run r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.buf = caps;
+	r.buf_len = r.xfer_len = sizeof(caps);
+	cdb_simple(&r, SCSI_OP_PR_IN, a);
+	r.cdb[1] = 2; /* REPORT CAPABILITIES */
+	scsi_put_be16(r.cdb + 7, sizeof(caps));
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(scsi_get_be16(caps), 8);
+	assert_true(caps[3] & 0x80); /* TMV */
+	mask = (uint16_t)(caps[4] << 8 | caps[5]);
+	/* the set: WE, EA, WE_RO, EA_RO (and the all-registrants variants) */
+	assert_int_equal(mask & 0x6a00, 0x6a00);
+
+	memset(&r, 0, sizeof(r));
+	r.buf = p;
+	r.buf_len = r.xfer_len = sizeof(p);
+	memset(p, 0, sizeof(p));
+	cdb_simple(&r, SCSI_OP_PR_OUT, a);
+	scsi_put_be32(r.cdb + 5, 24);
+	scsi_put_be64(p + 8, 0x55);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	for (type = 0; type < 16; type++) {
+		/* bit of type t in the mask: WE(1)=bit 9, EA(3)=bit 11, WE_RO(5)=bit 13,
+		 * EA_RO(6)=bit 14, WE_AR(7)=bit 15, EA_AR(8)=bit 0 */
+		static const int bit[16] = {-1, 9, -1, 11, -1, 13, 14, 15, 0,
+					    -1, -1, -1, -1, -1, -1, -1};
+		bool adv = bit[type] >= 0 && (mask & (1u << bit[type]));
+
+		memset(p, 0, sizeof(p));
+		scsi_put_be64(p, 0x55);
+		cdb_simple(&r, SCSI_OP_PR_OUT, a);
+		r.cdb[1] = 1; /* RESERVE */
+		r.cdb[2] = (uint8_t)type;
+		scsi_put_be32(r.cdb + 5, 24);
+		assert_int_equal(run(&r), adv ? CAIRN_SCSI_STATUS_GOOD :
+						 CAIRN_SCSI_STATUS_CHECK_CONDITION);
+		if (!adv)
+			continue;
+		cdb_simple(&r, SCSI_OP_PR_OUT, a);
+		r.cdb[1] = 2; /* RELEASE */
+		r.cdb[2] = (uint8_t)type;
+		scsi_put_be32(r.cdb + 5, 24);
+		assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	}
+	cdb_simple(&r, SCSI_OP_PR_OUT, a);
+	r.cdb[1] = 3; /* CLEAR */
+	scsi_put_be32(r.cdb + 5, 24);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+}
+
+/* ------------------------------------------------------------------ hot-remove */
+
+static int g_del_done;
+static int g_del_rc;
+
+static void
+del_done(void *arg, int rc)
+{
+	(void)arg;
+	g_del_rc = rc;
+	__atomic_store_n(&g_del_done, 1, __ATOMIC_RELEASE);
+}
+
+struct chan_arg {
+	struct cairn_scsi_lun *lun;
+	struct cairn_bdev_channel *ch;
+};
+
+static void
+chan_get_ult(void *arg)
+{
+	struct chan_arg *c = arg;
+
+	c->ch = cairn_scsi_lun_get_channel(c->lun);
+}
+
+static void
+chan_put_ult(void *arg)
+{
+	struct chan_arg *c = arg;
+
+	cairn_scsi_lun_put_channel(c->lun, c->ch);
+}
+
+static bool
+wait_del(unsigned ms)
+{
+	unsigned i;
+
+	for (i = 0; i < ms && !__atomic_load_n(&g_del_done, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	return __atomic_load_n(&g_del_done, __ATOMIC_ACQUIRE);
+}
+
+static void
+test_hot_remove(void **state)
+{
+	struct cairn_xstream *xs = cairn_xs_by_role(CAIRN_XS_MAIN, 0);
+	struct cairn_bdev *b;
+	struct chan_arg c;
+	uint8_t buf[512];
+	struct run r;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(cairn_bdev_malloc_create("HotRm", 64, BS, NULL, &b), 0);
+	assert_int_equal(cairn_scsi_dev_add_lun(g_dev, 2, "HotRm"), 0);
+	c.lun = cairn_scsi_dev_get_lun(g_dev, 2);
+	/* a transport holds a channel, as a connection that did I/O to the LUN does */
+	assert_int_equal(cairn_rt_run_sync(xs, chan_get_ult, &c), 0);
+	assert_non_null(c.ch);
+
+	g_del_done = 0;
+	assert_int_equal(cairn_bdev_malloc_delete("HotRm", del_done, NULL), 0);
+	assert_true(cairn_scsi_lun_removed(c.lun));
+	/* the delete waits for the descriptor, which waits for the channel */
+	assert_false(wait_del(100));
+
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buf_len = r.xfer_len = sizeof(buf);
+	r.lun_id = 2;
+	cdb_simple(&r, SCSI_OP_READ10, NULL);
+	scsi_put_be16(r.cdb + 7, 1);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(r.task.sense[2] & 0x0f, CAIRN_SCSI_SK_ILLEGAL_REQUEST);
+	assert_int_equal(scsi_get_be16(r.task.sense + 12), CAIRN_SCSI_ASC_LU_NOT_SUPPORTED);
+
+	assert_int_equal(cairn_rt_run_sync(xs, chan_put_ult, &c), 0);
+	assert_true(wait_del(5000));
+	assert_int_equal(g_del_rc, 0);
+
+	/* after the delete: still a clean answer, INQUIRY says "no LU here", and REPORT
+	 * LUNS lists only LUN 0 */
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(scsi_get_be16(r.task.sense + 12), CAIRN_SCSI_ASC_LU_NOT_SUPPORTED);
+	cdb_simple(&r, SCSI_OP_INQUIRY, NULL);
+	r.cdb[4] = 36;
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(buf[0], 0x7f);
+	r.lun_id = 0;
+	cdb_simple(&r, SCSI_OP_REPORT_LUNS, NULL);
+	scsi_put_be32(r.cdb + 6, sizeof(buf));
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	assert_int_equal(scsi_get_be32(buf), 8);
+	for (i = 8; i < 16; i++)
+		assert_int_equal(buf[i], 0);
+	assert_int_equal(cairn_scsi_dev_del_lun(g_dev, 2), 0);
+}
+
 int
 main(void)
 {
@@ -372,6 +681,10 @@ main(void)
 		cmocka_unit_test(test_report_and_capacity),
 		cmocka_unit_test(test_write_same_and_unmap),
 		cmocka_unit_test(test_reservation_conflict),
+		cmocka_unit_test(test_reserve_release6),
+		cmocka_unit_test(test_prefetch_and_defects),
+		cmocka_unit_test(test_pr_types_match_capabilities),
+		cmocka_unit_test(test_hot_remove),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

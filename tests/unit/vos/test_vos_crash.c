@@ -3,8 +3,8 @@
  * earlier children acknowledged, then applies a stream of concurrent updates and reports
  * each acknowledged one to the parent through a pipe; the parent SIGKILLs it at a random
  * moment. Every third child writes through an error bdev that fails 1% of its writes
- * (data extents and WAL frames; a failed WAL write makes the pool refuse updates, and
- * the child reopens it, i.e. recovers, and goes on). Every fourth operation is a local
+ * and flushes (data extents, WAL frames, checkpoints; a failed WAL write or flush makes
+ * the pool refuse updates, and the child reopens it, i.e. recovers, and goes on). Every fourth operation is a local
  * transaction over two keys; its intent is reported before it starts, and every later
  * recovery checks that it is all or nothing, acknowledged or not. A last child verifies
  * everything and checks the whole pool (every extent's CRC, allocator vs index).
@@ -284,7 +284,10 @@ child_body(void *arg)
 		CKRC(cairn_ult_join(ults[i]), 0);
 	if (c->line)
 		return c->line;
-	CKRC(cairn_vos_pool_close(c->pool), 0);
+	/* The closing checkpoint goes through the error bdev too: it may fail (the next
+	 * open then replays the WAL instead). */
+	i = (size_t)-cairn_vos_pool_close(c->pool);
+	CK(i == 0 || (strcmp(c->bdev, "EE_vc0") == 0 && i == CAIRN_ERR_IO));
 	return 0;
 }
 
@@ -362,7 +365,7 @@ child_main(int mode, int fd, unsigned iter)
 				_exit(2);
 			}
 			cairn_bdev_error_opts_default(&eo);
-			eo.io_type_mask = 1u << CAIRN_BDEV_IO_WRITE;
+			eo.io_type_mask = (1u << CAIRN_BDEV_IO_WRITE) | (1u << CAIRN_BDEV_IO_FLUSH);
 			eo.rate_ppm = 10000;
 			eo.skip = 20; /* let recovery's first writes through */
 			eo.seed = c.seed;

@@ -12,6 +12,7 @@
  * skips. */
 #include "vos_internal.h"
 #include "vos_test.h"
+#include "common/fault.h"
 
 #define POOL_SIZE (32ull << 20)
 
@@ -681,6 +682,12 @@ body_enum_snap(void *arg)
 	CKRC(cairn_vos_snap_destroy(p, g_cont, 2), 0);
 	CKRC(cairn_vos_snap_destroy(p, g_cont, 2), -CAIRN_ERR_NONEXIST);
 	CKRC(cairn_vos_pool_verify(p, NULL), 0);
+	/* Closing stops a background pass. */
+	CKRC(cairn_vos_aggregate_start(p, g_cont, 5), 0);
+	CKRC(cairn_vos_pool_close(p), 0);
+	CKRC(cairn_vos_pool_open(g_bdev, &p), 0);
+	CKRC(sv_get(p, g_cont, 2, "d1", "a", 5, got, sizeof(got), &len), 0);
+	CK(len == sizeof(got) && strcmp(got, "v5") == 0);
 	CKRC(cairn_vos_pool_close(p), 0);
 	return 0;
 }
@@ -689,6 +696,58 @@ static void
 test_enum_snap(void **state)
 {
 	vt_run(body_enum_snap, NULL);
+}
+
+/* A checkpoint that wrote its pages over the older slot but not its header leaves that
+ * slot's old header looking valid; meanwhile the WAL behind it is reused. Recovery must
+ * replay from the newest checkpoint up to the true end of the log and not treat the
+ * stale slot as a limit or a fallback. */
+static int
+body_stale_fallback(void *arg)
+{
+	struct cairn_vos_pool *p;
+	struct cairn_vos_pool_info info;
+	char v[64], got[64], key[16];
+	uint64_t len;
+	int n, i, rc = 0;
+
+	CKRC(format_small(16 * 4096, 0, 1024), 0);           /* 64 KiB of WAL */
+	CKRC(cairn_vos_pool_open(g_bdev, &p), 0);
+	CKRC(cairn_vos_cont_create(p, g_cont), 0);
+	CKRC(cairn_vos_pool_checkpoint(p), 0);               /* slot 1, gen 2 */
+	CKRC(cairn_fault_arm("vos.ckpt.header", NULL), 0);   /* every later one fails */
+	for (n = 0; n < 64; n++) {
+		snprintf(key, sizeof(key), "k%d", n);
+		vt_fill(v, sizeof(v), (uint64_t)n, 1);
+		rc = sv_put(p, g_cont, 1, key, "a", 1, v, sizeof(v));
+		if (rc)
+			break;
+	}
+	cairn_fault_disarm("vos.ckpt.header");
+	CK(rc == -CAIRN_ERR_IO || rc == -CAIRN_ERR_NOSPACE); /* WAL full, no checkpoint */
+	CKRC(cairn_vos_pool_query(p, &info), 0);
+	CK(info.frames >= 17);                               /* beyond one WAL from lsn 0 */
+	vos_pool_crash(p);
+	CKRC(cairn_vos_pool_open(g_bdev, &p), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		vt_fill(v, sizeof(v), (uint64_t)i, 1);
+		CKRC(sv_get(p, g_cont, 1, key, "a", 1, got, sizeof(got), &len), 0);
+		CK(len == sizeof(v) && memcmp(got, v, len) == 0);
+	}
+	/* And the pool goes on: checkpoints work again, the WAL is reused. */
+	for (i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "m%d", i);
+		CKRC(sv_put(p, g_cont, 1, key, "a", 2, v, sizeof(v)), 0);
+	}
+	CKRC(cairn_vos_pool_close(p), 0);
+	return 0;
+}
+
+static void
+test_stale_fallback(void **state)
+{
+	vt_run(body_stale_fallback, NULL);
 }
 
 /* ------------------------------------------------------------------ space */
@@ -730,11 +789,20 @@ body_nospace(void *arg)
 		snprintf(key, sizeof(key), "k%llu", (unsigned long long)e);
 		CKRC(cairn_vos_punch(p, g_cont, &oid, 3, 0, key, (uint32_t)strlen(key), NULL, 0), 0);
 	}
-	while (!done && steps++ < 100000)
-		CKRC(cairn_vos_aggregate(p, g_cont, 4, 16, &done), 0);
-	CK(done);
+	/* In the background, while foreground updates go on. */
+	CKRC(cairn_vos_aggregate_start(p, g_cont, 4), 0);
+	CKRC(cairn_vos_aggregate_start(p, g_cont, 4), -CAIRN_ERR_BUSY);
+	while (cairn_vos_aggregate_running(p, &rc) && steps < 100000) {
+		snprintf(key, sizeof(key), "fg%d", steps++);
+		CKRC(sv_put(p, g_cont, 1, key, "a", 5, "fg", 2), 0);
+	}
+	CKRC(rc, 0);
+	printf("background aggregation: %d foreground updates meanwhile\n", steps);
 	CKRC(cairn_vos_pool_query(p, &info), 0);
 	CK(info.data_free >= full.data_free + (n / 2) * sizeof(v));
+	/* A pass with the same bound finds nothing more to do. */
+	CKRC(cairn_vos_aggregate(p, g_cont, 4, 1000000, &done), 0);
+	CK(done);
 	/* ... and destroying container 2 frees the rest. */
 	CKRC(cairn_vos_cont_destroy(p, g_cont2), 0);
 	CKRC(cairn_vos_pool_query(p, &info), 0);
@@ -982,6 +1050,7 @@ main(void)
 		cmocka_unit_test(test_corrupt_data),
 		cmocka_unit_test(test_corrupt_wal),
 		cmocka_unit_test(test_last_frame_data),
+		cmocka_unit_test(test_stale_fallback),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_enum_snap),
 		cmocka_unit_test(test_nospace),

@@ -1,0 +1,232 @@
+/*
+ * libcairn's network (see cli_net.h): runtime with one xstream, one RPC context on it,
+ * the engine group, and the submit/RPC helpers every operation uses.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairn/errno.h>
+
+#define CAIRN_LOG_SS CAIRN_SS_CLIENT
+#include "common/log.h"
+#include "engine/proto.h"
+#include "net/net.h"
+#include "rt/rt.h"
+
+#include "cli_net.h"
+#include "client_internal.h"
+
+static pthread_mutex_t g_net_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned g_net_refs;
+static char g_net_uri[128];
+static struct cairn_net_group *g_group;
+static struct cairn_net_ctx *g_ctx;
+static struct cairn_xstream *g_xs;
+static bool g_protos;
+
+static const struct cairn_rpc_def g_cli_pool_rpcs[] = PROTO_POOL_RPCS(NULL, NULL, NULL);
+static const struct cairn_rpc_def g_cli_cont_rpcs[] = PROTO_CONT_RPCS(NULL);
+static const struct cairn_rpc_def g_cli_obj_rpcs[] = PROTO_OBJ_RPCS(NULL);
+static const struct cairn_proto g_cli_protos[] = {
+        {"pool", PROTO_POOL_BASE, PROTO_VERSION, POOL_RPC_COUNT, g_cli_pool_rpcs},
+        {"cont", PROTO_CONT_BASE, PROTO_VERSION, CONT_RPC_COUNT, g_cli_cont_rpcs},
+        {"obj", PROTO_OBJ_BASE, PROTO_VERSION, OBJ_RPC_COUNT, g_cli_obj_rpcs},
+};
+
+int
+cli_net_protos(void)
+{
+	unsigned i;
+	int rc;
+
+	if (g_protos)
+		return 0;
+	for (i = 0; i < sizeof(g_cli_protos) / sizeof(g_cli_protos[0]); i++) {
+		rc = cairn_net_proto_register(&g_cli_protos[i]);
+		if (rc && rc != -CAIRN_ERR_EXIST) {
+			while (i-- > 0)
+				cairn_net_proto_unregister(g_cli_protos[i].base);
+			return rc;
+		}
+	}
+	g_protos = true;
+	return 0;
+}
+
+struct ctx_arg {
+	int rc;
+};
+
+static void
+ctx_create_ult(void *arg)
+{
+	struct ctx_arg *a = arg;
+	struct cairn_net_ctx_opts o;
+
+	cairn_net_ctx_opts_default(&o);
+	o.group = g_group;
+	o.rank = CAIRN_RANK_NONE;
+	o.tag = 0;
+	o.timeout_us = 30000000;
+	o.max_msg = 2u << 20;
+	a->rc = cairn_net_ctx_create(&o, &g_ctx);
+}
+
+static void
+ctx_destroy_ult(void *arg)
+{
+	cairn_net_ctx_destroy(g_ctx);
+	g_ctx = NULL;
+}
+
+static void
+net_stop_locked(void)
+{
+	if (g_ctx)
+		cairn_rt_run_sync(g_xs, ctx_destroy_ult, NULL);
+	if (cairn_rt_running())
+		cairn_rt_fini();
+	if (g_group)
+		cairn_net_group_destroy(g_group);
+	g_group = NULL;
+	g_xs = NULL;
+	g_net_uri[0] = '\0';
+}
+
+int
+cli_net_get(const char *uri)
+{
+	struct cairn_rt_opts ro;
+	struct ctx_arg a = {-CAIRN_ERR_MISC};
+	char host[64];
+	uint16_t port;
+	int rc;
+
+	if (uri == NULL || strlen(uri) >= sizeof(g_net_uri) ||
+	    cairn_net_uri_parse(uri, host, sizeof(host), &port)) {
+		CAIRN_ERROR("bad system URI '%s': expected tcp://HOST:PORT", uri ? uri : "(null)");
+		return -CAIRN_ERR_INVAL;
+	}
+	pthread_mutex_lock(&g_net_lock);
+	if (g_net_refs > 0) {
+		if (strcmp(g_net_uri, uri) != 0) {
+			CAIRN_ERROR("already connected to the system at %s; one system per "
+			            "process (asked for %s)",
+			            g_net_uri, uri);
+			rc = -CAIRN_ERR_INVAL;
+		} else {
+			g_net_refs++;
+			rc = 0;
+		}
+		pthread_mutex_unlock(&g_net_lock);
+		return rc;
+	}
+	rc = cli_net_protos();
+	if (rc)
+		goto out;
+	rc = cairn_net_group_create("cairn", &g_group);
+	if (rc)
+		goto out;
+	rc = cairn_net_group_attach(g_group, &uri, 1);
+	if (rc)
+		goto err;
+	cairn_rt_opts_default(&ro);
+	ro.nr_system = 0;
+	ro.nr_main = 1;
+	ro.nr_helper = 0;
+	ro.pin = false;
+	rc = cairn_rt_init(&ro);
+	if (rc) {
+		CAIRN_ERROR("cannot start the client runtime: %s", cairn_strerror(rc));
+		goto err;
+	}
+	g_xs = cairn_xs_by_role(CAIRN_XS_MAIN, 0);
+	rc = cairn_rt_run_sync(g_xs, ctx_create_ult, &a);
+	rc = rc ? rc : a.rc;
+	if (rc) {
+		CAIRN_ERROR("cannot create the client network context: %s", cairn_strerror(rc));
+		goto err;
+	}
+	snprintf(g_net_uri, sizeof(g_net_uri), "%s", uri);
+	g_net_refs = 1;
+	pthread_mutex_unlock(&g_net_lock);
+	return 0;
+err:
+	net_stop_locked();
+out:
+	pthread_mutex_unlock(&g_net_lock);
+	return rc;
+}
+
+void
+cli_net_put(void)
+{
+	pthread_mutex_lock(&g_net_lock);
+	if (g_net_refs > 0 && --g_net_refs == 0)
+		net_stop_locked();
+	pthread_mutex_unlock(&g_net_lock);
+}
+
+struct cairn_net_ctx *
+cli_net_ctx(void)
+{
+	return g_ctx;
+}
+
+struct submit {
+	struct cli_task *task;
+	int (*fn)(void *arg);
+	void *arg;
+};
+
+static void
+submit_ult(void *arg)
+{
+	struct submit s = *(struct submit *)arg;
+
+	free(arg);
+	cli_task_complete(s.task, s.fn(s.arg));
+}
+
+int
+cli_net_submit(struct cli_task *task, int (*fn)(void *arg), void *arg)
+{
+	struct cairn_ult_attr attr = {.prio = CAIRN_PRIO_GENERAL, .joinable = false};
+	struct submit *s;
+	int rc;
+
+	if (g_xs == NULL)
+		return -CAIRN_ERR_SHUTDOWN;
+	s = malloc(sizeof(*s));
+	if (s == NULL)
+		return -CAIRN_ERR_NOMEM;
+	s->task = task;
+	s->fn = fn;
+	s->arg = arg;
+	rc = cairn_ult_create(g_xs, submit_ult, s, &attr, NULL);
+	if (rc)
+		free(s);
+	return rc;
+}
+
+int
+cli_rpc(struct cairn_ep ep, uint32_t opc, const void *in, size_t in_size, struct cairn_rpc **rpc)
+{
+	struct cairn_rpc *r;
+	int rc;
+
+	if (g_ctx == NULL)
+		return -CAIRN_ERR_SHUTDOWN;
+	rc = cairn_rpc_create(g_ctx, ep, opc, &r);
+	if (rc)
+		return rc;
+	memcpy(cairn_rpc_in(r), in, in_size);
+	rc = cairn_rpc_send_wait(r);
+	if (rc) {
+		cairn_rpc_decref(r);
+		return rc;
+	}
+	*rpc = r;
+	return 0;
+}

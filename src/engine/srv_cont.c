@@ -1,0 +1,543 @@
+/*
+ * The engine's `cont` module: the container service, on the system xstream (tag 0).
+ * Containers of a pool: uuid, label (unique in the pool), type (POSIX), default object
+ * class, and the next unallocated object id. Records are durable in the metadata store
+ * (table SRV_MD_CONTS, key = pool uuid + container uuid); every target's VOS shard of the
+ * pool holds the container (created and destroyed on all targets). Open handles are
+ * kept in memory: a destroy is refused while the container is open unless forced.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cairn/errno.h>
+#include <cairn/placement.h>
+
+#define CAIRN_LOG_SS CAIRN_SS_CONT
+#include "common/log.h"
+#include "engine/proto.h"
+#include "net/net.h"
+#include "rt/module.h"
+#include "rt/rt.h"
+#include "vos/vos.h"
+
+#include "engine_internal.h"
+#include "srv_internal.h"
+#include "srv_pool.h"
+
+#define CONT_MD_MAGIC 0x544e4f43u /* "CONT" */
+#define CONT_MD_VERSION 1
+#define SRV_MAX_CONTS 1024
+#define SRV_MAX_CONT_HDLS 1024
+/* Object ids below this are reserved for the system (lo of an id). */
+#define CONT_OID_FIRST 1024
+
+struct cont_md_df {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t flags;
+	uint8_t pool[16];
+	uint8_t uuid[16];
+	char label[SRV_LABEL_MAX];
+	uint32_t type;
+	uint32_t oclass;
+	uint64_t ctime;
+	uint64_t oid_next;
+	uint8_t reserved[32];
+};
+_Static_assert(sizeof(struct cont_md_df) == 160, "cont_md_df is 160 bytes");
+
+struct srv_cont {
+	bool used;
+	struct cairn_uuid pool;
+	struct cairn_uuid uuid;
+	char label[SRV_LABEL_MAX];
+	uint32_t type;
+	uint32_t oclass;
+	uint64_t ctime;
+	uint64_t oid_next;
+	unsigned nr_open;
+};
+
+struct cont_hdl {
+	struct srv_cont *cont; /* NULL: free */
+	uint64_t cookie;
+};
+
+static struct srv_cont g_conts[SRV_MAX_CONTS];
+static struct cont_hdl g_chdls[SRV_MAX_CONT_HDLS];
+static struct cairn_mutex g_cont_lock;
+static bool g_cont_lock_init;
+
+/* ------------------------------------------------------------------ table */
+
+static struct srv_cont *
+cont_lookup(const struct cairn_uuid *pool, const char *id)
+{
+	struct cairn_uuid u;
+	bool by_uuid = cairn_uuid_parse(id, &u) == 0;
+	unsigned i;
+
+	for (i = 0; i < SRV_MAX_CONTS; i++) {
+		struct srv_cont *c = &g_conts[i];
+
+		if (!c->used || !cairn_uuid_equal(&c->pool, pool))
+			continue;
+		if (by_uuid ? cairn_uuid_equal(&c->uuid, &u) : strcmp(c->label, id) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static void
+cont_to_df(const struct srv_cont *c, struct cont_md_df *df)
+{
+	memset(df, 0, sizeof(*df));
+	df->magic = CONT_MD_MAGIC;
+	df->version = CONT_MD_VERSION;
+	memcpy(df->pool, c->pool.b, 16);
+	memcpy(df->uuid, c->uuid.b, 16);
+	snprintf(df->label, sizeof(df->label), "%s", c->label);
+	df->type = c->type;
+	df->oclass = c->oclass;
+	df->ctime = c->ctime;
+	df->oid_next = c->oid_next;
+}
+
+static int
+cont_store(const struct srv_cont *c)
+{
+	struct cont_md_df df;
+	uint8_t key[32];
+
+	cont_to_df(c, &df);
+	memcpy(key, c->pool.b, 16);
+	memcpy(key + 16, c->uuid.b, 16);
+	return srv_md_put(SRV_MD_CONTS, key, sizeof(key), &df, sizeof(df));
+}
+
+static int
+cont_load_one(void *arg, const void *key, uint32_t klen)
+{
+	struct cont_md_df df;
+	uint32_t len = sizeof(df);
+	struct srv_cont *c = NULL;
+	unsigned i;
+	int rc;
+
+	if (klen != 32)
+		return 0;
+	rc = srv_md_get(SRV_MD_CONTS, key, klen, &df, &len);
+	if (rc == -CAIRN_ERR_NONEXIST)
+		return 0;
+	if (rc == 0 && (len != sizeof(df) || df.magic != CONT_MD_MAGIC ||
+	                df.version != CONT_MD_VERSION ||
+	                memchr(df.label, '\0', sizeof(df.label)) == NULL))
+		rc = -CAIRN_ERR_CORRUPT;
+	for (i = 0; rc == 0 && i < SRV_MAX_CONTS && c == NULL; i++)
+		if (!g_conts[i].used)
+			c = &g_conts[i];
+	if (rc == 0 && c == NULL)
+		rc = -CAIRN_ERR_OVERFLOW;
+	if (rc) {
+		CAIRN_ERROR("container record unusable: %s", cairn_strerror(rc));
+		return 0;
+	}
+	memset(c, 0, sizeof(*c));
+	memcpy(c->pool.b, df.pool, 16);
+	memcpy(c->uuid.b, df.uuid, 16);
+	snprintf(c->label, sizeof(c->label), "%s", df.label);
+	c->type = df.type;
+	c->oclass = df.oclass;
+	c->ctime = df.ctime;
+	c->oid_next = df.oid_next;
+	c->used = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ shards */
+
+struct vos_cont_arg {
+	struct cairn_uuid pool, cont;
+	bool create;
+	int rc;
+};
+
+static void
+vos_cont_ult(void *arg)
+{
+	struct vos_cont_arg *a = arg;
+	struct cairn_vos_pool *vp = srv_vos_shard(&a->pool);
+
+	if (vp == NULL) {
+		a->rc = -CAIRN_ERR_NONEXIST;
+		return;
+	}
+	if (a->create)
+		a->rc = cairn_vos_cont_create(vp, a->cont.b);
+	else
+		a->rc = cairn_vos_cont_exists(vp, a->cont.b) ? cairn_vos_cont_destroy(vp, a->cont.b)
+		                                           : 0;
+}
+
+/* Create or destroy the container on every target's shard. */
+static int
+cont_shards(const struct srv_cont *c, bool create)
+{
+	struct vos_cont_arg a = {.pool = c->pool, .cont = c->uuid, .create = create};
+	unsigned n = engine_info()->targets, i;
+	int rc = 0, one;
+
+	for (i = 0; i < n; i++) {
+		a.rc = -CAIRN_ERR_MISC;
+		one = cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, i), vos_cont_ult, &a);
+		one = one ? one : a.rc;
+		if (one && create) {
+			a.create = false;
+			while (i-- > 0)
+				cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, i), vos_cont_ult,
+				                  &a);
+			return one;
+		}
+		if (one && rc == 0)
+			rc = one;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ handlers */
+
+static int
+cont_create(struct srv_pool *p, const struct cont_in *in, struct cont_out *o)
+{
+	struct srv_cont *c = NULL;
+	char err[160];
+	unsigned i;
+	int rc;
+
+	if (srv_label_check(in->label, err, sizeof(err))) {
+		CAIRN_INFO("container create refused: %s", err);
+		return -CAIRN_ERR_INVAL;
+	}
+	if (in->type != PROTO_CONT_POSIX)
+		return -CAIRN_ERR_INVAL;
+	if (cairn_oclass_name((enum cairn_oclass)in->oclass) == NULL)
+		return -CAIRN_ERR_INVAL;
+	if (cont_lookup(&p->uuid, in->label))
+		return -CAIRN_ERR_EXIST;
+	for (i = 0; i < SRV_MAX_CONTS && c == NULL; i++)
+		if (!g_conts[i].used)
+			c = &g_conts[i];
+	if (c == NULL)
+		return -CAIRN_ERR_OVERFLOW;
+	memset(c, 0, sizeof(*c));
+	c->pool = p->uuid;
+	cairn_uuid_generate(&c->uuid);
+	snprintf(c->label, sizeof(c->label), "%s", in->label);
+	c->type = in->type;
+	c->oclass = in->oclass;
+	c->ctime = (uint64_t)time(NULL);
+	c->oid_next = CONT_OID_FIRST;
+	rc = cont_shards(c, true);
+	if (rc)
+		return rc;
+	rc = cont_store(c);
+	if (rc) {
+		cont_shards(c, false);
+		return rc;
+	}
+	c->used = true;
+	CAIRN_NOTE("pool %s: container %s created", p->label, c->label);
+	memcpy(o->uuid, c->uuid.b, 16);
+	o->label = c->label;
+	o->type = c->type;
+	o->oclass = c->oclass;
+	return 0;
+}
+
+static int
+cont_destroy(struct srv_pool *p, const struct cont_in *in)
+{
+	struct srv_cont *c = cont_lookup(&p->uuid, in->cont);
+	uint8_t key[32];
+	unsigned i;
+	int rc;
+
+	if (c == NULL)
+		return -CAIRN_ERR_NONEXIST;
+	if (c->nr_open && !(in->flags & PROTO_CONT_FORCE))
+		return -CAIRN_ERR_BUSY;
+	memcpy(key, c->pool.b, 16);
+	memcpy(key + 16, c->uuid.b, 16);
+	rc = srv_md_del(SRV_MD_CONTS, key, sizeof(key));
+	if (rc)
+		return rc;
+	c->used = false;
+	for (i = 0; i < SRV_MAX_CONT_HDLS; i++)
+		if (g_chdls[i].cont == c)
+			g_chdls[i].cont = NULL;
+	rc = cont_shards(c, false);
+	if (rc)
+		CAIRN_WARN("container %s: some shards not destroyed: %s", c->label,
+		           cairn_strerror(rc));
+	CAIRN_NOTE("pool %s: container %s destroyed", p->label, c->label);
+	return 0;
+}
+
+static void
+cont_fill(const struct srv_cont *c, struct cont_out *o)
+{
+	memcpy(o->uuid, c->uuid.b, 16);
+	o->label = c->label;
+	o->type = c->type;
+	o->oclass = c->oclass;
+	o->nr_open = c->nr_open;
+	o->ctime = c->ctime;
+	o->oid_next = c->oid_next;
+}
+
+static int
+cont_open(struct srv_pool *p, const struct cont_in *in, struct cont_out *o)
+{
+	struct srv_cont *c = cont_lookup(&p->uuid, in->cont);
+	struct cairn_uuid r;
+	unsigned i;
+
+	if (c == NULL)
+		return -CAIRN_ERR_NONEXIST;
+	for (i = 0; i < SRV_MAX_CONT_HDLS; i++) {
+		if (g_chdls[i].cont)
+			continue;
+		cairn_uuid_generate(&r);
+		memcpy(&g_chdls[i].cookie, r.b, 8);
+		g_chdls[i].cookie |= 1;
+		g_chdls[i].cont = c;
+		c->nr_open++;
+		cont_fill(c, o);
+		o->hdl = g_chdls[i].cookie;
+		return 0;
+	}
+	return -CAIRN_ERR_OVERFLOW;
+}
+
+static struct cont_hdl *
+chdl_find(const struct srv_pool *p, const struct cont_in *in)
+{
+	unsigned i;
+
+	for (i = 0; i < SRV_MAX_CONT_HDLS; i++) {
+		struct srv_cont *c = g_chdls[i].cont;
+
+		if (c && g_chdls[i].cookie == in->cont_hdl && cairn_uuid_equal(&c->pool, &p->uuid) &&
+		    memcmp(c->uuid.b, in->uuid, 16) == 0)
+			return &g_chdls[i];
+	}
+	return NULL;
+}
+
+static int
+cont_close(struct srv_pool *p, const struct cont_in *in)
+{
+	struct cont_hdl *h = chdl_find(p, in);
+
+	if (h == NULL)
+		return -CAIRN_ERR_NOHANDLE;
+	h->cont->nr_open--;
+	h->cont = NULL;
+	return 0;
+}
+
+static int
+cont_oid_alloc(struct srv_pool *p, const struct cont_in *in, struct cont_out *o)
+{
+	struct cont_hdl *h = chdl_find(p, in);
+	struct srv_cont *c;
+	uint64_t start;
+	int rc;
+
+	if (h == NULL)
+		return -CAIRN_ERR_NOHANDLE;
+	if (in->count == 0 || in->count > PROTO_OID_ALLOC_MAX)
+		return -CAIRN_ERR_INVAL;
+	c = h->cont;
+	if (c->oid_next > UINT64_MAX - in->count)
+		return -CAIRN_ERR_OVERFLOW;
+	start = c->oid_next;
+	c->oid_next += in->count;
+	/* Durable before the client may use the range: never hand out an id twice. */
+	rc = cont_store(c);
+	if (rc) {
+		c->oid_next = start;
+		return rc;
+	}
+	cont_fill(c, o);
+	o->oid_next = start;
+	return 0;
+}
+
+static int
+cont_list(struct srv_pool *p, struct cont_out *o, char **buf)
+{
+	size_t cap = 4096, len = 0;
+	char us[CAIRN_UUID_STR_LEN];
+	unsigned i;
+
+	*buf = malloc(cap);
+	if (*buf == NULL)
+		return -CAIRN_ERR_NOMEM;
+	(*buf)[0] = '\0';
+	for (i = 0; i < SRV_MAX_CONTS; i++) {
+		struct srv_cont *c = &g_conts[i];
+		size_t need;
+
+		if (!c->used || !cairn_uuid_equal(&c->pool, &p->uuid))
+			continue;
+		need = len + CAIRN_UUID_STR_LEN + SRV_LABEL_MAX + 2;
+		if (need > cap) {
+			char *nb = realloc(*buf, cap * 2);
+
+			if (nb == NULL) {
+				free(*buf);
+				return -CAIRN_ERR_NOMEM;
+			}
+			*buf = nb;
+			cap *= 2;
+		}
+		cairn_uuid_unparse(&c->uuid, us);
+		len += (size_t)snprintf(*buf + len, cap - len, "%s %s\n", us, c->label);
+	}
+	o->list = *buf;
+	return 0;
+}
+
+static void
+rpc_cont(struct cairn_rpc *rpc)
+{
+	struct cont_in *in = cairn_rpc_in(rpc);
+	struct cont_out *o = cairn_rpc_out(rpc);
+	uint32_t idx = cairn_rpc_opc(rpc) & 0xff;
+	struct srv_cont *c;
+	struct srv_pool *p;
+	char *list = NULL;
+	int rc;
+
+	p = srv_pool_by_hdl(in->pool, in->pool_hdl, &rc);
+	if (p == NULL) {
+		cairn_rpc_reply_err(rpc, rc);
+		return;
+	}
+	cairn_mutex_lock(&g_cont_lock);
+	switch (idx) {
+	case CONT_RPC_CREATE:
+		rc = cont_create(p, in, o);
+		break;
+	case CONT_RPC_DESTROY:
+		rc = cont_destroy(p, in);
+		break;
+	case CONT_RPC_OPEN:
+		rc = cont_open(p, in, o);
+		break;
+	case CONT_RPC_CLOSE:
+		rc = cont_close(p, in);
+		break;
+	case CONT_RPC_LIST:
+		rc = cont_list(p, o, &list);
+		break;
+	case CONT_RPC_QUERY:
+		c = cont_lookup(&p->uuid, in->cont);
+		rc = c ? 0 : -CAIRN_ERR_NONEXIST;
+		if (c)
+			cont_fill(c, o);
+		break;
+	case CONT_RPC_OID_ALLOC:
+		rc = cont_oid_alloc(p, in, o);
+		break;
+	default:
+		rc = -CAIRN_ERR_NOSYS;
+		break;
+	}
+	if (rc)
+		cairn_rpc_reply_err(rpc, rc);
+	else
+		cairn_rpc_reply(rpc);
+	cairn_mutex_unlock(&g_cont_lock);
+	free(list);
+}
+
+static const struct cairn_rpc_def g_cont_rpcs[] = PROTO_CONT_RPCS(rpc_cont);
+
+static const struct cairn_proto g_cont_proto = {
+        .name = "cont",
+        .base = PROTO_CONT_BASE,
+        .version = PROTO_VERSION,
+        .count = CONT_RPC_COUNT,
+        .rpcs = g_cont_rpcs,
+};
+
+/* Containers of a destroyed pool go with it (called by the pool service). */
+void
+srv_cont_pool_destroyed(const struct cairn_uuid *pool)
+{
+	uint8_t key[32];
+	unsigned i;
+
+	for (i = 0; i < SRV_MAX_CONTS; i++) {
+		struct srv_cont *c = &g_conts[i];
+
+		if (!c->used || !cairn_uuid_equal(&c->pool, pool))
+			continue;
+		memcpy(key, c->pool.b, 16);
+		memcpy(key + 16, c->uuid.b, 16);
+		srv_md_del(SRV_MD_CONTS, key, sizeof(key));
+		c->used = false;
+	}
+	for (i = 0; i < SRV_MAX_CONT_HDLS; i++)
+		if (g_chdls[i].cont && cairn_uuid_equal(&g_chdls[i].cont->pool, pool))
+			g_chdls[i].cont = NULL;
+}
+
+/* ------------------------------------------------------------------ module */
+
+static void
+cont_setup_ult(void *arg)
+{
+	int *rc = arg;
+
+	*rc = srv_md_ready() ? srv_md_list(SRV_MD_CONTS, cont_load_one, NULL) : 0;
+}
+
+static int
+cont_mod_setup(void)
+{
+	int rc, arc = 0;
+
+	rc = cairn_mutex_init(&g_cont_lock);
+	if (rc)
+		return rc;
+	g_cont_lock_init = true;
+	rc = cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_SYSTEM, 0), cont_setup_ult, &arc);
+	return rc ? rc : arc;
+}
+
+static int
+cont_mod_cleanup(void)
+{
+	memset(g_conts, 0, sizeof(g_conts));
+	memset(g_chdls, 0, sizeof(g_chdls));
+	if (g_cont_lock_init) {
+		cairn_mutex_destroy(&g_cont_lock);
+		g_cont_lock_init = false;
+	}
+	return 0;
+}
+
+struct cairn_module g_cont_srv_module = {
+        .abi_version = CAIRN_MODULE_ABI_VERSION,
+        .name = "cont",
+        .id = ENGINE_MOD_CONT,
+        .version = 1,
+        .setup = cont_mod_setup,
+        .cleanup = cont_mod_cleanup,
+        .rpc_proto = &g_cont_proto,
+};

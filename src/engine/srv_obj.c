@@ -1,0 +1,270 @@
+/*
+ * The engine's `obj` module: object I/O RPCs, served on each target's own xstream
+ * (network tag 1 + target index) against that target's VOS shard of the pool. Values
+ * are single values of (dkey, akey); up to PROTO_INLINE_MAX bytes they travel inside
+ * the RPC, above by bulk (the handler GETs the update's data from the client's buffer,
+ * and PUTs a fetched value into it). A client whose pool map version is older than the
+ * target's gets -CAIRN_ERR_STALE and must refresh its map (pool query) and retry.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairn/errno.h>
+
+#define CAIRN_LOG_SS CAIRN_SS_OBJ
+#include "common/log.h"
+#include "engine/proto.h"
+#include "net/net.h"
+#include "rt/module.h"
+#include "rt/rt.h"
+#include "vos/vos.h"
+
+#include "engine_internal.h"
+#include "srv_internal.h"
+
+#define OBJ_LIST_MAX_BYTES (256u << 10)
+
+/* Resolve the request's pool shard and check its map version. */
+static int
+obj_shard(const struct obj_in *in, struct cairn_vos_pool **vp)
+{
+	struct cairn_uuid u;
+	uint32_t ver;
+
+	memcpy(u.b, in->pool, 16);
+	*vp = srv_vos_shard(&u);
+	if (*vp == NULL)
+		return -CAIRN_ERR_NONEXIST;
+	ver = srv_vos_shard_map_version(&u);
+	if (in->map_version < ver)
+		return -CAIRN_ERR_STALE;
+	return 0;
+}
+
+static int
+obj_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in *in)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct cairn_vos_iod iod = {0};
+	struct cairn_bulk *local = NULL;
+	struct iovec iov;
+	void *buf = NULL;
+	int rc;
+
+	if (in->dkey_len == 0 || in->akey_len == 0)
+		return -CAIRN_ERR_INVAL;
+	iod.akey = in->akey;
+	iod.akey_len = in->akey_len;
+	iod.type = CAIRN_VOS_IOD_SINGLE;
+	if (in->bulk_len) {
+		if (in->data_len || in->bulk_len > PROTO_VALUE_MAX || in->bulk.len < in->bulk_len)
+			return -CAIRN_ERR_INVAL;
+		buf = malloc(in->bulk_len);
+		if (buf == NULL)
+			return -CAIRN_ERR_NOMEM;
+		iov.iov_base = buf;
+		iov.iov_len = in->bulk_len;
+		rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RW, &local);
+		if (rc)
+			goto out;
+		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_GET, &in->bulk, 0, local, 0,
+		                              in->bulk_len);
+		if (rc)
+			goto out;
+		iod.buf = buf;
+		iod.size = in->bulk_len;
+	} else {
+		if (in->data_len == 0)
+			return -CAIRN_ERR_INVAL;
+		iod.buf = (void *)in->data;
+		iod.size = in->data_len;
+	}
+	rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), 0, in->dkey, in->dkey_len, 1,
+	                      &iod);
+out:
+	if (local)
+		cairn_bulk_free(local);
+	free(buf);
+	return rc;
+}
+
+static int
+obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in *in,
+          struct obj_out *o, void **obuf)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct cairn_vos_iod iod = {0};
+	struct cairn_bulk *local = NULL;
+	struct iovec iov;
+	uint64_t room;
+	int rc;
+
+	if (in->dkey_len == 0 || in->akey_len == 0)
+		return -CAIRN_ERR_INVAL;
+	room = in->bulk_len ? in->bulk_len : in->buf_size;
+	if (room > PROTO_VALUE_MAX)
+		room = PROTO_VALUE_MAX;
+	if (!in->bulk_len && room > PROTO_INLINE_MAX)
+		room = PROTO_INLINE_MAX;
+	if (in->bulk_len && in->bulk.len < in->bulk_len)
+		return -CAIRN_ERR_INVAL;
+	*obuf = malloc(room ? room : 1);
+	if (*obuf == NULL)
+		return -CAIRN_ERR_NOMEM;
+	iod.akey = in->akey;
+	iod.akey_len = in->akey_len;
+	iod.type = CAIRN_VOS_IOD_SINGLE;
+	iod.buf = *obuf;
+	iod.buf_size = room;
+	rc = cairn_vos_fetch(vp, in->cont, &oid, CAIRN_VOS_EPOCH_MAX, in->dkey, in->dkey_len, 1,
+	                     &iod);
+	if (rc == -CAIRN_ERR_TRUNC) {
+		o->flags |= PROTO_OBJ_TRUNC;
+		o->size = iod.size;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	o->size = iod.size;
+	if (iod.size == 0)
+		return 0;
+	if (in->bulk_len) {
+		iov.iov_base = *obuf;
+		iov.iov_len = iod.size;
+		rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RO, &local);
+		if (rc)
+			return rc;
+		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_PUT, &in->bulk, 0, local, 0, iod.size);
+		cairn_bulk_free(local);
+		return rc;
+	}
+	o->data = *obuf;
+	o->data_len = (uint32_t)iod.size;
+	return 0;
+}
+
+/* Enumeration resumes by position: the client says how many keys of this shard it has
+ * already seen (keys come in the index's stable order) and how many it wants. */
+struct key_buf {
+	uint8_t *buf;
+	uint32_t len, n;
+	uint32_t max_keys, max_bytes;
+	uint64_t skip;
+	bool full;
+};
+
+static int
+obj_key_cb(void *arg, const void *key, uint32_t len)
+{
+	struct key_buf *k = arg;
+
+	if (k->skip > 0) {
+		k->skip--;
+		return 0;
+	}
+	if (k->n == k->max_keys || k->len + sizeof(uint32_t) + len > k->max_bytes) {
+		k->full = true;
+		return 1;
+	}
+	memcpy(k->buf + k->len, &len, sizeof(len));
+	memcpy(k->buf + k->len + sizeof(len), key, len);
+	k->len += (uint32_t)sizeof(len) + len;
+	k->n++;
+	return 0;
+}
+
+static int
+obj_list_dkeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out *o,
+               void **obuf, struct cairn_vos_anchor **anchor)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct proto_list_pos pos;
+	struct key_buf k = {0};
+	int rc;
+
+	if (in->anchor_len != sizeof(pos))
+		return -CAIRN_ERR_INVAL;
+	memcpy(&pos, in->anchor, sizeof(pos));
+	if (pos.max_keys == 0 || in->buf_size == 0)
+		return -CAIRN_ERR_INVAL;
+	k.skip = pos.skip;
+	k.max_keys = pos.max_keys;
+	k.max_bytes = in->buf_size < OBJ_LIST_MAX_BYTES ? (uint32_t)in->buf_size
+	                                                : OBJ_LIST_MAX_BYTES;
+	*anchor = malloc(sizeof(**anchor));
+	k.buf = malloc(k.max_bytes);
+	*obuf = k.buf;
+	if (*anchor == NULL || k.buf == NULL)
+		return -CAIRN_ERR_NOMEM;
+	cairn_vos_anchor_init(*anchor);
+	rc = cairn_vos_list_dkeys(vp, in->cont, &oid, CAIRN_VOS_EPOCH_MAX, *anchor, obj_key_cb, &k);
+	if (rc)
+		return rc;
+	o->keys = k.buf;
+	o->keys_len = k.len;
+	o->nr_keys = k.n;
+	if (!k.full)
+		o->flags |= PROTO_OBJ_EOF;
+	return 0;
+}
+
+static void
+rpc_obj(struct cairn_rpc *rpc)
+{
+	struct obj_in *in = cairn_rpc_in(rpc);
+	struct obj_out *o = cairn_rpc_out(rpc);
+	uint32_t idx = cairn_rpc_opc(rpc) & 0xff;
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct cairn_vos_anchor *anchor = NULL;
+	struct cairn_vos_pool *vp;
+	void *obuf = NULL;
+	int rc;
+
+	rc = obj_shard(in, &vp);
+	if (rc == 0) {
+		switch (idx) {
+		case OBJ_RPC_UPDATE:
+			rc = obj_update(rpc, vp, in);
+			break;
+		case OBJ_RPC_FETCH:
+			rc = obj_fetch(rpc, vp, in, o, &obuf);
+			break;
+		case OBJ_RPC_PUNCH:
+			rc = cairn_vos_punch(vp, in->cont, &oid, srv_epoch_next(), 0,
+			                     in->dkey_len ? in->dkey : NULL, in->dkey_len,
+			                     in->akey_len ? in->akey : NULL, in->akey_len);
+			break;
+		case OBJ_RPC_LIST_DKEYS:
+			rc = obj_list_dkeys(vp, in, o, &obuf, &anchor);
+			break;
+		default:
+			rc = -CAIRN_ERR_NOSYS;
+			break;
+		}
+	}
+	if (rc)
+		cairn_rpc_reply_err(rpc, rc);
+	else
+		cairn_rpc_reply(rpc);
+	free(obuf);
+	free(anchor);
+}
+
+static const struct cairn_rpc_def g_obj_rpcs[] = PROTO_OBJ_RPCS(rpc_obj);
+
+static const struct cairn_proto g_obj_proto = {
+        .name = "obj",
+        .base = PROTO_OBJ_BASE,
+        .version = PROTO_VERSION,
+        .count = OBJ_RPC_COUNT,
+        .rpcs = g_obj_rpcs,
+};
+
+struct cairn_module g_obj_srv_module = {
+        .abi_version = CAIRN_MODULE_ABI_VERSION,
+        .name = "obj",
+        .id = ENGINE_MOD_OBJ,
+        .version = 1,
+        .rpc_proto = &g_obj_proto,
+};

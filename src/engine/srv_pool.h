@@ -1,0 +1,58 @@
+/*
+ * Pool service internals (system xstream): the pool table and its operations, used by
+ * the pool module's dRPC methods and, next, by the pool RPCs of clients.
+ */
+#ifndef CAIRN_ENGINE_SRV_POOL_H
+#define CAIRN_ENGINE_SRV_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/uuid.h"
+#include "engine/srv_api.h"
+#include "srv_internal.h"
+
+struct json_t;
+
+#define SRV_POOL_MAX_HANDLES 256
+
+struct srv_pool {
+	bool used;
+	struct cairn_uuid uuid;
+	char label[SRV_LABEL_MAX];
+	uint64_t size_per_target;
+	uint32_t nr_targets;
+	uint32_t map_version;
+	uint64_t ctime;
+	unsigned nr_handles; /* connected clients */
+};
+
+/* Find by label or UUID text / by UUID; NULL when absent. */
+struct srv_pool *srv_pool_lookup(const char *id);
+struct srv_pool *srv_pool_lookup_uuid(const struct cairn_uuid *u);
+/* 0 or -CAIRN_ERR_INVAL with the reason in err. */
+int srv_label_check(const char *label, char *err, size_t errlen);
+/* Create: label unique, size per target 16M..1T; err says what went wrong. */
+int srv_pool_create(const char *label, uint64_t size, struct srv_pool **out, char *err,
+                    size_t errlen);
+/* Destroy: refused with -CAIRN_ERR_BUSY while clients are connected unless force. */
+int srv_pool_destroy(struct srv_pool *p, bool force, char *err, size_t errlen);
+/* The pool as a JSON object (space = also query the shards). */
+struct json_t *srv_pool_json(struct srv_pool *p, bool space);
+
+/* Client connections (handles): a random cookie per connection. */
+int srv_pool_handle_add(struct srv_pool *p, uint64_t *cookie);
+/* -CAIRN_ERR_NOHANDLE when unknown. */
+int srv_pool_handle_del(struct srv_pool *p, uint64_t cookie);
+bool srv_pool_handle_valid(const struct srv_pool *p, uint64_t cookie);
+void srv_pool_handles_drop(struct srv_pool *p);
+
+/* The pool map (one rank, the pool's targets, UP) in wire form; *buf malloc'd. */
+int srv_pool_map_encode(struct srv_pool *p, void **buf, uint32_t *len);
+/* The pool of a connection: -CAIRN_ERR_NONEXIST (no pool) / -CAIRN_ERR_NOHANDLE in *rc. */
+struct srv_pool *srv_pool_by_hdl(const uint8_t uuid[16], uint64_t hdl, int *rc);
+
+/* Reply helper: serialise o (consumed) into a malloc'd dRPC body. */
+int srv_reply_json(struct json_t *o, uint8_t **body, size_t *body_len);
+
+#endif /* CAIRN_ENGINE_SRV_POOL_H */

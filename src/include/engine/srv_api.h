@@ -1,0 +1,24 @@
+/*
+ * dRPC methods of the engine's pool service (module CAIRN_DRPC_MODULE_POOL), shared by
+ * cairn-engine (src/engine/srv_pool.c) and cairn-server (src/control/ctl_pool.c).
+ *
+ * Bodies are JSON objects (UTF-8, no NUL), requests and replies:
+ *   POOL_CREATE  {"label": str, "size": bytes per target}   -> pool object
+ *   POOL_DESTROY {"pool": label|uuid, "force"?: bool}       -> (empty)
+ *   POOL_LIST    {}                                         -> {"pools": [pool object]}
+ *   POOL_QUERY   {"pool": label|uuid}                       -> pool object
+ * pool object: {uuid, label, size_per_target, targets, map_version, connections, ctime,
+ *               total, free, targets_up}
+ * On failure the Response status is a negative CAIRN_ERR_* and the body a text message.
+ */
+#ifndef CAIRN_ENGINE_SRV_API_H
+#define CAIRN_ENGINE_SRV_API_H
+
+enum srv_drpc_pool_method {
+	SRV_DRPC_POOL_CREATE = 1,
+	SRV_DRPC_POOL_DESTROY = 2,
+	SRV_DRPC_POOL_LIST = 3,
+	SRV_DRPC_POOL_QUERY = 4,
+};
+
+#endif /* CAIRN_ENGINE_SRV_API_H */

@@ -1,0 +1,161 @@
+#!/bin/bash
+# Functional test of the system slice with real processes on loopback:
+# storage format -> cairn-server (engine with 2 targets) -> cairnctl pool create/list/
+# query (label and uuid) -> bad input (duplicate/invalid label, unknown pool, too small,
+# malformed JSON-RPC) -> kill -9 the engine, the server restarts it, the pool is still
+# there with its shards -> destroy -> clean stop. Bounded: every wait has a limit.
+# Usage: system_func.sh <bin dir>
+set -u
+BIN=${1:?usage: system_func.sh <bin dir>}
+SERVER=$BIN/cairn-server
+CTL=$BIN/cairnctl
+T=$(mktemp -d /tmp/cairn-sys-func.XXXXXX)
+SRV_PID=
+fail() {
+	echo "FAIL: $*" >&2
+	[ -f "$T/srv.err" ] && tail -20 "$T/srv.err" >&2
+	[ -f "$T/engine0.log" ] && tail -20 "$T/engine0.log" >&2
+	exit 1
+}
+cleanup() {
+	if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
+		kill -TERM "$SRV_PID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$SRV_PID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+free_port() { # count of consecutive free ports wanted
+	local p t busy
+	for _ in $(seq 30); do
+		p=$((20000 + RANDOM % 12000)); busy=0
+		for t in $(seq 0 $(($1 - 1))); do
+			(exec 3<>/dev/tcp/127.0.0.1/$((p + t))) 2>/dev/null && busy=1
+		done
+		[ $busy = 0 ] && { echo $p; return 0; }
+	done
+	return 1
+}
+PORT=$(free_port 1) || fail "no free port"
+EPORT=$(free_port 3) || fail "no free engine ports"
+[ $EPORT -le $PORT ] && [ $((EPORT + 2)) -ge $PORT ] && EPORT=$((PORT + 10))
+SOCK=$T/api.sock
+cat > "$T/sys.yml" <<YML
+name: systest
+mgmt_socket: $SOCK
+port: $PORT
+socket_dir: $T/sock
+log_mask: NOTE
+restart_backoff_min: 100ms
+restart_backoff_max: 2s
+max_restarts: 3
+stop_timeout: 5s
+engines:
+  - targets: 2
+    helpers: 0
+    port: $EPORT
+    storage:
+      dir: $T/engine0
+      target_size: 8M
+    log_file: $T/engine0.log
+    log_mask: NOTE
+YML
+ctl() { "$CTL" -o "$SOCK" -t 30 "$@"; }
+q() { ctl -j system query 2>/dev/null |
+	sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1; }
+jfield() { sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1; }
+
+echo "== format, start, rank 0 joins"
+"$SERVER" -o "$T/sys.yml" storage format >/dev/null || fail "format failed"
+"$SERVER" -o "$T/sys.yml" start >"$T/srv.out" 2>"$T/srv.err" &
+SRV_PID=$!
+for _ in $(seq 100); do grep -q ready "$T/srv.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 150); do [ "$(q state)" = joined ] && break; sleep 0.1; done
+[ "$(q state)" = joined ] || fail "rank 0 did not join"
+
+echo "== no pools yet"
+ctl pool list | grep -q "No pools" || fail "empty pool list not reported"
+
+echo "== pool create -z 32M -l demo"
+out=$(ctl -j pool create -z 32M -l demo) || fail "pool create failed: $out"
+UUID=$(echo "$out" | jfield uuid)
+[ ${#UUID} = 36 ] || fail "no uuid in: $out"
+[ "$(echo "$out" | jfield targets)" = 2 ] || fail "pool not on 2 targets: $out"
+[ "$(echo "$out" | jfield size_per_target)" = 33554432 ] || fail "wrong size: $out"
+[ -f "$T/engine0/pools/$UUID.t0" ] && [ -f "$T/engine0/pools/$UUID.t1" ] ||
+	fail "shard files missing"
+free=$(echo "$out" | jfield free)
+[ -n "$free" ] && [ "$free" -gt 0 ] || fail "no free space reported: $out"
+
+echo "== list and query by label and by uuid"
+ctl pool list | grep -q "^demo .*$UUID" || fail "pool list lacks demo"
+ctl -j pool query demo | grep -q "\"uuid\": \"$UUID\"" || fail "query by label"
+ctl -j pool query "$UUID" | grep -q '"label": "demo"' || fail "query by uuid"
+
+echo "== bad input gets clear errors; exit code 1"
+out=$(ctl pool create -z 32M -l demo 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "exists" || fail "duplicate label: rc $rc: $out"
+out=$(ctl pool create -z 32M -l 'bad label!' 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "character" || fail "invalid label: rc $rc: $out"
+out=$(ctl pool create -z 1M -l small 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "16M" || fail "too small: rc $rc: $out"
+out=$(ctl pool create -z 12Q -l sz 2>&1); rc=$?
+[ $rc = 1 ] || fail "bad size string accepted: rc $rc: $out"
+out=$(ctl pool query nosuchpool 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "no pool 'nosuchpool'" || fail "unknown pool: rc $rc: $out"
+out=$(ctl pool destroy 00000000-0000-0000-0000-000000000001 2>&1); rc=$?
+[ $rc = 1 ] || fail "unknown uuid destroy: rc $rc: $out"
+ctl pool create -l x >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] || fail "create without size: exit $rc, expected 2"
+exec 3<>/dev/tcp/127.0.0.1/$PORT || fail "cannot connect to the API port"
+printf '{"jsonrpc":"2.0","method":"pool_create","params":{"label":"j","size":"x"},"id":1}\n' >&3
+reply=$(timeout 2 cat <&3); exec 3>&-
+echo "$reply" | grep -q -- "-32602" || fail "bad size over JSON-RPC: $reply"
+exec 3<>/dev/tcp/127.0.0.1/$PORT
+printf '{"jsonrpc":"2.0","method":"pool_query","params":{"pool":"demo","x":1},"id":2}\n' >&3
+reply=$(timeout 2 cat <&3); exec 3>&-
+echo "$reply" | grep -q "unknown key" || fail "unknown key accepted: $reply"
+exec 3<>/dev/tcp/127.0.0.1/$PORT
+printf '{"jsonrpc":"2.0","method":"pool_list","id":3,,}' >&3
+reply=$(timeout 2 cat <&3); exec 3>&-
+echo "$reply" | grep -q -- "-32700" || fail "malformed JSON: $reply"
+
+echo "== a second pool; kill -9 the engine; both pools survive the restart"
+ctl pool create -z 16M -l second >/dev/null || fail "second pool"
+EPID=$(q pid)
+kill -9 "$EPID"
+for _ in $(seq 150); do
+	p=$(q pid)
+	[ -n "$p" ] && [ "$p" != "$EPID" ] && [ "$p" != null ] && [ "$(q state)" = joined ] && break
+	sleep 0.1
+done
+[ "$(q state)" = joined ] && [ "$(q pid)" != "$EPID" ] || fail "engine not restarted"
+out=$(ctl -j pool query demo) || fail "demo lost after restart"
+[ "$(echo "$out" | jfield uuid)" = "$UUID" ] || fail "demo has another uuid: $out"
+[ "$(echo "$out" | jfield targets_up)" = 2 ] || fail "shards not reopened: $out"
+ctl pool list | grep -q "^second " || fail "second pool lost"
+
+echo "== destroy"
+ctl pool destroy second >/dev/null || fail "destroy second"
+ctl pool list | grep -q "^second " && fail "second still listed"
+ctl pool destroy "$UUID" >/dev/null || fail "destroy demo by uuid"
+[ -e "$T/engine0/pools/$UUID.t0" ] && fail "shard file left behind"
+ctl pool list | grep -q "No pools" || fail "pools left"
+
+echo "== a destroyed pool stays destroyed across a restart"
+ctl pool create -z 16M -l third >/dev/null || fail "third pool"
+ctl system stop >/dev/null || fail "system stop"
+ctl system start >/dev/null || fail "system start"
+ctl pool list | grep -q "^third " || fail "third lost after a clean restart"
+ctl pool list | grep -q "^demo " && fail "destroyed pool came back"
+
+echo "== clean stop"
+kill -TERM "$SRV_PID"
+for _ in $(seq 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$SRV_PID" 2>/dev/null && fail "server did not stop"
+wait "$SRV_PID"; rc=$?
+SRV_PID=
+[ $rc = 0 ] || fail "server exit $rc"
+echo "PASS"
