@@ -68,11 +68,11 @@ k_eq(const struct cairn_hlink *l, const void *key)
 static const struct cairn_htable_ops g_kops = {.key_hash = k_hash, .key_eq = k_eq};
 
 struct hobj {
-	struct cairn_handle h;
+	struct cairn_hobj h;
 };
 
 static void
-hobj_free(struct cairn_handle *h)
+hobj_free(struct cairn_hobj *h)
 {
 	free(cairn_container_of(h, struct hobj, h));
 }
@@ -152,7 +152,7 @@ main(int argc, char **argv)
 	t0 = cairn_now_ns();
 	do {
 		for (int i = 0; i < 1024; i++) {
-			struct cairn_handle *h = cairn_htab_lookup(tab, cookies[i], 1);
+			struct cairn_hobj *h = cairn_htab_lookup(tab, cookies[i], 1);
 
 			cairn_handle_put(h);
 		}

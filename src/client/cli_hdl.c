@@ -11,7 +11,7 @@
 #include "cli_hdl.h"
 
 struct cli_href {
-	struct cairn_handle h; /* common's: cookie + refcount */
+	struct cairn_hobj h; /* common's: cookie + refcount */
 	void *obj;
 	void (*free_cb)(void *obj);
 };
@@ -41,7 +41,7 @@ cli_hdl_fini(void)
 }
 
 static void
-href_free(struct cairn_handle *h)
+href_free(struct cairn_hobj *h)
 {
 	struct cli_href *ref = cairn_container_of(h, struct cli_href, h);
 
@@ -82,7 +82,7 @@ cli_hdl_insert(void *obj, uint8_t type, void (*free_cb)(void *obj), struct cli_h
 void *
 cli_hdl_lookup(uint64_t cookie, uint8_t type, struct cli_href **refp)
 {
-	struct cairn_handle *h = NULL;
+	struct cairn_hobj *h = NULL;
 	struct cli_href *ref;
 
 	/* The mutex only guards g_htab's lifetime against cairn_fini(); the table has

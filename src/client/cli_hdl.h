@@ -1,9 +1,10 @@
 /*
  * The process-wide handle table of libcairn (common/handle.h underneath).
  *
- * This header speaks in raw cookies and includes no public header: common/handle.h and
- * include/cairn/types.h both define `struct cairn_handle`, so cli_hdl.c (the only file
- * that includes common/handle.h) must never see the public one.
+ * This header speaks in raw cookies and includes no public header, so the library's
+ * files work with cookies and holders only; cli_hdl.c is the one file that sees the
+ * table's objects (common's `struct cairn_hobj`, distinct from the public
+ * `struct cairn_handle`).
  * Threads: any.
  */
 #ifndef CAIRN_CLIENT_CLI_HDL_H

@@ -1,9 +1,8 @@
 /*
  * Private to src/client: the pieces every libcairn API is built from.
  *
- * - handles (cli_hdl_*): the process-wide handle table, wrapped so that files which
- *   include the public headers never see common/handle.h (both define
- *   `struct cairn_handle`; see README.md);
+ * - handles (cli_hdl_*): the process-wide handle table (common/handle.h's
+ *   `struct cairn_hobj` underneath), wrapped so the rest speaks in cookies;
  * - handle kinds (cli_htype_*): per-kind pack/unpack for local2global/global2local;
  * - events (cli_ev_*): launch/complete from the operation's side;
  * - tasks (cli_task_*, cli_sched_*): the scheduler with dependencies (DAOS TSE's role)

@@ -19,7 +19,7 @@
 #define INITIAL_SLOTS 64u
 
 struct htab_slot {
-	struct cairn_handle *h; /* NULL when free */
+	struct cairn_hobj *h; /* NULL when free */
 	uint32_t gen;
 	uint32_t next_free;
 };
@@ -59,7 +59,7 @@ cairn_htab_destroy(struct cairn_htab *tab)
 	if (tab == NULL)
 		return;
 	for (uint32_t i = 0; i < tab->nslots; i++) {
-		struct cairn_handle *h = tab->slots[i].h;
+		struct cairn_hobj *h = tab->slots[i].h;
 
 		if (h != NULL) {
 			tab->slots[i].h = NULL;
@@ -72,7 +72,7 @@ cairn_htab_destroy(struct cairn_htab *tab)
 }
 
 void
-cairn_handle_init(struct cairn_handle *h, uint8_t type, cairn_handle_free_cb free_cb)
+cairn_handle_init(struct cairn_hobj *h, uint8_t type, cairn_hobj_free_cb free_cb)
 {
 	h->cookie = 0;
 	h->type = type;
@@ -107,7 +107,7 @@ htab_grow(struct cairn_htab *tab)
 }
 
 int
-cairn_htab_insert(struct cairn_htab *tab, struct cairn_handle *h)
+cairn_htab_insert(struct cairn_htab *tab, struct cairn_hobj *h)
 {
 	struct htab_slot *slot;
 	uint32_t idx;
@@ -153,11 +153,11 @@ htab_slot_of(struct cairn_htab *tab, uint64_t cookie, uint8_t type)
 	return slot;
 }
 
-struct cairn_handle *
+struct cairn_hobj *
 cairn_htab_lookup(struct cairn_htab *tab, uint64_t cookie, uint8_t type)
 {
 	struct htab_slot *slot;
-	struct cairn_handle *h = NULL;
+	struct cairn_hobj *h = NULL;
 
 	if (tab == NULL)
 		return NULL;
@@ -176,7 +176,7 @@ int
 cairn_htab_remove(struct cairn_htab *tab, uint64_t cookie, uint8_t type)
 {
 	struct htab_slot *slot;
-	struct cairn_handle *h;
+	struct cairn_hobj *h;
 
 	if (tab == NULL)
 		return -CAIRN_ERR_INVAL;

@@ -93,11 +93,14 @@ extern "C" {
 struct cairn_vos_idx;      /* one pool's index */
 struct cairn_vos_idx_cont; /* one container in it; pointer valid until its destroy */
 
+#ifndef CAIRN_VOS_OID_DEFINED
+#define CAIRN_VOS_OID_DEFINED
 /** 128-bit object id. Objects enumerate in (hi, lo) numeric order. */
 struct cairn_vos_oid {
 	uint64_t hi;
 	uint64_t lo;
 };
+#endif
 
 /** Mutation stamp: epoch, then application order within the index. */
 struct cairn_vos_idx_stamp {

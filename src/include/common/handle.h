@@ -8,7 +8,7 @@
  *   bits 32..63  slot generation, bumped when the slot is freed
  * A cookie that was removed, or whose slot was reused, or of another type, misses.
  *
- * Objects embed a struct cairn_handle and give a free callback, run when the last
+ * Objects embed a struct cairn_hobj and give a free callback, run when the last
  * reference goes. The table holds one reference from insert until remove.
  *
  * Threads: every function may be called from any thread. Lookups take a shared lock
@@ -25,16 +25,16 @@
 #define CAIRN_HANDLE_TYPE_MAX 255u
 #define CAIRN_HANDLE_MAX_SLOTS ((1u << 24) - 1)
 
-struct cairn_handle;
+struct cairn_hobj;
 
 /** Called once, when the last reference is dropped: free the containing object. */
-typedef void (*cairn_handle_free_cb)(struct cairn_handle *h);
+typedef void (*cairn_hobj_free_cb)(struct cairn_hobj *h);
 
-struct cairn_handle {
+struct cairn_hobj {
 	uint64_t cookie; /* 0 until inserted; kept after removal for messages */
 	struct cairn_ref ref;
 	uint8_t type;
-	cairn_handle_free_cb free_cb;
+	cairn_hobj_free_cb free_cb;
 };
 
 struct cairn_htab;
@@ -58,21 +58,21 @@ void cairn_htab_destroy(struct cairn_htab *tab);
  * \param[in] type    0..255, compared on lookup
  * \param[in] free_cb called when the count reaches zero (required)
  */
-void cairn_handle_init(struct cairn_handle *h, uint8_t type, cairn_handle_free_cb free_cb);
+void cairn_handle_init(struct cairn_hobj *h, uint8_t type, cairn_hobj_free_cb free_cb);
 
 /**
  * Insert: assign h->cookie and make it findable; the table takes its own reference.
  * \return 0, -CAIRN_ERR_INVAL (already inserted / bad handle), -CAIRN_ERR_NOSPACE (table
  *         full) or -CAIRN_ERR_NOMEM
  */
-int cairn_htab_insert(struct cairn_htab *tab, struct cairn_handle *h);
+int cairn_htab_insert(struct cairn_htab *tab, struct cairn_hobj *h);
 
 /**
  * Find the object for a cookie and take a reference on it (release with
  * cairn_handle_put()).
  * \return the handle, or NULL if the cookie is 0, stale, removed or of another type.
  */
-struct cairn_handle *cairn_htab_lookup(struct cairn_htab *tab, uint64_t cookie, uint8_t type);
+struct cairn_hobj *cairn_htab_lookup(struct cairn_htab *tab, uint64_t cookie, uint8_t type);
 
 /**
  * Remove by cookie: later lookups miss; drops the table's reference (the object lives
@@ -86,14 +86,14 @@ uint32_t cairn_htab_count(struct cairn_htab *tab);
 
 /** Take another reference on an object the caller already holds. */
 static inline void
-cairn_handle_get(struct cairn_handle *h)
+cairn_handle_get(struct cairn_hobj *h)
 {
 	cairn_ref_get(&h->ref);
 }
 
 /** Drop a reference; the last one calls free_cb. */
 static inline void
-cairn_handle_put(struct cairn_handle *h)
+cairn_handle_put(struct cairn_hobj *h)
 {
 	if (cairn_ref_put(&h->ref))
 		h->free_cb(h);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "cairn/errno.h"
+#include "cairn/types.h" /* must coexist with common/handle.h (no struct name clash) */
 #include "common/handle.h"
 #include "common/list.h"
 #include "common/time.h"
@@ -18,7 +19,7 @@
 #define MAGIC_DEAD 0xDEADull
 
 struct thing {
-	struct cairn_handle h;
+	struct cairn_hobj h;
 	uint64_t magic;
 	int id;
 };
@@ -26,7 +27,7 @@ struct thing {
 static uint64_t g_allocs, g_frees;
 
 static void
-thing_free(struct cairn_handle *h)
+thing_free(struct cairn_hobj *h)
 {
 	struct thing *t = cairn_container_of(h, struct thing, h);
 
@@ -54,7 +55,7 @@ test_basic_and_stale(void **state)
 {
 	struct cairn_htab *tab;
 	struct thing *a, *b;
-	struct cairn_handle *h;
+	struct cairn_hobj *h;
 	uint64_t ca, cb;
 
 	g_allocs = g_frees = 0;
@@ -153,7 +154,7 @@ reader(void *arg)
 	for (int it = 0; it < MAX_ITERS && cairn_now_ns() < deadline; it++) {
 		unsigned i;
 		uint64_t c;
-		struct cairn_handle *h;
+		struct cairn_hobj *h;
 
 		s ^= s << 13;
 		s ^= s >> 7;
@@ -239,6 +240,35 @@ test_concurrent_lookup(void **state)
 	assert_int_equal(g_frees, g_allocs);
 }
 
+/* The table's objects (struct cairn_hobj) and the public handle (struct cairn_handle) live
+ * side by side in one file, as in the engine and libcairn: a cookie moves from one to the
+ * other and back. */
+static void
+test_public_handle_roundtrip(void **state)
+{
+	struct cairn_htab *tab;
+	struct cairn_handle pub = CAIRN_HANDLE_NULL;
+	struct cairn_hobj *h;
+	struct thing *t;
+
+	(void)state;
+	g_allocs = g_frees = 0;
+	assert_false(cairn_handle_is_valid(pub));
+	assert_int_equal(cairn_htab_create(&tab, 4), 0);
+	t = thing_new(7, 9);
+	assert_int_equal(cairn_htab_insert(tab, &t->h), 0);
+	pub.cookie = t->h.cookie;
+	assert_true(cairn_handle_is_valid(pub));
+	h = cairn_htab_lookup(tab, pub.cookie, 9);
+	assert_ptr_equal(h, &t->h);
+	cairn_handle_put(h);
+	assert_int_equal(cairn_htab_remove(tab, pub.cookie, 9), 0);
+	cairn_handle_put(&t->h); /* the creator's reference */
+	assert_null(cairn_htab_lookup(tab, pub.cookie, 9));
+	assert_int_equal(g_frees, 1);
+	cairn_htab_destroy(tab);
+}
+
 int
 main(void)
 {
@@ -246,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_basic_and_stale),
 		cmocka_unit_test(test_capacity_and_errors),
 		cmocka_unit_test(test_concurrent_lookup),
+		cmocka_unit_test(test_public_handle_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -668,6 +668,178 @@ test_mcs_and_reinstatement(void **state)
 }
 
 
+static struct iscsi_poll_group *
+sess_pg(uint16_t tsih)
+{
+	struct iscsi_poll_group *pg = NULL;
+	struct cairn_list *it;
+
+	pthread_mutex_lock(&g_iscsi.lock);
+	cairn_list_for_each(it, &g_iscsi.sessions) {
+		struct iscsi_sess *s = cairn_container_of(it, struct iscsi_sess, link);
+
+		if (s->tsih == tsih)
+			pg = s->pg;
+	}
+	pthread_mutex_unlock(&g_iscsi.lock);
+	return pg;
+}
+
+/* Send a SCSI command without data and return its status; sense copied to sense[]. */
+static uint8_t
+cmd_status(struct ini *c, const uint8_t *cdb, uint8_t *sense)
+{
+	uint8_t bhs[48], rsp[48], data[256];
+	uint32_t itt = c->itt;
+	int n;
+
+	scsi_cmd_bhs(c, bhs, 0x80, 0, cdb, true);
+	send_pdu(c, bhs, NULL, 0, false);
+	n = recv_pdu(c, rsp, data, sizeof(data));
+	assert_true(n >= 0);
+	assert_int_equal(rsp[0], ISCSI_OP_SCSI_RSP);
+	assert_int_equal(iscsi_get_be32(rsp + 16), itt); /* nothing else answered before */
+	if (sense && n >= 2 + 14)
+		memcpy(sense, data + 2, 14);
+	return rsp[3];
+}
+
+static void
+tmf(struct ini *c, uint8_t fn, uint8_t expect)
+{
+	uint8_t bhs[48], rsp[48], data[64];
+
+	memset(bhs, 0, sizeof(bhs));
+	bhs[0] = ISCSI_OP_TASK_REQ | ISCSI_OP_IMMEDIATE;
+	bhs[1] = 0x80 | fn;
+	iscsi_put_be32(bhs + 16, c->itt++);
+	iscsi_put_be32(bhs + 20, ISCSI_RSVD_TAG);
+	iscsi_put_be32(bhs + 24, c->cmdsn);
+	send_pdu(c, bhs, NULL, 0, false);
+	assert_int_equal(recv_pdu(c, rsp, data, sizeof(data)), 0);
+	assert_int_equal(rsp[0], ISCSI_OP_TASK_RSP);
+	assert_int_equal(rsp[2], expect);
+}
+
+/* LUN RESET, TARGET WARM RESET and CLEAR TASK SET from session B abort session A's
+ * task on the other poll group, and A gets the unit attention SAM-5 asks for. */
+static void
+test_tmf_across_sessions(void **state)
+{
+	static const struct {
+		uint8_t fn;
+		uint16_t ua;
+	} cases[] = {
+		{ISCSI_TMF_LUN_RESET, 0x2903},
+		{ISCSI_TMF_TARGET_WARM_RESET, 0x2903},
+		{ISCSI_TMF_CLEAR_TASK_SET, 0x2f00},
+	};
+	uint8_t bhs[48], cdb[16], blk[1024], sense[14], tur_cdb[16];
+	struct ini a, b;
+	unsigned k;
+
+	(void)state;
+	memset(tur_cdb, 0, sizeof(tur_cdb));
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		uint32_t w_itt;
+
+		assert_int_equal(login_ex(&a, TGT, false, false, "Normal", (uint8_t)(0x51 + 2 * k),
+					  0, 0), 0);
+		assert_int_equal(login_ex(&b, TGT, false, false, "Normal", (uint8_t)(0x52 + 2 * k),
+					  0, 0), 0);
+		/* round-robin placement: the two sessions live on different xstreams */
+		assert_ptr_not_equal(sess_pg(a.tsih), sess_pg(b.tsih));
+
+		/* A: a WRITE waiting for its unsolicited data */
+		rw10(cdb, 0x2a, 3000, 2);
+		w_itt = a.itt;
+		scsi_cmd_bhs(&a, bhs, ISCSI_CMD_WRITE, 1024, cdb, true); /* F=0 */
+		send_pdu(&a, bhs, NULL, 0, false);
+		nop_ping(&a); /* the command is in */
+
+		tmf(&b, cases[k].fn, ISCSI_TMF_RSP_COMPLETE);
+
+		/* A's data arrives too late: its task is gone, nothing answers it */
+		memset(bhs, 0, sizeof(bhs));
+		bhs[0] = ISCSI_OP_DATA_OUT;
+		bhs[1] = 0x80;
+		iscsi_put_be32(bhs + 16, w_itt);
+		iscsi_put_be32(bhs + 20, ISCSI_RSVD_TAG);
+		memset(blk, 0xa5, sizeof(blk));
+		send_pdu(&a, bhs, blk, sizeof(blk), false);
+		/* A's next command reports the unit attention, once */
+		memset(sense, 0, sizeof(sense));
+		assert_int_equal(cmd_status(&a, tur_cdb, sense), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+		assert_int_equal(sense[2] & 0x0f, CAIRN_SCSI_SK_UNIT_ATTENTION);
+		assert_int_equal(sense[12] << 8 | sense[13], cases[k].ua);
+		assert_int_equal(cmd_status(&a, tur_cdb, NULL), CAIRN_SCSI_STATUS_GOOD);
+		/* the requester gets none */
+		assert_int_equal(cmd_status(&b, tur_cdb, NULL), CAIRN_SCSI_STATUS_GOOD);
+		close(a.fd);
+		close(b.fd);
+	}
+}
+
+static int g_del_done;
+
+static void
+del_done(void *arg, int rc)
+{
+	(void)arg;
+	__atomic_store_n(&g_del_done, rc ? -1 : 1, __ATOMIC_RELEASE);
+}
+
+/* Hot-remove: deleting a bdev behind a LUN that a session did I/O to completes (the
+ * connection gives its channel back, the LUN closes its descriptor); I/O to the LUN
+ * then gets LOGICAL UNIT NOT SUPPORTED and REPORT LUNS no longer lists it. */
+static void
+test_hot_remove(void **state)
+{
+	uint8_t bhs[48], rsp[48], cdb[16], data[1024], sense[14];
+	struct cairn_bdev *bd;
+	struct ini c;
+	int i, n;
+
+	(void)state;
+	assert_int_equal(cairn_bdev_malloc_create("WireHot", 256, 512, NULL, &bd), 0);
+	assert_int_equal(cairn_iscsi_tgt_node_add_lun(TGT, "WireHot", 1), 0);
+	assert_int_equal(login(&c, TGT, false, false, "Normal"), 0);
+	/* READ(10) of LUN 1: the connection now holds the bdev's channel */
+	rw10(cdb, 0x28, 0, 1);
+	scsi_cmd_bhs(&c, bhs, ISCSI_CMD_READ | 0x80, 512, cdb, true);
+	iscsi_put_be64(bhs + 8, 1ull << 48);
+	send_pdu(&c, bhs, NULL, 0, false);
+	assert_int_equal(recv_pdu(&c, rsp, data, sizeof(data)), 512);
+	assert_int_equal(rsp[0], ISCSI_OP_DATA_IN);
+
+	g_del_done = 0;
+	assert_int_equal(cairn_bdev_malloc_delete("WireHot", del_done, NULL), 0);
+	for (i = 0; i < 3000 && !__atomic_load_n(&g_del_done, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	assert_int_equal(__atomic_load_n(&g_del_done, __ATOMIC_ACQUIRE), 1);
+
+	scsi_cmd_bhs(&c, bhs, ISCSI_CMD_READ | 0x80, 512, cdb, true);
+	iscsi_put_be64(bhs + 8, 1ull << 48);
+	send_pdu(&c, bhs, NULL, 0, false);
+	n = recv_pdu(&c, rsp, data, sizeof(data));
+	assert_true(n >= 16);
+	assert_int_equal(rsp[0], ISCSI_OP_SCSI_RSP);
+	assert_int_equal(rsp[3], CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	memcpy(sense, data + 2, sizeof(sense));
+	assert_int_equal(sense[2] & 0x0f, CAIRN_SCSI_SK_ILLEGAL_REQUEST);
+	assert_int_equal(sense[12] << 8 | sense[13], CAIRN_SCSI_ASC_LU_NOT_SUPPORTED);
+
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0xa0; /* REPORT LUNS */
+	iscsi_put_be32(cdb + 6, 64);
+	scsi_cmd_bhs(&c, bhs, ISCSI_CMD_READ | 0x80, 64, cdb, true);
+	send_pdu(&c, bhs, NULL, 0, false);
+	n = recv_pdu(&c, rsp, data, sizeof(data));
+	assert_int_equal(n, 16);
+	assert_int_equal(iscsi_get_be32(data), 8); /* LUN 0 only */
+	close(c.fd);
+}
+
 static void
 test_keepalive(void **state)
 {
@@ -711,6 +883,8 @@ main(void)
 		cmocka_unit_test(test_login_errors),
 		cmocka_unit_test(test_idle_connections_and_send_targets),
 		cmocka_unit_test(test_mcs_and_reinstatement),
+		cmocka_unit_test(test_tmf_across_sessions),
+		cmocka_unit_test(test_hot_remove),
 		cmocka_unit_test(test_keepalive),
 	};
 

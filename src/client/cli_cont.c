@@ -1,0 +1,483 @@
+/*
+ * libcairn containers: create, destroy, open, close, query, list, and object id
+ * allocation from ranges cached per open handle. The network part runs in a ULT on the
+ * client xstream against the container service (the pool service's rank, tag 0).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairn/cont.h>
+#include <cairn/errno.h>
+
+#define CAIRN_LOG_SS CAIRN_SS_CLIENT
+#include "common/log.h"
+#include "common/uuid.h"
+#include "engine/proto.h"
+
+#include "cli_net.h"
+#include "cli_pool.h"
+#include "client_internal.h"
+
+/* Object ids fetched per range. */
+#define CONT_OID_BATCH 1024
+
+struct cli_cont *
+cli_cont_get(uint64_t cookie, struct cli_href **ref)
+{
+	return cli_hdl_lookup(cookie, CLI_HTYPE_CONT, ref);
+}
+
+static void
+cont_free(void *obj)
+{
+	struct cli_cont *c = obj;
+
+	cli_href_put(c->pool_ref);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static void
+info_from_out(const struct cont_out *o, struct cairn_cont_info *info)
+{
+	memcpy(info->uuid, o->uuid, 16);
+	snprintf(info->label, sizeof(info->label), "%s", o->label);
+	info->type = o->type;
+	info->oclass = o->oclass;
+	info->nr_open = o->nr_open;
+	info->ctime = o->ctime;
+	info->oid_next = o->oid_next;
+}
+
+/* One operation of any kind; fields used per kind. */
+struct cont_op {
+	uint32_t rpc;
+	struct cli_pool *pool;
+	struct cli_href *pool_ref;
+	struct cli_cont *cont; /* OPEN: new; CLOSE/OID_ALLOC: existing */
+	struct cli_href *cont_ref;
+	uint64_t cont_cookie;
+	struct cont_in in;
+	char *cont_id;
+	char *label;
+	/* outputs */
+	uint8_t *uuid_out;
+	struct cairn_cont_info *info;
+	struct cairn_handle *coh;
+	struct cairn_cont_entry *ents;
+	uint32_t *nr;
+	uint32_t room;
+	struct cairn_obj_id *oid;
+	uint32_t otype, oclass;
+	bool need_range;
+	uint64_t range_start;
+};
+
+/* Parse "uuid label\n" lines into the caller's entries. */
+static int
+list_parse(const char *s, struct cont_op *op)
+{
+	uint32_t n = 0;
+	const char *p = s;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		const char *sp = strchr(p, ' ');
+		char us[CAIRN_UUID_STR_LEN];
+		struct cairn_uuid u;
+		size_t llen;
+
+		if (nl == NULL || sp == NULL || sp > nl || (size_t)(sp - p) != CAIRN_UUID_STR_LEN - 1)
+			return -CAIRN_ERR_PROTO;
+		memcpy(us, p, CAIRN_UUID_STR_LEN - 1);
+		us[CAIRN_UUID_STR_LEN - 1] = '\0';
+		llen = (size_t)(nl - sp - 1);
+		if (cairn_uuid_parse(us, &u) || llen == 0 || llen >= CAIRN_LABEL_MAX)
+			return -CAIRN_ERR_PROTO;
+		if (n < op->room) {
+			memcpy(op->ents[n].uuid, u.b, 16);
+			memcpy(op->ents[n].label, sp + 1, llen);
+			op->ents[n].label[llen] = '\0';
+		}
+		n++;
+		p = nl + 1;
+	}
+	*op->nr = n;
+	return n > op->room ? -CAIRN_ERR_TRUNC : 0;
+}
+
+static int
+cont_net(void *arg)
+{
+	struct cont_op *op = arg;
+	struct cairn_rpc *rpc;
+	struct cont_out *o;
+	int rc;
+
+	memcpy(op->in.pool, op->pool->uuid, 16);
+	op->in.pool_hdl = op->pool->srv_hdl;
+	rc = cli_rpc(cli_pool_svc_ep(op->pool), CAIRN_NET_OPC(PROTO_CONT_BASE, op->rpc), &op->in,
+	             sizeof(op->in), &rpc);
+	if (rc)
+		return rc;
+	o = cairn_rpc_out(rpc);
+	switch (op->rpc) {
+	case CONT_RPC_CREATE:
+		if (op->uuid_out)
+			memcpy(op->uuid_out, o->uuid, 16);
+		break;
+	case CONT_RPC_OPEN:
+		memcpy(op->cont->uuid, o->uuid, 16);
+		op->cont->srv_hdl = o->hdl;
+		snprintf(op->cont->label, sizeof(op->cont->label), "%s", o->label);
+		op->cont->oclass = o->oclass;
+		/* fall through */
+	case CONT_RPC_QUERY:
+		if (op->info)
+			info_from_out(o, op->info);
+		break;
+	case CONT_RPC_LIST:
+		rc = list_parse(o->list ? o->list : "", op);
+		break;
+	case CONT_RPC_OID_ALLOC:
+		op->range_start = o->oid_next;
+		break;
+	default:
+		break;
+	}
+	cairn_rpc_decref(rpc);
+	return rc;
+}
+
+static int
+cont_body(struct cli_task *task)
+{
+	struct cont_op *op = *(struct cont_op **)cli_task_args(task);
+	int rc;
+
+	if (op->rpc == CONT_RPC_OID_ALLOC && !op->need_range) {
+		cli_task_complete(task, 0);
+		return 0;
+	}
+	rc = cli_net_submit(task, cont_net, op);
+	if (rc)
+		cli_task_complete(task, rc);
+	return 0;
+}
+
+static void
+cont_op_free(struct cont_op *op)
+{
+	if (op->cont_ref)
+		cli_href_put(op->cont_ref);
+	if (op->pool_ref)
+		cli_href_put(op->pool_ref);
+	free(op->cont_id);
+	free(op->label);
+	free(op);
+}
+
+/* Take an id from the handle's cached range; false when it is empty. */
+static bool
+oid_take(struct cli_cont *c, struct cont_op *op)
+{
+	bool ok = false;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->oid_next < c->oid_end) {
+		op->oid->lo = c->oid_next++;
+		op->oid->hi = 0;
+		ok = true;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (ok) {
+		rc = cairn_obj_id_generate(op->oid, (enum cairn_otype)op->otype,
+		                           (enum cairn_oclass)(op->oclass ? op->oclass : c->oclass));
+		if (rc)
+			return false;
+	}
+	return ok;
+}
+
+static int
+cont_done(struct cli_task *task, void *arg)
+{
+	struct cont_op *op = *(struct cont_op **)arg;
+	int rc = cli_task_rc(task);
+	uint64_t cookie;
+
+	switch (op->rpc) {
+	case CONT_RPC_OPEN:
+		if (rc == 0) {
+			/* The container keeps the pool reference. */
+			op->cont->pool = op->pool;
+			op->cont->pool_ref = op->pool_ref;
+			rc = cli_hdl_insert(op->cont, CLI_HTYPE_CONT, cont_free, NULL, &cookie);
+			if (rc == 0) {
+				op->pool_ref = NULL;
+				op->coh->cookie = cookie;
+				op->cont = NULL;
+			} else {
+				op->cont->pool_ref = NULL;
+				cli_task_set_rc(task, rc);
+			}
+		}
+		if (op->cont) {
+			pthread_mutex_destroy(&op->cont->lock);
+			free(op->cont);
+		}
+		break;
+	case CONT_RPC_CLOSE:
+		cli_hdl_remove(op->cont_cookie, CLI_HTYPE_CONT);
+		break;
+	case CONT_RPC_OID_ALLOC:
+		if (rc == 0 && op->need_range) {
+			pthread_mutex_lock(&op->cont->lock);
+			op->cont->oid_next = op->range_start;
+			op->cont->oid_end = op->range_start + CONT_OID_BATCH;
+			pthread_mutex_unlock(&op->cont->lock);
+		}
+		if (rc == 0 && !oid_take(op->cont, op))
+			cli_task_set_rc(task, -CAIRN_ERR_INVAL);
+		break;
+	default:
+		break;
+	}
+	cont_op_free(op);
+	return 0;
+}
+
+static int
+cont_start(struct cont_op *op, struct cairn_event *ev)
+{
+	struct cli_task *task;
+	int rc;
+
+	rc = cli_task_create(cont_body, cli_ev2sched(ev), &task);
+	if (rc == 0) {
+		*(struct cont_op **)cli_task_args(task) = op;
+		rc = cli_task_register_comp_cb(task, cont_done, &op, sizeof(op));
+		if (rc)
+			cli_task_destroy(task);
+	}
+	if (rc) {
+		if (op->rpc == CONT_RPC_OPEN && op->cont) {
+			pthread_mutex_destroy(&op->cont->lock);
+			free(op->cont);
+		}
+		cont_op_free(op);
+		return rc;
+	}
+	return cli_task_run(task, ev);
+}
+
+/* A new op on a pool handle; NULL with *rc set on error. */
+static struct cont_op *
+pool_op_new(struct cairn_handle poh, uint32_t rpc, int *rc)
+{
+	struct cont_op *op;
+
+	if (!cli_initialized()) {
+		*rc = -CAIRN_ERR_INVAL;
+		return NULL;
+	}
+	op = calloc(1, sizeof(*op));
+	if (op == NULL) {
+		*rc = -CAIRN_ERR_NOMEM;
+		return NULL;
+	}
+	op->rpc = rpc;
+	op->pool = cli_pool_get(poh.cookie, &op->pool_ref);
+	if (op->pool == NULL) {
+		free(op);
+		*rc = -CAIRN_ERR_NOHANDLE;
+		return NULL;
+	}
+	return op;
+}
+
+static bool
+id_ok(const char *s)
+{
+	return s != NULL && s[0] != '\0' && strlen(s) < PROTO_LABEL_MAX + 40;
+}
+
+int
+cairn_cont_create(struct cairn_handle poh, const char *label, enum cairn_cont_type type,
+                  enum cairn_oclass oclass, uint8_t uuid[16], struct cairn_event *ev)
+{
+	struct cont_op *op;
+	int rc;
+
+	if (!id_ok(label) || strlen(label) >= CAIRN_LABEL_MAX || type != CAIRN_CONT_POSIX ||
+	    cairn_oclass_name(oclass) == NULL)
+		return -CAIRN_ERR_INVAL;
+	op = pool_op_new(poh, CONT_RPC_CREATE, &rc);
+	if (op == NULL)
+		return rc;
+	op->label = strdup(label);
+	if (op->label == NULL) {
+		cont_op_free(op);
+		return -CAIRN_ERR_NOMEM;
+	}
+	op->in.label = op->label;
+	op->in.type = (uint32_t)type;
+	op->in.oclass = (uint32_t)oclass;
+	op->uuid_out = uuid;
+	return cont_start(op, ev);
+}
+
+int
+cairn_cont_destroy(struct cairn_handle poh, const char *cont, bool force, struct cairn_event *ev)
+{
+	struct cont_op *op;
+	int rc;
+
+	if (!id_ok(cont))
+		return -CAIRN_ERR_INVAL;
+	op = pool_op_new(poh, CONT_RPC_DESTROY, &rc);
+	if (op == NULL)
+		return rc;
+	op->cont_id = strdup(cont);
+	if (op->cont_id == NULL) {
+		cont_op_free(op);
+		return -CAIRN_ERR_NOMEM;
+	}
+	op->in.cont = op->cont_id;
+	op->in.flags = force ? PROTO_CONT_FORCE : 0;
+	return cont_start(op, ev);
+}
+
+int
+cairn_cont_open(struct cairn_handle poh, const char *cont, unsigned int flags,
+                struct cairn_handle *coh, struct cairn_cont_info *info, struct cairn_event *ev)
+{
+	struct cont_op *op;
+	int rc;
+
+	if (!id_ok(cont) || coh == NULL || flags != 0)
+		return -CAIRN_ERR_INVAL;
+	op = pool_op_new(poh, CONT_RPC_OPEN, &rc);
+	if (op == NULL)
+		return rc;
+	op->cont_id = strdup(cont);
+	op->cont = calloc(1, sizeof(*op->cont));
+	if (op->cont_id == NULL || op->cont == NULL) {
+		free(op->cont);
+		op->cont = NULL;
+		cont_op_free(op);
+		return -CAIRN_ERR_NOMEM;
+	}
+	pthread_mutex_init(&op->cont->lock, NULL);
+	op->in.cont = op->cont_id;
+	op->coh = coh;
+	op->info = info;
+	return cont_start(op, ev);
+}
+
+int
+cairn_cont_query(struct cairn_handle poh, const char *cont, struct cairn_cont_info *info,
+                 struct cairn_event *ev)
+{
+	struct cont_op *op;
+	int rc;
+
+	if (!id_ok(cont) || info == NULL)
+		return -CAIRN_ERR_INVAL;
+	op = pool_op_new(poh, CONT_RPC_QUERY, &rc);
+	if (op == NULL)
+		return rc;
+	op->cont_id = strdup(cont);
+	if (op->cont_id == NULL) {
+		cont_op_free(op);
+		return -CAIRN_ERR_NOMEM;
+	}
+	op->in.cont = op->cont_id;
+	op->info = info;
+	return cont_start(op, ev);
+}
+
+int
+cairn_cont_list(struct cairn_handle poh, struct cairn_cont_entry *ents, uint32_t *nr,
+                struct cairn_event *ev)
+{
+	struct cont_op *op;
+	int rc;
+
+	if (nr == NULL || (ents == NULL && *nr > 0))
+		return -CAIRN_ERR_INVAL;
+	op = pool_op_new(poh, CONT_RPC_LIST, &rc);
+	if (op == NULL)
+		return rc;
+	op->ents = ents;
+	op->nr = nr;
+	op->room = *nr;
+	return cont_start(op, ev);
+}
+
+/* An op on a container handle. */
+static struct cont_op *
+cont_op_new(struct cairn_handle coh, uint32_t rpc, int *rc)
+{
+	struct cont_op *op;
+
+	if (!cli_initialized()) {
+		*rc = -CAIRN_ERR_INVAL;
+		return NULL;
+	}
+	op = calloc(1, sizeof(*op));
+	if (op == NULL) {
+		*rc = -CAIRN_ERR_NOMEM;
+		return NULL;
+	}
+	op->rpc = rpc;
+	op->cont = cli_cont_get(coh.cookie, &op->cont_ref);
+	if (op->cont == NULL) {
+		free(op);
+		*rc = -CAIRN_ERR_NOHANDLE;
+		return NULL;
+	}
+	op->cont_cookie = coh.cookie;
+	op->pool = op->cont->pool;
+	memcpy(op->in.uuid, op->cont->uuid, 16);
+	op->in.cont_hdl = op->cont->srv_hdl;
+	return op;
+}
+
+int
+cairn_cont_close(struct cairn_handle coh, struct cairn_event *ev)
+{
+	struct cont_op *op;
+	int rc;
+
+	op = cont_op_new(coh, CONT_RPC_CLOSE, &rc);
+	if (op == NULL)
+		return rc;
+	return cont_start(op, ev);
+}
+
+int
+cairn_cont_alloc_oid(struct cairn_handle coh, enum cairn_otype type, enum cairn_oclass oclass,
+                     struct cairn_obj_id *oid, struct cairn_event *ev)
+{
+	struct cont_op *op;
+	int rc;
+
+	if (oid == NULL || (int)type < 0 || type >= CAIRN_OT_MAX ||
+	    (oclass != CAIRN_OC_UNKNOWN && cairn_oclass_name(oclass) == NULL))
+		return -CAIRN_ERR_INVAL;
+	op = cont_op_new(coh, CONT_RPC_OID_ALLOC, &rc);
+	if (op == NULL)
+		return rc;
+	op->oid = oid;
+	op->otype = (uint32_t)type;
+	op->oclass = (uint32_t)oclass;
+	op->in.count = CONT_OID_BATCH;
+	pthread_mutex_lock(&op->cont->lock);
+	op->need_range = op->cont->oid_next >= op->cont->oid_end;
+	pthread_mutex_unlock(&op->cont->lock);
+	return cont_start(op, ev);
+}

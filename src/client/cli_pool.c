@@ -1,0 +1,352 @@
+/*
+ * libcairn pools: connect (pool map from the pool service), query (refreshes the map),
+ * disconnect. The network part of each call runs in a ULT on the client xstream
+ * (cli_net.c); results are handed to the caller's thread in task completion callbacks.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairn/errno.h>
+#include <cairn/pool.h>
+
+#define CAIRN_LOG_SS CAIRN_SS_CLIENT
+#include "common/log.h"
+#include "engine/proto.h"
+
+#include "cli_net.h"
+#include "cli_pool.h"
+#include "client_internal.h"
+
+struct cli_pool *
+cli_pool_get(uint64_t cookie, struct cli_href **ref)
+{
+	return cli_hdl_lookup(cookie, CLI_HTYPE_POOL, ref);
+}
+
+struct cairn_ep
+cli_pool_svc_ep(const struct cli_pool *pool)
+{
+	struct cairn_ep ep = {.rank = pool->rank, .tag = 0};
+
+	return ep;
+}
+
+static void
+pool_free(void *obj)
+{
+	struct cli_pool *p = obj;
+
+	cairn_pmap_destroy(p->map);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	cli_net_put();
+}
+
+static void
+pool_info_fill(struct cli_pool *p, struct cairn_pool_info *info)
+{
+	pthread_mutex_lock(&p->lock);
+	memcpy(info->uuid, p->uuid, 16);
+	snprintf(info->label, sizeof(info->label), "%s", p->label);
+	info->nr_targets = p->nr_targets;
+	info->map_version = p->map_version;
+	info->total = p->total;
+	info->free = p->free;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Apply a connect/query reply (map decoded and validated). */
+static int
+pool_apply(struct cli_pool *p, const struct pool_out *o)
+{
+	struct cairn_pool_map *map, *old = NULL;
+	int rc;
+
+	rc = cairn_pmap_decode(o->map, o->map_len, &map);
+	if (rc) {
+		CAIRN_ERROR("pool %s: the pool map received is invalid: %s", o->label,
+		            cairn_strerror(rc));
+		return rc;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (p->map == NULL || cairn_pmap_version(map) >= p->map_version) {
+		old = p->map;
+		p->map = map;
+		p->map_version = cairn_pmap_version(map);
+		p->nr_targets = cairn_pmap_target_count(map);
+	} else {
+		old = map; /* older than ours: keep ours */
+	}
+	memcpy(p->uuid, o->uuid, 16);
+	snprintf(p->label, sizeof(p->label), "%s", o->label);
+	p->total = o->total;
+	p->free = o->free;
+	pthread_mutex_unlock(&p->lock);
+	cairn_pmap_destroy(old);
+	return 0;
+}
+
+int
+cli_pool_refresh(struct cli_pool *p)
+{
+	struct pool_in in = {.hdl = p->srv_hdl};
+	struct cairn_rpc *rpc;
+	int rc;
+
+	memcpy(in.uuid, p->uuid, 16);
+	rc = cli_rpc(cli_pool_svc_ep(p), CAIRN_NET_OPC(PROTO_POOL_BASE, POOL_RPC_QUERY), &in,
+	             sizeof(in), &rpc);
+	if (rc)
+		return rc;
+	rc = pool_apply(p, cairn_rpc_out(rpc));
+	cairn_rpc_decref(rpc);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ connect */
+
+struct connect_op {
+	char *pool_id;
+	char *uri;
+	struct cli_pool *pool;
+	struct cairn_handle *poh;
+	struct cairn_pool_info *info;
+	bool net_ref;
+};
+
+static int
+connect_net(void *arg)
+{
+	struct connect_op *op = arg;
+	struct pool_in in = {.pool = op->pool_id};
+	struct cairn_ep ep = {.rank = 0, .tag = 0};
+	struct cairn_rpc *rpc;
+	struct pool_out *o;
+	int rc;
+
+	rc = cli_rpc(ep, CAIRN_NET_OPC(PROTO_POOL_BASE, POOL_RPC_CONNECT), &in, sizeof(in), &rpc);
+	if (rc)
+		return rc;
+	o = cairn_rpc_out(rpc);
+	op->pool->srv_hdl = o->hdl;
+	rc = pool_apply(op->pool, o);
+	cairn_rpc_decref(rpc);
+	if (rc) {
+		/* Do not leave a connection behind on the service. */
+		struct pool_in din = {.hdl = op->pool->srv_hdl};
+
+		memcpy(din.uuid, op->pool->uuid, 16);
+		if (cli_rpc(ep, CAIRN_NET_OPC(PROTO_POOL_BASE, POOL_RPC_DISCONNECT), &din,
+		            sizeof(din), &rpc) == 0)
+			cairn_rpc_decref(rpc);
+	}
+	return rc;
+}
+
+static int
+connect_body(struct cli_task *task)
+{
+	struct connect_op *op = *(struct connect_op **)cli_task_args(task);
+	int rc;
+
+	rc = cli_net_get(op->uri);
+	if (rc == 0) {
+		op->net_ref = true;
+		rc = cli_net_submit(task, connect_net, op);
+	}
+	if (rc)
+		cli_task_complete(task, rc);
+	return 0;
+}
+
+static void
+connect_op_free(struct connect_op *op)
+{
+	free(op->pool_id);
+	free(op->uri);
+	free(op);
+}
+
+static int
+connect_done(struct cli_task *task, void *arg)
+{
+	struct connect_op *op = *(struct connect_op **)arg;
+	struct cli_pool *p = op->pool;
+	uint64_t cookie;
+	int rc = cli_task_rc(task);
+
+	if (rc == 0) {
+		/* The pool object owns the network reference from here on. */
+		rc = cli_hdl_insert(p, CLI_HTYPE_POOL, pool_free, NULL, &cookie);
+		if (rc == 0) {
+			op->poh->cookie = cookie;
+			if (op->info)
+				pool_info_fill(p, op->info);
+			connect_op_free(op);
+			return 0;
+		}
+		cli_task_set_rc(task, rc);
+	}
+	cairn_pmap_destroy(p->map);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	if (op->net_ref)
+		cli_net_put();
+	connect_op_free(op);
+	return 0;
+}
+
+int
+cairn_pool_connect(const char *pool, const char *sys, unsigned int flags,
+                   struct cairn_handle *poh, struct cairn_pool_info *info,
+                   struct cairn_event *ev)
+{
+	struct connect_op *op;
+	struct cli_task *task;
+	int rc;
+
+	if (!cli_initialized())
+		return -CAIRN_ERR_INVAL;
+	if (pool == NULL || poh == NULL || flags != 0 || pool[0] == '\0' ||
+	    strlen(pool) >= PROTO_LABEL_MAX + 40)
+		return -CAIRN_ERR_INVAL;
+	if (sys == NULL)
+		sys = getenv("CAIRN_SYSTEM_URI");
+	if (sys == NULL) {
+		CAIRN_ERROR("no system URI: pass one or set CAIRN_SYSTEM_URI");
+		return -CAIRN_ERR_INVAL;
+	}
+	op = calloc(1, sizeof(*op));
+	if (op == NULL)
+		return -CAIRN_ERR_NOMEM;
+	op->pool_id = strdup(pool);
+	op->uri = strdup(sys);
+	op->pool = calloc(1, sizeof(*op->pool));
+	if (op->pool_id == NULL || op->uri == NULL || op->pool == NULL) {
+		free(op->pool);
+		connect_op_free(op);
+		return -CAIRN_ERR_NOMEM;
+	}
+	pthread_mutex_init(&op->pool->lock, NULL);
+	op->poh = poh;
+	op->info = info;
+	rc = cli_task_create(connect_body, cli_ev2sched(ev), &task);
+	if (rc == 0) {
+		*(struct connect_op **)cli_task_args(task) = op;
+		rc = cli_task_register_comp_cb(task, connect_done, &op, sizeof(op));
+		if (rc)
+			cli_task_destroy(task);
+	}
+	if (rc) {
+		pthread_mutex_destroy(&op->pool->lock);
+		free(op->pool);
+		connect_op_free(op);
+		return rc;
+	}
+	return cli_task_run(task, ev);
+}
+
+/* ------------------------------------------------------------------ disconnect, query */
+
+struct pool_op {
+	struct cli_pool *pool;
+	struct cli_href *ref;
+	uint64_t cookie;
+	struct cairn_pool_info *info;
+	bool disconnect;
+};
+
+static int
+pool_op_net(void *arg)
+{
+	struct pool_op *op = arg;
+	struct pool_in in = {.hdl = op->pool->srv_hdl};
+	struct cairn_rpc *rpc;
+	int rc;
+
+	if (!op->disconnect)
+		return cli_pool_refresh(op->pool);
+	memcpy(in.uuid, op->pool->uuid, 16);
+	rc = cli_rpc(cli_pool_svc_ep(op->pool),
+	             CAIRN_NET_OPC(PROTO_POOL_BASE, POOL_RPC_DISCONNECT), &in, sizeof(in), &rpc);
+	if (rc == 0)
+		cairn_rpc_decref(rpc);
+	return rc;
+}
+
+static int
+pool_op_body(struct cli_task *task)
+{
+	struct pool_op *op = *(struct pool_op **)cli_task_args(task);
+	int rc = cli_net_submit(task, pool_op_net, op);
+
+	if (rc)
+		cli_task_complete(task, rc);
+	return 0;
+}
+
+static int
+pool_op_done(struct cli_task *task, void *arg)
+{
+	struct pool_op *op = *(struct pool_op **)arg;
+
+	if (op->disconnect)
+		cli_hdl_remove(op->cookie, CLI_HTYPE_POOL);
+	else if (cli_task_rc(task) == 0 && op->info)
+		pool_info_fill(op->pool, op->info);
+	cli_href_put(op->ref); /* the last one frees the pool (and the network) */
+	free(op);
+	return 0;
+}
+
+static int
+pool_op_start(struct cairn_handle poh, bool disconnect, struct cairn_pool_info *info,
+              struct cairn_event *ev)
+{
+	struct cli_task *task;
+	struct pool_op *op;
+	int rc;
+
+	if (!cli_initialized())
+		return -CAIRN_ERR_INVAL;
+	op = calloc(1, sizeof(*op));
+	if (op == NULL)
+		return -CAIRN_ERR_NOMEM;
+	op->pool = cli_pool_get(poh.cookie, &op->ref);
+	if (op->pool == NULL) {
+		free(op);
+		return -CAIRN_ERR_NOHANDLE;
+	}
+	op->cookie = poh.cookie;
+	op->info = info;
+	op->disconnect = disconnect;
+	rc = cli_task_create(pool_op_body, cli_ev2sched(ev), &task);
+	if (rc == 0) {
+		*(struct pool_op **)cli_task_args(task) = op;
+		rc = cli_task_register_comp_cb(task, pool_op_done, &op, sizeof(op));
+		if (rc)
+			cli_task_destroy(task);
+	}
+	if (rc) {
+		cli_href_put(op->ref);
+		free(op);
+		return rc;
+	}
+	return cli_task_run(task, ev);
+}
+
+int
+cairn_pool_disconnect(struct cairn_handle poh, struct cairn_event *ev)
+{
+	return pool_op_start(poh, true, NULL, ev);
+}
+
+int
+cairn_pool_query(struct cairn_handle poh, struct cairn_pool_info *info, struct cairn_event *ev)
+{
+	if (info == NULL)
+		return -CAIRN_ERR_INVAL;
+	return pool_op_start(poh, false, info, ev);
+}
