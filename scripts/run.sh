@@ -4,9 +4,10 @@
 # workload of ULTs, messages and collectives, and its metrics. State goes under ./run/.
 set -eu
 build=${1:-build}
+[ $# -gt 0 ] && shift
 mkdir -p run
 if [ -x "$build/bin/cairn-rt-demo" ]; then
-	exec "$build/bin/cairn-rt-demo" --config etc/cairn_rt_demo.yml
+	exec "$build/bin/cairn-rt-demo" --config src/tools/rt_demo/rt-demo.yaml "$@"
 fi
 echo "run: $build/bin/cairn-rt-demo was not built; see the build output above" >&2
 exit 1

@@ -3,6 +3,7 @@
  * the engine group, and the submit/RPC helpers every operation uses.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

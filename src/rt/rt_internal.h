@@ -30,6 +30,19 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+/* ThreadSanitizer: every ULT is a TSan fiber, switched to right before each context
+ * switch, so TSan follows ULTs across stacks (CAIRN_SANITIZE=thread builds). */
+#if defined(__SANITIZE_THREAD__)
+#define RT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RT_TSAN 1
+#endif
+#endif
+#ifdef RT_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 #define RT_CACHELINE 64
 
 /* ------------------------------------------------------------------ context switch */
@@ -197,6 +210,9 @@ struct cairn_ult {
 #ifdef RT_ASAN
 	void *asan_fake;
 #endif
+#ifdef RT_TSAN
+	void *tsan_fiber;
+#endif
 };
 
 /* ------------------------------------------------------------------ messages */
@@ -280,6 +296,9 @@ struct cairn_xstream {
 	const void *sched_stack_bottom;
 	size_t sched_stack_size;
 	void *sched_fake;
+#endif
+#ifdef RT_TSAN
+	void *tsan_sched_fiber;
 #endif
 	struct rt_stack_pool stacks;
 	size_t stack_size;

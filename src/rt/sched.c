@@ -39,7 +39,7 @@
 __thread struct cairn_xstream *t_rt_xs;
 
 #define RT_SLICES_MIN 16
-#define RT_CONTENDED_RATE 50    /* involuntary context switches per second: contended */
+#define RT_CONTENDED_RATE 50   /* involuntary context switches per second: contended */
 #define RT_CONTENDED_US 200000 /* then do not spin for this long */
 
 static const unsigned g_wrr_weight[CAIRN_PRIO_MAX] = {RT_WRR_NET, RT_WRR_IO, RT_WRR_GENERAL};
@@ -117,6 +117,9 @@ ult_to_sched(struct cairn_xstream *xs, struct cairn_ult *ult)
 	__sanitizer_start_switch_fiber(ult->reason == RT_YIELD_EXIT ? NULL : &ult->asan_fake,
 	                               xs->sched_stack_bottom, xs->sched_stack_size);
 #endif
+#ifdef RT_TSAN
+	__tsan_switch_to_fiber(xs->tsan_sched_fiber, 0);
+#endif
 	cairn_rt_ctx_switch(&ult->sp, xs->sched_sp);
 #ifdef RT_ASAN
 	__sanitizer_finish_switch_fiber(ult->asan_fake, NULL, NULL);
@@ -160,6 +163,11 @@ ult_finish(struct cairn_xstream *xs, struct cairn_ult *ult, int rc)
 		rt_stack_put(&xs->stacks, ult->stack);
 		ult->stack = NULL;
 	}
+#ifdef RT_TSAN
+	if (ult->tsan_fiber != NULL) /* switched out for good: not the current fiber */
+		__tsan_destroy_fiber(ult->tsan_fiber);
+	ult->tsan_fiber = NULL;
+#endif
 	ult->state = RT_ULT_DONE;
 	atomic_fetch_sub(&xs->nr_ults, 1);
 	live_put();
@@ -185,6 +193,10 @@ ult_run(struct cairn_xstream *xs, struct cairn_ult *ult)
 #ifdef RT_ASAN
 	__sanitizer_start_switch_fiber(&xs->sched_fake, rt_stack_bottom(ult->stack),
 	                               ult->stack->size);
+#endif
+#ifdef RT_TSAN
+	xs->tsan_sched_fiber = __tsan_get_current_fiber();
+	__tsan_switch_to_fiber(ult->tsan_fiber, 0);
 #endif
 	cairn_rt_ctx_switch(&xs->sched_sp, ult->sp);
 #ifdef RT_ASAN
@@ -220,6 +232,9 @@ ult_prepare(struct cairn_xstream *xs, struct cairn_ult *ult)
 	if (ult->stack == NULL)
 		return -CAIRN_ERR_NOMEM;
 	ult->sp = rt_ctx_make(rt_stack_top(ult->stack), ult_entry, ult);
+#ifdef RT_TSAN
+	ult->tsan_fiber = __tsan_create_fiber(0);
+#endif
 	return 0;
 }
 
@@ -422,6 +437,9 @@ cairn_ult_yield(void)
 #ifdef RT_ASAN
 		__sanitizer_start_switch_fiber(&ult->asan_fake, rt_stack_bottom(next->stack),
 		                               next->stack->size);
+#endif
+#ifdef RT_TSAN
+		__tsan_switch_to_fiber(next->tsan_fiber, 0);
 #endif
 		cairn_rt_ctx_switch(&ult->sp, next->sp);
 #ifdef RT_ASAN

@@ -14,17 +14,20 @@
 #include "common/log.h"
 #include "rt_internal.h"
 
-static size_t g_page_size;
+static _Atomic size_t g_page_size; /* read by every xstream; set by whichever is first */
 
 size_t
 rt_page_size(void)
 {
-	if (g_page_size == 0) {
-		long ps = sysconf(_SC_PAGESIZE);
+	size_t ps = atomic_load_explicit(&g_page_size, memory_order_relaxed);
 
-		g_page_size = ps > 0 ? (size_t)ps : 4096;
+	if (ps == 0) {
+		long v = sysconf(_SC_PAGESIZE);
+
+		ps = v > 0 ? (size_t)v : 4096;
+		atomic_store_explicit(&g_page_size, ps, memory_order_relaxed);
 	}
-	return g_page_size;
+	return ps;
 }
 
 void *

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <uuid/uuid.h>
 
 #include "../bdev_internal.h"
 #include "cairn/errno.h"
@@ -245,8 +246,15 @@ static int
 error_write_config_json(void *ctx, struct json_t *array)
 {
 	struct error_disk *ed = ctx;
-	json_t *call = json_pack("{s:s, s:{s:s}}", "method", "bdev_error_create", "params",
-				 "base_name", ed->base_name);
+	uint8_t uuid[16];
+	char uuid_str[37];
+	json_t *call;
+
+	/* the uuid too, so a replayed configuration gives the same bdev identity */
+	cairn_bdev_uuid(ed->bdev, uuid);
+	uuid_unparse_lower(uuid, uuid_str);
+	call = json_pack("{s:s, s:{s:s, s:s}}", "method", "bdev_error_create", "params",
+			 "base_name", ed->base_name, "uuid", uuid_str);
 
 	if (call == NULL || json_array_append_new(array, call) != 0)
 		return -CAIRN_ERR_NOMEM;
@@ -301,6 +309,12 @@ error_base_event(enum cairn_bdev_event_type type, struct cairn_bdev *base, void 
 int
 cairn_bdev_error_create(const char *base_name, struct cairn_bdev **out)
 {
+	return cairn_bdev_error_create_uuid(base_name, NULL, out);
+}
+
+int
+cairn_bdev_error_create_uuid(const char *base_name, const uint8_t *uuid, struct cairn_bdev **out)
+{
 	struct cairn_bdev_info info = { .opts_size = sizeof(info) };
 	struct cairn_bdev *base;
 	struct error_disk *ed;
@@ -338,7 +352,7 @@ cairn_bdev_error_create(const char *base_name, struct cairn_bdev **out)
 	info.buf_align = cairn_bdev_buf_align(base);
 	info.write_cache = cairn_bdev_has_write_cache(base);
 	info.unmap_zeroes = cairn_bdev_unmap_zeroes(base);
-	/* no uuid: a virtual bdev gets its own */
+	info.uuid = uuid; /* NULL: a virtual bdev gets its own */
 	rc = cairn_bdev_register(&info, &g_error_fn, &g_bdev_error_module, ed, &ed->bdev);
 	if (rc != 0)
 		goto err_close;

@@ -373,8 +373,14 @@ int cairn_bdev_aio_rescan(const char *name);
  * Error-injection virtual bdev "EE_<base_name>" over base_name (which it claims as
  * "error:EE_<base>"). Passes I/O through until errors are injected. The base cannot be
  * deleted while the error bdev exists (its REMOVE event deletes the error bdev).
+ * cairn_bdev_error_create() gives it a random uuid; cairn_bdev_error_create_uuid() takes
+ * one (16 bytes, or NULL = random) so that a saved configuration (which records it)
+ * recreates the same bdev. Errors: as the other creators, plus -CAIRN_ERR_NONEXIST (no
+ * base) and -CAIRN_ERR_PERM (base already claimed).
  */
 int cairn_bdev_error_create(const char *base_name, struct cairn_bdev **out);
+int cairn_bdev_error_create_uuid(const char *base_name, const uint8_t *uuid,
+				 struct cairn_bdev **out);
 int cairn_bdev_error_delete(const char *name, cairn_bdev_cb cb, void *cb_arg);
 
 enum cairn_bdev_error_mode {

@@ -207,10 +207,12 @@ rpc_bdev_aio_create(struct cairn_jsonrpc_request *req, const json_t *params)
 
 struct error_create_req {
 	char *base_name;
+	struct rpc_uuid uuid;
 };
 
 static const struct cairn_json_decoder g_error_create_dec[] = {
 	{ "base_name", CAIRN_JSON_STRING, offsetof(struct error_create_req, base_name), false },
+	{ "uuid", CAIRN_JSON_CUSTOM, offsetof(struct error_create_req, uuid), true, decode_uuid },
 };
 
 static void
@@ -220,9 +222,9 @@ rpc_bdev_error_create(struct cairn_jsonrpc_request *req, const json_t *params)
 	struct cairn_bdev *bdev = NULL;
 	int rc;
 
-	if (cairn_jsonrpc_decode_params(req, params, g_error_create_dec, 1, &r))
+	if (cairn_jsonrpc_decode_params(req, params, g_error_create_dec, 2, &r))
 		return;
-	rc = cairn_bdev_error_create(r.base_name, &bdev);
+	rc = cairn_bdev_error_create_uuid(r.base_name, r.uuid.set ? r.uuid.bytes : NULL, &bdev);
 	if (rc)
 		cairn_jsonrpc_send_error(req, rc == -CAIRN_ERR_INVAL ?
 					 CAIRN_JSONRPC_ERROR_INVALID_PARAMS : rc,
@@ -230,7 +232,7 @@ rpc_bdev_error_create(struct cairn_jsonrpc_request *req, const json_t *params)
 					 cairn_strerror(rc));
 	else
 		send_name(req, bdev);
-	cairn_json_decode_free(g_error_create_dec, 1, &r);
+	cairn_json_decode_free(g_error_create_dec, 2, &r);
 }
 
 struct inject_req {

@@ -312,9 +312,10 @@ iscsi_conn_close(struct iscsi_conn *conn, const char *why)
 	if (sess) {
 		/* ErrorRecoveryLevel 0: a connection that fails (rather than logs out) takes
 		 * its session down with it. */
-		others = failure && sess->nconns > 1 && !sess->closing;
+		others = failure && __atomic_load_n(&sess->nconns, __ATOMIC_ACQUIRE) > 1 &&
+			 !__atomic_load_n(&sess->closing, __ATOMIC_ACQUIRE);
 		if (others)
-			sess->closing = true;
+			__atomic_store_n(&sess->closing, true, __ATOMIC_RELEASE);
 		iscsi_sess_conn_gone(conn);
 		if (others)
 			iscsi_sess_close(sess, "a connection of the session failed");
@@ -1018,7 +1019,7 @@ migrate_in_msg(void *arg)
 	for (it = g_iscsi.sessions.next; it != &g_iscsi.sessions; it = it->next) {
 		struct iscsi_sess *s = cairn_container_of(it, struct iscsi_sess, link);
 
-		if (s->tsih == m->tsih && !s->closing) {
+		if (s->tsih == m->tsih && !__atomic_load_n(&s->closing, __ATOMIC_ACQUIRE)) {
 			sess = s;
 			break;
 		}
@@ -1037,7 +1038,7 @@ migrate_in_msg(void *arg)
 	}
 	conn->sess = sess;
 	cairn_list_add_tail(&conn->sess_link, &sess->conns);
-	sess->nconns++;
+	__atomic_add_fetch(&sess->nconns, 1, __ATOMIC_ACQ_REL);
 	flush_schedule(conn);
 	if (conn->stage_tail > conn->stage_head)
 		conn->rx_pending = true;
@@ -1054,7 +1055,7 @@ iscsi_conn_migrate(struct iscsi_conn *conn, struct iscsi_poll_group *to)
 	}
 	m->conn = conn;
 	m->to = to;
-	m->tsih = conn->sess->tsih;
+	m->tsih = conn->join_tsih;
 	/* Leave this poll group; the session's xstream takes the connection over. */
 	epoll_ctl(conn->pg->epfd, EPOLL_CTL_DEL, conn->fd, NULL);
 	if (conn->on_flush_list) {

@@ -1358,6 +1358,17 @@ sess_free(struct iscsi_sess *s)
 	cairn_list_del(&s->link);
 	g_iscsi.nr_sessions--;
 	pthread_mutex_unlock(&g_iscsi.lock);
+	if (s->node && !s->discovery) {
+		unsigned i;
+
+		/* I_T nexus loss: drops this nexus's RESERVE(6) reservations (SPC-2). */
+		for (i = 0; i < CAIRN_SCSI_MAX_LUNS; i++) {
+			struct cairn_scsi_lun *l = cairn_scsi_dev_get_lun(s->node->dev, i);
+
+			if (l)
+				cairn_scsi_lun_nexus_loss(l, s->initiator_port);
+		}
+	}
 	if (s->node)
 		iscsi_tgt_node_put(s->node);
 	free(s);
@@ -1402,8 +1413,7 @@ iscsi_sess_conn_gone(struct iscsi_conn *conn)
 	}
 	if (!cairn_list_empty(&conn->sess_link)) {
 		cairn_list_del(&conn->sess_link);
-		s->nconns--;
-		if (s->nconns == 0)
+		if (__atomic_sub_fetch(&s->nconns, 1, __ATOMIC_ACQ_REL) == 0)
 			sess_free(s);
 	}
 	conn->sess = NULL;
@@ -1414,9 +1424,9 @@ iscsi_sess_close(struct iscsi_sess *s, const char *why)
 {
 	struct cairn_list *it;
 
-	s->closing = true;
+	__atomic_store_n(&s->closing, true, __ATOMIC_RELEASE);
 	while (!cairn_list_empty(&s->conns)) {
-		bool last = s->nconns == 1;
+		bool last = __atomic_load_n(&s->nconns, __ATOMIC_ACQUIRE) == 1;
 
 		it = s->conns.next;
 		iscsi_conn_close(cairn_container_of(it, struct iscsi_conn, sess_link), why);

@@ -672,6 +672,7 @@ struct iscsi_conn {
 	char initiator_port[CAIRN_SCSI_PORT_NAME_MAX];
 	struct iscsi_tgt_node *node; /* held until the bdev channels are put */
 	struct iscsi_poll_group *migrate_to; /* joined a session living elsewhere */
+	uint16_t join_tsih;    /* that session (conn->sess stays NULL until the move) */
 	uint32_t inflight_exec;   /* tasks inside the SCSI layer */
 	bool rx_pending;          /* unprocessed bytes in stage (rx paused by backlog) */
 	bool dead_listed;
@@ -694,6 +695,8 @@ struct iscsi_sess {
 	uint32_t exp_cmdsn;
 	uint32_t queue_depth;
 	uint32_t active;          /* windowed tasks not yet answered */
+	/* nconns and closing are read under g_iscsi.lock by logins on other xstreams
+	 * (join, reinstatement) and changed by the owner: always through __atomic. */
 	unsigned nconns;
 	struct cairn_list conns;
 	struct cairn_list pending; /* tasks waiting for CmdSN order */

@@ -385,10 +385,11 @@ login_new_session(struct login_ctx *c)
 		struct iscsi_sess *s = cairn_container_of(it, struct iscsi_sess, link);
 		struct reinstate_msg *m;
 
-		if (s->closing || s->node != sess->node || s->discovery != sess->discovery ||
+		if (__atomic_load_n(&s->closing, __ATOMIC_ACQUIRE) || s->node != sess->node ||
+		    s->discovery != sess->discovery ||
 		    strcasecmp(s->initiator_port, sess->initiator_port))
 			continue;
-		s->closing = true;
+		__atomic_store_n(&s->closing, true, __ATOMIC_RELEASE);
 		m = malloc(sizeof(*m));
 		if (m) {
 			m->tsih = s->tsih;
@@ -403,19 +404,30 @@ login_new_session(struct login_ctx *c)
 		login_fail(c, ISCSI_LS_NO_RESOURCES, "no free TSIH");
 		return -1;
 	}
+	sess->nconns = 1;
+	cairn_list_add_tail(&conn->sess_link, &sess->conns);
 	cairn_list_add_tail(&sess->link, &g_iscsi.sessions);
 	g_iscsi.nr_sessions++;
 	pthread_mutex_unlock(&g_iscsi.lock);
 	L->node = NULL; /* the session owns the reference now */
 	conn->sess = sess;
-	cairn_list_add_tail(&conn->sess_link, &sess->conns);
-	sess->nconns = 1;
 	return 0;
 }
 
+/* What a joining connection needs of the session, read under g_iscsi.lock: the
+ * session may live on another xstream and must not be touched outside the lock. */
+struct join_snap {
+	struct iscsi_sess *sess;      /* dereference only when pg == the conn's pg */
+	struct iscsi_poll_group *pg;
+	struct iscsi_tgt_node *node;  /* a reference taken for the connection */
+	uint32_t queue_depth;
+	uint16_t tsih;
+	bool discovery;
+};
+
 /* Additional connection of an existing session (TSIH != 0). */
 static int
-login_join_session(struct login_ctx *c, struct iscsi_sess **out)
+login_join_session(struct login_ctx *c, struct join_snap *out)
 {
 	struct iscsi_conn *conn = c->conn;
 	struct iscsi_login *L = c->L;
@@ -426,7 +438,8 @@ login_join_session(struct login_ctx *c, struct iscsi_sess **out)
 	for (it = g_iscsi.sessions.next; it != &g_iscsi.sessions; it = it->next) {
 		struct iscsi_sess *s = cairn_container_of(it, struct iscsi_sess, link);
 
-		if (s->tsih == L->tsih && !memcmp(s->isid, L->isid, 6) && !s->closing &&
+		if (s->tsih == L->tsih && !memcmp(s->isid, L->isid, 6) &&
+		    !__atomic_load_n(&s->closing, __ATOMIC_ACQUIRE) &&
 		    !strcasecmp(s->initiator_port, conn->initiator_port) && s->node == L->node)
 			sess = s;
 	}
@@ -435,13 +448,20 @@ login_join_session(struct login_ctx *c, struct iscsi_sess **out)
 		login_fail(c, ISCSI_LS_NO_SESSION, "no session with that TSIH and ISID");
 		return -1;
 	}
-	if (sess->nconns >= sess->params.max_connections) {
+	if (__atomic_load_n(&sess->nconns, __ATOMIC_ACQUIRE) >= sess->params.max_connections) {
 		pthread_mutex_unlock(&g_iscsi.lock);
 		login_fail(c, ISCSI_LS_TOO_MANY_CONNS, "MaxConnections reached");
 		return -1;
 	}
+	out->sess = sess;
+	out->pg = sess->pg;
+	out->node = sess->node;
+	if (out->node)
+		__atomic_add_fetch(&out->node->refs, 1, __ATOMIC_ACQ_REL);
+	out->queue_depth = sess->queue_depth;
+	out->tsih = sess->tsih;
+	out->discovery = sess->discovery;
 	pthread_mutex_unlock(&g_iscsi.lock);
-	*out = sess;
 	return 0;
 }
 
@@ -458,7 +478,8 @@ iscsi_login_rx(struct iscsi_conn *conn, const uint8_t *data, uint32_t len)
 	char *text;
 	uint32_t tlen;
 	uint8_t rflags;
-	struct iscsi_sess *join = NULL;
+	struct join_snap js;
+	bool join = false;
 
 	memset(&c, 0, sizeof(c));
 	c.conn = conn;
@@ -559,29 +580,36 @@ iscsi_login_rx(struct iscsi_conn *conn, const uint8_t *data, uint32_t len)
 			goto out_text;
 		}
 		if (L->tsih) {
-			if (login_join_session(&c, &join))
+			if (login_join_session(&c, &js))
 				goto out_text;
+			join = true;
 		} else if (login_new_session(&c)) {
 			goto out_text;
+		} else {
+			js.sess = conn->sess;
+			js.pg = conn->pg;
+			js.node = conn->sess->node;
+			if (js.node)
+				__atomic_add_fetch(&js.node->refs, 1, __ATOMIC_ACQ_REL);
+			js.queue_depth = conn->sess->queue_depth;
+			js.tsih = conn->sess->tsih;
+			js.discovery = conn->sess->discovery;
 		}
-		if (join)
-			conn->sess = join;
-		if (conn_tasks_alloc(conn, conn->sess->queue_depth + 16)) {
+		/* From here on only js is read: a joined session on another xstream is
+		 * owned by that xstream (the connection moves there below). */
+		conn->node = js.node;
+		if (conn_tasks_alloc(conn, js.queue_depth + 16)) {
 			login_fail(&c, ISCSI_LS_NO_RESOURCES, "out of memory for tasks");
 			goto out_text;
 		}
-		login_send(&c, rflags, conn->sess->tsih);
-		if (conn->stage_cap < ISCSI_STAGE_BUF_FFP && !conn->sess->discovery) {
+		login_send(&c, rflags, js.tsih);
+		if (conn->stage_cap < ISCSI_STAGE_BUF_FFP && !js.discovery) {
 			uint8_t *st = realloc(conn->stage, ISCSI_STAGE_BUF_FFP);
 
 			if (st) { /* keeps bytes already staged */
 				conn->stage = st;
 				conn->stage_cap = ISCSI_STAGE_BUF_FFP;
 			}
-		}
-		if (conn->sess->node) {
-			conn->node = conn->sess->node;
-			__atomic_add_fetch(&conn->node->refs, 1, __ATOMIC_ACQ_REL);
 		}
 		conn->params = *p;
 		conn->params.max_recv_dsl = p->max_recv_dsl;
@@ -596,15 +624,17 @@ iscsi_login_rx(struct iscsi_conn *conn, const uint8_t *data, uint32_t len)
 		}
 		CAIRN_INFO("login: %s from %s, %s session tsih %u, conn %u on %s%s%s",
 			   conn->initiator_port, conn->peer_str,
-			   conn->sess->discovery ? "discovery" : "normal", conn->sess->tsih,
+			   js.discovery ? "discovery" : "normal", js.tsih,
 			   conn->id, cairn_xs_name(conn->pg->xs), conn->hd ? ", header digest" : "",
 			   conn->dd ? ", data digest" : "");
 		iscsi_login_free(conn);
-		if (join && join->pg != conn->pg)
-			conn->migrate_to = join->pg; /* conn_rx hands it over when done */
-		else if (join) {
-			cairn_list_add_tail(&conn->sess_link, &join->conns);
-			join->nconns++;
+		if (join && js.pg != conn->pg) {
+			conn->join_tsih = js.tsih;
+			conn->migrate_to = js.pg; /* conn_rx hands it over when done */
+		} else if (join) {
+			conn->sess = js.sess; /* same xstream: ours to touch */
+			cairn_list_add_tail(&conn->sess_link, &js.sess->conns);
+			__atomic_add_fetch(&js.sess->nconns, 1, __ATOMIC_ACQ_REL);
 		}
 		free(c.tb.buf);
 		return 0;

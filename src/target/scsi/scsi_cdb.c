@@ -199,6 +199,11 @@ cairn_scsi_cdb_decode(const uint8_t *cdb, uint32_t cdb_len, struct cairn_scsi_cd
 		info->num_blocks = cdb[13];
 		info->is_rw = true;
 		break;
+	case SCSI_OP_ORWRITE16:
+		info->lba = scsi_get_be64(cdb + 2);
+		info->num_blocks = scsi_get_be32(cdb + 10);
+		info->is_rw = true;
+		break;
 	case SCSI_OP_WRITE_SAME10:
 		info->lba = scsi_get_be32(cdb + 2);
 		info->num_blocks = scsi_get_be16(cdb + 7);
@@ -285,8 +290,9 @@ cairn_scsi_cdb_decode(const uint8_t *cdb, uint32_t cdb_len, struct cairn_scsi_cd
 		info->dir = ((cdb[1] >> 1) & 3) ? CAIRN_SCSI_DIR_TO_DEV : CAIRN_SCSI_DIR_NONE;
 		info->is_read = true;
 		break;
+	case SCSI_OP_ORWRITE16:
 	case SCSI_OP_COMPARE_AND_WRITE:
-		if (cdb[1] & 0xe0)
+		if (cdb[1] & 0xe0) /* WRPROTECT / ORPROTECT: no protection information */
 			return bad_field(sense, sense_len, 1, 7);
 		info->dir = CAIRN_SCSI_DIR_TO_DEV;
 		info->is_write = true;

@@ -493,6 +493,7 @@ cairn_scsi_task_execute(struct cairn_scsi_task *t)
 	case SCSI_OP_VERIFY12:
 	case SCSI_OP_VERIFY16:
 	case SCSI_OP_COMPARE_AND_WRITE:
+	case SCSI_OP_ORWRITE16:
 	case SCSI_OP_WRITE_SAME10:
 	case SCSI_OP_WRITE_SAME16:
 	case SCSI_OP_UNMAP:

@@ -25,6 +25,8 @@ enum {
 	STEP_FLUSH,
 	STEP_WS_UNMAP,
 	STEP_PREFETCH,
+	STEP_OR_READ,
+	STEP_OR_WRITE,
 };
 
 #define WS_CHUNK_BYTES (256u * 1024)
@@ -104,6 +106,12 @@ sbc_submit(struct cairn_scsi_task *t)
 	case STEP_WRITE_FUA_FLUSH:
 	case STEP_FLUSH:
 		return cairn_bdev_flush(lun->desc, t->ch, 0, 0, sbc_io_done, t);
+	case STEP_OR_READ:
+		return cairn_bdev_read(lun->desc, t->ch, t->scratch, info->lba, info->num_blocks,
+				       sbc_io_done, t);
+	case STEP_OR_WRITE:
+		return cairn_bdev_write(lun->desc, t->ch, t->scratch, info->lba, info->num_blocks,
+					sbc_io_done, t);
 	case STEP_WS_UNMAP:
 		return cairn_bdev_unmap(lun->desc, t->ch, info->lba, info->num_blocks,
 					sbc_io_done, t);
@@ -172,7 +180,8 @@ sbc_io_done(void *arg, int rc)
 
 	if (rc) {
 		io_error(t, rc, t->step != STEP_READ && t->step != STEP_VERIFY_READ &&
-					t->step != STEP_CAW_READ && t->step != STEP_PREFETCH);
+					t->step != STEP_CAW_READ && t->step != STEP_PREFETCH &&
+					t->step != STEP_OR_READ);
 		task_finish_async(t);
 		return;
 	}
@@ -216,6 +225,21 @@ sbc_io_done(void *arg, int rc)
 		}
 		t->step = STEP_CAW_WRITE;
 		break;
+	case STEP_OR_READ: {
+		uint32_t i;
+
+		for (i = 0; i < bytes; i++)
+			t->scratch[i] |= t->buf[i];
+		t->step = STEP_OR_WRITE;
+		break;
+	}
+	case STEP_OR_WRITE:
+		if ((info->flags & 0x08) && __atomic_load_n(&t->lun->wce, __ATOMIC_ACQUIRE)) {
+			t->step = STEP_WRITE_FUA_FLUSH;
+			break;
+		}
+		task_finish_async(t);
+		return;
 	case STEP_PREFETCH:
 		t->cursor += prefetch_chunk(t);
 		if (t->cursor >= info->num_blocks) {
@@ -403,12 +427,34 @@ scsi_sbc_execute(struct cairn_scsi_task *t)
 			goto no_mem;
 		t->step = STEP_CAW_READ;
 		break;
+	case SCSI_OP_ORWRITE16:
+		/* SBC-3 5.8: OR the Data-Out into the medium, atomically (exclusive range). */
+		if (info->num_blocks == 0)
+			return CAIRN_SCSI_TASK_DONE;
+		if (bytes > t->buf_len || bytes > t->xfer_len)
+			goto bad_len;
+		t->scratch = malloc(bytes);
+		if (!t->scratch)
+			goto no_mem;
+		t->step = STEP_OR_READ;
+		break;
 	case SCSI_OP_WRITE_SAME10:
 	case SCSI_OP_WRITE_SAME16: {
 		bool ndob = info->dir == CAIRN_SCSI_DIR_NONE;
 		bool unmap = info->flags & 0x08;
 		bool zero;
 
+		if (info->num_blocks == 0) {
+			/* WSNZ=0 (VPD B0): zero blocks means up to the last LBA. */
+			uint64_t left = __atomic_load_n(&lun->num_blocks, __ATOMIC_ACQUIRE) - info->lba;
+
+			if (left == 0) {
+				lba_out_of_range(t);
+				return CAIRN_SCSI_TASK_DONE;
+			}
+			if (left <= SCSI_MAX_WRITE_SAME_BLOCKS)
+				t->info.num_blocks = (uint32_t)left;
+		}
 		if (info->num_blocks == 0 || info->num_blocks > SCSI_MAX_WRITE_SAME_BLOCKS) {
 			scsi_task_set_sense(t, CAIRN_SCSI_SK_ILLEGAL_REQUEST,
 					    CAIRN_SCSI_ASC_INVALID_FIELD_IN_CDB,
@@ -473,12 +519,12 @@ scsi_sbc_execute(struct cairn_scsi_task *t)
 				    0, true, -1);
 		return CAIRN_SCSI_TASK_DONE;
 	}
-	if (t->step == STEP_CAW_READ || t->step == STEP_WRITE || t->step == STEP_WS_CHUNK ||
-	    t->step == STEP_WS_UNMAP || t->step == STEP_UNMAP_DESC) {
+	if (t->step == STEP_CAW_READ || t->step == STEP_OR_READ || t->step == STEP_WRITE ||
+	    t->step == STEP_WS_CHUNK || t->step == STEP_WS_UNMAP || t->step == STEP_UNMAP_DESC) {
 		/* Medium changes take the LUN's range lock: shared for writes, exclusive
 		 * for COMPARE AND WRITE, so its read-compare-write is atomic against every
 		 * session. UNMAP lists arbitrary ranges: it locks the whole LUN shared. */
-		bool caw = t->step == STEP_CAW_READ;
+		bool caw = t->step == STEP_CAW_READ || t->step == STEP_OR_READ;
 		bool um = t->step == STEP_UNMAP_DESC;
 
 		if (scsi_range_acquire(t, caw, um ? 0 : info->lba,

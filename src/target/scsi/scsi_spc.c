@@ -142,7 +142,7 @@ inquiry_vpd(struct cairn_scsi_task *t, uint8_t *d, uint32_t cap)
 		return vpd_device_id(t, d, cap);
 	case 0xb0:
 		d[3] = 0x3c;
-		d[4] = 0x01;                       /* WSNZ: WRITE SAME needs a block count */
+		d[4] = 0x00;                       /* WSNZ=0: 0 blocks = to the end */
 		d[5] = SCSI_MAX_CAW_BLOCKS;         /* MAXIMUM COMPARE AND WRITE LENGTH */
 		scsi_put_be16(d + 6, 1);            /* optimal transfer length granularity */
 		scsi_put_be32(d + 8, SCSI_MAX_XFER_BYTES / bs);
@@ -523,12 +523,16 @@ static const struct {
 	{SCSI_OP_RESERVE6, 0, false, 6},         {SCSI_OP_RELEASE6, 0, false, 6},
 	{SCSI_OP_PRE_FETCH10, 0, false, 10},     {SCSI_OP_PRE_FETCH16, 0, false, 16},
 	{SCSI_OP_READ_DEFECT10, 0, false, 10},   {SCSI_OP_READ_DEFECT12, 0, false, 12},
+	{SCSI_OP_ORWRITE16, 0, false, 16},
 };
+
+#define NR_OPCODES (sizeof(g_opcodes) / sizeof(g_opcodes[0]))
 
 static void
 do_report_opcodes(struct cairn_scsi_task *t)
 {
-	uint8_t d[1024];
+	/* all_commands with RCTD: 4-byte header, 8-byte descriptor + 12-byte timeouts */
+	uint8_t d[4 + 20 * NR_OPCODES];
 	unsigned opts = t->cdb[2] & 0x07;
 	bool rctd = t->cdb[2] & 0x80;
 	uint8_t op = t->cdb[3];

@@ -1,16 +1,21 @@
 #!/bin/bash
 # Functional test of the system slice with real processes on loopback:
 # storage format -> cairn-server (engine with 2 targets) -> cairnctl pool create/list/
-# query (label and uuid) -> bad input (duplicate/invalid label, unknown pool, too small,
-# malformed JSON-RPC) -> kill -9 the engine, the server restarts it, the pool is still
-# there with its shards -> destroy -> clean stop. Bounded: every wait has a limit.
-# Usage: system_func.sh <bin dir>
+# query (label and uuid) -> cairn container create/list/query -> cairn object put/get
+# verified (1 B, 4 KiB, 1 MiB) and libcairn async I/O (sys-client) -> bad input
+# (duplicate/invalid labels, unknown pool/container, too small, malformed JSON-RPC,
+# destroying a pool or container in use) -> kill -9 the engine, the server restarts it,
+# all data still readable -> destroy -> clean stop. Bounded: every wait has a limit.
+# Usage: system_func.sh <bin dir> <sys-client binary>
 set -u
-BIN=${1:?usage: system_func.sh <bin dir>}
+BIN=${1:?usage: system_func.sh <bin dir> <sys-client>}
+CLIENT=${2:?usage: system_func.sh <bin dir> <sys-client>}
+CAIRN=$BIN/cairn
 SERVER=$BIN/cairn-server
 CTL=$BIN/cairnctl
 T=$(mktemp -d /tmp/cairn-sys-func.XXXXXX)
 SRV_PID=
+HOLD_PID=
 fail() {
 	echo "FAIL: $*" >&2
 	[ -f "$T/srv.err" ] && tail -20 "$T/srv.err" >&2
@@ -18,6 +23,7 @@ fail() {
 	exit 1
 }
 cleanup() {
+	[ -n "$HOLD_PID" ] && kill -KILL "$HOLD_PID" 2>/dev/null
 	if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
 		kill -TERM "$SRV_PID" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
@@ -26,6 +32,9 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+# In a sanitizer build every process reports into $T/san.<pid>; any report fails the test.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/san"
 
 free_port() { # count of consecutive free ports wanted
 	local p t busy
@@ -63,6 +72,7 @@ engines:
     log_mask: NOTE
 YML
 ctl() { "$CTL" -o "$SOCK" -t 30 "$@"; }
+cairn() { timeout 30 "$CAIRN" -o "$SOCK" "$@"; }
 q() { ctl -j system query 2>/dev/null |
 	sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1; }
 jfield() { sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1; }
@@ -122,6 +132,67 @@ printf '{"jsonrpc":"2.0","method":"pool_list","id":3,,}' >&3
 reply=$(timeout 2 cat <&3); exec 3>&-
 echo "$reply" | grep -q -- "-32700" || fail "malformed JSON: $reply"
 
+echo "== containers (cairn finds the engine through cairn-server)"
+cairn pool list-containers demo | grep -q "No containers" || fail "empty container list"
+cairn container create demo posix >/dev/null || fail "container create"
+cairn container create demo one --oclass S1 >/dev/null || fail "S1 container create"
+out=$(cairn -j container query demo posix) || fail "container query"
+echo "$out" | grep -q '"oclass": "SX"' || fail "default class is not SX: $out"
+echo "$out" | grep -q '"type": "POSIX"' || fail "type is not POSIX: $out"
+CUUID=$(echo "$out" | jfield uuid)
+cairn container list "$UUID" | grep -q "^$CUUID posix" || fail "list by pool uuid"
+cairn container query demo "$CUUID" >/dev/null || fail "query by container uuid"
+out=$(cairn container create demo posix 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "exists" || fail "duplicate container: rc $rc: $out"
+out=$(cairn container create demo 'no/slash' 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "invalid label" || fail "bad container label: $out"
+out=$(cairn container query demo nosuch 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "no container 'nosuch'" || fail "unknown cont: $out"
+out=$(cairn pool query nosuchpool 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "no pool 'nosuchpool'" || fail "unknown pool: $out"
+out=$(cairn container create demo x --oclass Q9 2>&1); rc=$?
+[ $rc = 2 ] || fail "unknown class: rc $rc: $out"
+cairn bogus sub demo >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] || fail "unknown command: exit $rc, expected 2"
+
+echo "== object put/get 1 B, 4 KiB, 1 MiB (inline and bulk), both classes"
+head -c 1 /dev/urandom >"$T/v1"; head -c 4096 /dev/urandom >"$T/v4k"
+head -c 1048576 /dev/urandom >"$T/v1m"
+for c in posix one; do
+	for v in v1 v4k v1m; do
+		cairn object put demo $c 7 "$v" -i "$T/$v" || fail "put $c $v"
+		cairn object get demo $c 7 "$v" -O "$T/$v.$c" || fail "get $c $v"
+		cmp -s "$T/$v" "$T/$v.$c" || fail "$c $v read back differs"
+	done
+done
+[ "$(cairn object list demo posix 7 | sort | tr '\n' ' ')" = "v1 v1m v4k " ] ||
+	fail "object list: $(cairn object list demo posix 7 | tr '\n' ' ')"
+[ "$(cairn object get demo posix 7 v1 -a other 2>&1)" = "cairn: no value at dkey 'v1' akey 'other'" ] ||
+	fail "missing akey not reported"
+out=$(cairn object get demo nosuch 7 v1 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "no container 'nosuch'" || fail "get from unknown cont"
+cairn object put demo posix 7 k >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] || fail "put without a value: exit $rc"
+
+echo "== libcairn: async updates/fetches through an EQ, list, punch, TRUNC"
+URI=tcp://127.0.0.1:$EPORT
+timeout 60 "$CLIENT" "$URI" demo posix io 3 >/dev/null || fail "sys-client io"
+
+echo "== a pool or container in use is not destroyed (unless forced)"
+coproc HOLD { timeout 60 "$CLIENT" "$URI" demo one hold; }
+HOLD_PID=$HOLD_PID
+read -r -t 20 line <&"${HOLD[0]}" && [ "$line" = holding ] || fail "holder did not start"
+out=$(ctl pool destroy demo 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "connection" || fail "in-use pool destroyed: $out"
+out=$(cairn container destroy demo one 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q -- "--force" || fail "open container destroyed: $out"
+[ "$(ctl -j pool query demo | jfield connections)" = 1 ] || fail "connection not counted"
+echo done >&"${HOLD[1]}"
+wait "$HOLD_PID" || fail "holder failed"
+HOLD_PID=
+[ "$(ctl -j pool query demo | jfield connections)" = 0 ] || fail "disconnect not counted"
+cairn container destroy demo one >/dev/null || fail "closed container not destroyed"
+
 echo "== a second pool; kill -9 the engine; both pools survive the restart"
 ctl pool create -z 16M -l second >/dev/null || fail "second pool"
 EPID=$(q pid)
@@ -136,6 +207,13 @@ out=$(ctl -j pool query demo) || fail "demo lost after restart"
 [ "$(echo "$out" | jfield uuid)" = "$UUID" ] || fail "demo has another uuid: $out"
 [ "$(echo "$out" | jfield targets_up)" = 2 ] || fail "shards not reopened: $out"
 ctl pool list | grep -q "^second " || fail "second pool lost"
+for v in v1 v4k v1m; do
+	cairn object get demo posix 7 "$v" -O "$T/$v.after" || fail "get $v after restart"
+	cmp -s "$T/$v" "$T/$v.after" || fail "$v differs after kill -9"
+done
+timeout 60 "$CLIENT" "$URI" demo posix verify 3 >/dev/null || fail "async data lost"
+cairn container list demo | grep -q " posix$" || fail "container lost"
+cairn container list demo | grep -q " one$" && fail "destroyed container is back"
 
 echo "== destroy"
 ctl pool destroy second >/dev/null || fail "destroy second"
@@ -158,4 +236,8 @@ kill -0 "$SRV_PID" 2>/dev/null && fail "server did not stop"
 wait "$SRV_PID"; rc=$?
 SRV_PID=
 [ $rc = 0 ] || fail "server exit $rc"
+if ls "$T"/san.* >/dev/null 2>&1; then
+	cat "$T"/san.* >&2
+	fail "sanitizer reports"
+fi
 echo "PASS"

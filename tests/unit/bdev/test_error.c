@@ -3,6 +3,9 @@
  * by type with skip/count, seeded rate (reproducible), CORRUPT on reads and writes,
  * stats of failed I/O, config validation, and cleanup.
  */
+#include <jansson.h>
+#include <uuid/uuid.h>
+
 #include "bdev_test.h"
 
 #define BS 512
@@ -178,11 +181,70 @@ test_error_bdev(void **state)
 	assert_int_equal(cairn_bdev_malloc_delete("MallocE", NULL, NULL), 0);
 }
 
+/* The uuid given at creation is kept, saved in the replayable configuration and restored
+ * by replaying it; a taken uuid fails cleanly and leaves the base unclaimed. */
+static void
+test_error_uuid(void **state)
+{
+	static const uint8_t want[16] = { 0x5f, 0x9c, 0x1c, 0x2e, 0x2d, 0x6a, 0x4f, 0x7e,
+					  0x9b, 0x3c, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f };
+	struct done_wait w = DONE_WAIT_INIT, w2 = DONE_WAIT_INIT, w3 = DONE_WAIT_INIT;
+	struct cairn_bdev *b, *b2, *e;
+	uint8_t got[16], parsed[16];
+	const char *saved = NULL;
+	json_t *arr, *c;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cairn_bdev_malloc_create("MallocU", NB, BS, NULL, &b), 0);
+	assert_int_equal(cairn_bdev_error_create_uuid("MallocU", want, &e), 0);
+	cairn_bdev_uuid(e, got);
+	assert_memory_equal(got, want, 16);
+
+	arr = json_array();
+	assert_int_equal(cairn_bdev_write_config_json(arr), 0);
+	json_array_foreach(arr, i, c) {
+		json_t *p = json_object_get(c, "params");
+
+		if (strcmp(json_string_value(json_object_get(c, "method")), "bdev_error_create") == 0 &&
+		    strcmp(json_string_value(json_object_get(p, "base_name")), "MallocU") == 0)
+			saved = json_string_value(json_object_get(p, "uuid"));
+	}
+	assert_non_null(saved);
+	assert_string_equal(saved, "5f9c1c2e-2d6a-4f7e-9b3c-1a2b3c4d5e6f");
+	assert_int_equal(uuid_parse(saved, parsed), 0);
+	json_decref(arr);
+
+	/* the same uuid on a second error bdev is taken; its base must stay usable */
+	assert_int_equal(cairn_bdev_malloc_create("MallocU2", NB, BS, NULL, &b2), 0);
+	assert_int_equal(cairn_bdev_error_create_uuid("MallocU2", want, &e), -CAIRN_ERR_EXIST);
+	assert_null(cairn_bdev_claimed_by(b2));
+	assert_int_equal(cairn_bdev_malloc_delete("MallocU2", NULL, NULL), 0);
+
+	/* delete and replay: the bdev comes back with the saved identity */
+	assert_int_equal(cairn_bdev_error_delete("EE_MallocU", done_cb, &w), 0);
+	assert_int_equal(done_wait_for(&w, 5000), 1);
+	assert_int_equal(cairn_bdev_error_create_uuid("MallocU", parsed, &e), 0);
+	cairn_bdev_uuid(e, got);
+	assert_memory_equal(got, want, 16);
+	/* NULL: a fresh random one */
+	assert_int_equal(cairn_bdev_error_delete("EE_MallocU", done_cb, &w2), 0);
+	assert_int_equal(done_wait_for(&w2, 5000), 1);
+	assert_int_equal(cairn_bdev_error_create_uuid("MallocU", NULL, &e), 0);
+	cairn_bdev_uuid(e, got);
+	assert_memory_not_equal(got, want, 16);
+	assert_int_equal(cairn_bdev_error_delete("EE_MallocU", done_cb, &w3), 0);
+	assert_int_equal(done_wait_for(&w3, 5000), 1);
+	assert_int_equal(cairn_bdev_malloc_delete("MallocU", NULL, NULL), 0);
+	(void)b;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_bdev),
+		cmocka_unit_test(test_error_uuid),
 	};
 
 	return cmocka_run_group_tests(tests, bdev_test_setup, bdev_test_teardown);

@@ -69,6 +69,13 @@ reg_timed(void *arg)
 	assert_non_null(c->self);
 }
 
+/* A ULT round trip on the xstream: orders the pollers' plain writes (c->self, times)
+ * before the test thread's reads. */
+static void
+sync_nop(void *arg)
+{
+}
+
 static void
 test_busy_self_unregister(void **state)
 {
@@ -80,6 +87,7 @@ test_busy_self_unregister(void **state)
 		usleep(200);
 	usleep(5000);
 	assert_int_equal(atomic_load(&c.runs), 1000); /* not one run after unregister */
+	rt_test_run(0, sync_nop, NULL);
 	assert_null(c.self);
 }
 
@@ -95,6 +103,7 @@ test_timed(void **state)
 	for (i = 0; i < 5000 && atomic_load(&c.runs) < 10; i++)
 		usleep(1000);
 	assert_int_equal(atomic_load(&c.runs), 10);
+	rt_test_run(1, sync_nop, NULL);
 	per = (double)(c.last_us - c.first_us) / 9.0;
 	printf("timed poller: period 2000 us, measured %.0f us\n", per);
 	assert_true(per >= 1900 && per < 200000); /* upper bound generous: shared box */
@@ -200,6 +209,9 @@ test_unregister_other(void **state)
 	usleep(5000);
 	assert_int_equal(atomic_load(&p.a.runs), r);
 	assert_true(r >= 10 && r <= 11);
+	rt_test_run(1, sync_nop, NULL); /* the pollers' writes to p happen before we return */
+	assert_null(p.killer);
+	assert_null(p.a.self);
 }
 
 /* ---- wake fd: an fd becoming readable wakes a sleeping xstream ---- */

@@ -95,7 +95,11 @@ test_context_switch(void **state)
 
 /* ---- create/join/yield stress: 10k ULTs ---- */
 
+#if defined(__SANITIZE_THREAD__)
+#define NR_STRESS 1000 /* every ULT is a ThreadSanitizer fiber: heavy */
+#else
 #define NR_STRESS 10000
+#endif
 
 static atomic_int g_stress_sum;
 

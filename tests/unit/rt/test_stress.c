@@ -27,7 +27,7 @@ struct shared {
 	uint64_t guarded; /* under m */
 	atomic_uint msgs_sent;
 	atomic_uint msgs_done;
-	struct cairn_ult *ults[NR_ULTS];
+	_Atomic(struct cairn_ult *) ults[NR_ULTS];
 	atomic_int parked_wakes; /* wakes delivered to a partner */
 	atomic_int finished;
 	struct cairn_eventual *relay[NR_ULTS];
@@ -53,7 +53,7 @@ stress_ult(void *arg)
 {
 	unsigned id = (unsigned)(uintptr_t)arg, st = g_seed ^ (id * 2654435761u), i;
 
-	g_s.ults[id] = cairn_ult_self();
+	atomic_store(&g_s.ults[id], cairn_ult_self());
 	for (i = 0; i < OPS; i++) {
 		switch (rnd(&st) % 6) {
 		case 0:
@@ -64,7 +64,7 @@ stress_ult(void *arg)
 			cairn_mutex_unlock(&g_s.m);
 			break;
 		case 1: {
-			struct cairn_ult *peer = g_s.ults[rnd(&st) % NR_ULTS];
+			struct cairn_ult *peer = atomic_load(&g_s.ults[rnd(&st) % NR_ULTS]);
 
 			/* A stray wake is a token: the peer's next park returns at once; every
 			 * wait in the runtime re-checks its condition, so this is harmless. */

@@ -279,12 +279,30 @@ test_write_same_and_unmap(void **state)
 	for (i = 0; i < 1500; i++)
 		assert_memory_equal(big + (size_t)i * BS, pat, BS);
 	free(big);
-	/* 0 blocks is invalid (WSNZ), beyond the end is out of range */
+	/* 0 blocks (WSNZ=0) writes up to the last LBA; at the end it is out of range */
 	memset(&r, 0, sizeof(r));
 	r.buf = pat;
 	r.buf_len = r.xfer_len = BS;
 	r.cdb[0] = SCSI_OP_WRITE_SAME10;
+	scsi_put_be32(r.cdb + 2, NB - 3);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	{
+		uint8_t tail[3 * BS];
+		struct run rd;
+
+		memset(&rd, 0, sizeof(rd));
+		rd.buf = tail;
+		rd.buf_len = rd.xfer_len = sizeof(tail);
+		rd.cdb[0] = SCSI_OP_READ10;
+		scsi_put_be32(rd.cdb + 2, NB - 3);
+		scsi_put_be16(rd.cdb + 7, 3);
+		assert_int_equal(run(&rd), CAIRN_SCSI_STATUS_GOOD);
+		for (i = 0; i < 3; i++)
+			assert_memory_equal(tail + i * BS, pat, BS);
+	}
+	scsi_put_be32(r.cdb + 2, NB);
 	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(r.task.sense[12], 0x21);
 	scsi_put_be32(r.cdb + 2, NB - 1);
 	scsi_put_be16(r.cdb + 7, 2);
 	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
@@ -512,6 +530,54 @@ test_prefetch_and_defects(void **state)
 	assert_int_equal(scsi_get_be32(buf + 4), 0);
 }
 
+/* ORWRITE(16): the medium becomes old | data, in place. */
+static void
+test_orwrite(void **state)
+{
+	uint8_t buf[2 * BS];
+	struct run r;
+	unsigned i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buf_len = r.xfer_len = sizeof(buf);
+	memset(buf, 0x0f, sizeof(buf));
+	cdb_simple(&r, SCSI_OP_WRITE10, NULL);
+	scsi_put_be32(r.cdb + 2, 50);
+	scsi_put_be16(r.cdb + 7, 2);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i & 0xf0);
+	cdb_simple(&r, SCSI_OP_ORWRITE16, NULL);
+	r.cdb[1] = 0x08; /* FUA is accepted */
+	scsi_put_be64(r.cdb + 2, 50);
+	scsi_put_be32(r.cdb + 10, 2);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	memset(buf, 0, sizeof(buf));
+	cdb_simple(&r, SCSI_OP_READ10, NULL);
+	scsi_put_be32(r.cdb + 2, 50);
+	scsi_put_be16(r.cdb + 7, 2);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	for (i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], (uint8_t)((i & 0xf0) | 0x0f));
+	/* ORPROTECT: no protection information */
+	cdb_simple(&r, SCSI_OP_ORWRITE16, NULL);
+	r.cdb[1] = 0x20;
+	scsi_put_be64(r.cdb + 2, 50);
+	scsi_put_be32(r.cdb + 10, 1);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(r.task.sense[12], 0x24);
+	/* beyond the end; 0 blocks is a no-op */
+	r.cdb[1] = 0;
+	scsi_put_be64(r.cdb + 2, NB - 1);
+	scsi_put_be32(r.cdb + 10, 2);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(r.task.sense[12], 0x21);
+	scsi_put_be32(r.cdb + 10, 0);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+}
+
 /* REPORT CAPABILITIES advertises exactly the types a RESERVE accepts. */
 static void
 test_pr_types_match_capabilities(void **state)
@@ -683,6 +749,7 @@ main(void)
 		cmocka_unit_test(test_reservation_conflict),
 		cmocka_unit_test(test_reserve_release6),
 		cmocka_unit_test(test_prefetch_and_defects),
+		cmocka_unit_test(test_orwrite),
 		cmocka_unit_test(test_pr_types_match_capabilities),
 		cmocka_unit_test(test_hot_remove),
 	};

@@ -183,7 +183,10 @@ test_methods(void **state)
 	expect_err(cl, "bdev_null_create", "{\"num_blocks\":64,\"block_size\":512}",
 		   CAIRN_JSONRPC_ERROR_INVALID_PARAMS, "'name'");
 	expect_ok(cl, "bdev_null_create", "{\"name\":\"N0\",\"num_blocks\":64,\"block_size\":512}");
-	expect_ok(cl, "bdev_error_create", "{\"base_name\":\"M1\"}");
+	expect_err(cl, "bdev_error_create", "{\"base_name\":\"M1\",\"uuid\":\"bad\"}",
+		   CAIRN_JSONRPC_ERROR_INVALID_PARAMS, "param 'uuid'");
+	expect_ok(cl, "bdev_error_create", "{\"base_name\":\"M1\","
+					   "\"uuid\":\"0c8d2a9e-7b1f-4e35-a6d4-93f0e1b2c3d4\"}");
 	expect_ok(cl, "bdev_error_inject_error",
 		  "{\"name\":\"EE_M1\",\"io_type\":\"read\",\"error_type\":\"failure\",\"num\":2}");
 	expect_err(cl, "bdev_error_inject_error",
@@ -213,6 +216,21 @@ test_methods(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "subsystem")),
 			    "bdev");
 	assert_true(json_array_size(json_object_get(json_array_get(res, 0), "config")) >= 3);
+	{
+		/* the error bdev's uuid is saved, so a reload gives the same identity */
+		json_t *cfg = json_object_get(json_array_get(res, 0), "config"), *c;
+		const char *u = NULL;
+		size_t i;
+
+		json_array_foreach(cfg, i, c) {
+			if (strcmp(json_string_value(json_object_get(c, "method")),
+				   "bdev_error_create") == 0)
+				u = json_string_value(json_object_get(json_object_get(c, "params"),
+								      "uuid"));
+		}
+		assert_non_null(u);
+		assert_string_equal(u, "0c8d2a9e-7b1f-4e35-a6d4-93f0e1b2c3d4");
+	}
 	json_decref(r);
 
 	/* deletes wait for the bdev layer's callback in the handler's ULT */

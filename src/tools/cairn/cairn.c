@@ -1,0 +1,605 @@
+/*
+ * cairn: the user CLI (DAOS `daos`). Pools and containers by label or UUID:
+ *   cairn pool query POOL | pool list-containers POOL
+ *   cairn container create POOL LABEL [--oclass SX] | destroy POOL CONT [--force]
+ *   cairn container list POOL | query POOL CONT
+ *   cairn object put POOL CONT OID DKEY (-i FILE | -v VALUE) [-a AKEY]
+ *   cairn object get POOL CONT OID DKEY [-a AKEY] [-O FILE]
+ *   cairn object list POOL CONT OID
+ * The system is found through $CAIRN_SYSTEM_URI / --sys, or by asking cairn-server
+ * (its API socket, -o / $CAIRN_SERVER_SOCKET) for rank 0's URI.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <cairn/cairn.h>
+#include <cairn/cont.h>
+#include <cairn/errno.h>
+#include <cairn/obj.h>
+#include <cairn/pool.h>
+
+#include "common/json.h"
+#include "common/units.h"
+#include "common/uuid.h"
+#include "jsonrpc/jsonrpc_client.h"
+
+#define EXIT_OK 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACH 3
+#define DEFAULT_SOCK "/var/tmp/cairn/cairn_server.sock"
+#define GET_MAX (64u << 20)
+
+struct args {
+	const char *sys;
+	const char *sock;
+	const char *akey;
+	const char *in_file;
+	const char *value;
+	const char *out_file;
+	const char *oclass;
+	bool json;
+	bool force;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: cairn [options] COMMAND ARGS\n\n"
+	        "Commands (POOL and CONT are labels or UUIDs):\n"
+	        "  pool query POOL                      pool space, targets, map version\n"
+	        "  pool list-containers POOL            containers of a pool\n"
+	        "  container create POOL LABEL [--oclass S1|SX]  new POSIX container\n"
+	        "  container destroy POOL CONT [--force]        (force: even while open)\n"
+	        "  container list POOL                  same as pool list-containers\n"
+	        "  container query POOL CONT            one container\n"
+	        "  object put POOL CONT OID DKEY (-i FILE | -v VALUE) [-a AKEY]\n"
+	        "  object get POOL CONT OID DKEY [-a AKEY] [-O FILE]  (stdout by default)\n"
+	        "  object list POOL CONT OID            dkeys of an object\n\n"
+	        "OID is the application's object number (decimal); its class is --oclass or\n"
+	        "the container's default. AKEY defaults to \"data\".\n\n"
+	        "Options:\n"
+	        "  -s, --sys URI       engine URI (default $CAIRN_SYSTEM_URI, else asked from\n"
+	        "                      cairn-server)\n"
+	        "  -o, --socket PATH   cairn-server API socket (default $CAIRN_SERVER_SOCKET or\n"
+	        "                      %s)\n"
+	        "  -a, --akey AKEY     akey of object put/get\n"
+	        "  -i, --input FILE    object put: value from FILE ('-' = stdin)\n"
+	        "  -v, --value TEXT    object put: value given inline\n"
+	        "  -O, --output FILE   object get: write the value to FILE\n"
+	        "  -c, --oclass CLASS  object class (S1, S2, S4, S8, SX)\n"
+	        "  -f, --force         see the commands\n"
+	        "  -j, --json          JSON output\n"
+	        "  -h, --help          this text\n\n"
+	        "Exit codes: 0 success; 1 the operation failed; 2 bad usage; 3 cannot reach\n"
+	        "the system.\n",
+	        DEFAULT_SOCK);
+}
+
+static int
+fail(const char *what, int rc)
+{
+	fprintf(stderr, "cairn: %s: %s\n", what, cairn_strerror(rc));
+	if (rc == -CAIRN_ERR_UNREACH || rc == -CAIRN_ERR_TIMEDOUT) {
+		fprintf(stderr, "cairn: is the system running? (`cairnctl system query`)\n");
+		return EXIT_UNREACH;
+	}
+	return EXIT_FAILED;
+}
+
+/* Rank 0's URI from cairn-server's system_query. */
+static int
+resolve_sys(struct args *a, char *buf, size_t len)
+{
+	struct cairn_jsonrpc_client *cl;
+	json_t *resp = NULL, *ranks, *r;
+	const char *uri;
+	size_t i;
+	int rc;
+
+	if (a->sys)
+		return 0;
+	a->sys = getenv("CAIRN_SYSTEM_URI");
+	if (a->sys)
+		return 0;
+	if (a->sock == NULL)
+		a->sock = getenv("CAIRN_SERVER_SOCKET");
+	if (a->sock == NULL)
+		a->sock = DEFAULT_SOCK;
+	rc = cairn_jsonrpc_client_connect(a->sock, 0, &cl);
+	if (rc) {
+		fprintf(stderr,
+		        "cairn: cannot find the system: no --sys, no $CAIRN_SYSTEM_URI, and "
+		        "cairn-server is not reachable at %s (%s)\n",
+		        a->sock, cairn_strerror(rc));
+		return EXIT_UNREACH;
+	}
+	rc = cairn_jsonrpc_client_call(cl, "system_query", NULL, 10000, &resp);
+	cairn_jsonrpc_client_close(cl);
+	if (rc) {
+		fprintf(stderr, "cairn: system_query at %s: %s\n", a->sock, cairn_strerror(rc));
+		return EXIT_UNREACH;
+	}
+	ranks = json_object_get(json_object_get(resp, "result"), "ranks");
+	json_array_foreach(ranks, i, r)
+	{
+		uri = json_string_value(json_object_get(r, "uri"));
+		if (uri && uri[0] && json_integer_value(json_object_get(r, "rank")) == 0 &&
+		    strcmp(json_string_value(json_object_get(r, "state")) ?: "", "joined") == 0) {
+			snprintf(buf, len, "%s", uri);
+			a->sys = buf;
+			break;
+		}
+	}
+	json_decref(resp);
+	if (a->sys == NULL) {
+		fprintf(stderr, "cairn: rank 0 is not running (see `cairnctl system query`)\n");
+		return EXIT_UNREACH;
+	}
+	return 0;
+}
+
+static void
+print_json(json_t *o)
+{
+	cairn_json_print(stdout, o, true);
+	json_decref(o);
+}
+
+static json_t *
+pool_json(const struct cairn_pool_info *pi)
+{
+	char us[CAIRN_UUID_STR_LEN];
+	struct cairn_uuid u;
+
+	memcpy(u.b, pi->uuid, 16);
+	cairn_uuid_unparse(&u, us);
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "uuid", us, "label", pi->label,
+	                 "targets", (json_int_t)pi->nr_targets, "map_version",
+	                 (json_int_t)pi->map_version, "total", (json_int_t)pi->total, "free",
+	                 (json_int_t)pi->free);
+}
+
+static json_t *
+cont_json(const struct cairn_cont_info *ci)
+{
+	char us[CAIRN_UUID_STR_LEN];
+	struct cairn_uuid u;
+	const char *oc = cairn_oclass_name((enum cairn_oclass)ci->oclass);
+
+	memcpy(u.b, ci->uuid, 16);
+	cairn_uuid_unparse(&u, us);
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "uuid", us, "label", ci->label,
+	                 "type", ci->type == CAIRN_CONT_POSIX ? "POSIX" : "unknown", "oclass",
+	                 oc ? oc : "?", "open_handles", (json_int_t)ci->nr_open, "ctime",
+	                 (json_int_t)ci->ctime, "oid_next", (json_int_t)ci->oid_next);
+}
+
+static int
+cmd_pool_query(const struct args *a, struct cairn_handle poh)
+{
+	struct cairn_pool_info pi;
+	char t[32], f[32];
+	int rc;
+
+	rc = cairn_pool_query(poh, &pi, NULL);
+	if (rc)
+		return fail("pool query", rc);
+	if (a->json) {
+		print_json(pool_json(&pi));
+		return EXIT_OK;
+	}
+	cairn_format_size(pi.total, t, sizeof(t));
+	cairn_format_size(pi.free, f, sizeof(f));
+	printf("Pool %s: %u target(s), map version %u, total %s, free %s\n", pi.label,
+	       pi.nr_targets, pi.map_version, t, f);
+	return EXIT_OK;
+}
+
+static int
+cmd_cont_list(const struct args *a, struct cairn_handle poh)
+{
+	struct cairn_cont_entry *ents = NULL;
+	char us[CAIRN_UUID_STR_LEN];
+	struct cairn_uuid u;
+	uint32_t nr = 0, i;
+	json_t *arr;
+	int rc;
+
+	rc = cairn_cont_list(poh, NULL, &nr, NULL);
+	if (rc == -CAIRN_ERR_TRUNC) {
+		ents = calloc(nr, sizeof(*ents));
+		if (ents == NULL)
+			return fail("container list", -CAIRN_ERR_NOMEM);
+		rc = cairn_cont_list(poh, ents, &nr, NULL);
+	}
+	if (rc) {
+		free(ents);
+		return fail("container list", rc);
+	}
+	arr = json_array();
+	for (i = 0; i < nr; i++) {
+		memcpy(u.b, ents[i].uuid, 16);
+		cairn_uuid_unparse(&u, us);
+		if (a->json)
+			json_array_append_new(arr, json_pack("{s:s, s:s}", "uuid", us, "label",
+			                                     ents[i].label));
+		else
+			printf("%-36s %s\n", us, ents[i].label);
+	}
+	if (a->json)
+		print_json(json_pack("{s:o}", "containers", arr));
+	else
+		json_decref(arr);
+	if (!a->json && nr == 0)
+		printf("No containers (create one with `cairn container create POOL LABEL`).\n");
+	free(ents);
+	return EXIT_OK;
+}
+
+static int
+cmd_cont(const struct args *a, const char *sub, struct cairn_handle poh, char **argv, int argc)
+{
+	struct cairn_cont_info ci;
+	uint8_t uuid[16];
+	int oc = CAIRN_OC_SX, rc;
+
+	if (strcmp(sub, "list") == 0)
+		return argc == 0 ? cmd_cont_list(a, poh) : EXIT_USAGE;
+	if (argc != 1)
+		return EXIT_USAGE;
+	if (strcmp(sub, "create") == 0) {
+		if (a->oclass && (oc = cairn_oclass_from_name(a->oclass)) < 0) {
+			fprintf(stderr, "cairn: unknown object class '%s' (S1, S2, S4, S8, SX)\n",
+			        a->oclass);
+			return EXIT_USAGE;
+		}
+		rc = cairn_cont_create(poh, argv[0], CAIRN_CONT_POSIX, (enum cairn_oclass)oc, uuid,
+		                       NULL);
+		if (rc == -CAIRN_ERR_EXIST)
+			fprintf(stderr, "cairn: a container labelled '%s' exists in this pool\n",
+			        argv[0]);
+		else if (rc == -CAIRN_ERR_INVAL)
+			fprintf(stderr, "cairn: invalid label '%s': 1..63 of [A-Za-z0-9_.-], not "
+			                "UUID-shaped\n", argv[0]);
+		if (rc)
+			return fail("container create", rc);
+		rc = cairn_cont_query(poh, argv[0], &ci, NULL);
+		if (rc)
+			return fail("container query", rc);
+		if (a->json)
+			print_json(cont_json(&ci));
+		else
+			printf("Container %s created (class %s)\n", ci.label,
+			       cairn_oclass_name((enum cairn_oclass)ci.oclass));
+		return EXIT_OK;
+	}
+	if (strcmp(sub, "destroy") == 0) {
+		rc = cairn_cont_destroy(poh, argv[0], a->force, NULL);
+		if (rc == -CAIRN_ERR_BUSY)
+			fprintf(stderr, "cairn: container '%s' is open; close it or use --force\n",
+			        argv[0]);
+		else if (rc == -CAIRN_ERR_NONEXIST)
+			fprintf(stderr, "cairn: no container '%s' in this pool\n", argv[0]);
+		if (rc)
+			return fail("container destroy", rc);
+		if (!a->json)
+			printf("Container %s destroyed\n", argv[0]);
+		else
+			print_json(json_pack("{s:s}", "destroyed", argv[0]));
+		return EXIT_OK;
+	}
+	if (strcmp(sub, "query") == 0) {
+		rc = cairn_cont_query(poh, argv[0], &ci, NULL);
+		if (rc == -CAIRN_ERR_NONEXIST)
+			fprintf(stderr, "cairn: no container '%s' in this pool\n", argv[0]);
+		if (rc)
+			return fail("container query", rc);
+		if (a->json) {
+			print_json(cont_json(&ci));
+		} else {
+			char us[CAIRN_UUID_STR_LEN];
+			struct cairn_uuid u;
+
+			memcpy(u.b, ci.uuid, 16);
+			cairn_uuid_unparse(&u, us);
+			printf("Container %s: uuid %s, type POSIX, class %s, %u open handle(s), "
+			       "next object id %llu\n",
+			       ci.label, us, cairn_oclass_name((enum cairn_oclass)ci.oclass),
+			       ci.nr_open, (unsigned long long)ci.oid_next);
+		}
+		return EXIT_OK;
+	}
+	return EXIT_USAGE;
+}
+
+static int
+read_input(const struct args *a, void **buf, size_t *len)
+{
+	FILE *f;
+	size_t cap = 1 << 16, n = 0, r;
+	char *b;
+
+	if (a->value) {
+		*len = strlen(a->value);
+		*buf = strdup(a->value);
+		return *buf ? 0 : -CAIRN_ERR_NOMEM;
+	}
+	f = strcmp(a->in_file, "-") == 0 ? stdin : fopen(a->in_file, "rb");
+	if (f == NULL) {
+		fprintf(stderr, "cairn: cannot open %s: %s\n", a->in_file, strerror(errno));
+		return -errno;
+	}
+	b = malloc(cap);
+	while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n > CAIRN_OBJ_VALUE_MAX) {
+			fprintf(stderr, "cairn: %s is larger than %u bytes\n", a->in_file,
+			        CAIRN_OBJ_VALUE_MAX);
+			free(b);
+			b = NULL;
+			break;
+		}
+		if (n == cap) {
+			char *nb = realloc(b, cap * 2);
+
+			if (nb == NULL) {
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (b == NULL)
+		return -CAIRN_ERR_OVERFLOW;
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+static int
+cmd_obj(const struct args *a, const char *sub, struct cairn_handle coh, char **argv, int argc)
+{
+	struct cairn_obj_id oid = {0};
+	struct cairn_handle oh;
+	struct cairn_iov dk, ak, val;
+	const char *akey = a->akey ? a->akey : "data";
+	uint64_t lo;
+	char err[128];
+	int oc = 0, rc, ret = EXIT_FAILED;
+	void *buf = NULL;
+	size_t len = 0;
+
+	if (argc < 1 || cairn_parse_u64(argv[0], 0, UINT64_MAX, &lo, err, sizeof(err))) {
+		fprintf(stderr, "cairn: OID must be a decimal number\n");
+		return EXIT_USAGE;
+	}
+	if (a->oclass && (oc = cairn_oclass_from_name(a->oclass)) < 0) {
+		fprintf(stderr, "cairn: unknown object class '%s'\n", a->oclass);
+		return EXIT_USAGE;
+	}
+	if (oc == 0) {
+		struct cairn_obj_id tmp;
+
+		/* The container's default class: an allocated id carries it. */
+		rc = cairn_cont_alloc_oid(coh, CAIRN_OT_MULTI, CAIRN_OC_UNKNOWN, &tmp, NULL);
+		if (rc)
+			return fail("object class", rc);
+		oc = cairn_obj_id_class(tmp);
+	}
+	oid.lo = lo;
+	if (cairn_obj_id_generate(&oid, CAIRN_OT_MULTI, (enum cairn_oclass)oc))
+		return EXIT_USAGE;
+	rc = cairn_obj_open(coh, oid, 0, &oh, NULL);
+	if (rc)
+		return fail("object open", rc);
+	if (strcmp(sub, "list") == 0) {
+		struct cairn_anchor anchor;
+		struct cairn_key_desc kds[64];
+		char kbuf[64 * 64];
+		uint32_t nr, i;
+		size_t off;
+		json_t *arr = json_array();
+
+		if (argc != 1) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		memset(&anchor, 0, sizeof(anchor));
+		while (!cairn_anchor_is_eof(&anchor)) {
+			nr = 64;
+			rc = cairn_obj_list_dkey(oh, &anchor, &nr, kds, kbuf, sizeof(kbuf), NULL);
+			if (rc) {
+				json_decref(arr);
+				ret = fail("object list", rc);
+				goto out;
+			}
+			for (i = 0, off = 0; i < nr; i++) {
+				if (a->json)
+					json_array_append_new(arr, json_stringn(kbuf + off,
+					                                        kds[i].key_len));
+				else
+					printf("%.*s\n", (int)kds[i].key_len, kbuf + off);
+				off += kds[i].key_len;
+			}
+		}
+		if (a->json)
+			print_json(json_pack("{s:o}", "dkeys", arr));
+		else
+			json_decref(arr);
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (argc != 2 || strlen(argv[1]) > CAIRN_OBJ_KEY_MAX || strlen(akey) > CAIRN_OBJ_KEY_MAX ||
+	    argv[1][0] == '\0' || akey[0] == '\0') {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	cairn_iov_set(&dk, argv[1], strlen(argv[1]));
+	cairn_iov_set(&ak, (void *)akey, strlen(akey));
+	if (strcmp(sub, "put") == 0) {
+		if ((a->in_file == NULL) == (a->value == NULL)) {
+			fprintf(stderr, "cairn: object put takes one of -i FILE or -v VALUE\n");
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		rc = read_input(a, &buf, &len);
+		if (rc)
+			goto out;
+		if (len == 0) {
+			fprintf(stderr, "cairn: the value is empty (values are 1 byte or more)\n");
+			goto out;
+		}
+		cairn_iov_set(&val, buf, len);
+		rc = cairn_obj_update(oh, &dk, &ak, &val, NULL);
+		if (rc) {
+			ret = fail("object put", rc);
+			goto out;
+		}
+		if (a->json)
+			print_json(json_pack("{s:I, s:s, s:I}", "oid", (json_int_t)lo, "dkey",
+			                     argv[1], "size", (json_int_t)len));
+		ret = EXIT_OK;
+	} else if (strcmp(sub, "get") == 0) {
+		FILE *f;
+
+		cairn_iov_set(&val, NULL, 0);
+		rc = cairn_obj_fetch(oh, &dk, &ak, &val, NULL); /* size first */
+		if (rc && rc != -CAIRN_ERR_TRUNC) {
+			ret = fail("object get", rc);
+			goto out;
+		}
+		if (val.len == 0) {
+			fprintf(stderr, "cairn: no value at dkey '%s' akey '%s'\n", argv[1], akey);
+			goto out;
+		}
+		len = val.len;
+		buf = malloc(len);
+		if (buf == NULL)
+			goto out;
+		cairn_iov_set(&val, buf, len);
+		rc = cairn_obj_fetch(oh, &dk, &ak, &val, NULL);
+		if (rc) {
+			ret = fail("object get", rc);
+			goto out;
+		}
+		f = a->out_file ? fopen(a->out_file, "wb") : stdout;
+		if (f == NULL) {
+			fprintf(stderr, "cairn: cannot write %s: %s\n", a->out_file, strerror(errno));
+			goto out;
+		}
+		if (fwrite(buf, 1, val.len, f) != val.len) {
+			fprintf(stderr, "cairn: write failed: %s\n", strerror(errno));
+			if (f != stdout)
+				fclose(f);
+			goto out;
+		}
+		if (f != stdout && fclose(f) != 0)
+			goto out;
+		ret = EXIT_OK;
+	} else {
+		ret = EXIT_USAGE;
+	}
+out:
+	free(buf);
+	cairn_obj_close(oh, NULL);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+	        {"sys", required_argument, NULL, 's'},    {"socket", required_argument, NULL, 'o'},
+	        {"akey", required_argument, NULL, 'a'},   {"input", required_argument, NULL, 'i'},
+	        {"value", required_argument, NULL, 'v'},  {"output", required_argument, NULL, 'O'},
+	        {"oclass", required_argument, NULL, 'c'}, {"force", no_argument, NULL, 'f'},
+	        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct args a = {0};
+	struct cairn_handle poh, coh;
+	char sysbuf[128];
+	const char *cmd, *sub;
+	int c, rc, ret, nargs;
+	char **rest;
+
+	while ((c = getopt_long(argc, argv, "s:o:a:i:v:O:c:fjh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 's': a.sys = optarg; break;
+		case 'o': a.sock = optarg; break;
+		case 'a': a.akey = optarg; break;
+		case 'i': a.in_file = optarg; break;
+		case 'v': a.value = optarg; break;
+		case 'O': a.out_file = optarg; break;
+		case 'c': a.oclass = optarg; break;
+		case 'f': a.force = true; break;
+		case 'j': a.json = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind < 3) {
+		fprintf(stderr, "cairn: expected COMMAND SUBCOMMAND POOL ...; see --help\n");
+		return EXIT_USAGE;
+	}
+	cmd = argv[optind];
+	sub = argv[optind + 1];
+	rest = argv + optind + 3;
+	nargs = argc - optind - 3;
+	if (strcmp(cmd, "pool") && strcmp(cmd, "container") && strcmp(cmd, "cont") &&
+	    strcmp(cmd, "object") && strcmp(cmd, "obj")) {
+		fprintf(stderr, "cairn: unknown command '%s' (pool, container, object)\n", cmd);
+		return EXIT_USAGE;
+	}
+	ret = resolve_sys(&a, sysbuf, sizeof(sysbuf));
+	if (ret)
+		return ret;
+	rc = cairn_init();
+	if (rc)
+		return fail("cairn_init", rc);
+	rc = cairn_pool_connect(argv[optind + 2], a.sys, 0, &poh, NULL, NULL);
+	if (rc) {
+		if (rc == -CAIRN_ERR_NONEXIST)
+			fprintf(stderr, "cairn: no pool '%s' (see `cairnctl pool list`)\n",
+			        argv[optind + 2]);
+		ret = fail("pool connect", rc);
+		cairn_fini();
+		return ret;
+	}
+	ret = EXIT_USAGE;
+	if (strcmp(cmd, "pool") == 0) {
+		if (nargs == 0 && strcmp(sub, "query") == 0)
+			ret = cmd_pool_query(&a, poh);
+		else if (nargs == 0 && strcmp(sub, "list-containers") == 0)
+			ret = cmd_cont_list(&a, poh);
+	} else if (cmd[0] == 'c') {
+		ret = cmd_cont(&a, sub, poh, rest, nargs);
+	} else if (nargs >= 1) {
+		rc = cairn_cont_open(poh, rest[0], 0, &coh, NULL, NULL);
+		if (rc) {
+			if (rc == -CAIRN_ERR_NONEXIST)
+				fprintf(stderr, "cairn: no container '%s' in pool '%s'\n", rest[0],
+				        argv[optind + 2]);
+			ret = fail("container open", rc);
+		} else {
+			ret = cmd_obj(&a, sub, coh, rest + 1, nargs - 1);
+			cairn_cont_close(coh, NULL);
+		}
+	}
+	if (ret == EXIT_USAGE)
+		fprintf(stderr, "cairn: bad arguments for '%s %s'; see --help\n", cmd, sub);
+	cairn_pool_disconnect(poh, NULL);
+	cairn_fini();
+	return ret;
+}
