@@ -110,8 +110,13 @@ test_ping_and_info(void **state)
 	assert_int_equal(info->pid, getpid());
 	assert_int_equal(info->net_contexts, 0);
 	assert_string_equal(info->uri, engine_info()->uri);
-	assert_int_equal(info->n_modules, 1);
+	/* the engine's module table, in load order */
+	assert_int_equal(info->n_modules, 5);
 	assert_string_equal(info->modules[0], "mgmt");
+	assert_string_equal(info->modules[1], "vos");
+	assert_string_equal(info->modules[2], "pool");
+	assert_string_equal(info->modules[3], "cont");
+	assert_string_equal(info->modules[4], "obj");
 	cairn__mgmt__get_info_resp__free_unpacked(info, NULL);
 	cairn_drpc_response_release(&r);
 }

@@ -530,6 +530,41 @@ test_prefetch_and_defects(void **state)
 	assert_int_equal(scsi_get_be32(buf + 4), 0);
 }
 
+/* REPORT SUPPORTED OPERATION CODES, all commands with timeouts (RCTD): the longest
+ * response we build; the added opcodes are listed. */
+static void
+test_report_all_opcodes_rctd(void **state)
+{
+	static const uint8_t want[] = {SCSI_OP_RESERVE6, SCSI_OP_RELEASE6, SCSI_OP_PRE_FETCH10,
+				       SCSI_OP_PRE_FETCH16, SCSI_OP_READ_DEFECT10,
+				       SCSI_OP_READ_DEFECT12, SCSI_OP_ORWRITE16};
+	uint8_t *buf = malloc(4096);
+	uint32_t len, off, k;
+	struct run r;
+
+	(void)state;
+	assert_non_null(buf);
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buf_len = r.xfer_len = 4096;
+	cdb_simple(&r, SCSI_OP_MAINTENANCE_IN, NULL);
+	r.cdb[1] = SCSI_MI_REPORT_SUPPORTED_OPCODES;
+	r.cdb[2] = 0x80; /* RCTD, all commands */
+	scsi_put_be32(r.cdb + 6, 4096);
+	assert_int_equal(run(&r), CAIRN_SCSI_STATUS_GOOD);
+	len = scsi_get_be32(buf);
+	assert_int_equal(r.task.data_len, len + 4);
+	assert_int_equal(len % 20, 0);
+	for (k = 0; k < sizeof(want); k++) {
+		bool seen = false;
+
+		for (off = 4; off < len + 4; off += 20)
+			seen |= buf[off] == want[k];
+		assert_true(seen);
+	}
+	free(buf);
+}
+
 /* ORWRITE(16): the medium becomes old | data, in place. */
 static void
 test_orwrite(void **state)
@@ -750,6 +785,7 @@ main(void)
 		cmocka_unit_test(test_reserve_release6),
 		cmocka_unit_test(test_prefetch_and_defects),
 		cmocka_unit_test(test_orwrite),
+		cmocka_unit_test(test_report_all_opcodes_rctd),
 		cmocka_unit_test(test_pr_types_match_capabilities),
 		cmocka_unit_test(test_hot_remove),
 	};
