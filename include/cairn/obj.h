@@ -80,7 +80,8 @@ int cairn_obj_punch(struct cairn_handle oh, const struct cairn_iov *dkey,
  * \param[out]    buf     key bytes
  * \param[in]     buf_len room in buf (at least CAIRN_OBJ_KEY_MAX recommended)
  * \param[in]     ev      completion event, or NULL to wait
- * \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE; network errors
+ * \return 0; -CAIRN_ERR_TRUNC (the next key does not fit in buf: nothing more was
+ *         returned); -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE; network errors
  */
 int cairn_obj_list_dkey(struct cairn_handle oh, struct cairn_anchor *anchor, uint32_t *nr,
                         struct cairn_key_desc *kds, void *buf, size_t buf_len,

@@ -174,6 +174,8 @@ list_use(struct obj_op *op, struct cairn_rpc *rpc)
 		n++;
 	}
 	*op->nr = n;
+	if (o->nr_keys == 0 && !(o->flags & PROTO_OBJ_EOF))
+		return -CAIRN_ERR_TRUNC; /* the next key does not fit in what is left of buf */
 	memcpy(&skip, op->anchor->body, sizeof(skip));
 	skip += o->nr_keys;
 	memcpy(op->anchor->body, &skip, sizeof(skip));
@@ -259,13 +261,13 @@ obj_net_once(struct obj_op *op, bool *stale)
 			for (i = 0; i < *op->nr; i++)
 				used += op->kds[i].key_len;
 			if (op->buf_len - used < CAIRN_OBJ_KEY_MAX && *op->nr > 0)
-				break; /* room for at least one more key of any size */
+				break; /* return what we have rather than risk TRUNC */
 			memcpy(&pos.skip, op->anchor->body, sizeof(pos.skip));
 			pos.max_keys = want - *op->nr;
 			pos.pad = 0;
 			in.anchor = &pos;
 			in.anchor_len = sizeof(pos);
-			in.buf_size = op->buf_len - used;
+			in.buf_size = op->buf_len - used; /* key bytes that still fit */
 			rc = obj_rpc(op, &in, op->anchor->shard, list_use, stale);
 		}
 		if (rc == 0 && op->anchor->shard >= obj->layout.grp_nr)

@@ -24,6 +24,7 @@
 #include "srv_internal.h"
 
 #define OBJ_LIST_MAX_BYTES (256u << 10)
+#define OBJ_LIST_MAX_KEYS 16384u
 
 /* Resolve the request's pool shard and check its map version. */
 static int
@@ -149,6 +150,7 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 struct key_buf {
 	uint8_t *buf;
 	uint32_t len, n;
+	uint32_t raw; /* key bytes without their length prefixes */
 	uint32_t max_keys, max_bytes;
 	uint64_t skip;
 	bool full;
@@ -163,13 +165,14 @@ obj_key_cb(void *arg, const void *key, uint32_t len)
 		k->skip--;
 		return 0;
 	}
-	if (k->n == k->max_keys || k->len + sizeof(uint32_t) + len > k->max_bytes) {
+	if (k->n == k->max_keys || k->raw + len > k->max_bytes) {
 		k->full = true;
 		return 1;
 	}
 	memcpy(k->buf + k->len, &len, sizeof(len));
 	memcpy(k->buf + k->len + sizeof(len), key, len);
 	k->len += (uint32_t)sizeof(len) + len;
+	k->raw += len;
 	k->n++;
 	return 0;
 }
@@ -189,11 +192,13 @@ obj_list_dkeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_ou
 	if (pos.max_keys == 0 || in->buf_size == 0)
 		return -CAIRN_ERR_INVAL;
 	k.skip = pos.skip;
-	k.max_keys = pos.max_keys;
+	/* max_bytes bounds the key bytes (the client's buffer); the reply also carries a
+	 * 4-byte length per key. */
+	k.max_keys = pos.max_keys < OBJ_LIST_MAX_KEYS ? pos.max_keys : OBJ_LIST_MAX_KEYS;
 	k.max_bytes = in->buf_size < OBJ_LIST_MAX_BYTES ? (uint32_t)in->buf_size
 	                                                : OBJ_LIST_MAX_BYTES;
 	*anchor = malloc(sizeof(**anchor));
-	k.buf = malloc(k.max_bytes);
+	k.buf = malloc(k.max_bytes + sizeof(uint32_t) * (size_t)k.max_keys);
 	*obuf = k.buf;
 	if (*anchor == NULL || k.buf == NULL)
 		return -CAIRN_ERR_NOMEM;

@@ -433,3 +433,226 @@ cairn_vos_idx_load(struct cairn_vos_idx *idx, const struct cairn_vos_idx_rec *r)
 		return -CAIRN_ERR_CORRUPT;
 	}
 }
+
+/* ------------------------------------------------------------ incremental walk */
+
+/*
+ * The same records as cairn_vos_idx_walk(), produced a bounded number of dkeys at a time.
+ * Between steps the index may change; the caller makes the result a consistent cut by
+ * answering the hook with a pre-image for every object / dkey changed since the start
+ * (see vos_index.h). The position is kept as pointers to the current container, object
+ * and last dkey processed: entries are never moved, and the caller holds back everything
+ * that frees them (container destroy, aggregation) while a walker exists.
+ */
+struct cairn_vos_idx_walker {
+	struct cairn_vos_idx *idx;
+	cairn_vos_idx_walk_cb cb;
+	cairn_vos_idx_walk_hook hook;
+	void *arg;
+	int phase;                      /* 0: before the first container, 1: in c, 2: done */
+	struct cairn_vos_idx_cont *c;
+	struct idx_ent *o;              /* current object (its OBJ processed); NULL: none yet */
+	struct idx_ent *d;              /* last dkey of o processed; NULL: none yet */
+	struct cairn_vos_idx_rec r;
+};
+
+int
+cairn_vos_idx_walker_create(struct cairn_vos_idx *idx, cairn_vos_idx_walk_cb cb,
+                            cairn_vos_idx_walk_hook hook, void *arg,
+                            struct cairn_vos_idx_walker **wp)
+{
+	struct cairn_vos_idx_walker *w;
+	int rc;
+
+	if (idx == NULL || cb == NULL || wp == NULL)
+		return -CAIRN_ERR_INVAL;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -CAIRN_ERR_NOMEM;
+	w->idx = idx;
+	w->cb = cb;
+	w->hook = hook;
+	w->arg = arg;
+	w->r.type = CAIRN_VOS_IDX_R_IDX;
+	w->r.next_seq = idx->next_seq;
+	rc = cb(arg, &w->r);
+	if (rc != 0) {
+		free(w);
+		return rc;
+	}
+	*wp = w;
+	return 0;
+}
+
+void
+cairn_vos_idx_walker_destroy(struct cairn_vos_idx_walker *w)
+{
+	free(w);
+}
+
+static int
+walker_cont(struct cairn_vos_idx_walker *w, struct cairn_vos_idx_cont *c)
+{
+	struct cairn_vos_idx_rec *r = &w->r;
+
+	memset(r, 0, sizeof(*r));
+	r->type = CAIRN_VOS_IDX_R_CONT;
+	r->key = c->uuid;
+	r->klen = 16;
+	r->nr = c->nsnaps;
+	r->snaps = c->snaps;
+	r->agg_ub = c->agg_ub;
+	r->agg_active = c->agg_active;
+	if (c->agg_active && c->cur_oid_valid) {
+		r->cursor_oid_valid = 1;
+		memcpy(r->cursor_oid, c->cur_oid, 16);
+		r->cursor_dkey = c->cur_klen ? c->cur_dkey : NULL;
+		r->cursor_klen = c->cur_klen;
+	}
+	return w->cb(w->arg, r);
+}
+
+/* Hook first: 1 = it emitted the pre-image (or nothing: the key is newer than the cut). */
+static int
+walker_hook(struct cairn_vos_idx_walker *w, uint32_t level, const struct idx_ent *o,
+            const struct idx_ent *d)
+{
+	if (w->hook == NULL)
+		return 0;
+	return w->hook(w->arg, w->c, level, idx_ent_key(o), d ? idx_ent_key(d) : NULL,
+	               d ? d->klen : 0);
+}
+
+int
+cairn_vos_idx_walker_step(struct cairn_vos_idx_walker *w, uint32_t budget, bool *done)
+{
+	struct idx_ent *a, *d;
+	int rc;
+
+	*done = false;
+	while (budget > 0) {
+		if (w->phase == 2) {
+			*done = true;
+			return 0;
+		}
+		if (w->phase == 0) {
+			w->c = w->idx->conts;
+			if (w->c == NULL) {
+				w->phase = 2;
+				continue;
+			}
+			w->phase = 1;
+			w->o = NULL;
+			w->d = NULL;
+			rc = walker_cont(w, w->c);
+			if (rc != 0)
+				return rc;
+		}
+		/* next object? */
+		if (w->o == NULL || (w->d != NULL && idx_table_next(w->d) == NULL) ||
+		    (w->d == NULL && idx_table_first(&B(w->o)->child) == NULL)) {
+			struct idx_ent *o = w->o == NULL ? idx_table_first(&w->c->objs)
+							 : idx_table_next(w->o);
+
+			if (o == NULL) {
+				w->c = w->c->next;
+				w->o = NULL;
+				w->d = NULL;
+				if (w->c == NULL) {
+					w->phase = 2;
+					continue;
+				}
+				rc = walker_cont(w, w->c);
+				if (rc != 0)
+					return rc;
+				continue;
+			}
+			w->o = o;
+			w->d = NULL;
+			rc = walker_hook(w, CAIRN_VOS_IDX_OBJ, o, NULL);
+			if (rc < 0)
+				return rc;
+			if (rc == 0) {
+				rc = walk_key(&w->r, CAIRN_VOS_IDX_R_OBJ, o, w->cb, w->arg);
+				if (rc != 0)
+					return rc;
+			}
+			continue;
+		}
+		d = w->d == NULL ? idx_table_first(&B(w->o)->child) : idx_table_next(w->d);
+		rc = walker_hook(w, CAIRN_VOS_IDX_DKEY, w->o, d);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			rc = walk_key(&w->r, CAIRN_VOS_IDX_R_DKEY, d, w->cb, w->arg);
+			if (rc != 0)
+				return rc;
+			for (a = idx_table_first(&B(d)->child); a != NULL; a = idx_table_next(a)) {
+				rc = walk_akey(&w->r, a, w->cb, w->arg);
+				if (rc != 0)
+					return rc;
+			}
+		}
+		w->d = d;
+		budget--;
+	}
+	*done = w->phase == 2;
+	return 0;
+}
+
+bool
+cairn_vos_idx_walker_passed(const struct cairn_vos_idx_walker *w,
+                            const struct cairn_vos_idx_cont *cont,
+                            const struct cairn_vos_idx_path *path,
+                            enum cairn_vos_idx_level level)
+{
+	uint8_t okey[16];
+	int cmp;
+
+	if (w->phase == 0)
+		return false;
+	if (w->phase == 2)
+		return true;
+	cmp = memcmp(cont->uuid, w->c->uuid, 16);
+	if (cmp != 0)
+		return cmp < 0;
+	if (w->o == NULL)
+		return false;
+	idx_oid_key(&path->oid, okey);
+	cmp = memcmp(okey, idx_ent_key(w->o), 16);
+	if (cmp != 0)
+		return cmp < 0;
+	if (level == CAIRN_VOS_IDX_OBJ)
+		return true;
+	if (w->d == NULL)
+		return false;
+	return idx_key_cmp(path->dkey, path->dkey_len, idx_ent_key(w->d), w->d->klen) <= 0;
+}
+
+int
+cairn_vos_idx_walk_one(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
+                       enum cairn_vos_idx_level level, cairn_vos_idx_walk_cb cb, void *arg)
+{
+	struct cairn_vos_idx_rec r;
+	struct idx_ent *o, *d, *a;
+	uint8_t okey[16];
+	int rc;
+
+	if (cont == NULL || path == NULL || cb == NULL ||
+	    (level != CAIRN_VOS_IDX_OBJ && level != CAIRN_VOS_IDX_DKEY) ||
+	    (level == CAIRN_VOS_IDX_DKEY && (path->dkey == NULL || path->dkey_len == 0)))
+		return -CAIRN_ERR_INVAL;
+	idx_oid_key(&path->oid, okey);
+	o = idx_table_lookup(&cont->objs, okey, 16);
+	if (o == NULL)
+		return -CAIRN_ERR_NONEXIST;
+	if (level == CAIRN_VOS_IDX_OBJ)
+		return walk_key(&r, CAIRN_VOS_IDX_R_OBJ, o, cb, arg);
+	d = idx_table_lookup(&B(o)->child, path->dkey, path->dkey_len);
+	if (d == NULL)
+		return -CAIRN_ERR_NONEXIST;
+	rc = walk_key(&r, CAIRN_VOS_IDX_R_DKEY, d, cb, arg);
+	for (a = idx_table_first(&B(d)->child); rc == 0 && a != NULL; a = idx_table_next(a))
+		rc = walk_akey(&r, a, cb, arg);
+	return rc;
+}

@@ -20,6 +20,9 @@
 #include "vos_internal.h"
 
 #define CKPT_CHUNK_PAGES 64u /* pages per device write */
+/* Cooperative walk: dkeys per step call, and the time after which the walk yields. */
+#define VOS_CKPT_STEP_DKEYS 32u
+#define VOS_CKPT_SLICE_US   100u
 
 static int
 ckpt_write_slot(struct vos_pool *p, int slot, uint64_t gen, uint64_t seq, uint64_t lsn,
@@ -89,12 +92,60 @@ struct ckpt_job {
 	void *payload;
 	uint64_t len;
 	uint64_t cut_us, start_us; /* time to take the cut; when writing started */
+	struct vos_ckpt_walk *walk; /* cooperative: the walk still to finish */
+	uint64_t walk_us, steps;   /* cooperative: walk time, steps (yields) */
+	uint32_t nstash;
 };
 
-/* Take the cut (no yield: every written frame is applied, none in flight) and claim the
- * older slot. */
+/* Finish a cooperative walk: steps of at most VOS_CKPT_SLICE_US with a yield between
+ * them, so updates and fetches run while the checkpoint is serialised. */
 static int
-ckpt_prepare(struct vos_pool *p, struct ckpt_job *j)
+ckpt_walk_run(struct ckpt_job *j, bool yield)
+{
+	struct vos_pool *p = j->p;
+	uint64_t t0 = cairn_rt_now_us();
+	bool done = false;
+	int rc = 0;
+
+	while (!done) {
+		uint64_t s0 = cairn_rt_now_us();
+
+		do {
+			rc = vos_ckpt_walk_step(j->walk, VOS_CKPT_STEP_DKEYS, &done);
+		} while (rc == 0 && !done && cairn_rt_now_us() - s0 < VOS_CKPT_SLICE_US);
+		if (rc)
+			break;
+		j->steps++;
+		if (!done && yield)
+			cairn_ult_yield();
+	}
+	p->ckpt_walk = NULL;
+	p->ckpt_walk_steps = j->steps;
+	if (rc == 0)
+		vos_ckpt_walk_take(j->walk, &j->payload, &j->len, &j->nstash);
+	vos_ckpt_walk_free(j->walk);
+	j->walk = NULL;
+	j->walk_us = cairn_rt_now_us() - t0;
+	if (rc) {
+		CAIRN_WARN("%s: checkpoint %llu abandoned during its walk: %s", p->bdev_name,
+			   (unsigned long long)j->gen, cairn_strerror(rc));
+		p->ckpt_running = false;
+	}
+	return rc;
+}
+
+void
+vos_ckpt_hold(struct vos_pool *p)
+{
+	while (p->ckpt_walk != NULL)
+		cairn_ult_sleep_us(100);
+}
+
+/* Take the cut (no yield: every written frame is applied, none in flight) and claim the
+ * older slot. Whole serialises the index here; otherwise the cut is the start of a
+ * cooperative walk (j->walk) that ckpt_walk_run() completes. */
+static int
+ckpt_prepare(struct vos_pool *p, struct ckpt_job *j, bool whole)
 {
 	int other;
 	int rc;
@@ -108,11 +159,15 @@ ckpt_prepare(struct vos_pool *p, struct ckpt_job *j)
 	j->seq = p->wal_seq;
 	j->lsn = p->wal_tail;
 	j->start_us = cairn_rt_now_us();
-	rc = vos_idx_serialize(p, &j->payload, &j->len);
+	if (whole)
+		rc = vos_idx_serialize(p, &j->payload, &j->len);
+	else
+		rc = vos_ckpt_walk_start(p, &j->walk);
 	if (rc)
 		return rc;
 	j->cut_us = cairn_rt_now_us() - j->start_us;
 	p->ckpt_running = true;
+	p->ckpt_walk = j->walk;
 	/* The slot we overwrite stops being a fallback from now on: the WAL only needs to
 	 * go back to the other one. */
 	other = 1 - j->slot;
@@ -143,10 +198,13 @@ ckpt_finish(struct ckpt_job *j)
 			p->wal_head = j->lsn;
 		p->stats.checkpoints++;
 		CAIRN_INFO("%s: checkpoint %llu: %llu bytes, replay from seq %llu; cut %llu us, "
-			   "written in %llu us", p->bdev_name, (unsigned long long)j->gen,
+			   "walk %llu us in %llu steps (%u pre-images), written in %llu us",
+			   p->bdev_name, (unsigned long long)j->gen,
 			   (unsigned long long)j->len, (unsigned long long)j->seq,
-			   (unsigned long long)j->cut_us,
-			   (unsigned long long)(cairn_rt_now_us() - j->start_us - j->cut_us));
+			   (unsigned long long)j->cut_us, (unsigned long long)j->walk_us,
+			   (unsigned long long)j->steps, j->nstash,
+			   (unsigned long long)(cairn_rt_now_us() - j->start_us - j->cut_us -
+						j->walk_us));
 	}
 	free(j->payload);
 	j->payload = NULL;
@@ -158,7 +216,7 @@ int
 vos_ckpt_write(struct vos_pool *p)
 {
 	struct ckpt_job j;
-	int rc = ckpt_prepare(p, &j);
+	int rc = ckpt_prepare(p, &j, true);
 
 	if (rc)
 		return rc;
@@ -170,28 +228,33 @@ ckpt_ult(void *arg)
 {
 	struct ckpt_job *j = arg;
 
-	ckpt_finish(j);
+	if (j->walk == NULL || ckpt_walk_run(j, true) == 0)
+		ckpt_finish(j);
 	free(j);
 }
 
 int
 vos_ckpt_start(struct vos_pool *p)
 {
-	struct cairn_ult_attr attr = { .prio = CAIRN_PRIO_IO, .joinable = false };
+	/* General priority: the walk yields to the updates it runs beside as often as
+	 * they run (I/O priority would give it two slices per round). */
+	struct cairn_ult_attr attr = { .prio = CAIRN_PRIO_GENERAL, .joinable = false };
 	struct ckpt_job *j = malloc(sizeof(*j));
 	int rc;
 
 	if (j == NULL)
 		return -CAIRN_ERR_NOMEM;
-	rc = ckpt_prepare(p, j);
+	rc = ckpt_prepare(p, j, p->ckpt_whole);
 	if (rc) {
 		free(j);
 		return rc;
 	}
 	rc = cairn_ult_create(NULL, ckpt_ult, j, &attr, NULL);
 	if (rc) {
-		/* No ULT: write it here instead. */
-		rc = ckpt_finish(j);
+		/* No ULT: walk and write it here instead. */
+		rc = j->walk != NULL ? ckpt_walk_run(j, false) : 0;
+		if (rc == 0)
+			rc = ckpt_finish(j);
 		free(j);
 	}
 	return rc;

@@ -292,6 +292,12 @@ apply_tx(struct vos_pool *p, struct vos_rbuf *r, int *op_rc)
 	*op_rc = cairn_vos_idx_cont_lookup(p->idx, uuid, &cont);
 	if (*op_rc)
 		goto out;
+	/* A checkpoint walk in progress: save what these ops may change, as of before them. */
+	for (i = 0; p->ckpt_walk != NULL && i < nops; i++)
+		vos_ckpt_before_change(p, cont, &ops[i].path,
+				       ops[i].kind == VOS_OP_PUNCH
+					       ? (enum cairn_vos_idx_level)ops[i].level
+					       : CAIRN_VOS_IDX_DKEY);
 	if (nops == 1) {
 		/* The index checks everything and changes nothing on error. */
 		*op_rc = op_apply(cont, &ops[0], epoch, ops[0].cond);
@@ -337,6 +343,10 @@ vos_rec_apply(struct vos_pool *p, uint16_t type, const void *body, uint32_t len,
 	*op_rc = 0;
 	if (type == VOS_REC_TX)
 		return apply_tx(p, &r, op_rc);
+	/* Container, snapshot and aggregation records may free index entries a checkpoint
+	 * walk points at: they are held back while one runs (vos_ckpt_hold); one queued
+	 * before the walk started ends it (it is retried later). */
+	vos_ckpt_walk_abort(p, -CAIRN_ERR_BUSY);
 	uuid = vos_rbuf_get(&r, 16);
 	if (r.bad)
 		return -CAIRN_ERR_CORRUPT;
@@ -692,4 +702,291 @@ vos_idx_load(struct vos_pool *p, const void *buf, uint64_t len)
 	cairn_vos_idx_destroy(p->idx);
 	p->idx = idx;
 	return 0;
+}
+
+/* ------------------------------------------------------------ cooperative checkpoint walk */
+
+/*
+ * A checkpoint taken a few hundred dkeys at a time (vos_ckpt.c yields between steps)
+ * while the committer goes on applying frames. The payload must still be the index as
+ * of the cut (the WAL position where the walk started), because recovery loads it and
+ * replays every frame after the cut. So before a record changes an object or dkey the
+ * walker has not reached yet, vos_ckpt_before_change() saves its encoded pre-image (or
+ * "absent" for a key created after the cut) in the stash; when the walker gets there it
+ * emits the stash entry instead of the live entry. Keys the walker already passed are in
+ * the payload as of the cut already. Records that would free entries (container
+ * create/destroy, snapshots, aggregation) are held back while a walk runs
+ * (vos_ckpt_hold()); one that slips through (queued before the cut) aborts the walk.
+ */
+struct stash_ent {
+	struct stash_ent *next;
+	uint32_t hash;
+	uint32_t klen;
+	uint8_t *key;     /* cont pointer, level, oid key, dkey */
+	uint8_t *bytes;   /* encoded records; NULL with len 0 = absent at the cut */
+	uint32_t len;
+};
+
+struct vos_ckpt_walk {
+	struct vos_pool *p;
+	struct cairn_vos_idx_walker *walker;
+	struct vos_wbuf out;
+	int rc;                  /* sticky: the walk is abandoned */
+	struct stash_ent **buckets;
+	uint32_t nbuckets, nstash;
+	uint64_t stash_bytes;
+};
+
+/* Encode one index record (the checkpoint payload format). */
+static int
+rec_encode(void *arg, const struct cairn_vos_idx_rec *rec)
+{
+	return walk_cb(arg, rec);
+}
+
+static uint32_t
+stash_key(uint8_t *key, const struct cairn_vos_idx_cont *cont, uint32_t level,
+	  const uint8_t oid_key[16], const void *dkey, uint32_t dlen)
+{
+	memcpy(key, &cont, sizeof(cont));
+	key[sizeof(cont)] = (uint8_t)level;
+	memcpy(key + sizeof(cont) + 1, oid_key, 16);
+	if (level == CAIRN_VOS_IDX_OBJ)
+		dlen = 0;
+	if (dlen)
+		memcpy(key + sizeof(cont) + 17, dkey, dlen);
+	return (uint32_t)sizeof(cont) + 17 + dlen;
+}
+
+#define STASH_KEY_MAX (sizeof(void *) + 17 + CAIRN_VOS_IDX_KEY_MAX)
+
+static struct stash_ent *
+stash_find(struct vos_ckpt_walk *w, const uint8_t *key, uint32_t klen, uint32_t hash)
+{
+	struct stash_ent *e;
+
+	if (w->nbuckets == 0)
+		return NULL;
+	for (e = w->buckets[hash & (w->nbuckets - 1)]; e != NULL; e = e->next)
+		if (e->hash == hash && e->klen == klen && memcmp(e->key, key, klen) == 0)
+			return e;
+	return NULL;
+}
+
+static int
+stash_grow(struct vos_ckpt_walk *w)
+{
+	uint32_t nb = w->nbuckets ? w->nbuckets * 2 : 256, i;
+	struct stash_ent **b = calloc(nb, sizeof(*b));
+
+	if (b == NULL)
+		return -CAIRN_ERR_NOMEM;
+	for (i = 0; i < w->nbuckets; i++) {
+		struct stash_ent *e, *n;
+
+		for (e = w->buckets[i]; e != NULL; e = n) {
+			n = e->next;
+			e->next = b[e->hash & (nb - 1)];
+			b[e->hash & (nb - 1)] = e;
+		}
+	}
+	free(w->buckets);
+	w->buckets = b;
+	w->nbuckets = nb;
+	return 0;
+}
+
+static void
+stash_free(struct vos_ckpt_walk *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->nbuckets; i++) {
+		struct stash_ent *e, *n;
+
+		for (e = w->buckets[i]; e != NULL; e = n) {
+			n = e->next;
+			free(e->key);
+			free(e->bytes);
+			free(e);
+		}
+	}
+	free(w->buckets);
+	w->buckets = NULL;
+	w->nbuckets = w->nstash = 0;
+}
+
+/* Save the pre-image of one object record or dkey subtree (once). */
+static int
+stash_save(struct vos_ckpt_walk *w, struct cairn_vos_idx_cont *cont,
+	   const struct cairn_vos_idx_path *path, uint32_t level)
+{
+	uint8_t key[STASH_KEY_MAX], okey[16];
+	struct vos_wbuf enc = { 0 };
+	struct stash_ent *e;
+	uint32_t klen, hash;
+	int rc;
+
+	cairn_vos_oid_encode(&path->oid, okey);
+	klen = stash_key(key, cont, level, okey, path->dkey, path->dkey_len);
+	hash = vos_crc32c(0, key, klen);
+	if (stash_find(w, key, klen, hash) != NULL)
+		return 0;
+	rc = cairn_vos_idx_walk_one(cont, path, (enum cairn_vos_idx_level)level, rec_encode, &enc);
+	if (rc == -CAIRN_ERR_INVAL) {
+		/* a malformed op: the index refuses it and changes nothing */
+		free(enc.buf);
+		return 0;
+	}
+	if (rc == -CAIRN_ERR_NONEXIST) {
+		rc = 0;
+		enc.len = 0;
+	}
+	if (rc == 0 && enc.nomem)
+		rc = -CAIRN_ERR_NOMEM;
+	if (rc == 0 && enc.len > UINT32_MAX)
+		rc = -CAIRN_ERR_NOSPACE;
+	if (rc == 0 && w->nstash >= w->nbuckets)
+		rc = stash_grow(w);
+	e = rc == 0 ? calloc(1, sizeof(*e)) : NULL;
+	if (rc == 0 && e != NULL)
+		e->key = malloc(klen);
+	if (rc == 0 && (e == NULL || e->key == NULL)) {
+		free(e);
+		rc = -CAIRN_ERR_NOMEM;
+	}
+	if (rc) {
+		free(enc.buf);
+		return rc;
+	}
+	memcpy(e->key, key, klen);
+	e->klen = klen;
+	e->hash = hash;
+	e->len = (uint32_t)enc.len;
+	if (enc.len)
+		e->bytes = enc.buf;
+	else
+		free(enc.buf);
+	e->next = w->buckets[hash & (w->nbuckets - 1)];
+	w->buckets[hash & (w->nbuckets - 1)] = e;
+	w->nstash++;
+	w->stash_bytes += enc.len;
+	return 0;
+}
+
+/* Walker hook: emit the stashed pre-image instead of the live entry. */
+static int
+walk_hook(void *arg, struct cairn_vos_idx_cont *cont, uint32_t level, const uint8_t oid_key[16],
+	  const void *dkey, uint32_t dlen)
+{
+	struct vos_ckpt_walk *w = arg;
+	uint8_t key[STASH_KEY_MAX];
+	struct stash_ent *e;
+	uint32_t klen, hash;
+
+	if (w->nstash == 0)
+		return 0;
+	klen = stash_key(key, cont, level, oid_key, dkey, dlen);
+	hash = vos_crc32c(0, key, klen);
+	e = stash_find(w, key, klen, hash);
+	if (e == NULL)
+		return 0;
+	vos_wbuf_put(&w->out, e->bytes, e->len);
+	return w->out.nomem ? -CAIRN_ERR_NOMEM : 1;
+}
+
+static int
+walk_emit(void *arg, const struct cairn_vos_idx_rec *rec)
+{
+	struct vos_ckpt_walk *w = arg;
+
+	return walk_cb(&w->out, rec);
+}
+
+int
+vos_ckpt_walk_start(struct vos_pool *p, struct vos_ckpt_walk **wp)
+{
+	struct vos_ckpt_walk *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (w == NULL)
+		return -CAIRN_ERR_NOMEM;
+	w->p = p;
+	vos_wbuf_u32(&w->out, VOS_IDX_PAYLOAD_MAGIC);
+	vos_wbuf_u32(&w->out, VOS_IDX_PAYLOAD_VER);
+	rc = cairn_vos_idx_walker_create(p->idx, walk_emit, walk_hook, w, &w->walker);
+	if (rc == 0 && w->out.nomem)
+		rc = -CAIRN_ERR_NOMEM;
+	if (rc) {
+		vos_ckpt_walk_free(w);
+		return rc;
+	}
+	*wp = w;
+	return 0;
+}
+
+int
+vos_ckpt_walk_step(struct vos_ckpt_walk *w, uint32_t budget, bool *done)
+{
+	int rc;
+
+	*done = false;
+	if (w->rc)
+		return w->rc;
+	rc = cairn_vos_idx_walker_step(w->walker, budget, done);
+	if (rc == 0 && w->out.nomem)
+		rc = -CAIRN_ERR_NOMEM;
+	if (rc)
+		w->rc = rc;
+	return rc;
+}
+
+void
+vos_ckpt_walk_take(struct vos_ckpt_walk *w, void **buf, uint64_t *len, uint32_t *nstash)
+{
+	*buf = w->out.buf;
+	*len = w->out.len;
+	*nstash = w->nstash;
+	w->out.buf = NULL;
+	w->out.len = w->out.cap = 0;
+}
+
+void
+vos_ckpt_walk_free(struct vos_ckpt_walk *w)
+{
+	if (w == NULL)
+		return;
+	if (w->walker != NULL)
+		cairn_vos_idx_walker_destroy(w->walker);
+	stash_free(w);
+	free(w->out.buf);
+	free(w);
+}
+
+void
+vos_ckpt_walk_abort(struct vos_pool *p, int rc)
+{
+	if (p->ckpt_walk != NULL && p->ckpt_walk->rc == 0)
+		p->ckpt_walk->rc = rc;
+}
+
+void
+vos_ckpt_before_change(struct vos_pool *p, struct cairn_vos_idx_cont *cont,
+		       const struct cairn_vos_idx_path *path, enum cairn_vos_idx_level level)
+{
+	struct vos_ckpt_walk *w = p->ckpt_walk;
+	int rc = 0;
+
+	if (w == NULL || w->rc)
+		return;
+	if (!cairn_vos_idx_walker_passed(w->walker, cont, path, CAIRN_VOS_IDX_OBJ))
+		rc = stash_save(w, cont, path, CAIRN_VOS_IDX_OBJ);
+	if (rc == 0 && level != CAIRN_VOS_IDX_OBJ &&
+	    !cairn_vos_idx_walker_passed(w->walker, cont, path, CAIRN_VOS_IDX_DKEY))
+		rc = stash_save(w, cont, path, CAIRN_VOS_IDX_DKEY);
+	if (rc) {
+		CAIRN_WARN("%s: checkpoint abandoned, cannot save a pre-image: %s", p->bdev_name,
+			   cairn_strerror(rc));
+		w->rc = rc;
+	}
 }

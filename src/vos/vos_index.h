@@ -414,6 +414,45 @@ struct cairn_vos_idx_rec {
 int cairn_vos_idx_walk(struct cairn_vos_idx *idx,
                        int (*cb)(void *arg, const struct cairn_vos_idx_rec *rec), void *arg);
 
+typedef int (*cairn_vos_idx_walk_cb)(void *arg, const struct cairn_vos_idx_rec *rec);
+
+/**
+ * Incremental walk (cooperative checkpoints): the records of cairn_vos_idx_walk(), a
+ * bounded number of dkeys per step, so the owner can yield between steps while the index
+ * keeps changing. create() emits the IDX record (the cut's next_seq). Before the walker
+ * emits an object's OBJ record or a dkey's subtree (DKEY, AKEYs, values) it asks
+ * hook(arg, cont, level, oid key, dkey, dkey_len): 0 = emit the live entry; 1 = skip it
+ * (the hook emitted a pre-image itself, or nothing for a key newer than the cut); < 0 =
+ * stop with that error. The caller keeps the cut consistent: before changing an object or
+ * dkey for which walker_passed() is false it saves its pre-image (walk_one()), and it
+ * holds back container create/destroy, snapshots and aggregation while a walker exists
+ * (they would move or free entries the walker points at).
+ */
+struct cairn_vos_idx_walker;
+typedef int (*cairn_vos_idx_walk_hook)(void *arg, struct cairn_vos_idx_cont *cont,
+                                       uint32_t level, const uint8_t oid_key[16],
+                                       const void *dkey, uint32_t dkey_len);
+
+/** \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NOMEM; or the visitor's rc. */
+int cairn_vos_idx_walker_create(struct cairn_vos_idx *idx, cairn_vos_idx_walk_cb cb,
+                                cairn_vos_idx_walk_hook hook, void *arg,
+                                struct cairn_vos_idx_walker **wp);
+/** Process up to budget dkeys. *done once everything was emitted. \return 0 or the
+ *  visitor's / hook's error (the walker must then be destroyed). */
+int cairn_vos_idx_walker_step(struct cairn_vos_idx_walker *w, uint32_t budget, bool *done);
+void cairn_vos_idx_walker_destroy(struct cairn_vos_idx_walker *w);
+/** Has the walker already processed the OBJ record (level OBJ) or the dkey (level DKEY or
+ *  AKEY) of path in cont? Then later changes to it are not part of the walk. */
+bool cairn_vos_idx_walker_passed(const struct cairn_vos_idx_walker *w,
+                                 const struct cairn_vos_idx_cont *cont,
+                                 const struct cairn_vos_idx_path *path,
+                                 enum cairn_vos_idx_level level);
+/** Emit the records the walk would emit for one object's OBJ record (level OBJ) or one
+ *  dkey's subtree (level DKEY). \return 0; -CAIRN_ERR_NONEXIST; -CAIRN_ERR_INVAL; or the
+ *  visitor's rc. */
+int cairn_vos_idx_walk_one(struct cairn_vos_idx_cont *cont, const struct cairn_vos_idx_path *path,
+                           enum cairn_vos_idx_level level, cairn_vos_idx_walk_cb cb, void *arg);
+
 /**
  * Rebuild: feed the records of one walk, in order, into a freshly created index. Every
  * record is validated (order, sizes, sorting, limits).

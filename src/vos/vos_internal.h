@@ -123,6 +123,11 @@ struct vos_pool {
 	uint64_t ckpt_lsn[2];
 	uint64_t ckpt_seq[2];
 	bool ckpt_running;
+	struct vos_ckpt_walk *ckpt_walk; /* a cooperative checkpoint walk in progress */
+	uint64_t ckpt_walk_steps;     /* steps of the last walk (tests, logs) */
+	bool ckpt_whole;              /* env CAIRN_VOS_CKPT_WHOLE=1: background checkpoints
+				       * serialise the whole index at the cut, in one go (the
+				       * pre-cooperative behaviour; for comparisons) */
 
 	/* Background aggregation (cairn_vos_aggregate_start). */
 	bool agg_running, agg_stop;
@@ -171,6 +176,8 @@ int vos_wal_replay(struct vos_pool *p, uint64_t seq, uint64_t lsn);
 void vos_wal_drain(struct vos_pool *p);
 /* Checkpoint now, between frames (API, close). */
 int vos_wal_checkpoint(struct vos_pool *p);
+/* Start a cooperative checkpoint between frames (API); -CAIRN_ERR_BUSY if one runs. */
+int vos_wal_checkpoint_start(struct vos_pool *p);
 
 /* ------------------------------------------------------------------ checkpoints */
 
@@ -182,6 +189,22 @@ int vos_ckpt_write(struct vos_pool *p);
 int vos_ckpt_start(struct vos_pool *p);
 /* Wait until no checkpoint is being written. */
 void vos_ckpt_wait(struct vos_pool *p);
+/* Cooperative checkpoints (vos_glue.c): the walk of the index at the cut, a bounded
+ * number of dkeys per step; the pre-images of what changes meanwhile keep it exact. */
+struct vos_ckpt_walk;
+int vos_ckpt_walk_start(struct vos_pool *p, struct vos_ckpt_walk **wp);
+int vos_ckpt_walk_step(struct vos_ckpt_walk *w, uint32_t budget, bool *done);
+/* Hand over the payload (malloc'd); nstash: pre-images that were needed. */
+void vos_ckpt_walk_take(struct vos_ckpt_walk *w, void **buf, uint64_t *len, uint32_t *nstash);
+void vos_ckpt_walk_free(struct vos_ckpt_walk *w);
+/* End the running walk with rc (no-op without one). */
+void vos_ckpt_walk_abort(struct vos_pool *p, int rc);
+/* Before a record changes path (at level OBJ: only the object record; else the dkey). */
+void vos_ckpt_before_change(struct vos_pool *p, struct cairn_vos_idx_cont *cont,
+			    const struct cairn_vos_idx_path *path, enum cairn_vos_idx_level level);
+/* Wait while a walk runs (records that free index entries call this first). */
+void vos_ckpt_hold(struct vos_pool *p);
+
 /* At open: pick the newest valid checkpoint, load it into the index. Sets ckpt_* and
  * returns the replay start through seq/lsn. */
 int vos_ckpt_load(struct vos_pool *p, uint64_t *seq, uint64_t *lsn);

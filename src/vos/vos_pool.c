@@ -284,6 +284,11 @@ cairn_vos_pool_open(const char *bdev_name, struct cairn_vos_pool **poolp)
 	rc = vos_cache_init(&p->cache, VOS_CACHE_DEFAULT);
 	if (rc)
 		goto err;
+	{
+		const char *whole = getenv("CAIRN_VOS_CKPT_WHOLE");
+
+		p->ckpt_whole = whole != NULL && strcmp(whole, "1") == 0;
+	}
 	*poolp = (struct cairn_vos_pool *)p;
 	return 0;
 err:
@@ -374,6 +379,16 @@ cairn_vos_pool_checkpoint(struct cairn_vos_pool *pool)
 	if (pool->p.failed)
 		return pool->p.failed;
 	return vos_wal_checkpoint(&pool->p);
+}
+
+int
+cairn_vos_pool_checkpoint_start(struct cairn_vos_pool *pool)
+{
+	if (pool == NULL)
+		return -CAIRN_ERR_INVAL;
+	if (pool->p.failed)
+		return pool->p.failed;
+	return vos_wal_checkpoint_start(&pool->p);
 }
 
 /* ------------------------------------------------------------------ verify */
@@ -488,6 +503,9 @@ pool_log_simple(struct vos_pool *p, uint16_t type, const void *body, uint32_t le
 {
 	struct vos_commit c = { .type = type, .body = body, .len = len, .apply_arg = arg };
 
+	if (p->failed)
+		return p->failed;
+	vos_ckpt_hold(p);
 	if (p->failed)
 		return p->failed;
 	return vos_wal_commit(p, &c);

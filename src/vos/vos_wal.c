@@ -265,6 +265,22 @@ vos_wal_checkpoint(struct vos_pool *p)
 	return rc;
 }
 
+int
+vos_wal_checkpoint_start(struct vos_pool *p)
+{
+	int rc;
+
+	while (p->committing)
+		cairn_ult_sleep_us(50);
+	if (p->ckpt_running) {
+				return -CAIRN_ERR_BUSY;
+	}
+	p->committing = true;
+	rc = vos_ckpt_start(p);
+	wal_commit_loop(p, NULL);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ replay */
 
 /* Read and verify the frame with sequence seq at physical position phys into buf.

@@ -51,6 +51,10 @@ struct cairn_iscsi_opts {
 	uint32_t default_time2wait;   /**< default 2 */
 	uint32_t default_time2retain; /**< default 20 */
 	unsigned nr_poll_groups;      /**< 0 = one per main xstream */
+	/** Task data buffers of up to 256 KiB go back to a per-poll-group cache when a
+	 *  command completes (idle sessions hold none); the cache keeps at most this
+	 *  many bytes per poll group, the rest is freed. Default 8 MiB. */
+	uint64_t task_buf_pool_bytes;
 };
 
 /** Fill opts with the defaults above. */

@@ -198,6 +198,13 @@ int cairn_vos_pool_set_cache(struct cairn_vos_pool *pool, uint64_t bytes);
  *  \return 0; -CAIRN_ERR_NOSPACE (index larger than a checkpoint slot); -CAIRN_ERR_IO. */
 int cairn_vos_pool_checkpoint(struct cairn_vos_pool *pool);
 
+/** Start a checkpoint in the background, like the automatic ones: the index is
+ *  serialised a bounded slice at a time between foreground operations (a consistent cut
+ *  as of this call), then written. Returns once it started; cairn_vos_pool_query()'s
+ *  checkpoints counts it when done.
+ *  \return 0; -CAIRN_ERR_BUSY (a checkpoint is running); -CAIRN_ERR_NOMEM. */
+int cairn_vos_pool_checkpoint_start(struct cairn_vos_pool *pool);
+
 /**
  * Check the pool: every stored extent is read and its CRC verified, every extent lies in
  * the data region and no two overlap, and the allocator agrees with the index.

@@ -569,6 +569,17 @@ conn_rx(struct iscsi_conn *conn)
 	int work = 0;
 
 	conn->rx_pending = false;
+	if (conn->state == ISCSI_CONN_FFP && conn->stage_cap < ISCSI_STAGE_BUF_FFP && conn->sess &&
+	    !conn->sess->discovery) {
+		/* Traffic again after an idle shrink: back to the large staging buffer
+		 * (offsets stay valid; on failure the small one keeps working). */
+		uint8_t *st = realloc(conn->stage, ISCSI_STAGE_BUF_FFP);
+
+		if (st) {
+			conn->stage = st;
+			conn->stage_cap = ISCSI_STAGE_BUF_FFP;
+		}
+	}
 	while (conn->state < ISCSI_CONN_CLOSING && conn->state != ISCSI_CONN_LOGOUT) {
 		uint32_t avail = conn->stage_tail - conn->stage_head;
 		uint32_t need = conn->rx_need - conn->rx_got;
@@ -779,6 +790,26 @@ pg_poll(void *arg)
 	return work;
 }
 
+/* An idle session keeps only the login-size staging buffer (64 KiB -> 8 KiB); conn_rx
+ * grows it again when PDUs arrive. Only when nothing is staged. */
+#define CONN_IDLE_SHRINK_US 1000000
+
+static void
+conn_shrink_idle(struct iscsi_conn *c, uint64_t now)
+{
+	uint8_t *st;
+
+	if (c->stage_cap <= ISCSI_STAGE_BUF || c->stage_tail != c->stage_head ||
+	    now - c->last_rx_us < CONN_IDLE_SHRINK_US)
+		return;
+	st = realloc(c->stage, ISCSI_STAGE_BUF);
+	if (!st)
+		return;
+	c->stage = st;
+	c->stage_cap = ISCSI_STAGE_BUF;
+	c->stage_head = c->stage_tail = 0;
+}
+
 /* Give back the channels of hot-removed LUNs that no task of conn still uses, so the
  * LUN can close its descriptor and the bdev delete completes. */
 static void
@@ -822,8 +853,10 @@ pg_timer(void *arg)
 				iscsi_conn_close(c, "login did not complete in time");
 			continue;
 		}
-		if (c->state == ISCSI_CONN_FFP)
+		if (c->state == ISCSI_CONN_FFP) {
 			conn_release_removed_luns(c);
+			conn_shrink_idle(c, now);
+		}
 		if (c->state != ISCSI_CONN_FFP || !nop_iv)
 			continue;
 		if (c->nop_sent_us) {
@@ -878,6 +911,7 @@ pg_stop_ult(void *arg)
 	cairn_rt_wake_fd_del(pg->epfd);
 	cairn_poller_unregister(&pg->poller);
 	cairn_poller_unregister(&pg->timer);
+	iscsi_pg_pool_fini(pg);
 }
 
 int
@@ -900,6 +934,8 @@ iscsi_pg_start_all(void)
 		cairn_list_init(&pg->conns);
 		cairn_list_init(&pg->flush);
 		cairn_list_init(&pg->dead);
+		for (unsigned c = 0; c < ISCSI_BUF_CLASSES; c++)
+			cairn_list_init(&pg->buf_pool[c]);
 		pg->epfd = epoll_create1(EPOLL_CLOEXEC);
 		if (!pg->xs || pg->epfd < 0) {
 			rc = pg->xs ? -errno : -CAIRN_ERR_INVAL;

@@ -14,7 +14,8 @@
 #include "iscsi_internal.h"
 #include "rt/rt.h"
 
-#define TASK_BUF_KEEP (256u * 1024) /* larger task buffers are freed after use */
+#define TASK_BUF_KEEP (ISCSI_BUF_MIN << (ISCSI_BUF_CLASSES - 1)) /* 256 KiB: larger
+								      * buffers are freed */
 #define TASK_BUF_MAX (32u * 1024 * 1024 + 4096)
 /* All task buffers above TASK_BUF_KEEP together, process-wide: beyond this, commands
  * get BUSY so a few initiators cannot pin unbounded memory. */
@@ -147,17 +148,65 @@ iscsi_task_release(struct iscsi_task *t)
 	task_unwindow(t);
 	cairn_list_del(&t->link);
 	t->state = ISCSI_TASK_FREE;
-	if (t->buf_cap > TASK_BUF_KEEP)
-		task_buf_free(t);
+	task_buf_free(t); /* back to the poll group's cache: idle tasks hold no buffer */
 	conn->task_free[conn->nfree++] = t->idx;
+}
+
+static unsigned
+buf_class(uint32_t len)
+{
+	unsigned c = 0;
+
+	while ((ISCSI_BUF_MIN << c) < len)
+		c++;
+	return c;
+}
+
+static void *
+pool_get(struct iscsi_poll_group *pg, unsigned c)
+{
+	struct cairn_list *n = cairn_list_pop(&pg->buf_pool[c]);
+
+	if (n)
+		pg->pool_bytes -= ISCSI_BUF_MIN << c;
+	return n;
+}
+
+static bool
+pool_put(struct iscsi_poll_group *pg, void *buf, unsigned c)
+{
+	uint32_t size = ISCSI_BUF_MIN << c;
+
+	if (pg->pool_bytes + size > g_iscsi.opts.task_buf_pool_bytes)
+		return false;
+	cairn_list_add((struct cairn_list *)buf, &pg->buf_pool[c]);
+	pg->pool_bytes += size;
+	return true;
+}
+
+void
+iscsi_pg_pool_fini(struct iscsi_poll_group *pg)
+{
+	struct cairn_list *n;
+	unsigned c;
+
+	for (c = 0; c < ISCSI_BUF_CLASSES; c++)
+		while ((n = cairn_list_pop(&pg->buf_pool[c])))
+			free(n);
+	pg->pool_bytes = 0;
 }
 
 static void
 task_buf_free(struct iscsi_task *t)
 {
-	if (t->buf_cap > TASK_BUF_KEEP)
+	if (!t->buf)
+		return;
+	if (t->buf_cap > TASK_BUF_KEEP) {
 		__atomic_sub_fetch(&g_big_bytes, t->buf_cap, __ATOMIC_RELAXED);
-	free(t->buf);
+		free(t->buf);
+	} else if (!t->conn->pg || !pool_put(t->conn->pg, t->buf, buf_class(t->buf_cap))) {
+		free(t->buf);
+	}
 	t->buf = NULL;
 	t->buf_cap = 0;
 }
@@ -171,14 +220,22 @@ task_buf(struct iscsi_task *t, uint32_t len)
 	if (len <= t->buf_cap)
 		return 0;
 	task_buf_free(t);
-	if (cap > TASK_BUF_KEEP &&
-	    __atomic_add_fetch(&g_big_bytes, cap, __ATOMIC_RELAXED) > TASK_BIG_BUDGET) {
+	if (len <= TASK_BUF_KEEP) {
+		unsigned c = buf_class(len);
+
+		p = pool_get(t->conn->pg, c);
+		if (!p && posix_memalign(&p, 4096, ISCSI_BUF_MIN << c))
+			return -CAIRN_ERR_NOMEM;
+		t->buf = p;
+		t->buf_cap = ISCSI_BUF_MIN << c;
+		return 0;
+	}
+	if (__atomic_add_fetch(&g_big_bytes, cap, __ATOMIC_RELAXED) > TASK_BIG_BUDGET) {
 		__atomic_sub_fetch(&g_big_bytes, cap, __ATOMIC_RELAXED);
 		return -CAIRN_ERR_AGAIN;
 	}
 	if (posix_memalign(&p, 4096, cap)) {
-		if (cap > TASK_BUF_KEEP)
-			__atomic_sub_fetch(&g_big_bytes, cap, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&g_big_bytes, cap, __ATOMIC_RELAXED);
 		return -CAIRN_ERR_NOMEM;
 	}
 	t->buf = p;

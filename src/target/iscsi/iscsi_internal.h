@@ -706,8 +706,17 @@ struct iscsi_sess {
 	char initiator_port[CAIRN_SCSI_PORT_NAME_MAX];
 };
 
+/* Task buffer size classes kept by a poll group: 4 KiB << k, k < ISCSI_BUF_CLASSES
+ * (4 KiB .. 256 KiB). */
+#define ISCSI_BUF_MIN 4096u
+#define ISCSI_BUF_CLASSES 7
+
 struct iscsi_poll_group {
 	unsigned idx;
+	/* Free task buffers for every connection of the group, LIFO per class (the list
+	 * link lives in the free buffer); pool_bytes <= opts.task_buf_pool_bytes. */
+	struct cairn_list buf_pool[ISCSI_BUF_CLASSES];
+	uint64_t pool_bytes;
 	struct cairn_xstream *xs;
 	int epfd;
 	struct cairn_poller *poller;
@@ -743,6 +752,8 @@ void iscsi_pg_stop_all(void);
 void iscsi_acceptor_add(struct iscsi_listener *l);
 void iscsi_acceptor_remove(struct iscsi_listener *l);
 void iscsi_conn_put_task(struct iscsi_conn *conn, struct iscsi_task *task);
+/* iscsi_ffp.c: free the poll group's buffer cache (on its xstream, at stop). */
+void iscsi_pg_pool_fini(struct iscsi_poll_group *pg);
 
 /* iscsi_login.c */
 int iscsi_login_rx(struct iscsi_conn *conn, const uint8_t *data, uint32_t len);

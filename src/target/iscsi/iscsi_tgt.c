@@ -53,6 +53,7 @@ cairn_iscsi_opts_default(struct cairn_iscsi_opts *o)
 	o->default_time2wait = 2;
 	o->default_time2retain = 20;
 	o->nr_poll_groups = 0;
+	o->task_buf_pool_bytes = 8ull * 1024 * 1024;
 }
 
 static char g_node_base[128];
@@ -82,7 +83,8 @@ cairn_iscsi_init(const struct cairn_iscsi_opts *opts)
 	    o.max_recv_dsl > 16777215 || o.max_burst < 512 || o.max_burst > 16777215 ||
 	    o.first_burst < 512 || o.first_burst > o.max_burst || o.max_r2t < 1 ||
 	    o.max_conns_per_session < 1 || o.max_conns_per_session > 64 ||
-	    o.max_connections < 1 || o.max_sessions < 1 || o.login_timeout_ms < 10) {
+	    o.max_connections < 1 || o.max_sessions < 1 || o.login_timeout_ms < 10 ||
+	    o.task_buf_pool_bytes > (1ull << 40)) {
 		CAIRN_ERROR("cairn_iscsi_init: invalid options (queue depth 1..4096, "
 			    "data lengths 512..16777215 with first_burst <= max_burst)");
 		return -CAIRN_ERR_INVAL;

@@ -464,9 +464,11 @@ scsi_sbc_execute(struct cairn_scsi_task *t)
 		if (!ndob && (bs > t->buf_len || bs > t->xfer_len))
 			goto bad_len;
 		zero = ndob || all_zero(t->buf, bs);
-		if (unmap && zero && cairn_bdev_io_type_supported(lun->bdev, CAIRN_BDEV_IO_UNMAP) &&
+		if (unmap && cairn_bdev_io_type_supported(lun->bdev, CAIRN_BDEV_IO_UNMAP) &&
 		    cairn_bdev_unmap_zeroes(lun->bdev)) {
-			/* Unmapped blocks read back as zeros: deallocate instead of writing. */
+			/* UNMAP=1 asks to deallocate the range (SBC-3 4.7.3.4, as LIO does);
+			 * with LBPRZ the blocks then read back as zeros whatever the Data-Out
+			 * pattern was. Without unmap support the pattern is written. */
 			t->step = STEP_WS_UNMAP; /* completion just finishes */
 			break;
 		}

@@ -86,6 +86,9 @@ static int
 fail(const char *what, int rc)
 {
 	fprintf(stderr, "cairn: %s: %s\n", what, cairn_strerror(rc));
+	if (rc == -CAIRN_ERR_NOSPACE)
+		fprintf(stderr, "cairn: the pool is full: destroy containers you no longer need "
+		                "or use a bigger pool (`cairnctl pool create -z SIZE`)\n");
 	if (rc == -CAIRN_ERR_UNREACH || rc == -CAIRN_ERR_TIMEDOUT) {
 		fprintf(stderr, "cairn: is the system running? (`cairnctl system query`)\n");
 		return EXIT_UNREACH;
@@ -406,7 +409,7 @@ cmd_obj(const struct args *a, const char *sub, struct cairn_handle coh, char **a
 	if (strcmp(sub, "list") == 0) {
 		struct cairn_anchor anchor;
 		struct cairn_key_desc kds[64];
-		char kbuf[64 * 64];
+		static char kbuf[64 * 1024];
 		uint32_t nr, i;
 		size_t off;
 		json_t *arr = json_array();

@@ -26,8 +26,10 @@
 #include "rt/rt.h"
 #include "vos/vos.h"
 
-enum test_kind { T_UPDATE, T_FETCH, T_PUNCH, T_ENUM, T_MAX };
-static const char *const g_test_names[T_MAX] = { "update", "fetch", "punch", "enum" };
+enum test_kind { T_UPDATE, T_FETCH, T_PUNCH, T_ENUM, T_CKPT, T_MAX };
+static const char *const g_test_names[T_MAX] = { "update", "fetch", "punch", "enum", "ckpt" };
+/* ckpt test: checkpoints taken back to back while the ULTs overwrite values. */
+#define CKPT_TEST_ROUNDS 3
 
 struct perf_opts {
 	const char *file;        /* NULL: malloc bdev */
@@ -43,6 +45,7 @@ struct perf_opts {
 	bool tests[T_MAX];
 	bool json_only;
 	bool keep_file;
+	bool ckpt_whole;        /* ckpt test: whole-index checkpoints (the old way) */
 };
 
 struct result {
@@ -50,7 +53,9 @@ struct result {
 	uint64_t ops, errors, bytes;
 	uint64_t ns;            /* wall time of the test */
 	uint64_t lat_sum, lat_max;
-	uint64_t frames, records;
+	uint64_t *lat;          /* per-op latency (ns) for percentiles; NULL if no memory */
+	uint64_t nlat, lat_p50, lat_p99;
+	uint64_t frames, records, checkpoints;
 	/* device side, from the bdev layer's statistics */
 	uint64_t dev_reads, dev_writes, dev_flushes;
 	double dev_read_us, dev_write_us, dev_flush_us;
@@ -64,6 +69,8 @@ struct run {
 	enum test_kind kind;
 	uint64_t next;          /* next op index (shared by the ULTs of the xstream) */
 	uint64_t total;
+	uint64_t nkeys;         /* objs x dkeys x akeys */
+	bool stop;              /* ckpt test: the checkpoints are done */
 	struct result *res;
 	char *val;              /* update source */
 	int rc;
@@ -93,13 +100,16 @@ usage(FILE *f)
 		"  -A, --array           array values (one extent of value-size bytes)\n"
 		"      --rec-size SIZE   array record size (default 1)\n"
 		"  -c, --concurrency N   concurrent ULTs (default 8)\n"
-		"  -T, --tests LIST      update,fetch,punch,enum (default update,fetch)\n"
+		"  -T, --tests LIST      update,fetch,punch,enum,ckpt (default update,fetch);\n"
+		"                        ckpt: overwrites while %d checkpoints run back to back\n"
+		"      --ckpt-whole      ckpt test: serialise each checkpoint in one go (the\n"
+		"                        pre-cooperative way), for comparison\n"
 		"      --inline SIZE     values up to SIZE live in the metadata (default 1k)\n"
 		"      --wal SIZE        WAL size (default: 1/8 of the pool, max 256M)\n"
 		"      --cache SIZE      DRAM extent cache (default 128M; 0 = off)\n"
 		"      --keep            keep the pool file\n"
 		"  -j, --json            print only the JSON result\n"
-		"  -h, --help            this help\n");
+		"  -h, --help            this help\n", CKPT_TEST_ROUNDS);
 }
 
 static int
@@ -143,7 +153,7 @@ parse_tests(const char *arg, bool *tests)
 		}
 		if (k == T_MAX) {
 			fprintf(stderr, "cairn-vos-perf: --tests: unknown test '%.*s' (expected "
-				"update, fetch, punch, enum)\n", (int)n, s);
+				"update, fetch, punch, enum, ckpt)\n", (int)n, s);
 			return -1;
 		}
 		tests[k] = true;
@@ -172,6 +182,7 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 		{ "wal", required_argument, NULL, 'W' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "keep", no_argument, NULL, 'K' },
+		{ "ckpt-whole", no_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -236,6 +247,7 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 		case 'W': if (parse_size_opt("wal", optarg, &o->wal_size)) return -1; break;
 		case 'C': if (parse_size_opt("cache", optarg, &o->cache)) return -1; break;
 		case 'K': o->keep_file = true; break;
+		case 'P': o->ckpt_whole = true; break;
 		case 'j': o->json_only = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -296,6 +308,13 @@ do_op(struct run *r, uint64_t i, char *buf)
 		iod.buf_size = o->vsize;
 		iod.size = o->vsize;
 		return cairn_vos_update(r->pool, r->cont, &oid, 1, 0, dkey, dlen, 1, &iod);
+	case T_CKPT:
+		/* overwrite at a newer epoch each round over the keys */
+		iod.buf = r->val;
+		iod.buf_size = o->vsize;
+		iod.size = o->vsize;
+		return cairn_vos_update(r->pool, r->cont, &oid, 2 + i / r->nkeys, 0, dkey, dlen, 1,
+					&iod);
 	case T_FETCH: {
 		int rc;
 
@@ -367,7 +386,7 @@ worker(void *arg)
 		uint64_t i = r->next++, t0;
 		int rc;
 
-		if (i >= r->total)
+		if (i >= r->total || r->stop)
 			break;
 		t0 = now_ns();
 		rc = r->kind == T_ENUM ? do_enum(r, i) : do_op(r, i, buf);
@@ -376,12 +395,68 @@ worker(void *arg)
 		r->res->lat_sum += t0;
 		if (t0 > r->res->lat_max)
 			r->res->lat_max = t0;
+		if (r->res->lat != NULL && r->res->nlat < r->total)
+			r->res->lat[r->res->nlat++] = t0;
 		if (rc) {
 			if (r->res->errors++ == 0)
 				r->res->first_err = rc;
 		}
 	}
 	free(buf);
+}
+
+/* ckpt test: take CKPT_TEST_ROUNDS checkpoints one after the other (started like the
+ * automatic ones, written by the pool's background ULT), then stop the workers. */
+static void
+ckpt_driver(struct run *r)
+{
+	struct cairn_vos_pool_info info;
+	uint64_t base, t0 = now_ns();
+	int n, rc;
+
+	cairn_ult_yield(); /* let the workers start */
+	cairn_vos_pool_query(r->pool, &info);
+	base = info.checkpoints;
+	for (n = 0; n < CKPT_TEST_ROUNDS && !r->stop; n++) {
+		while ((rc = cairn_vos_pool_checkpoint_start(r->pool)) == -CAIRN_ERR_BUSY)
+			cairn_ult_sleep_us(100);
+		while (rc == 0) {
+			cairn_vos_pool_query(r->pool, &info);
+			if (info.checkpoints >= base + (uint64_t)n + 1 ||
+			    now_ns() - t0 > 120ull * 1000000000ull)
+				break;
+			cairn_ult_sleep_us(100);
+		}
+		if (rc) {
+			fprintf(stderr, "cairn-vos-perf: checkpoint: %s\n", cairn_strerror(rc));
+			r->res->errors++;
+			break;
+		}
+		cairn_vos_pool_query(r->pool, &info);
+		base = info.checkpoints - (uint64_t)n - 1;
+	}
+	r->stop = true;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* p50 / p99 of the recorded latencies (then drops them). */
+static void
+lat_percentiles(struct result *res)
+{
+	if (res->lat != NULL && res->nlat > 0) {
+		qsort(res->lat, res->nlat, sizeof(uint64_t), cmp_u64);
+		res->lat_p50 = res->lat[(res->nlat - 1) / 2];
+		res->lat_p99 = res->lat[(res->nlat - 1) * 99 / 100];
+	}
+	free(res->lat);
+	res->lat = NULL;
 }
 
 struct main_arg {
@@ -439,10 +514,16 @@ main_ult(void *arg)
 		r.kind = (enum test_kind)k;
 		r.res = res;
 		r.next = 0;
-		r.total = k == T_ENUM ? o->objs : o->objs * o->dkeys * o->akeys;
+		r.nkeys = o->objs * o->dkeys * o->akeys;
+		r.total = k == T_ENUM ? o->objs : r.nkeys;
+		r.stop = false;
+		if (k == T_CKPT)
+			r.total = r.nkeys * 64; /* a bound; the checkpoints end the test */
 		cairn_vos_pool_query(r.pool, &info);
 		res->frames = info.frames;
 		res->records = info.records;
+		res->checkpoints = info.checkpoints;
+		res->lat = malloc(r.total * sizeof(uint64_t));
 		res->ran = true;
 		if (bdev != NULL)
 			cairn_bdev_reset_stats(bdev);
@@ -454,12 +535,16 @@ main_ult(void *arg)
 				break;
 			}
 		}
+		if (k == T_CKPT)
+			ckpt_driver(&r);
 		while (u > 0)
 			cairn_ult_join(ults[--u]);
 		res->ns = now_ns() - t0;
 		cairn_vos_pool_query(r.pool, &info);
 		res->frames = info.frames - res->frames;
 		res->records = info.records - res->records;
+		res->checkpoints = info.checkpoints - res->checkpoints;
+		lat_percentiles(res);
 		if (bdev != NULL && cairn_bdev_get_stats(bdev, &st) == 0) {
 			const struct cairn_bdev_op_stats *rd = &st.op[CAIRN_BDEV_IO_READ];
 			const struct cairn_bdev_op_stats *wr = &st.op[CAIRN_BDEV_IO_WRITE];
@@ -491,20 +576,22 @@ print_results(const struct perf_opts *o, const struct main_arg *m)
 		       " akeys, %s values of %" PRIu64 " bytes, %u ULTs\n",
 		       o->file ? "file" : "RAM", o->objs, o->dkeys, o->akeys,
 		       o->array ? "array" : "single", o->vsize, o->conc);
-		printf("%-8s %10s %10s %12s %10s %10s %10s %8s\n", "test", "ops", "seconds", "ops/s",
-		       "MiB/s", "avg_us", "max_us", "rec/frm");
+		printf("%-8s %10s %10s %12s %10s %10s %10s %10s %8s %5s\n", "test", "ops", "seconds",
+		       "ops/s", "MiB/s", "avg_us", "p99_us", "max_us", "rec/frm", "ckpts");
 		for (k = 0; k < T_MAX; k++) {
 			const struct result *r = &m->res[k];
 			double s = (double)r->ns / 1e9;
 
 			if (!r->ran)
 				continue;
-			printf("%-8s %10" PRIu64 " %10.3f %12.0f %10.1f %10.1f %10.1f %8.1f\n",
+			printf("%-8s %10" PRIu64 " %10.3f %12.0f %10.1f %10.1f %10.1f %10.1f %8.1f"
+			       " %5" PRIu64 "\n",
 			       g_test_names[k], r->ops, s, s > 0 ? (double)r->ops / s : 0,
 			       s > 0 && k != T_ENUM ? (double)r->bytes / s / 1048576.0 : 0,
 			       r->ops ? (double)r->lat_sum / (double)r->ops / 1000.0 : 0,
-			       (double)r->lat_max / 1000.0,
-			       r->frames ? (double)r->records / (double)r->frames : 0);
+			       (double)r->lat_p99 / 1000.0, (double)r->lat_max / 1000.0,
+			       r->frames ? (double)r->records / (double)r->frames : 0,
+			       r->checkpoints);
 			if (r->errors)
 				printf("%-8s %" PRIu64 " errors, first: %s\n", "", r->errors,
 				       cairn_strerror(r->first_err));
@@ -527,6 +614,7 @@ print_results(const struct perf_opts *o, const struct main_arg *m)
 			continue;
 		printf("%s\"%s\":{\"ops\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"seconds\":%.6f,"
 		       "\"ops_per_sec\":%.1f,\"mib_per_sec\":%.2f,\"lat_avg_us\":%.2f,"
+		       "\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,\"checkpoints\":%" PRIu64 ","
 		       "\"lat_max_us\":%.1f,\"wal_frames\":%" PRIu64 ",\"wal_records\":%" PRIu64 ","
 		       "\"dev_writes\":%" PRIu64 ",\"dev_write_avg_us\":%.1f,\"dev_flushes\":%" PRIu64
 		       ",\"dev_flush_avg_us\":%.1f,\"dev_reads\":%" PRIu64 ",\"dev_read_avg_us\":%.1f}",
@@ -534,6 +622,7 @@ print_results(const struct perf_opts *o, const struct main_arg *m)
 		       s > 0 ? (double)r->ops / s : 0,
 		       s > 0 && k != T_ENUM ? (double)r->bytes / s / 1048576.0 : 0,
 		       r->ops ? (double)r->lat_sum / (double)r->ops / 1000.0 : 0,
+		       (double)r->lat_p50 / 1000.0, (double)r->lat_p99 / 1000.0, r->checkpoints,
 		       (double)r->lat_max / 1000.0, r->frames, r->records, r->dev_writes,
 		       r->dev_write_us, r->dev_flushes, r->dev_flush_us, r->dev_reads,
 		       r->dev_read_us);
@@ -553,6 +642,8 @@ main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o) != 0)
 		return 2;
+	if (o.ckpt_whole)
+		setenv("CAIRN_VOS_CKPT_WHOLE", "1", 1);
 	if (getenv("CAIRN_LOG_MASK") == NULL)
 		setenv("CAIRN_LOG_MASK", "ERR", 1);
 	cairn_log_init();

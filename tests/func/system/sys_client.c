@@ -6,11 +6,14 @@
  *   sys-client URI POOL CONT hold  connect + open, print "holding", wait for a line on
  *                                  stdin, then close and disconnect (tests "in use")
  *   sys-client URI POOL CONT verify SEED  fetch the values `io SEED` wrote and verify
+ *   sys-client URI POOL CONT perf  4 KiB updates at depth 32, 1 MiB writes and reads at
+ *                                  depth 8 (every read verified); prints the rates
  * Exit 0 on success; each failure prints what differed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cairn/cairn.h>
 #include <cairn/cont.h>
@@ -156,6 +159,14 @@ check:
 		fprintf(stderr, "sys-client: listed %u dkeys, expected %d\n", total, NR);
 		return 1;
 	}
+	/* a key buffer too small for the next key: TRUNC, not a hang or an overflow */
+	memset(&anchor, 0, sizeof(anchor));
+	nr = 4;
+	n = cairn_obj_list_dkey(oh, &anchor, &nr, kds, kbuf, 3, NULL);
+	if (n != -CAIRN_ERR_TRUNC || nr != 0) {
+		fprintf(stderr, "sys-client: list into 3 bytes: rc %d nr %u\n", n, nr);
+		return 1;
+	}
 	/* a too-small buffer: TRUNC with the size */
 	cairn_iov_set(&small, tiny, sizeof(tiny));
 	cairn_iov_set(&dk[0], "key-14", 6);
@@ -185,6 +196,131 @@ check:
 		return 1;
 	}
 out:
+	CHECK(cairn_eq_destroy(eq, 0), "eq destroy");
+	CHECK(cairn_obj_close(oh, NULL), "obj close");
+	return 0;
+}
+
+/* Launch op #i of a pipeline into one slot: keys cycle over 64 so 1 MiB reads find the
+ * values the writes left (key i % 64 holds fill(seed 9, i % 64)). */
+static int
+cairn_perf_launch(struct cairn_handle oh, int op, struct cairn_event *ev, struct cairn_iov *dk,
+                  struct cairn_iov *ak, struct cairn_iov *val, char *key, unsigned char *buf,
+                  size_t size, unsigned i)
+{
+	int rc;
+
+	snprintf(key, 24, "p%zu-%u", size, i % 64);
+	cairn_iov_set(dk, key, strlen(key));
+	if (op == 0)
+		fill(buf, size, 9, i % 64);
+	cairn_iov_set(val, buf, size);
+	rc = op == 0 ? cairn_obj_update(oh, dk, ak, val, ev) : cairn_obj_fetch(oh, dk, ak, val, ev);
+	if (rc)
+		fprintf(stderr, "sys-client: perf launch: %s\n", cairn_strerror(rc));
+	return rc;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Keep `depth` operations in flight until `total` are done; op 0 = update, 1 = fetch. */
+static int
+pipeline(struct cairn_handle oh, struct cairn_handle eq, int op, unsigned depth,
+         unsigned total, size_t size, double *secs)
+{
+	struct cairn_event *evs = calloc(depth, sizeof(*evs)), *done[64];
+	struct cairn_iov *dk = calloc(depth, sizeof(*dk)), *val = calloc(depth, sizeof(*val));
+	unsigned char **bufs = calloc(depth, sizeof(*bufs)), *want = malloc(size);
+	unsigned *idx = calloc(depth, sizeof(*idx));
+	char (*keys)[24] = calloc(depth, sizeof(*keys));
+	struct cairn_iov ak;
+	unsigned issued = 0, finished = 0, i, slot;
+	double t0;
+	int n, k, rc = 0;
+
+	cairn_iov_set(&ak, "data", 4);
+	for (i = 0; i < depth; i++) {
+		bufs[i] = malloc(size);
+		CHECK(cairn_event_init(&evs[i], eq, NULL), "event init");
+	}
+	t0 = now_s();
+	for (slot = 0; slot < depth && issued < total; slot++) {
+		idx[slot] = issued++;
+		if (cairn_perf_launch(oh, op, &evs[slot], &dk[slot], &ak, &val[slot], keys[slot],
+		                      bufs[slot], size, idx[slot]))
+			return 1;
+	}
+	while (finished < total) {
+		n = cairn_eq_poll(eq, 1, 30000000, 64, done);
+		if (n <= 0) {
+			fprintf(stderr, "sys-client: perf poll: %d\n", n);
+			return 1;
+		}
+		for (k = 0; k < n; k++) {
+			slot = (unsigned)(done[k] - evs);
+			if (done[k]->ev_error) {
+				fprintf(stderr, "sys-client: perf op %u: %s\n", idx[slot],
+				        cairn_strerror(done[k]->ev_error));
+				return 1;
+			}
+			if (op == 1) {
+				fill(want, size, 9, idx[slot] % 64);
+				if (val[slot].len != size || memcmp(want, bufs[slot], size)) {
+					fprintf(stderr, "sys-client: perf read %u differs\n",
+					        idx[slot]);
+					return 1;
+				}
+			}
+			finished++;
+			if (issued < total) {
+				idx[slot] = issued++;
+				if (cairn_perf_launch(oh, op, &evs[slot], &dk[slot], &ak, &val[slot],
+				                      keys[slot], bufs[slot], size, idx[slot]))
+					return 1;
+			}
+		}
+	}
+	*secs = now_s() - t0;
+	for (i = 0; i < depth; i++) {
+		cairn_event_fini(&evs[i]);
+		free(bufs[i]);
+	}
+	free(evs);
+	free(dk);
+	free(val);
+	free(bufs);
+	free(want);
+	free(idx);
+	free(keys);
+	return rc;
+}
+
+static int
+perf(struct cairn_handle coh)
+{
+	struct cairn_obj_id oid = {.lo = 43};
+	struct cairn_handle oh, eq;
+	double t;
+
+	CHECK(cairn_obj_id_generate(&oid, CAIRN_OT_MULTI, CAIRN_OC_SX), "oid");
+	CHECK(cairn_obj_open(coh, oid, 0, &oh, NULL), "obj open");
+	CHECK(cairn_eq_create(&eq), "eq create");
+	if (pipeline(oh, eq, 0, 32, 4000, 4096, &t))
+		return 1;
+	printf("update 4k  depth 32: %8.0f IOPS (%u in %.2f s)\n", 4000 / t, 4000, t);
+	if (pipeline(oh, eq, 0, 8, 128, 1 << 20, &t))
+		return 1;
+	printf("write  1M  depth  8: %8.1f MiB/s (%u in %.2f s)\n", 128 / t, 128, t);
+	if (pipeline(oh, eq, 1, 8, 128, 1 << 20, &t))
+		return 1;
+	printf("read   1M  depth  8: %8.1f MiB/s (%u in %.2f s, verified)\n", 128 / t, 128, t);
 	CHECK(cairn_eq_destroy(eq, 0), "eq destroy");
 	CHECK(cairn_obj_close(oh, NULL), "obj close");
 	return 0;
@@ -220,6 +356,8 @@ main(int argc, char **argv)
 		if (fgets(line, sizeof(line), stdin) == NULL)
 			line[0] = '\0';
 		rc = 0;
+	} else if (strcmp(argv[4], "perf") == 0) {
+		rc = perf(coh);
 	} else if (strcmp(argv[4], "io") == 0 || strcmp(argv[4], "verify") == 0) {
 		rc = io(coh, seed, strcmp(argv[4], "io") == 0);
 	}

@@ -174,6 +174,27 @@ out=$(cairn object get demo nosuch 7 v1 2>&1); rc=$?
 cairn object put demo posix 7 k >/dev/null 2>&1; rc=$?
 [ $rc = 2 ] || fail "put without a value: exit $rc"
 
+echo "== a full pool says NOSPACE; destroying a container frees the space"
+ctl pool create -z 16M -l tiny >/dev/null || fail "tiny pool"
+cairn container create tiny fill --oclass S1 >/dev/null || fail "fill container"
+free0=$(ctl -j pool query tiny | jfield free)
+nospace=0
+for i in $(seq 1 40); do
+	out=$(cairn object put tiny fill 1 "k$i" -i "$T/v1m" 2>&1) && continue
+	echo "$out" | grep -q "no space" || fail "put into a full pool: $out"
+	echo "$out" | grep -q "destroy containers" || fail "NOSPACE does not say what to do"
+	nospace=1
+	break
+done
+[ $nospace = 1 ] || fail "40 MiB fit in a 16M x 2 pool of S1 objects?"
+cairn object get tiny fill 1 k1 -O "$T/k1" && cmp -s "$T/k1" "$T/v1m" ||
+	fail "data written before NOSPACE is not intact"
+cairn container destroy tiny fill >/dev/null || fail "destroy fill"
+[ "$(ctl -j pool query tiny | jfield free)" = "$free0" ] || fail "space not freed"
+cairn container create tiny again >/dev/null && cairn object put tiny again 1 k -i "$T/v1m" ||
+	fail "write after freeing space"
+ctl pool destroy tiny >/dev/null || fail "destroy tiny"
+
 echo "== libcairn: async updates/fetches through an EQ, list, punch, TRUNC"
 URI=tcp://127.0.0.1:$EPORT
 timeout 60 "$CLIENT" "$URI" demo posix io 3 >/dev/null || fail "sys-client io"
@@ -195,8 +216,21 @@ cairn container destroy demo one >/dev/null || fail "closed container not destro
 
 echo "== a second pool; kill -9 the engine; both pools survive the restart"
 ctl pool create -z 16M -l second >/dev/null || fail "second pool"
+# A writer records every acknowledged put; the engine is killed in the middle of it.
+files=(v1 v4k v1m)
+(
+	for i in $(seq 1 300); do
+		timeout 10 "$CAIRN" -o "$SOCK" object put demo posix 9 "w$i" -i "$T/${files[i % 3]}" \
+			2>/dev/null || exit 0
+		echo "$i" >>"$T/acked"
+	done
+) &
+WRITER=$!
+for _ in $(seq 200); do [ -s "$T/acked" ] && [ "$(wc -l <"$T/acked")" -ge 20 ] && break; sleep 0.05; done
 EPID=$(q pid)
 kill -9 "$EPID"
+wait "$WRITER"
+[ -s "$T/acked" ] || fail "the writer got no put acknowledged before the kill"
 for _ in $(seq 150); do
 	p=$(q pid)
 	[ -n "$p" ] && [ "$p" != "$EPID" ] && [ "$p" != null ] && [ "$(q state)" = joined ] && break
@@ -212,13 +246,27 @@ for v in v1 v4k v1m; do
 	cmp -s "$T/$v" "$T/$v.after" || fail "$v differs after kill -9"
 done
 timeout 60 "$CLIENT" "$URI" demo posix verify 3 >/dev/null || fail "async data lost"
+n=0
+while read -r i; do
+	cairn object get demo posix 9 "w$i" -O "$T/w.out" || fail "acknowledged put w$i lost"
+	cmp -s "$T/w.out" "$T/${files[i % 3]}" || fail "acknowledged put w$i has wrong content"
+	n=$((n + 1))
+done <"$T/acked"
+echo "   $n acknowledged puts before kill -9: all readable and intact"
 cairn container list demo | grep -q " posix$" || fail "container lost"
 cairn container list demo | grep -q " one$" && fail "destroyed container is back"
 
 echo "== destroy"
 ctl pool destroy second >/dev/null || fail "destroy second"
 ctl pool list | grep -q "^second " && fail "second still listed"
-ctl pool destroy "$UUID" >/dev/null || fail "destroy demo by uuid"
+coproc HOLD { timeout 60 "$CLIENT" "$URI" demo posix hold 2>/dev/null; }
+HOLD_PID=$HOLD_PID
+read -r -t 20 line <&"${HOLD[0]}" && [ "$line" = holding ] || fail "holder did not start"
+ctl pool destroy "$UUID" >/dev/null 2>&1 && fail "connected pool destroyed without --force"
+ctl pool destroy --force "$UUID" >/dev/null || fail "destroy --force demo by uuid"
+echo done >&"${HOLD[1]}"
+wait "$HOLD_PID" 2>/dev/null && fail "holder's close succeeded on a destroyed pool"
+HOLD_PID=
 [ -e "$T/engine0/pools/$UUID.t0" ] && fail "shard file left behind"
 ctl pool list | grep -q "No pools" || fail "pools left"
 
