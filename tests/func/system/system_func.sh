@@ -111,6 +111,10 @@ out=$(ctl pool create -z 32M -l 'bad label!' 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "character" || fail "invalid label: rc $rc: $out"
 out=$(ctl pool create -z 1M -l small 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "16M" || fail "too small: rc $rc: $out"
+out=$(ctl pool create -z 1T -l huge 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "not enough space" || fail "1T pool: rc $rc: $out"
+ls "$T/engine0/pools" | grep -q . && [ "$(ls "$T/engine0/pools" | wc -l)" != 2 ] &&
+	fail "a failed create left shard files: $(ls "$T/engine0/pools")"
 out=$(ctl pool create -z 12Q -l sz 2>&1); rc=$?
 [ $rc = 1 ] || fail "bad size string accepted: rc $rc: $out"
 out=$(ctl pool query nosuchpool 2>&1); rc=$?
