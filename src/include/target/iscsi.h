@@ -181,7 +181,7 @@ int cairn_iscsi_get_connections(json_t **out);
 int cairn_iscsi_get_discovery_auth(json_t **out);
 /**
  * Append the replayable JSON-RPC calls recreating the live configuration to `array`:
- * iscsi_set_discovery_auth, iscsi_create_auth_group, iscsi_create_portal_group,
+ * iscsi_create_auth_group, iscsi_set_discovery_auth, iscsi_create_portal_group,
  * iscsi_create_initiator_group, iscsi_create_target_node (with its LUNs), in that order.
  */
 int cairn_iscsi_write_config_json(json_t *array);

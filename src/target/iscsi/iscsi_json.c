@@ -219,15 +219,16 @@ cairn_iscsi_write_config_json(json_t *array)
 	if (!array)
 		return -CAIRN_ERR_INVAL;
 	pthread_mutex_lock(&g_iscsi.lock);
+	/* Auth groups first: discovery auth and target nodes may name them. */
+	for (it = g_iscsi.auth_grps.next; it != &g_iscsi.auth_grps; it = it->next)
+		add_call(array, "iscsi_create_auth_group",
+			 auth_grp_json(cairn_container_of(it, struct iscsi_auth_grp, link)));
 	add_call(array, "iscsi_set_discovery_auth",
 		 json_pack("{s:b, s:b, s:b, s:i}", "disable_chap",
 			   g_iscsi.discovery_auth.disable_chap, "require_chap",
 			   g_iscsi.discovery_auth.require_chap, "mutual_chap",
 			   g_iscsi.discovery_auth.mutual_chap, "chap_group",
 			   (int)g_iscsi.discovery_auth.chap_group));
-	for (it = g_iscsi.auth_grps.next; it != &g_iscsi.auth_grps; it = it->next)
-		add_call(array, "iscsi_create_auth_group",
-			 auth_grp_json(cairn_container_of(it, struct iscsi_auth_grp, link)));
 	for (it = g_iscsi.portal_grps.next; it != &g_iscsi.portal_grps; it = it->next)
 		add_call(array, "iscsi_create_portal_group",
 			 portal_grp_json(cairn_container_of(it, struct iscsi_portal_grp, link)));

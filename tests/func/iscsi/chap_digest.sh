@@ -101,6 +101,8 @@ rpc iscsi_get_target_nodes | python3 -c 'import json,sys; d=json.load(sys.stdin)
 "$CAIRN_RPC" -s "$SOCK" iscsi_delete_target_node "$IQN3" >/dev/null 2>&1 && die "deleted a target twice"
 "$CAIRN_RPC" -s "$SOCK" iscsi_create_portal_group 2 "nonsense" >/dev/null 2>&1 && die "CLI accepted a bad portal"
 
+# discovery CHAP naming an auth group must survive save_config -> --json reload
+rpc iscsi_set_discovery_auth -r -g 1 >/dev/null
 # save_config -> restart with --json: the same iSCSI configuration, CHAP still enforced
 rpc save_config -o "$TMP/cfg.json"
 norm() { python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))'; }
@@ -113,10 +115,6 @@ nodes_after=$(rpc iscsi_get_target_nodes | norm)
 	{ cat "$TMP/v3.out" >&2; die "login/IO after --json reload failed"; }
 "$CAIRN_ISCSI_PERF" -t 1 -q 1 "iscsi://127.0.0.1:$PORT/$IQN1/0" >/dev/null 2>&1 &&
 	die "CHAP not enforced after --json reload"
-# Discovery CHAP is set last: src/target/iscsi's save_config writer emits
-# iscsi_set_discovery_auth before iscsi_create_auth_group, so a config where discovery
-# auth names a group does not reload yet (reported to the iscsi owner).
-rpc iscsi_set_discovery_auth -r -g 1 >/dev/null
 rpc iscsi_get_discovery_auth | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["require_chap"] and d["chap_group"]==1, d'
 stop_pid "$TGT_PID" || die "cairn-tgt did not shut down cleanly"
 log "PASS"
