@@ -7,7 +7,7 @@ BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build run test asan test-asan fuzz bench format clean
+.PHONY: all deps configure build run demo test asan test-asan fuzz bench format clean
 
 all: build
 
@@ -24,6 +24,10 @@ build: configure
 
 run: build
 	@sh scripts/run.sh $(BUILD)
+
+# The runtime demo: xstreams, ULTs, messages, collectives and their metrics.
+demo: build
+	$(BUILD)/bin/cairn-rt-demo --config src/tools/rt_demo/rt-demo.yaml
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --timeout 600
