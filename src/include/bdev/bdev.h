@@ -82,10 +82,19 @@ void cairn_bdev_fini(void);
  * while the caller holds an open descriptor on it (use cairn_bdev_open to pin it). */
 struct cairn_bdev *cairn_bdev_get_by_name(const char *name);
 
-/** Call fn(bdev, arg) for every registered bdev (not being deleted), in registration
- * order. Each bdev is pinned during its call and the registry lock is not held, so fn
- * may call any bdev function (a bdev deleted meanwhile stays valid until fn returns).
- * Stops at the first non-zero return and returns it; -CAIRN_ERR_NOMEM. Any thread. */
+/**
+ * Call fn(bdev, arg) for each bdev that is registered and not being deleted when the call
+ * starts, in registration order. The set is a snapshot: bdevs registered during the walk
+ * are not visited; one whose deletion starts during the walk is still visited.
+ * Each bdev is pinned by a reference (not a descriptor) from the snapshot until its call
+ * returns, and the registry lock is not held while fn runs, so fn may call any bdev
+ * function (create, delete, open, info...). When the walk drops the last reference of a
+ * bdev deleted meanwhile, that bdev is destroyed from this call (its module destruct
+ * runs here; the delete callback goes to the deleter's xstream when it has one).
+ * Any thread.
+ * \return 0, the first non-zero value fn returned (the walk stops there), -CAIRN_ERR_INVAL
+ *         (fn NULL) or -CAIRN_ERR_NOMEM.
+ */
 int cairn_bdev_foreach(int (*fn)(struct cairn_bdev *bdev, void *arg), void *arg);
 
 /** Number of registered bdevs. Any thread. */

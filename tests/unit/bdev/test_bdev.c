@@ -1143,6 +1143,62 @@ test_random_split(void **state)
 	assert_int_equal(cairn_bdev_malloc_delete(o.name, NULL, NULL), 0);
 }
 
+/* cairn_bdev_foreach() walks a snapshot: a bdev deleted by an earlier call is still
+ * visited and readable (pinned), one created during the walk is not visited, and the
+ * deleted bdev is destroyed when the walk lets it go. */
+struct walk_state {
+	int calls;
+	bool saw_b, saw_new;
+	struct done_wait w;
+};
+
+static int
+walk_mutate(struct cairn_bdev *bdev, void *arg)
+{
+	struct walk_state *ws = arg;
+	struct cairn_bdev *nb;
+	const char *name = cairn_bdev_name(bdev);
+
+	ws->calls++;
+	if (strcmp(name, "WalkA") == 0) {
+		if (cairn_bdev_malloc_delete("WalkB", done_cb, &ws->w) != 0)
+			return -100;
+		if (cairn_bdev_malloc_create("WalkNew", 8, 512, NULL, &nb) != 0)
+			return -101;
+		if (cairn_bdev_get_by_name("WalkB") != NULL)
+			return -102; /* being deleted: no longer found by name */
+	} else if (strcmp(name, "WalkB") == 0) {
+		ws->saw_b = cairn_bdev_num_blocks(bdev) == 16;
+	} else if (strcmp(name, "WalkNew") == 0) {
+		ws->saw_new = true;
+	}
+	return 0;
+}
+
+static void
+test_foreach_snapshot(void **state)
+{
+	struct walk_state ws = { .w = DONE_WAIT_INIT };
+	struct cairn_bdev *b;
+	unsigned before = cairn_bdev_count();
+
+	(void)state;
+	assert_int_equal(cairn_bdev_foreach(NULL, NULL), -CAIRN_ERR_INVAL);
+	assert_int_equal(cairn_bdev_malloc_create("WalkA", 8, 512, NULL, &b), 0);
+	assert_int_equal(cairn_bdev_malloc_create("WalkB", 16, 512, NULL, &b), 0);
+	assert_int_equal(cairn_bdev_foreach(walk_mutate, &ws), 0);
+	assert_int_equal(ws.calls, (int)before + 2);
+	assert_true(ws.saw_b);
+	assert_false(ws.saw_new);
+	assert_int_equal(done_wait_for(&ws.w, 5000), 1); /* destroyed once unpinned */
+	assert_int_equal(ws.w.rc, 0);
+	assert_null(cairn_bdev_get_by_name("WalkB"));
+	assert_non_null(cairn_bdev_get_by_name("WalkNew"));
+	assert_int_equal(cairn_bdev_malloc_delete("WalkNew", NULL, NULL), 0);
+	assert_int_equal(cairn_bdev_malloc_delete("WalkA", NULL, NULL), 0);
+	assert_int_equal(cairn_bdev_count(), before);
+}
+
 int
 main(void)
 {
@@ -1158,6 +1214,7 @@ main(void)
 		cmocka_unit_test(test_remove_event),
 		cmocka_unit_test(test_channels_stats),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_foreach_snapshot),
 		cmocka_unit_test(test_channel_lifetime),
 	};
 
