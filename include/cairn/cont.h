@@ -126,6 +126,152 @@ int cairn_cont_alloc_oid(struct cairn_handle coh, enum cairn_otype type,
                          enum cairn_oclass oclass, struct cairn_obj_id *oid,
                          struct cairn_event *ev);
 
+/* ------------------------------------------------------------------ properties */
+
+/** Which properties cairn_cont_set_props() changes. */
+#define CAIRN_CONT_PROP_LABEL 0x01u  /**< label (rename) */
+#define CAIRN_CONT_PROP_OCLASS 0x02u /**< default object class of new objects */
+#define CAIRN_CONT_PROP_CHUNK 0x04u  /**< chunk size: power of two, 4 KiB..1 GiB */
+#define CAIRN_CONT_PROP_CSUM 0x08u   /**< checksum on (1) / off (0) */
+#define CAIRN_CONT_PROP_RF 0x10u     /**< redundancy factor 0..4 */
+
+/** Container properties (type is read-only). */
+struct cairn_cont_props {
+	char label[CAIRN_LABEL_MAX];
+	uint32_t type;       /**< enum cairn_cont_type */
+	uint32_t oclass;     /**< default object class (enum cairn_oclass) */
+	uint64_t chunk_size; /**< bytes (default 1 MiB) */
+	uint32_t csum;       /**< 0 off (default), 1 on */
+	uint32_t rf;         /**< redundancy factor (default 0) */
+};
+
+/**
+ * Get the properties of an open container.
+ * \param[in]  coh   container handle
+ * \param[out] props filled
+ * \param[in]  ev    completion event, or NULL to wait
+ * eturn 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE; network errors
+ */
+int cairn_cont_get_props(struct cairn_handle coh, struct cairn_cont_props *props,
+                         struct cairn_event *ev);
+
+/**
+ * Set properties of an open container, durably.
+ * \param[in] coh   container handle (of a read-write pool connection)
+ * \param[in] props new values
+ * \param[in] mask  CAIRN_CONT_PROP_* bits: the fields of props to apply (not 0)
+ * \param[in] ev    completion event, or NULL to wait
+ * eturn 0; -CAIRN_ERR_INVAL (mask, a value out of range, bad label); -CAIRN_ERR_EXIST
+ *         (label taken); -CAIRN_ERR_PERM (read-only connection); -CAIRN_ERR_NOHANDLE;
+ *         network errors
+ */
+int cairn_cont_set_props(struct cairn_handle coh, const struct cairn_cont_props *props,
+                         uint32_t mask, struct cairn_event *ev);
+
+/* ------------------------------------------------------------------ user attributes */
+
+/** Longest attribute name in bytes (without the NUL). */
+#define CAIRN_ATTR_NAME_MAX 255
+/** Largest attribute value in bytes. */
+#define CAIRN_ATTR_VALUE_MAX 4000
+/** Most attributes per container. */
+#define CAIRN_ATTRS_MAX 64
+
+/**
+ * Set (create or replace) a user attribute, durably.
+ * \param[in] coh   container handle
+ * \param[in] name  1..CAIRN_ATTR_NAME_MAX bytes
+ * \param[in] value bytes (may be NULL when size is 0)
+ * \param[in] size  0..CAIRN_ATTR_VALUE_MAX
+ * \param[in] ev    completion event, or NULL to wait
+ * eturn 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_OVERFLOW (CAIRN_ATTRS_MAX reached);
+ *         -CAIRN_ERR_PERM (read-only connection); -CAIRN_ERR_NOHANDLE; network errors
+ */
+int cairn_cont_set_attr(struct cairn_handle coh, const char *name, const void *value,
+                        size_t size, struct cairn_event *ev);
+
+/**
+ * Get a user attribute.
+ * \param[in]     coh  container handle
+ * \param[in]     name attribute name
+ * \param[out]    buf  value (may be NULL to learn the size)
+ * \param[in,out] size in: room in buf; out: the value's size
+ * \param[in]     ev   completion event, or NULL to wait
+ * eturn 0; -CAIRN_ERR_NONEXIST (no such attribute); -CAIRN_ERR_TRUNC (buf too small:
+ *         *size says how much is needed); -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE
+ */
+int cairn_cont_get_attr(struct cairn_handle coh, const char *name, void *buf, size_t *size,
+                        struct cairn_event *ev);
+
+/**
+ * List the user attribute names, each NUL-terminated, one after the other, in name order.
+ * \param[in]     coh  container handle
+ * \param[out]    buf  names (may be NULL to learn the size)
+ * \param[in,out] size in: room in buf; out: bytes of all names
+ * \param[in]     ev   completion event, or NULL to wait
+ * eturn 0; -CAIRN_ERR_TRUNC (buf too small); -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE
+ */
+int cairn_cont_list_attrs(struct cairn_handle coh, char *buf, size_t *size,
+                          struct cairn_event *ev);
+
+/**
+ * Delete a user attribute.
+ * eturn 0; -CAIRN_ERR_NONEXIST; -CAIRN_ERR_INVAL; -CAIRN_ERR_PERM; -CAIRN_ERR_NOHANDLE
+ */
+int cairn_cont_del_attr(struct cairn_handle coh, const char *name, struct cairn_event *ev);
+
+/* ------------------------------------------------------------------ snapshots */
+
+/** Most snapshots per container. */
+#define CAIRN_SNAPS_MAX 128
+
+/**
+ * Take a snapshot: the container's state as of now (every update completed before the
+ * call is in it) stays readable at the returned epoch until the snapshot is destroyed.
+ * \param[in]  coh   container handle (read-write connection)
+ * \param[out] epoch the snapshot's epoch
+ * \param[in]  ev    completion event, or NULL to wait
+ * eturn 0; -CAIRN_ERR_OVERFLOW (CAIRN_SNAPS_MAX); -CAIRN_ERR_PERM; -CAIRN_ERR_NOHANDLE;
+ *         -CAIRN_ERR_NOSPACE; network errors
+ */
+int cairn_cont_create_snap(struct cairn_handle coh, cairn_epoch_t *epoch,
+                           struct cairn_event *ev);
+
+/**
+ * List snapshot epochs, oldest first.
+ * \param[in]     coh    container handle
+ * \param[out]    epochs up to *nr epochs (may be NULL when *nr is 0)
+ * \param[in,out] nr     in: room; out: number of snapshots
+ * \param[in]     ev     completion event, or NULL to wait
+ * eturn 0; -CAIRN_ERR_TRUNC (more than room: *nr says how many); -CAIRN_ERR_INVAL;
+ *         -CAIRN_ERR_NOHANDLE
+ */
+int cairn_cont_list_snaps(struct cairn_handle coh, cairn_epoch_t *epochs, uint32_t *nr,
+                          struct cairn_event *ev);
+
+/**
+ * Destroy a snapshot (its epoch is no longer readable; space may be reclaimed).
+ * eturn 0; -CAIRN_ERR_NONEXIST; -CAIRN_ERR_INVAL; -CAIRN_ERR_PERM; -CAIRN_ERR_NOHANDLE
+ */
+int cairn_cont_destroy_snap(struct cairn_handle coh, cairn_epoch_t epoch,
+                            struct cairn_event *ev);
+
+/**
+ * Open a container read-only at a snapshot: objects opened through the handle read (fetch,
+ * list) the state as of epoch; updates and punches fail with -CAIRN_ERR_PERM.
+ * \param[in]  poh   pool handle
+ * \param[in]  cont  label or UUID text
+ * \param[in]  epoch a snapshot epoch of the container (cairn_cont_list_snaps())
+ * \param[out] coh   container handle
+ * \param[out] info  container information (may be NULL)
+ * \param[in]  ev    completion event, or NULL to wait
+ * eturn 0; -CAIRN_ERR_NONEXIST (no such container or snapshot); -CAIRN_ERR_INVAL;
+ *         -CAIRN_ERR_NOHANDLE; network errors
+ */
+int cairn_cont_open_snap(struct cairn_handle poh, const char *cont, cairn_epoch_t epoch,
+                         struct cairn_handle *coh, struct cairn_cont_info *info,
+                         struct cairn_event *ev);
+
 #ifdef __cplusplus
 }
 #endif

@@ -87,6 +87,53 @@ int cairn_obj_list_dkey(struct cairn_handle oh, struct cairn_anchor *anchor, uin
                         struct cairn_key_desc *kds, void *buf, size_t buf_len,
                         struct cairn_event *ev);
 
+/* ------------------------------------------------------------------ array values */
+
+/**
+ * Write one extent of the array value of (dkey, akey): records [recx->idx, recx->idx +
+ * recx->nr) of rec_size bytes each, taken from data->buf (data->len must be
+ * recx->nr * rec_size, at most CAIRN_OBJ_VALUE_MAX). An akey keeps the record size of
+ * its first write. Durable when it completes with 0.
+ * \return 0; -CAIRN_ERR_INVAL (keys, empty extent, length mismatch, record size differs
+ *         from the akey's); -CAIRN_ERR_OVERFLOW; -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_NOSPACE;
+ *         -CAIRN_ERR_IO; network errors
+ */
+int cairn_obj_update_recx(struct cairn_handle oh, const struct cairn_iov *dkey,
+                          const struct cairn_iov *akey, uint32_t rec_size,
+                          const struct cairn_recx *recx, const struct cairn_iov *data,
+                          struct cairn_event *ev);
+
+/**
+ * Read one extent of the array value of (dkey, akey) into data->buf (buf_len at least
+ * recx->nr * rec_size). Records never written (holes) read as zeros; on success
+ * data->len = recx->nr * rec_size.
+ * \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_OVERFLOW; -CAIRN_ERR_NOHANDLE;
+ *         -CAIRN_ERR_CSUM; network errors
+ */
+int cairn_obj_fetch_recx(struct cairn_handle oh, const struct cairn_iov *dkey,
+                         const struct cairn_iov *akey, uint32_t rec_size,
+                         const struct cairn_recx *recx, struct cairn_iov *data,
+                         struct cairn_event *ev);
+
+/**
+ * List the akeys of one dkey; same contract as cairn_obj_list_dkey().
+ * \return as cairn_obj_list_dkey()
+ */
+int cairn_obj_list_akey(struct cairn_handle oh, const struct cairn_iov *dkey,
+                        struct cairn_anchor *anchor, uint32_t *nr, struct cairn_key_desc *kds,
+                        void *buf, size_t buf_len, struct cairn_event *ev);
+
+/**
+ * Query key: among the object's dkeys of 8 bytes (big-endian integers, as the array API
+ * names its chunks) whose array akey holds records, the largest, and the end (last
+ * index + 1) of that akey's highest extent.
+ * \param[out] max_dkey the largest such dkey (0 when none)
+ * \param[out] max_end  its akey's max extent end in records (0 when none)
+ * \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE; network errors
+ */
+int cairn_obj_query_max(struct cairn_handle oh, const struct cairn_iov *akey,
+                        uint64_t *max_dkey, uint64_t *max_end, struct cairn_event *ev);
+
 #ifdef __cplusplus
 }
 #endif

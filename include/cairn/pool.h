@@ -20,6 +20,11 @@ extern "C" {
 /** Longest pool or container label, including the NUL. */
 #define CAIRN_LABEL_MAX 64
 
+/** Connect flags: read-only (needs the pool ACL's 'r' permission). */
+#define CAIRN_PC_RO 0x1u
+/** Connect flags: read-write (needs 'r' and 'w'); 0 means read-write too. */
+#define CAIRN_PC_RW 0x2u
+
 /** What a pool connection knows about its pool. */
 struct cairn_pool_info {
 	uint8_t uuid[16];             /**< pool UUID */
@@ -35,12 +40,15 @@ struct cairn_pool_info {
  * \param[in]  pool  label or UUID text of the pool
  * \param[in]  sys   URI of the system's rank 0 engine ("tcp://127.0.0.1:10001"); NULL
  *                   reads $CAIRN_SYSTEM_URI
- * \param[in]  flags 0 (reserved)
+ * \param[in]  flags CAIRN_PC_RO or CAIRN_PC_RW (0 = CAIRN_PC_RW). The client sends the
+ *                   calling process's user and group names; the pool's ACL decides
+ *                   (loopback-only trust model: the engine believes the names)
  * \param[out] poh   pool handle
  * \param[out] info  pool information (may be NULL)
  * \param[in]  ev    completion event, or NULL to wait
  * \return 0; -CAIRN_ERR_INVAL (NULL pool/poh, no URI, bad URI, flags); -CAIRN_ERR_NONEXIST
- *         (no such pool); -CAIRN_ERR_UNREACH / -CAIRN_ERR_TIMEDOUT (engine not reachable);
+ *         (no such pool); -CAIRN_ERR_PERM (the pool ACL does not grant 'r', or 'w'
+ *         for read-write; the missing permission is logged); -CAIRN_ERR_UNREACH / -CAIRN_ERR_TIMEDOUT (engine not reachable);
  *         -CAIRN_ERR_NOMEM; -CAIRN_ERR_SHUTDOWN
  */
 int cairn_pool_connect(const char *pool, const char *sys, unsigned int flags,

@@ -379,6 +379,36 @@ cairn_cont_open(struct cairn_handle poh, const char *cont, unsigned int flags,
 }
 
 int
+cairn_cont_open_snap(struct cairn_handle poh, const char *cont, cairn_epoch_t epoch,
+                     struct cairn_handle *coh, struct cairn_cont_info *info,
+                     struct cairn_event *ev)
+{
+	struct cont_op *op;
+	int rc;
+
+	if (!id_ok(cont) || coh == NULL || epoch == 0 || epoch == CAIRN_EPOCH_MAX)
+		return -CAIRN_ERR_INVAL;
+	op = pool_op_new(poh, CONT_RPC_OPEN, &rc);
+	if (op == NULL)
+		return rc;
+	op->cont_id = strdup(cont);
+	op->cont = calloc(1, sizeof(*op->cont));
+	if (op->cont_id == NULL || op->cont == NULL) {
+		free(op->cont);
+		op->cont = NULL;
+		cont_op_free(op);
+		return -CAIRN_ERR_NOMEM;
+	}
+	pthread_mutex_init(&op->cont->lock, NULL);
+	op->cont->snap_epoch = epoch;
+	op->in.cont = op->cont_id;
+	op->in.epoch = epoch;
+	op->coh = coh;
+	op->info = info;
+	return cont_start(op, ev);
+}
+
+int
 cairn_cont_query(struct cairn_handle poh, const char *cont, struct cairn_cont_info *info,
                  struct cairn_event *ev)
 {

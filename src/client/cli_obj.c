@@ -19,6 +19,7 @@
 #include "engine/proto.h"
 
 #include "cli_net.h"
+#include "cli_obj.h"
 #include "cli_pool.h"
 #include "client_internal.h"
 
@@ -204,6 +205,10 @@ obj_net_once(struct obj_op *op, bool *stale)
 	memcpy(in.cont, c->uuid, 16);
 	in.oid_hi = obj->oid.hi;
 	in.oid_lo = obj->oid.lo;
+	/* A container opened at a snapshot reads at its epoch and never writes. */
+	in.epoch = c->snap_epoch;
+	if (in.epoch && (op->rpc == OBJ_RPC_UPDATE || op->rpc == OBJ_RPC_PUNCH))
+		return -CAIRN_ERR_PERM;
 	if (op->dkey) {
 		in.dkey = op->dkey->buf;
 		in.dkey_len = (uint32_t)op->dkey->len;
@@ -506,4 +511,109 @@ cairn_obj_list_dkey(struct cairn_handle oh, struct cairn_anchor *anchor, uint32_
 	op->buf = buf;
 	op->buf_len = buf_len;
 	return obj_run(op, ev);
+}
+
+/* ------------------------------------------------------------------ internal (cli_obj.h) */
+
+struct cli_obj *
+cli_obj_get(uint64_t cookie, struct cli_href **ref)
+{
+	return cli_hdl_lookup(cookie, CLI_HTYPE_OBJ, ref);
+}
+
+uint32_t
+cli_obj_grp_nr(struct cli_obj *obj)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&obj->lock);
+	n = obj->layout.grp_nr;
+	pthread_mutex_unlock(&obj->lock);
+	return n;
+}
+
+static int
+obj_call_once(struct cli_obj *obj, uint32_t opc, struct obj_in *in, uint32_t grp,
+              int (*use)(void *arg, struct cairn_rpc *rpc), void *arg, bool *stale)
+{
+	struct cairn_rpc *rpc;
+	struct cairn_ep ep;
+	int rc;
+
+	memcpy(in->pool, obj->cont->pool->uuid, 16);
+	memcpy(in->cont, obj->cont->uuid, 16);
+	in->oid_hi = obj->oid.hi;
+	in->oid_lo = obj->oid.lo;
+	/* A container opened at a snapshot reads at its epoch and never writes. */
+	in->epoch = obj->cont->snap_epoch;
+	if (in->epoch && (opc == OBJ_RPC_UPDATE || opc == OBJ_RPC_PUNCH ||
+	                  opc == OBJ_RPC_ARRAY_UPDATE || opc == OBJ_RPC_ARRAY_TRUNC))
+		return -CAIRN_ERR_PERM;
+	rc = obj_ep(obj, in->dkey_len ? in->dkey : NULL, in->dkey_len, grp, &ep,
+	            &in->map_version);
+	if (rc)
+		return rc;
+	rc = cli_rpc(ep, CAIRN_NET_OPC(PROTO_OBJ_BASE, opc), in, sizeof(*in), &rpc);
+	if (rc == -CAIRN_ERR_STALE)
+		*stale = true;
+	if (rc)
+		return rc;
+	rc = use ? use(arg, rpc) : 0;
+	cairn_rpc_decref(rpc);
+	return rc;
+}
+
+int
+cli_obj_call(struct cli_obj *obj, uint32_t opc, struct obj_in *in, uint32_t grp,
+             int (*use)(void *arg, struct cairn_rpc *rpc), void *arg)
+{
+	bool stale = false;
+	int rc;
+
+	rc = obj_call_once(obj, opc, in, grp, use, arg, &stale);
+	if (rc == -CAIRN_ERR_STALE && stale) {
+		CAIRN_INFO("pool map is stale: refreshing and retrying");
+		rc = cli_pool_refresh(obj->cont->pool);
+		if (rc == 0)
+			rc = obj_layout(obj);
+		if (rc == 0)
+			rc = obj_call_once(obj, opc, in, grp, use, arg, &stale);
+	}
+	return rc;
+}
+
+int
+cli_obj_fetch_cb(struct cairn_handle oh, const struct cairn_iov *dkey,
+                 const struct cairn_iov *akey, struct cairn_iov *value, cli_task_cb_t cb,
+                 const void *arg, size_t arg_size, struct cairn_event *ev)
+{
+	struct cli_task *task;
+	struct obj_op *op;
+	int rc;
+
+	if (!key_ok(dkey) || !key_ok(akey) || value == NULL ||
+	    (value->buf == NULL && value->buf_len > 0))
+		return -CAIRN_ERR_INVAL;
+	rc = obj_start(oh, OBJ_RPC_FETCH, &op);
+	if (rc)
+		return rc;
+	op->dkey = dkey;
+	op->akey = akey;
+	op->value = value;
+	rc = cli_task_create(obj_body, cli_ev2sched(ev), &task);
+	if (rc == 0) {
+		*(struct obj_op **)cli_task_args(task) = op;
+		rc = cli_task_register_comp_cb(task, obj_done, &op, sizeof(op));
+		if (rc == 0)
+			rc = cli_task_register_comp_cb(task, cb, arg, arg_size);
+		if (rc)
+			cli_task_destroy(task);
+	}
+	if (rc) {
+		/* a destroyed task never runs its callbacks */
+		cli_href_put(op->ref);
+		free(op);
+		return rc;
+	}
+	return cli_task_run(task, ev);
 }

@@ -3,7 +3,10 @@
  * disconnect. The network part of each call runs in a ULT on the client xstream
  * (cli_net.c); results are handed to the caller's thread in task completion callbacks.
  */
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +110,51 @@ cli_pool_refresh(struct cli_pool *p)
 
 /* ------------------------------------------------------------------ connect */
 
+/* The calling process's user name and group names (effective gid first), as the pool
+ * ACL sees them; numeric fallbacks ("uid1000") for ids without a name. */
+static void
+cli_principal(char *user, size_t ulen, char *groups, size_t glen)
+{
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	gid_t gids[64];
+	char buf[4096];
+	size_t n = 0;
+	int i, nr;
+
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &pwp) == 0 && pwp &&
+	    strlen(pw.pw_name) < ulen && strlen(pw.pw_name) < PROTO_USER_MAX)
+		snprintf(user, ulen, "%s", pw.pw_name);
+	else
+		snprintf(user, ulen, "uid%u", (unsigned)geteuid());
+	groups[0] = '\0';
+	gids[0] = getegid();
+	nr = getgroups(63, gids + 1);
+	nr = nr < 0 ? 1 : nr + 1;
+	for (i = 0; i < nr; i++) {
+		char name[80];
+		int w;
+
+		if (i > 0 && gids[i] == gids[0])
+			continue;
+		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &grp) == 0 && grp &&
+		    strlen(gr.gr_name) < sizeof(name))
+			snprintf(name, sizeof(name), "%s", gr.gr_name);
+		else
+			snprintf(name, sizeof(name), "gid%u", (unsigned)gids[i]);
+		w = snprintf(groups + n, glen - n, "%s%s", n ? "," : "", name);
+		if (w < 0 || (size_t)w >= glen - n) {
+			groups[n] = '\0'; /* the list is bounded: drop what does not fit */
+			break;
+		}
+		n += (size_t)w;
+	}
+}
+
 struct connect_op {
+	char user[PROTO_USER_MAX];
+	char groups[PROTO_GROUPS_MAX];
+	unsigned int flags;
 	char *pool_id;
 	char *uri;
 	struct cli_pool *pool;
@@ -120,13 +167,20 @@ static int
 connect_net(void *arg)
 {
 	struct connect_op *op = arg;
-	struct pool_in in = {.pool = op->pool_id};
+	struct pool_in in = {.pool = op->pool_id, .flags = op->flags, .user = op->user,
+	                     .groups = op->groups};
 	struct cairn_ep ep = {.rank = 0, .tag = 0};
 	struct cairn_rpc *rpc;
 	struct pool_out *o;
 	int rc;
 
 	rc = cli_rpc(ep, CAIRN_NET_OPC(PROTO_POOL_BASE, POOL_RPC_CONNECT), &in, sizeof(in), &rpc);
+	if (rc == -CAIRN_ERR_PERM)
+		CAIRN_ERROR("pool %s: permission denied: connecting %s needs the '%s' "
+		            "permission in the pool's ACL for user %s (groups %s); see `cairnctl "
+		            "pool get-acl`", op->pool_id,
+		            op->flags == PROTO_POOL_CONNECT_RO ? "read-only" : "read-write",
+		            op->flags == PROTO_POOL_CONNECT_RO ? "r" : "rw", op->user, op->groups);
 	if (rc)
 		return rc;
 	o = cairn_rpc_out(rpc);
@@ -209,7 +263,8 @@ cairn_pool_connect(const char *pool, const char *sys, unsigned int flags,
 
 	if (!cli_initialized())
 		return -CAIRN_ERR_INVAL;
-	if (pool == NULL || poh == NULL || flags != 0 || pool[0] == '\0' ||
+	if (pool == NULL || poh == NULL || (flags & ~(CAIRN_PC_RO | CAIRN_PC_RW)) != 0 ||
+	    flags == (CAIRN_PC_RO | CAIRN_PC_RW) || pool[0] == '\0' ||
 	    strlen(pool) >= PROTO_LABEL_MAX + 40)
 		return -CAIRN_ERR_INVAL;
 	if (sys == NULL)
@@ -230,6 +285,8 @@ cairn_pool_connect(const char *pool, const char *sys, unsigned int flags,
 		return -CAIRN_ERR_NOMEM;
 	}
 	pthread_mutex_init(&op->pool->lock, NULL);
+	op->flags = flags == CAIRN_PC_RO ? PROTO_POOL_CONNECT_RO : PROTO_POOL_CONNECT_RW;
+	cli_principal(op->user, sizeof(op->user), op->groups, sizeof(op->groups));
 	op->poh = poh;
 	op->info = info;
 	rc = cli_task_create(connect_body, cli_ev2sched(ev), &task);

@@ -34,6 +34,7 @@ struct cli_cont {
 	uint64_t srv_hdl;
 	char label[CAIRN_LABEL_MAX];
 	uint32_t oclass;
+	uint64_t snap_epoch; /* opened at a snapshot (read-only); 0 = latest */
 	pthread_mutex_t lock; /* oid range */
 	uint64_t oid_next, oid_end;
 };

@@ -164,6 +164,23 @@ api_pool_query(struct cairn_jsonrpc_request *req, const json_t *params)
 	json_decref(p);
 }
 
+/* Properties and ACLs (validated by the engine's pool service, srv_pool_prop.c). */
+#define POOL_FORWARDER(fn, m, name)                                                           \
+	static void fn(struct cairn_jsonrpc_request *req, const json_t *params)              \
+	{                                                                                     \
+		json_t *p;                                                                    \
+                                                                                              \
+		if (!params_object(req, params, &p))                                          \
+			return;                                                               \
+		pool_forward(req, m, p, name);                                                \
+		json_decref(p);                                                               \
+	}
+POOL_FORWARDER(api_pool_get_prop, SRV_DRPC_POOL_GET_PROP, "pool_get_prop")
+POOL_FORWARDER(api_pool_set_prop, SRV_DRPC_POOL_SET_PROP, "pool_set_prop")
+POOL_FORWARDER(api_pool_get_acl, SRV_DRPC_POOL_GET_ACL, "pool_get_acl")
+POOL_FORWARDER(api_pool_update_acl, SRV_DRPC_POOL_UPDATE_ACL, "pool_update_acl")
+POOL_FORWARDER(api_pool_delete_acl, SRV_DRPC_POOL_DELETE_ACL, "pool_delete_acl")
+
 static const struct cairn_jsonrpc_method g_pool_methods[] = {
         {"pool_create", api_pool_create, CAIRN_RPC_RUNTIME,
          "create a pool: {label, size (bytes per target or \"1G\")}"},
@@ -172,6 +189,16 @@ static const struct cairn_jsonrpc_method g_pool_methods[] = {
         {"pool_list", api_pool_list, CAIRN_RPC_RUNTIME, "pools with their space"},
         {"pool_query", api_pool_query, CAIRN_RPC_RUNTIME,
          "one pool: {pool (label or uuid)}"},
+        {"pool_get_prop", api_pool_get_prop, CAIRN_RPC_RUNTIME,
+         "pool properties: {pool} -> label, owner, group, acl, ..."},
+        {"pool_set_prop", api_pool_set_prop, CAIRN_RPC_RUNTIME,
+         "set pool properties: {pool, label?, owner?, group?}"},
+        {"pool_get_acl", api_pool_get_acl, CAIRN_RPC_RUNTIME,
+         "pool ACL: {pool} -> {owner, group, entries}"},
+        {"pool_update_acl", api_pool_update_acl, CAIRN_RPC_RUNTIME,
+         "add/replace ACL entries: {pool, entries: [\"A::user@:rw\", ...]}"},
+        {"pool_delete_acl", api_pool_delete_acl, CAIRN_RPC_RUNTIME,
+         "remove an ACL entry: {pool, principal: \"user@\"|\"g:group@\"|\"OWNER@\"...}"},
 };
 
 int

@@ -24,6 +24,8 @@
 
 #include "engine_internal.h"
 #include "srv_internal.h"
+#include "srv_acl.h"
+#include "srv_cont_prop.h"
 #include "srv_pool.h"
 
 #define CONT_MD_MAGIC 0x544e4f43u /* "CONT" */
@@ -44,7 +46,10 @@ struct cont_md_df {
 	uint32_t oclass;
 	uint64_t ctime;
 	uint64_t oid_next;
-	uint8_t reserved[32];
+	uint64_t chunk_size; /* properties (0 in records that predate them: defaults) */
+	uint32_t csum;
+	uint32_t rf;
+	uint8_t reserved[16];
 };
 _Static_assert(sizeof(struct cont_md_df) == 160, "cont_md_df is 160 bytes");
 
@@ -57,8 +62,16 @@ struct srv_cont {
 	uint32_t oclass;
 	uint64_t ctime;
 	uint64_t oid_next;
+	uint64_t chunk_size; /* bytes, CONT_CHUNK_MIN..CONT_CHUNK_MAX */
+	uint32_t csum;       /* 0 off, 1 on */
+	uint32_t rf;         /* redundancy factor 0..CONT_RF_MAX */
 	unsigned nr_open;
 };
+
+#define CONT_CHUNK_DEFAULT (1ull << 20)
+#define CONT_CHUNK_MIN 4096ull
+#define CONT_CHUNK_MAX (1ull << 30)
+#define CONT_RF_MAX 4u
 
 struct cont_hdl {
 	struct srv_cont *cont; /* NULL: free */
@@ -103,6 +116,9 @@ cont_to_df(const struct srv_cont *c, struct cont_md_df *df)
 	df->oclass = c->oclass;
 	df->ctime = c->ctime;
 	df->oid_next = c->oid_next;
+	df->chunk_size = c->chunk_size;
+	df->csum = c->csum;
+	df->rf = c->rf;
 }
 
 static int
@@ -152,6 +168,9 @@ cont_load_one(void *arg, const void *key, uint32_t klen)
 	c->oclass = df.oclass;
 	c->ctime = df.ctime;
 	c->oid_next = df.oid_next;
+	c->chunk_size = df.chunk_size ? df.chunk_size : CONT_CHUNK_DEFAULT;
+	c->csum = df.csum ? 1 : 0;
+	c->rf = df.rf <= CONT_RF_MAX ? df.rf : 0;
 	c->used = true;
 	return 0;
 }
@@ -239,6 +258,7 @@ cont_create(struct srv_pool *p, const struct cont_in *in, struct cont_out *o)
 	c->oclass = in->oclass;
 	c->ctime = (uint64_t)time(NULL);
 	c->oid_next = CONT_OID_FIRST;
+	c->chunk_size = CONT_CHUNK_DEFAULT;
 	rc = cont_shards(c, true);
 	if (rc)
 		return rc;
@@ -274,6 +294,7 @@ cont_destroy(struct srv_pool *p, const struct cont_in *in)
 	if (rc)
 		return rc;
 	c->used = false;
+	srv_cont_extra_forget(&c->pool, &c->uuid);
 	for (i = 0; i < SRV_MAX_CONT_HDLS; i++)
 		if (g_chdls[i].cont == c)
 			g_chdls[i].cont = NULL;
@@ -305,6 +326,8 @@ cont_open(struct srv_pool *p, const struct cont_in *in, struct cont_out *o)
 	unsigned i;
 
 	if (c == NULL)
+		return -CAIRN_ERR_NONEXIST;
+	if (in->epoch && !srv_cont_snap_exists(&c->pool, &c->uuid, in->epoch))
 		return -CAIRN_ERR_NONEXIST;
 	for (i = 0; i < SRV_MAX_CONT_HDLS; i++) {
 		if (g_chdls[i].cont)
@@ -411,6 +434,148 @@ cont_list(struct srv_pool *p, struct cont_out *o, char **buf)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ properties */
+
+static void
+props_fill(const struct srv_cont *c, struct proto_cont_props *pp)
+{
+	memset(pp, 0, sizeof(*pp));
+	snprintf(pp->label, sizeof(pp->label), "%s", c->label);
+	pp->type = c->type;
+	pp->oclass = c->oclass;
+	pp->csum = c->csum;
+	pp->chunk_size = c->chunk_size;
+	pp->rf = c->rf;
+}
+
+static int
+props_set(struct srv_pool *p, struct srv_cont *c, const struct cont_in *in)
+{
+	struct proto_cont_props pp;
+	struct srv_cont tmp = *c;
+	char err[160];
+	int rc;
+
+	if (in->value_len != sizeof(pp))
+		return -CAIRN_ERR_INVAL;
+	memcpy(&pp, in->value, sizeof(pp));
+	if (pp.mask == 0 || (pp.mask & ~(PROTO_CPROP_LABEL | PROTO_CPROP_OCLASS |
+	                                 PROTO_CPROP_CHUNK | PROTO_CPROP_CSUM | PROTO_CPROP_RF)))
+		return -CAIRN_ERR_INVAL;
+	if (pp.mask & PROTO_CPROP_LABEL) {
+		if (memchr(pp.label, '\0', sizeof(pp.label)) == NULL ||
+		    srv_label_check(pp.label, err, sizeof(err))) {
+			CAIRN_INFO("container set-prop refused: bad label");
+			return -CAIRN_ERR_INVAL;
+		}
+		if (strcmp(pp.label, c->label) != 0 && cont_lookup(&p->uuid, pp.label))
+			return -CAIRN_ERR_EXIST;
+		snprintf(tmp.label, sizeof(tmp.label), "%s", pp.label);
+	}
+	if (pp.mask & PROTO_CPROP_OCLASS) {
+		if (cairn_oclass_name((enum cairn_oclass)pp.oclass) == NULL)
+			return -CAIRN_ERR_INVAL;
+		tmp.oclass = pp.oclass;
+	}
+	if (pp.mask & PROTO_CPROP_CHUNK) {
+		if (pp.chunk_size < CONT_CHUNK_MIN || pp.chunk_size > CONT_CHUNK_MAX ||
+		    (pp.chunk_size & (pp.chunk_size - 1)))
+			return -CAIRN_ERR_INVAL;
+		tmp.chunk_size = pp.chunk_size;
+	}
+	if (pp.mask & PROTO_CPROP_CSUM) {
+		if (pp.csum > 1)
+			return -CAIRN_ERR_INVAL;
+		tmp.csum = pp.csum;
+	}
+	if (pp.mask & PROTO_CPROP_RF) {
+		if (pp.rf > CONT_RF_MAX)
+			return -CAIRN_ERR_INVAL;
+		tmp.rf = pp.rf;
+	}
+	rc = cont_store(&tmp);
+	if (rc)
+		return rc;
+	*c = tmp;
+	CAIRN_NOTE("pool %s: container %s: properties set", p->label, c->label);
+	return 0;
+}
+
+/* Properties, attributes, snapshots: on an open handle; changes need a read-write
+ * connection. *buf (malloc'd) backs o->value. */
+static int
+cont_extra(struct srv_pool *p, uint32_t idx, const struct cont_in *in, struct cont_out *o,
+           char **buf)
+{
+	struct cont_hdl *h = chdl_find(p, in);
+	struct proto_cont_props *pp;
+	struct srv_cont *c;
+	uint64_t *epochs;
+	uint32_t len, nr;
+	void *val;
+	int rc;
+
+	if (h == NULL)
+		return -CAIRN_ERR_NOHANDLE;
+	c = h->cont;
+	if ((idx == CONT_RPC_PROP_SET || idx == CONT_RPC_ATTR_SET || idx == CONT_RPC_ATTR_DEL ||
+	     idx == CONT_RPC_SNAP_CREATE || idx == CONT_RPC_SNAP_DESTROY) &&
+	    !(srv_pool_handle_perms(p, in->pool_hdl) & SRV_ACL_WRITE))
+		return -CAIRN_ERR_PERM;
+	switch (idx) {
+	case CONT_RPC_PROP_GET:
+		pp = malloc(sizeof(*pp));
+		if (pp == NULL)
+			return -CAIRN_ERR_NOMEM;
+		props_fill(c, pp);
+		*buf = (char *)pp;
+		o->value = pp;
+		o->value_len = sizeof(*pp);
+		return 0;
+	case CONT_RPC_PROP_SET:
+		return props_set(p, c, in);
+	case CONT_RPC_ATTR_SET:
+		return srv_cont_attr_set(&c->pool, &c->uuid, in->name, in->value, in->value_len);
+	case CONT_RPC_ATTR_GET:
+		rc = srv_cont_attr_get(&c->pool, &c->uuid, in->name, &val, &len);
+		if (rc)
+			return rc;
+		*buf = val;
+		o->value = val;
+		o->value_len = len;
+		return 0;
+	case CONT_RPC_ATTR_LIST:
+		rc = srv_cont_attr_list(&c->pool, &c->uuid, buf, &len);
+		if (rc)
+			return rc;
+		o->value = *buf;
+		o->value_len = len;
+		return 0;
+	case CONT_RPC_ATTR_DEL:
+		return srv_cont_attr_del(&c->pool, &c->uuid, in->name);
+	case CONT_RPC_SNAP_CREATE:
+		rc = srv_cont_snap_create(&c->pool, &c->uuid, &o->epoch);
+		if (rc == 0)
+			CAIRN_NOTE("pool %s: container %s: snapshot at epoch %llu", p->label,
+			           c->label, (unsigned long long)o->epoch);
+		return rc;
+	case CONT_RPC_SNAP_LIST:
+		rc = srv_cont_snap_list(&c->pool, &c->uuid, &epochs, &nr);
+		if (rc)
+			return rc;
+		*buf = (char *)epochs;
+		o->value = epochs;
+		o->value_len = nr * 8;
+		return 0;
+	case CONT_RPC_SNAP_DESTROY:
+		if (in->epoch == 0)
+			return -CAIRN_ERR_INVAL;
+		return srv_cont_snap_destroy(&c->pool, &c->uuid, in->epoch);
+	default:
+		return -CAIRN_ERR_NOSYS;
+	}
+}
+
 static void
 rpc_cont(struct cairn_rpc *rpc)
 {
@@ -430,9 +595,22 @@ rpc_cont(struct cairn_rpc *rpc)
 	cairn_mutex_lock(&g_cont_lock);
 	switch (idx) {
 	case CONT_RPC_CREATE:
+		/* The pool ACL's 'c' permission, granted at connect (srv_pool_prop.c). */
+		if (!(srv_pool_handle_perms(p, in->pool_hdl) & SRV_ACL_CREATE_CONT)) {
+			CAIRN_WARN("pool %s: container create refused: the connection lacks the "
+			           "'c' (create container) permission", p->label);
+			rc = -CAIRN_ERR_PERM;
+			break;
+		}
 		rc = cont_create(p, in, o);
 		break;
 	case CONT_RPC_DESTROY:
+		if (!(srv_pool_handle_perms(p, in->pool_hdl) & SRV_ACL_DEL_CONT)) {
+			CAIRN_WARN("pool %s: container destroy refused: the connection lacks the "
+			           "'d' (delete container) permission", p->label);
+			rc = -CAIRN_ERR_PERM;
+			break;
+		}
 		rc = cont_destroy(p, in);
 		break;
 	case CONT_RPC_OPEN:
@@ -452,6 +630,17 @@ rpc_cont(struct cairn_rpc *rpc)
 		break;
 	case CONT_RPC_OID_ALLOC:
 		rc = cont_oid_alloc(p, in, o);
+		break;
+	case CONT_RPC_PROP_GET:
+	case CONT_RPC_PROP_SET:
+	case CONT_RPC_ATTR_SET:
+	case CONT_RPC_ATTR_GET:
+	case CONT_RPC_ATTR_LIST:
+	case CONT_RPC_ATTR_DEL:
+	case CONT_RPC_SNAP_CREATE:
+	case CONT_RPC_SNAP_LIST:
+	case CONT_RPC_SNAP_DESTROY:
+		rc = cont_extra(p, idx, in, o, &list);
 		break;
 	default:
 		rc = -CAIRN_ERR_NOSYS;
@@ -492,6 +681,7 @@ srv_cont_pool_destroyed(const struct cairn_uuid *pool)
 		srv_md_del(SRV_MD_CONTS, key, sizeof(key));
 		c->used = false;
 	}
+	srv_cont_extra_forget(pool, NULL);
 	for (i = 0; i < SRV_MAX_CONT_HDLS; i++)
 		if (g_chdls[i].cont && cairn_uuid_equal(&g_chdls[i].cont->pool, pool))
 			g_chdls[i].cont = NULL;

@@ -68,6 +68,16 @@ unsigned srv_vos_shards_list(struct cairn_uuid *uuids, unsigned max);
  * process. Any thread. */
 uint64_t srv_epoch_next(void);
 
+/* Array-value object RPCs (srv_obj_array.c), dispatched by srv_obj.c's handler. */
+struct cairn_rpc;
+struct obj_in;
+struct obj_out;
+struct cairn_vos_pool;
+struct cairn_vos_anchor;
+int srv_obj_array_handle(struct cairn_rpc *rpc, uint32_t idx, struct cairn_vos_pool *vp,
+                         const struct obj_in *in, struct obj_out *o, void **obuf,
+                         struct cairn_vos_anchor **anchor);
+
 
 /* ---------------------------------------------------------------- srv_md.c */
 
@@ -82,6 +92,9 @@ enum srv_md_table {
 	SRV_MD_POOLS = 1, /* key: pool uuid (16 bytes), value: struct pool_md_df */
 	SRV_MD_CONTS = 2, /* key: pool uuid + cont uuid (32 bytes), value: struct cont_md_df */
 	SRV_MD_COUNTERS = 3,
+	SRV_MD_POOL_PROPS = 4, /* key: pool uuid, value: JSON {owner, group, entries} (acl) */
+	SRV_MD_CONT_PROPS = 5, /* key: pool uuid + cont uuid, value: JSON props/attrs/snaps */
+	SRV_MD_TABLE_LAST = SRV_MD_CONT_PROPS,
 };
 #define SRV_MD_VAL_MAX 4096u
 

@@ -81,7 +81,7 @@ md_check(enum srv_md_table t, const void *key, uint32_t klen)
 {
 	if (g_md == NULL)
 		return -CAIRN_ERR_NOSYS;
-	if (t < SRV_MD_POOLS || t > SRV_MD_COUNTERS || key == NULL || klen == 0 ||
+	if (t < SRV_MD_POOLS || t > SRV_MD_TABLE_LAST || key == NULL || klen == 0 ||
 	    klen > CAIRN_VOS_KEY_MAX)
 		return -CAIRN_ERR_INVAL;
 	return 0;

@@ -24,6 +24,7 @@
 #include "rt/rt.h"
 
 #include "engine_internal.h"
+#include "srv_acl.h"
 #include "srv_internal.h"
 #include "srv_pool.h"
 
@@ -165,6 +166,11 @@ pool_load_one(void *arg, const void *key, uint32_t klen)
 		return 0;
 	}
 	cairn_uuid_unparse(&slot->uuid, us);
+	rc = srv_pool_acl_load(slot);
+	if (rc) {
+		CAIRN_ERROR("pool %s: cannot load its ACL: %s", us, cairn_strerror(rc));
+		return rc;
+	}
 	CAIRN_NOTE("pool %s (%s) loaded", us, slot->label);
 	return 0;
 }
@@ -174,6 +180,7 @@ pool_load_one(void *arg, const void *key, uint32_t klen)
 struct pool_hdl {
 	struct srv_pool *pool; /* NULL: free */
 	uint64_t cookie;
+	uint32_t perms; /* SRV_ACL_* granted at connect */
 };
 static struct pool_hdl g_hdls[SRV_POOL_MAX_HANDLES];
 
@@ -190,6 +197,7 @@ srv_pool_handle_add(struct srv_pool *p, uint64_t *cookie)
 		memcpy(&g_hdls[i].cookie, r.b, sizeof(uint64_t));
 		g_hdls[i].cookie |= 1; /* never 0 */
 		g_hdls[i].pool = p;
+		g_hdls[i].perms = SRV_ACL_ALL;
 		p->nr_handles++;
 		*cookie = g_hdls[i].cookie;
 		return 0;
@@ -223,6 +231,27 @@ srv_pool_handle_valid(const struct srv_pool *p, uint64_t cookie)
 	return false;
 }
 
+uint32_t
+srv_pool_handle_perms(const struct srv_pool *p, uint64_t cookie)
+{
+	unsigned i;
+
+	for (i = 0; i < SRV_POOL_MAX_HANDLES; i++)
+		if (g_hdls[i].pool == p && g_hdls[i].cookie == cookie)
+			return g_hdls[i].perms;
+	return 0;
+}
+
+void
+srv_pool_handle_set_perms(struct srv_pool *p, uint64_t cookie, uint32_t perms)
+{
+	unsigned i;
+
+	for (i = 0; i < SRV_POOL_MAX_HANDLES; i++)
+		if (g_hdls[i].pool == p && g_hdls[i].cookie == cookie)
+			g_hdls[i].perms = perms;
+}
+
 void
 srv_pool_handles_drop(struct srv_pool *p)
 {
@@ -240,6 +269,13 @@ int
 srv_pool_create(const char *label, uint64_t size, struct srv_pool **out, char *err,
                 size_t errlen)
 {
+	return srv_pool_create_owned(label, size, NULL, NULL, out, err, errlen);
+}
+
+int
+srv_pool_create_owned(const char *label, uint64_t size, const char *owner, const char *group,
+                      struct srv_pool **out, char *err, size_t errlen)
+{
 	struct srv_pool *p = NULL;
 	struct pool_md_df df;
 	unsigned i;
@@ -252,6 +288,13 @@ srv_pool_create(const char *label, uint64_t size, struct srv_pool **out, char *e
 	rc = srv_label_check(label, err, errlen);
 	if (rc)
 		return rc;
+	if (owner || group) {
+		char tmp[SRV_ACL_NAME_MAX];
+
+		if ((owner && (rc = srv_acl_name_norm(owner, tmp, err, errlen)) != 0) ||
+		    (group && (rc = srv_acl_name_norm(group, tmp, err, errlen)) != 0))
+			return rc;
+	}
 	if (size < SRV_SHARD_MIN_SIZE || size > SRV_SHARD_MAX_SIZE) {
 		snprintf(err, errlen, "size per target must be 16M..1T, got %llu bytes",
 		         (unsigned long long)size);
@@ -292,6 +335,12 @@ srv_pool_create(const char *label, uint64_t size, struct srv_pool **out, char *e
 		srv_vos_shards_destroy(&p->uuid);
 		goto out;
 	}
+	rc = srv_pool_acl_init(p, owner, group, err, errlen);
+	if (rc) {
+		srv_md_del(SRV_MD_POOLS, p->uuid.b, 16);
+		srv_vos_shards_destroy(&p->uuid);
+		goto out;
+	}
 	p->used = true;
 	*out = p;
 out:
@@ -326,6 +375,7 @@ srv_pool_destroy(struct srv_pool *p, bool force, char *err, size_t errlen)
 		goto out;
 	}
 	p->used = false;
+	srv_pool_acl_forget(p, true);
 	srv_pool_handles_drop(p);
 	srv_cont_pool_destroyed(&p->uuid);
 	rc = srv_vos_shards_destroy(&p->uuid);
@@ -336,6 +386,25 @@ srv_pool_destroy(struct srv_pool *p, bool force, char *err, size_t errlen)
 out:
 	cairn_mutex_unlock(&g_pool_lock);
 	return rc;
+}
+
+int
+srv_pool_set_label(struct srv_pool *p, const char *label, char *err, size_t errlen)
+{
+	struct srv_pool tmp = *p;
+	struct pool_md_df df;
+	int rc;
+
+	snprintf(tmp.label, sizeof(tmp.label), "%s", label);
+	pool_to_df(&tmp, &df);
+	rc = srv_md_put(SRV_MD_POOLS, p->uuid.b, 16, &df, sizeof(df));
+	if (rc) {
+		snprintf(err, errlen, "cannot record the new label: %s", cairn_strerror(rc));
+		return rc;
+	}
+	CAIRN_NOTE("pool %s renamed %s", p->label, label);
+	snprintf(p->label, sizeof(p->label), "%s", label);
+	return 0;
 }
 
 json_t *
@@ -404,9 +473,9 @@ srv_reply_json(json_t *o, uint8_t **body, size_t *body_len)
 static int
 drpc_pool_create(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
 {
-	static const char *const keys[] = {"label", "size", NULL};
+	static const char *const keys[] = {"label", "size", "user", "group", NULL};
+	const char *label, *owner = NULL, *group = NULL;
 	struct srv_pool *p;
-	const char *label;
 	char err[256];
 	uint64_t size;
 	json_t *req;
@@ -421,7 +490,11 @@ drpc_pool_create(const struct cairn_drpc_call *call, uint8_t **body, size_t *bod
 	if (rc == 0)
 		rc = cairn_json_get_u64(req, "size", true, 0, UINT64_MAX, &size, err, sizeof(err));
 	if (rc == 0)
-		rc = srv_pool_create(label, size, &p, err, sizeof(err));
+		rc = cairn_json_get_str(req, "user", false, 0, &owner, err, sizeof(err));
+	if (rc == 0)
+		rc = cairn_json_get_str(req, "group", false, 0, &group, err, sizeof(err));
+	if (rc == 0)
+		rc = srv_pool_create_owned(label, size, owner, group, &p, err, sizeof(err));
 	json_decref(req);
 	if (rc) {
 		cairn_drpc_errmsg(body, body_len, "%s", err);
@@ -538,6 +611,11 @@ static const struct cairn_drpc_method g_pool_drpc_methods[] = {
         {SRV_DRPC_POOL_DESTROY, "pool_destroy", drpc_pool_destroy},
         {SRV_DRPC_POOL_LIST, "pool_list", drpc_pool_list},
         {SRV_DRPC_POOL_QUERY, "pool_query", drpc_pool_query},
+        {SRV_DRPC_POOL_GET_PROP, "pool_get_prop", srv_pool_drpc_get_prop},
+        {SRV_DRPC_POOL_SET_PROP, "pool_set_prop", srv_pool_drpc_set_prop},
+        {SRV_DRPC_POOL_GET_ACL, "pool_get_acl", srv_pool_drpc_get_acl},
+        {SRV_DRPC_POOL_UPDATE_ACL, "pool_update_acl", srv_pool_drpc_update_acl},
+        {SRV_DRPC_POOL_DELETE_ACL, "pool_delete_acl", srv_pool_drpc_delete_acl},
 };
 
 static const struct cairn_drpc_handler_table g_pool_drpc = {
@@ -633,12 +711,29 @@ rpc_pool_connect(struct cairn_rpc *rpc)
 	void *map = NULL;
 	int rc;
 
+	uint32_t perms;
+
 	p = srv_pool_lookup(in->pool);
 	if (p == NULL) {
 		cairn_rpc_reply_err(rpc, -CAIRN_ERR_NONEXIST);
 		return;
 	}
+	if ((in->flags & ~(PROTO_POOL_CONNECT_RO | PROTO_POOL_CONNECT_RW)) != 0 ||
+	    in->flags == (PROTO_POOL_CONNECT_RO | PROTO_POOL_CONNECT_RW)) {
+		cairn_rpc_reply_err(rpc, -CAIRN_ERR_INVAL);
+		return;
+	}
+	rc = srv_pool_connect_check(p, in->flags ? in->flags : PROTO_POOL_CONNECT_RW, in->user,
+	                            in->groups, &perms);
+	if (rc) {
+		cairn_rpc_reply_err(rpc, rc);
+		return;
+	}
+	if (in->flags & PROTO_POOL_CONNECT_RO)
+		perms &= ~(uint32_t)SRV_ACL_WRITE;
 	rc = srv_pool_handle_add(p, &o->hdl);
+	if (rc == 0)
+		srv_pool_handle_set_perms(p, o->hdl, perms);
 	if (rc == 0) {
 		rc = pool_out_fill(p, o, &map);
 		if (rc)
@@ -771,6 +866,8 @@ pool_mod_cleanup(void)
 {
 	if (engine_info()->storage_dir)
 		cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_SYSTEM, 0), pool_cleanup_ult, NULL);
+	for (unsigned i = 0; i < SRV_MAX_POOLS; i++)
+		srv_pool_acl_forget(&g_pools[i], false);
 	memset(g_pools, 0, sizeof(g_pools));
 	if (g_pool_lock_init) {
 		cairn_mutex_destroy(&g_pool_lock);

@@ -13,6 +13,8 @@
 #include "srv_internal.h"
 
 struct json_t;
+struct srv_acl;
+struct cairn_drpc_call;
 
 #define SRV_POOL_MAX_HANDLES 256
 
@@ -25,6 +27,7 @@ struct srv_pool {
 	uint32_t map_version;
 	uint64_t ctime;
 	unsigned nr_handles; /* connected clients */
+	struct srv_acl *acl; /* owner, group, entries (srv_pool_prop.c); NULL: not loaded */
 };
 
 /* Find by label or UUID text / by UUID; NULL when absent. */
@@ -35,6 +38,9 @@ int srv_label_check(const char *label, char *err, size_t errlen);
 /* Create: label unique, size per target 16M..1T; err says what went wrong. */
 int srv_pool_create(const char *label, uint64_t size, struct srv_pool **out, char *err,
                     size_t errlen);
+/* Create with an owner user/group (NULL: the engine's own) for the default ACL. */
+int srv_pool_create_owned(const char *label, uint64_t size, const char *owner,
+                          const char *group, struct srv_pool **out, char *err, size_t errlen);
 /* Destroy: refused with -CAIRN_ERR_BUSY while clients are connected unless force. */
 int srv_pool_destroy(struct srv_pool *p, bool force, char *err, size_t errlen);
 /* The pool as a JSON object (space = also query the shards). */
@@ -51,6 +57,36 @@ void srv_pool_handles_drop(struct srv_pool *p);
 int srv_pool_map_encode(struct srv_pool *p, void **buf, uint32_t *len);
 /* The pool of a connection: -CAIRN_ERR_NONEXIST (no pool) / -CAIRN_ERR_NOHANDLE in *rc. */
 struct srv_pool *srv_pool_by_hdl(const uint8_t uuid[16], uint64_t hdl, int *rc);
+
+/* Rename (label checked by the caller; durable). */
+int srv_pool_set_label(struct srv_pool *p, const char *label, char *err, size_t errlen);
+/* Permissions of a connection (SRV_ACL_* of srv_acl.h); 0 for an unknown cookie. */
+uint32_t srv_pool_handle_perms(const struct srv_pool *p, uint64_t cookie);
+/* Set them (at connect). */
+void srv_pool_handle_set_perms(struct srv_pool *p, uint64_t cookie, uint32_t perms);
+
+/* ---- srv_pool_prop.c: ACLs and properties */
+/* Load the pool's ACL (default ACL owned by the engine's user when there is none). */
+int srv_pool_acl_load(struct srv_pool *p);
+/* A new pool's default ACL, owner/group NULL = the engine's user/group (durable). */
+int srv_pool_acl_init(struct srv_pool *p, const char *user, const char *group, char *err,
+                      size_t errlen);
+/* Free the ACL; durable: also delete its record (pool destroy). */
+void srv_pool_acl_forget(struct srv_pool *p, bool durable);
+/* May (user, groups) connect with flags (PROTO_POOL_CONNECT_*)? 0 or -CAIRN_ERR_PERM
+ * (logged with the missing permission); *perms = what the ACL grants. */
+int srv_pool_connect_check(struct srv_pool *p, uint32_t flags, const char *user,
+                           const char *groups, uint32_t *perms);
+int srv_pool_drpc_get_prop(const struct cairn_drpc_call *call, uint8_t **body,
+                           size_t *body_len);
+int srv_pool_drpc_set_prop(const struct cairn_drpc_call *call, uint8_t **body,
+                           size_t *body_len);
+int srv_pool_drpc_get_acl(const struct cairn_drpc_call *call, uint8_t **body,
+                          size_t *body_len);
+int srv_pool_drpc_update_acl(const struct cairn_drpc_call *call, uint8_t **body,
+                             size_t *body_len);
+int srv_pool_drpc_delete_acl(const struct cairn_drpc_call *call, uint8_t **body,
+                             size_t *body_len);
 
 /* Reply helper: serialise o (consumed) into a malloc'd dRPC body. */
 int srv_reply_json(struct json_t *o, uint8_t **body, size_t *body_len);

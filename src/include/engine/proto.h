@@ -42,12 +42,70 @@ enum {
 	CONT_RPC_LIST,
 	CONT_RPC_QUERY,
 	CONT_RPC_OID_ALLOC,
+	/* properties, user attributes, snapshots (srv_cont_prop.c); on an open handle
+	 * (cont_in.uuid + cont_hdl) */
+	CONT_RPC_PROP_GET,  /* out.value = struct proto_cont_props */
+	CONT_RPC_PROP_SET,  /* in.value = struct proto_cont_props (mask says which) */
+	CONT_RPC_ATTR_SET,  /* in.name, in.value */
+	CONT_RPC_ATTR_GET,  /* in.name -> out.value */
+	CONT_RPC_ATTR_LIST, /* out.value = names, each NUL-terminated */
+	CONT_RPC_ATTR_DEL,  /* in.name */
+	CONT_RPC_SNAP_CREATE,  /* -> out.epoch */
+	CONT_RPC_SNAP_LIST,    /* out.value = u64 epochs (host order), ascending */
+	CONT_RPC_SNAP_DESTROY, /* in.epoch */
 	CONT_RPC_COUNT
 };
-enum { OBJ_RPC_UPDATE = 0, OBJ_RPC_FETCH, OBJ_RPC_PUNCH, OBJ_RPC_LIST_DKEYS, OBJ_RPC_COUNT };
+enum {
+	OBJ_RPC_UPDATE = 0,
+	OBJ_RPC_FETCH,
+	OBJ_RPC_PUNCH,
+	OBJ_RPC_LIST_DKEYS,
+	/* array values (src/engine/srv_obj_array.c): obj_in.anchor is a struct proto_recx */
+	OBJ_RPC_ARRAY_UPDATE,
+	OBJ_RPC_ARRAY_FETCH,
+	OBJ_RPC_LIST_AKEYS,  /* anchor: struct proto_list_pos, as LIST_DKEYS */
+	OBJ_RPC_QUERY_KEY,   /* max u64 dkey and max extent end of akey (see below) */
+	OBJ_RPC_ARRAY_TRUNC, /* keep records [0, recx.idx) of (dkey, akey), drop the rest */
+	OBJ_RPC_COUNT
+};
+
+/* obj_in.anchor of the ARRAY_* RPCs (host order, both ends are this code): one extent of
+ * records [idx, idx + nr), rec_size bytes each. UPDATE carries nr * rec_size bytes
+ * (inline or bulk); FETCH returns them (holes as zeros) inline or by bulk. */
+struct proto_recx {
+	uint64_t idx;
+	uint64_t nr;
+	uint32_t rec_size;
+	uint32_t pad;
+};
+/* QUERY_KEY: among this shard's dkeys of exactly 8 bytes (big-endian u64, as the array
+ * API writes them) whose akey has visible extents, the largest: obj_out.keys = its 8
+ * bytes (nr_keys 1; 0 when none), obj_out.size = its akey's max extent end (records). */
 
 /* Container types. */
 enum { PROTO_CONT_POSIX = 1 };
+/* Container user attributes and snapshots: bounds. */
+#define PROTO_ATTR_NAME_MAX 255u   /* bytes, excl. NUL */
+#define PROTO_ATTR_VALUE_MAX 4000u /* bytes */
+#define PROTO_ATTRS_MAX 64u        /* attributes per container */
+#define PROTO_SNAPS_MAX 128u       /* snapshots per container */
+#define PROTO_CONT_VALUE_MAX (64u << 10)
+/* Container properties in cont_in/out.value (host order, both ends are this code). */
+#define PROTO_CPROP_LABEL 0x01u
+#define PROTO_CPROP_OCLASS 0x02u
+#define PROTO_CPROP_CHUNK 0x04u
+#define PROTO_CPROP_CSUM 0x08u
+#define PROTO_CPROP_RF 0x10u
+struct proto_cont_props {
+	char label[PROTO_LABEL_MAX];
+	uint32_t mask; /* PROP_SET: PROTO_CPROP_* to change */
+	uint32_t type;
+	uint32_t oclass;
+	uint32_t csum; /* 0 off, 1 on (crc32c) */
+	uint64_t chunk_size;
+	uint32_t rf; /* redundancy factor 0..4 */
+	uint32_t pad;
+};
 /* cont_in.flags */
 #define PROTO_CONT_FORCE 0x1u
 /* obj_out.flags */
@@ -64,10 +122,19 @@ struct proto_list_pos {
 
 /* ------------------------------------------------------------------ pool */
 
+/* pool_in.flags of CONNECT (0 = read-write, for callers predating ACLs). */
+#define PROTO_POOL_CONNECT_RO 0x1u
+#define PROTO_POOL_CONNECT_RW 0x2u
+#define PROTO_USER_MAX 64u    /* user name incl. NUL */
+#define PROTO_GROUPS_MAX 1024u /* "g1,g2,..." incl. NUL */
+
 struct pool_in {
 	const char *pool; /* CONNECT: label or uuid */
 	uint8_t uuid[16]; /* DISCONNECT / QUERY */
 	uint64_t hdl;
+	uint32_t flags;     /* CONNECT: PROTO_POOL_CONNECT_* */
+	const char *user;   /* CONNECT: the client's user name (trusted: loopback only) */
+	const char *groups; /* CONNECT: its group names, primary first, comma separated */
 };
 
 struct pool_out {
@@ -90,6 +157,9 @@ pool_in_enc(struct cairn_enc *e, const void *p)
 	cairn_enc_str(e, i->pool);
 	cairn_enc_uuid(e, i->uuid);
 	cairn_enc_u64(e, i->hdl);
+	cairn_enc_u32(e, i->flags);
+	cairn_enc_str(e, i->user);
+	cairn_enc_str(e, i->groups);
 	return cairn_enc_rc(e);
 }
 
@@ -101,6 +171,9 @@ pool_in_dec(struct cairn_dec *d, void *p)
 	cairn_dec_str(d, &i->pool, PROTO_LABEL_MAX + 40);
 	cairn_dec_uuid(d, i->uuid);
 	cairn_dec_u64(d, &i->hdl);
+	cairn_dec_u32(d, &i->flags);
+	cairn_dec_str(d, &i->user, PROTO_USER_MAX - 1);
+	cairn_dec_str(d, &i->groups, PROTO_GROUPS_MAX - 1);
 	return cairn_dec_rc(d);
 }
 
@@ -175,6 +248,10 @@ struct cont_in {
 	uint8_t uuid[16];  /* CLOSE / OID_ALLOC */
 	uint64_t cont_hdl; /* CLOSE / OID_ALLOC */
 	uint64_t count;    /* OID_ALLOC */
+	const char *name;  /* ATTR_*: attribute name */
+	const void *value; /* ATTR_SET, PROP_SET */
+	uint32_t value_len;
+	uint64_t epoch; /* SNAP_DESTROY; OPEN: open at this snapshot (0 = latest) */
 };
 
 struct cont_out {
@@ -187,6 +264,9 @@ struct cont_out {
 	uint64_t ctime;
 	uint64_t oid_next;  /* QUERY: next unallocated id; OID_ALLOC: first of the range */
 	const char *list;   /* LIST: "uuid label\n" lines */
+	const void *value;  /* PROP_GET, ATTR_GET, ATTR_LIST, SNAP_LIST */
+	uint32_t value_len;
+	uint64_t epoch; /* SNAP_CREATE */
 };
 
 static inline int
@@ -204,6 +284,9 @@ cont_in_enc(struct cairn_enc *e, const void *p)
 	cairn_enc_uuid(e, i->uuid);
 	cairn_enc_u64(e, i->cont_hdl);
 	cairn_enc_u64(e, i->count);
+	cairn_enc_str(e, i->name);
+	cairn_enc_bytes(e, i->value, i->value_len);
+	cairn_enc_u64(e, i->epoch);
 	return cairn_enc_rc(e);
 }
 
@@ -222,6 +305,9 @@ cont_in_dec(struct cairn_dec *d, void *p)
 	cairn_dec_uuid(d, i->uuid);
 	cairn_dec_u64(d, &i->cont_hdl);
 	cairn_dec_u64(d, &i->count);
+	cairn_dec_str(d, &i->name, PROTO_ATTR_NAME_MAX);
+	cairn_dec_bytes(d, &i->value, &i->value_len, PROTO_ATTR_VALUE_MAX);
+	cairn_dec_u64(d, &i->epoch);
 	return cairn_dec_rc(d);
 }
 
@@ -239,6 +325,8 @@ cont_out_enc(struct cairn_enc *e, const void *p)
 	cairn_enc_u64(e, o->ctime);
 	cairn_enc_u64(e, o->oid_next);
 	cairn_enc_str(e, o->list);
+	cairn_enc_bytes(e, o->value, o->value_len);
+	cairn_enc_u64(e, o->epoch);
 	return cairn_enc_rc(e);
 }
 
@@ -256,6 +344,8 @@ cont_out_dec(struct cairn_dec *d, void *p)
 	cairn_dec_u64(d, &o->ctime);
 	cairn_dec_u64(d, &o->oid_next);
 	cairn_dec_str(d, &o->list, 1u << 20);
+	cairn_dec_bytes(d, &o->value, &o->value_len, PROTO_CONT_VALUE_MAX);
+	cairn_dec_u64(d, &o->epoch);
 	return cairn_dec_rc(d);
 }
 
@@ -274,6 +364,15 @@ cont_out_dec(struct cairn_dec *d, void *p)
 		[CONT_RPC_LIST] = PROTO_CONT_RPC("cont_list", h),                             \
 		[CONT_RPC_QUERY] = PROTO_CONT_RPC("cont_query", h),                           \
 		[CONT_RPC_OID_ALLOC] = PROTO_CONT_RPC("cont_oid_alloc", h),                   \
+		[CONT_RPC_PROP_GET] = PROTO_CONT_RPC("cont_prop_get", h),                     \
+		[CONT_RPC_PROP_SET] = PROTO_CONT_RPC("cont_prop_set", h),                     \
+		[CONT_RPC_ATTR_SET] = PROTO_CONT_RPC("cont_attr_set", h),                     \
+		[CONT_RPC_ATTR_GET] = PROTO_CONT_RPC("cont_attr_get", h),                     \
+		[CONT_RPC_ATTR_LIST] = PROTO_CONT_RPC("cont_attr_list", h),                   \
+		[CONT_RPC_ATTR_DEL] = PROTO_CONT_RPC("cont_attr_del", h),                     \
+		[CONT_RPC_SNAP_CREATE] = PROTO_CONT_RPC("cont_snap_create", h),               \
+		[CONT_RPC_SNAP_LIST] = PROTO_CONT_RPC("cont_snap_list", h),                   \
+		[CONT_RPC_SNAP_DESTROY] = PROTO_CONT_RPC("cont_snap_destroy", h),             \
 	}
 
 /* ------------------------------------------------------------------ obj */
@@ -295,6 +394,7 @@ struct obj_in {
 	uint64_t buf_size; /* FETCH: room the client has */
 	const void *anchor; /* LIST_DKEYS: struct proto_list_pos */
 	uint32_t anchor_len;
+	uint64_t epoch; /* reads (FETCH, LIST_*): at this snapshot epoch; 0 = latest */
 };
 
 struct obj_out {
@@ -327,6 +427,7 @@ obj_in_enc(struct cairn_enc *e, const void *p)
 	cairn_enc_bulk(e, &i->bulk);
 	cairn_enc_u64(e, i->buf_size);
 	cairn_enc_bytes(e, i->anchor, i->anchor_len);
+	cairn_enc_u64(e, i->epoch);
 	return cairn_enc_rc(e);
 }
 
@@ -348,6 +449,7 @@ obj_in_dec(struct cairn_dec *d, void *p)
 	cairn_dec_bulk(d, &i->bulk);
 	cairn_dec_u64(d, &i->buf_size);
 	cairn_dec_bytes(d, &i->anchor, &i->anchor_len, PROTO_ANCHOR_MAX);
+	cairn_dec_u64(d, &i->epoch);
 	return cairn_dec_rc(d);
 }
 
@@ -391,6 +493,11 @@ obj_out_dec(struct cairn_dec *d, void *p)
 		[OBJ_RPC_FETCH] = PROTO_OBJ_RPC("obj_fetch", h),                              \
 		[OBJ_RPC_PUNCH] = PROTO_OBJ_RPC("obj_punch", h),                              \
 		[OBJ_RPC_LIST_DKEYS] = PROTO_OBJ_RPC("obj_list_dkeys", h),                    \
+		[OBJ_RPC_ARRAY_UPDATE] = PROTO_OBJ_RPC("obj_array_update", h),                \
+		[OBJ_RPC_ARRAY_FETCH] = PROTO_OBJ_RPC("obj_array_fetch", h),                  \
+		[OBJ_RPC_LIST_AKEYS] = PROTO_OBJ_RPC("obj_list_akeys", h),                    \
+		[OBJ_RPC_QUERY_KEY] = PROTO_OBJ_RPC("obj_query_key", h),                      \
+		[OBJ_RPC_ARRAY_TRUNC] = PROTO_OBJ_RPC("obj_array_trunc", h),                  \
 	}
 
 #endif /* CAIRN_ENGINE_PROTO_H */

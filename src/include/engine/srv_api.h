@@ -9,6 +9,13 @@
  *   POOL_QUERY   {"pool": label|uuid}                       -> pool object
  * pool object: {uuid, label, size_per_target, targets, map_version, connections, ctime,
  *               total, free, targets_up}
+ *   POOL_GET_PROP   {"pool"}                 -> pool object + {owner, group, acl}
+ *   POOL_SET_PROP   {"pool", "label"?, "owner"?, "group"?} -> as GET_PROP
+ *   POOL_GET_ACL    {"pool"}                 -> acl {owner, group, entries: ["A::OWNER@:rw"]}
+ *   POOL_UPDATE_ACL {"pool", "entries": [ACE text]} -> acl (entries added or replaced)
+ *   POOL_DELETE_ACL {"pool", "principal": "bob@"|"g:staff@"|"OWNER@"...} -> acl
+ *   POOL_CREATE also takes "user"? and "group"? (the owner; default: the engine's user)
+ * ACE text and permission letters: see src/engine/srv_acl.h.
  * On failure the Response status is a negative CAIRN_ERR_* and the body a text message.
  */
 #ifndef CAIRN_ENGINE_SRV_API_H
@@ -19,6 +26,11 @@ enum srv_drpc_pool_method {
 	SRV_DRPC_POOL_DESTROY = 2,
 	SRV_DRPC_POOL_LIST = 3,
 	SRV_DRPC_POOL_QUERY = 4,
+	SRV_DRPC_POOL_GET_PROP = 5,
+	SRV_DRPC_POOL_SET_PROP = 6,
+	SRV_DRPC_POOL_GET_ACL = 7,
+	SRV_DRPC_POOL_UPDATE_ACL = 8,
+	SRV_DRPC_POOL_DELETE_ACL = 9,
 };
 
 #endif /* CAIRN_ENGINE_SRV_API_H */

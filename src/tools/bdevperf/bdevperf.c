@@ -204,7 +204,8 @@ usage(FILE *f)
 		"  -t SECONDS        run time (1..3600, default 5)\n"
 		"  -x N              target xstreams, one job each (1..64, default 1)\n"
 		"  --pin             pin xstreams to cores\n"
-		"  --json            print only the JSON result line\n");
+		"  -j, --json        print only the JSON result line\n"
+		"  -h, --help        this text\n");
 }
 
 static int
@@ -222,7 +223,7 @@ parse_args(int argc, char **argv, struct perf_opts *o)
 
 	*o = (struct perf_opts){ .qd = 32, .io_size = 4096, .wl = W_RANDREAD, .seconds = 5,
 				 .xstreams = 1 };
-	while ((c = getopt_long(argc, argv, "q:o:w:t:x:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q:o:w:t:x:hj", lopts, NULL)) != -1) {
 		err[0] = '\0';
 		switch (c) {
 		case 'b':
@@ -278,6 +279,11 @@ parse_args(int argc, char **argv, struct perf_opts *o)
 		}
 	}
 	if (o->bdev_spec == NULL || optind != argc) {
+		if (optind != argc)
+			fprintf(stderr, "cairn-bdev-perf: unexpected argument '%s'\n", argv[optind]);
+		else
+			fprintf(stderr, "cairn-bdev-perf: --bdev SPEC is required "
+					"(e.g. --bdev malloc:256M)\n");
 		usage(stderr);
 		return -CAIRN_ERR_INVAL;
 	}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -27,6 +28,8 @@
 #include "common/units.h"
 #include "common/uuid.h"
 #include "jsonrpc/jsonrpc_client.h"
+
+#include "cairn_array.h"
 
 #define EXIT_OK 0
 #define EXIT_FAILED 1
@@ -43,6 +46,7 @@ struct args {
 	const char *value;
 	const char *out_file;
 	const char *oclass;
+	const char *snap; /* object get/list --snap EPOCH */
 	bool json;
 	bool force;
 };
@@ -61,7 +65,22 @@ usage(FILE *f)
 	        "  container query POOL CONT            one container\n"
 	        "  object put POOL CONT OID DKEY (-i FILE | -v VALUE) [-a AKEY]\n"
 	        "  object get POOL CONT OID DKEY [-a AKEY] [-O FILE]  (stdout by default)\n"
-	        "  object list POOL CONT OID            dkeys of an object\n\n"
+	        "  object list POOL CONT OID            dkeys of an object\n"
+	        "  container get-prop POOL CONT         label, type, class, chunk size, ...\n"
+	        "  container set-prop POOL CONT NAME:VALUE...  label:L, oclass:S1, chunk_size:1M,\n"
+	        "                                       cksum:on|off, rf:0..4\n"
+	        "  container list-attrs POOL CONT       user attribute names\n"
+	        "  container get-attr POOL CONT NAME [-O FILE]\n"
+	        "  container set-attr POOL CONT NAME (VALUE | -v VALUE | -i FILE)  (<= 4000 B)\n"
+	        "  container del-attr POOL CONT NAME\n"
+	        "  container create-snap POOL CONT      snapshot now; prints its epoch\n"
+	        "  container list-snaps POOL CONT       snapshot epochs\n"
+	        "  container destroy-snap POOL CONT EPOCH\n"
+	        "  object get|list ... --snap EPOCH     read as of a snapshot\n"
+	        "  array write POOL CONT OID OFFSET (-i FILE | -v VALUE)  byte array (created\n"
+	        "                                       on first write: 1 MiB chunks)\n"
+	        "  array read POOL CONT OID OFFSET LENGTH [-O FILE]  (holes read as zeros)\n"
+	        "  array size POOL CONT OID             bytes (one past the last written)\n\n"
 	        "OID is the application's object number (decimal); its class is --oclass or\n"
 	        "the container's default. AKEY defaults to \"data\".\n\n"
 	        "Options:\n"
@@ -74,6 +93,7 @@ usage(FILE *f)
 	        "  -v, --value TEXT    object put: value given inline\n"
 	        "  -O, --output FILE   object get: write the value to FILE\n"
 	        "  -c, --oclass CLASS  object class (S1, S2, S4, S8, SX)\n"
+	        "      --snap EPOCH    object get/list: read at this snapshot\n"
 	        "  -f, --force         see the commands\n"
 	        "  -j, --json          JSON output\n"
 	        "  -h, --help          this text\n\n"
@@ -89,6 +109,10 @@ fail(const char *what, int rc)
 	if (rc == -CAIRN_ERR_NOSPACE)
 		fprintf(stderr, "cairn: the pool is full: destroy containers you no longer need "
 		                "or use a bigger pool (`cairnctl pool create -z SIZE`)\n");
+	if (rc == -CAIRN_ERR_PERM && strcmp(what, "pool connect") != 0)
+		fprintf(stderr, "cairn: the pool's ACL does not grant this connection the "
+		                "permission (c: create container, d: delete container; see "
+		                "`cairnctl pool get-acl`)\n");
 	if (rc == -CAIRN_ERR_UNREACH || rc == -CAIRN_ERR_TIMEDOUT) {
 		fprintf(stderr, "cairn: is the system running? (`cairnctl system query`)\n");
 		return EXIT_UNREACH;
@@ -246,6 +270,284 @@ cmd_cont_list(const struct args *a, struct cairn_handle poh)
 	return EXIT_OK;
 }
 
+static int read_input(const struct args *a, void **buf, size_t *len);
+
+/* container get-prop / set-prop on an open container. */
+static int
+cont_props(const struct args *a, const char *sub, struct cairn_handle coh, char **argv,
+           int argc)
+{
+	struct cairn_cont_props p = {0};
+	char err[128], sz[32];
+	uint32_t mask = 0;
+	uint64_t v;
+	int i, rc, oc;
+
+	if (strcmp(sub, "set-prop") == 0) {
+		if (argc == 0)
+			return EXIT_USAGE;
+		for (i = 0; i < argc; i++) {
+			char *val = strchr(argv[i], ':');
+			size_t nl = val ? (size_t)(val - argv[i]) : 0;
+
+			if (val == NULL || val[1] == '\0')
+				goto bad;
+			val++;
+#define IS(n) (nl == strlen(n) && strncmp(argv[i], n, nl) == 0)
+			if (IS("label")) {
+				if (strlen(val) >= sizeof(p.label))
+					goto bad;
+				snprintf(p.label, sizeof(p.label), "%s", val);
+				mask |= CAIRN_CONT_PROP_LABEL;
+			} else if (IS("oclass")) {
+				if ((oc = cairn_oclass_from_name(val)) < 0)
+					goto bad;
+				p.oclass = (uint32_t)oc;
+				mask |= CAIRN_CONT_PROP_OCLASS;
+			} else if (IS("chunk_size")) {
+				if (cairn_parse_size(val, &v, err, sizeof(err)))
+					goto bad;
+				p.chunk_size = v;
+				mask |= CAIRN_CONT_PROP_CHUNK;
+			} else if (IS("cksum") || IS("checksum")) {
+				if (strcmp(val, "on") && strcmp(val, "off"))
+					goto bad;
+				p.csum = strcmp(val, "on") == 0;
+				mask |= CAIRN_CONT_PROP_CSUM;
+			} else if (IS("rf")) {
+				if (cairn_parse_u64(val, 0, 4, &v, err, sizeof(err)))
+					goto bad;
+				p.rf = (uint32_t)v;
+				mask |= CAIRN_CONT_PROP_RF;
+			} else {
+				goto bad;
+			}
+#undef IS
+		}
+		rc = cairn_cont_set_props(coh, &p, mask, NULL);
+		if (rc == -CAIRN_ERR_EXIST)
+			fprintf(stderr, "cairn: a container labelled '%s' exists in this pool\n",
+			        p.label);
+		else if (rc == -CAIRN_ERR_INVAL)
+			fprintf(stderr, "cairn: a value is out of range (label: 1..63 of "
+			        "[A-Za-z0-9_.-]; chunk_size: a power of two, 4K..1G; rf: 0..4)\n");
+		if (rc)
+			return fail("container set-prop", rc);
+	} else if (argc != 0) {
+		return EXIT_USAGE;
+	}
+	rc = cairn_cont_get_props(coh, &p, NULL);
+	if (rc)
+		return fail("container get-prop", rc);
+	if (a->json) {
+		print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "label", p.label, "type",
+		                     p.type == CAIRN_CONT_POSIX ? "POSIX" : "?", "oclass",
+		                     cairn_oclass_name((enum cairn_oclass)p.oclass) ?: "?",
+		                     "chunk_size", (json_int_t)p.chunk_size, "cksum",
+		                     p.csum ? "on" : "off", "rf", (json_int_t)p.rf));
+	} else {
+		cairn_format_size(p.chunk_size, sz, sizeof(sz));
+		printf("%-12s %s\n%-12s %s\n%-12s %s\n%-12s %s\n%-12s %s\n%-12s %u\n", "label",
+		       p.label, "type", p.type == CAIRN_CONT_POSIX ? "POSIX" : "?", "oclass",
+		       cairn_oclass_name((enum cairn_oclass)p.oclass) ?: "?", "chunk_size", sz,
+		       "cksum", p.csum ? "on" : "off", "rf", p.rf);
+	}
+	return EXIT_OK;
+bad:
+	fprintf(stderr, "cairn: set-prop '%s': expected label:LABEL, oclass:S1|S2|S4|S8|SX, "
+	        "chunk_size:SIZE, cksum:on|off or rf:0..4\n", argv[i]);
+	return EXIT_USAGE;
+}
+
+/* container list-attrs / get-attr / set-attr / del-attr. */
+static int
+cont_attrs(const struct args *a, const char *sub, struct cairn_handle coh, char **argv,
+           int argc)
+{
+	char buf[CAIRN_ATTRS_MAX * (CAIRN_ATTR_NAME_MAX + 1)];
+	size_t size = sizeof(buf), off;
+	void *val = NULL;
+	FILE *f;
+	int rc;
+
+	if (strcmp(sub, "list-attrs") == 0) {
+		if (argc != 0)
+			return EXIT_USAGE;
+		rc = cairn_cont_list_attrs(coh, buf, &size, NULL);
+		if (rc)
+			return fail("container list-attrs", rc);
+		if (a->json) {
+			json_t *arr = json_array();
+
+			for (off = 0; off < size; off += strlen(buf + off) + 1)
+				json_array_append_new(arr, json_string(buf + off));
+			print_json(json_pack("{s:o}", "attrs", arr));
+		} else {
+			for (off = 0; off < size; off += strlen(buf + off) + 1)
+				printf("%s\n", buf + off);
+		}
+		return EXIT_OK;
+	}
+	if (argc < 1)
+		return EXIT_USAGE;
+	if (strlen(argv[0]) > CAIRN_ATTR_NAME_MAX || argv[0][0] == '\0') {
+		fprintf(stderr, "cairn: attribute names are 1..%d bytes\n", CAIRN_ATTR_NAME_MAX);
+		return EXIT_USAGE;
+	}
+	if (strcmp(sub, "get-attr") == 0) {
+		if (argc != 1)
+			return EXIT_USAGE;
+		rc = cairn_cont_get_attr(coh, argv[0], buf, &size, NULL);
+		if (rc == -CAIRN_ERR_NONEXIST)
+			fprintf(stderr, "cairn: no attribute '%s' (see `cairn container "
+			        "list-attrs`)\n", argv[0]);
+		if (rc)
+			return fail("container get-attr", rc);
+		if (a->json) {
+			print_json(json_pack("{s:s, s:s%}", "name", argv[0], "value", buf, size));
+			return EXIT_OK;
+		}
+		f = a->out_file && strcmp(a->out_file, "-") ? fopen(a->out_file, "wb") : stdout;
+		if (f == NULL) {
+			fprintf(stderr, "cairn: cannot write %s: %s\n", a->out_file, strerror(errno));
+			return EXIT_FAILED;
+		}
+		if (fwrite(buf, 1, size, f) != size || (f != stdout && fclose(f) != 0)) {
+			fprintf(stderr, "cairn: write failed: %s\n", strerror(errno));
+			return EXIT_FAILED;
+		}
+		if (f == stdout && isatty(STDOUT_FILENO))
+			printf("\n");
+		return EXIT_OK;
+	}
+	if (strcmp(sub, "set-attr") == 0) {
+		if (argc == 2 && a->in_file == NULL && a->value == NULL) {
+			size = strlen(argv[1]);
+			rc = cairn_cont_set_attr(coh, argv[0], argv[1], size, NULL);
+		} else if (argc == 1 && (a->in_file || a->value)) {
+			if (read_input(a, &val, &size))
+				return EXIT_FAILED;
+			rc = size > CAIRN_ATTR_VALUE_MAX ? -CAIRN_ERR_INVAL
+			                                 : cairn_cont_set_attr(coh, argv[0], val, size,
+			                                                       NULL);
+			free(val);
+		} else {
+			return EXIT_USAGE;
+		}
+		if (rc == -CAIRN_ERR_INVAL && size > CAIRN_ATTR_VALUE_MAX)
+			fprintf(stderr, "cairn: attribute values are at most %d bytes (got %zu)\n",
+			        CAIRN_ATTR_VALUE_MAX, size);
+		if (rc == -CAIRN_ERR_OVERFLOW)
+			fprintf(stderr, "cairn: a container has at most %d attributes; delete some "
+			        "first\n", CAIRN_ATTRS_MAX);
+		if (rc)
+			return fail("container set-attr", rc);
+		if (!a->json)
+			printf("Attribute %s set\n", argv[0]);
+		return EXIT_OK;
+	}
+	if (strcmp(sub, "del-attr") == 0 && argc == 1) {
+		rc = cairn_cont_del_attr(coh, argv[0], NULL);
+		if (rc == -CAIRN_ERR_NONEXIST)
+			fprintf(stderr, "cairn: no attribute '%s'\n", argv[0]);
+		if (rc)
+			return fail("container del-attr", rc);
+		if (!a->json)
+			printf("Attribute %s deleted\n", argv[0]);
+		return EXIT_OK;
+	}
+	return EXIT_USAGE;
+}
+
+/* container create-snap / list-snaps / destroy-snap. */
+static int
+cont_snaps(const struct args *a, const char *sub, struct cairn_handle coh, char **argv,
+           int argc)
+{
+	cairn_epoch_t epochs[CAIRN_SNAPS_MAX], e;
+	uint32_t nr = CAIRN_SNAPS_MAX, i;
+	char err[128];
+	int rc;
+
+	if (strcmp(sub, "create-snap") == 0 && argc == 0) {
+		rc = cairn_cont_create_snap(coh, &e, NULL);
+		if (rc == -CAIRN_ERR_OVERFLOW)
+			fprintf(stderr, "cairn: a container has at most %d snapshots; destroy some "
+			        "first\n", CAIRN_SNAPS_MAX);
+		if (rc)
+			return fail("container create-snap", rc);
+		if (a->json)
+			print_json(json_pack("{s:I}", "epoch", (json_int_t)e));
+		else
+			printf("Snapshot created at epoch %llu\n", (unsigned long long)e);
+		return EXIT_OK;
+	}
+	if (strcmp(sub, "list-snaps") == 0 && argc == 0) {
+		rc = cairn_cont_list_snaps(coh, epochs, &nr, NULL);
+		if (rc)
+			return fail("container list-snaps", rc);
+		if (a->json) {
+			json_t *arr = json_array();
+
+			for (i = 0; i < nr; i++)
+				json_array_append_new(arr, json_integer((json_int_t)epochs[i]));
+			print_json(json_pack("{s:o}", "snapshots", arr));
+		} else {
+			for (i = 0; i < nr; i++)
+				printf("%llu\n", (unsigned long long)epochs[i]);
+		}
+		return EXIT_OK;
+	}
+	if (strcmp(sub, "destroy-snap") == 0 && argc == 1) {
+		if (cairn_parse_u64(argv[0], 1, UINT64_MAX - 1, &e, err, sizeof(err))) {
+			fprintf(stderr, "cairn: EPOCH '%s': %s\n", argv[0], err);
+			return EXIT_USAGE;
+		}
+		rc = cairn_cont_destroy_snap(coh, e, NULL);
+		if (rc == -CAIRN_ERR_NONEXIST)
+			fprintf(stderr, "cairn: no snapshot at epoch %s (see `cairn container "
+			        "list-snaps`)\n", argv[0]);
+		if (rc)
+			return fail("container destroy-snap", rc);
+		if (!a->json)
+			printf("Snapshot %s destroyed\n", argv[0]);
+		return EXIT_OK;
+	}
+	return EXIT_USAGE;
+}
+
+/* Subcommands on an open container: properties, attributes, snapshots. -1: not one. */
+static int
+cmd_cont_open_ops(const struct args *a, const char *sub, struct cairn_handle poh, char **argv,
+                  int argc)
+{
+	int (*fn)(const struct args *, const char *, struct cairn_handle, char **, int);
+	struct cairn_handle coh;
+	int rc, ret;
+
+	if (strcmp(sub, "get-prop") == 0 || strcmp(sub, "set-prop") == 0)
+		fn = cont_props;
+	else if (strcmp(sub, "list-attrs") == 0 || strcmp(sub, "get-attr") == 0 ||
+	         strcmp(sub, "set-attr") == 0 || strcmp(sub, "del-attr") == 0)
+		fn = cont_attrs;
+	else if (strcmp(sub, "create-snap") == 0 || strcmp(sub, "list-snaps") == 0 ||
+	         strcmp(sub, "destroy-snap") == 0)
+		fn = cont_snaps;
+	else
+		return -1;
+	if (argc < 1)
+		return EXIT_USAGE;
+	rc = cairn_cont_open(poh, argv[0], 0, &coh, NULL, NULL);
+	if (rc) {
+		if (rc == -CAIRN_ERR_NONEXIST)
+			fprintf(stderr, "cairn: no container '%s' in this pool\n", argv[0]);
+		return fail("container open", rc);
+	}
+	ret = fn(a, sub, coh, argv + 1, argc - 1);
+	cairn_cont_close(coh, NULL);
+	return ret;
+}
+
 static int
 cmd_cont(const struct args *a, const char *sub, struct cairn_handle poh, char **argv, int argc)
 {
@@ -255,6 +557,9 @@ cmd_cont(const struct args *a, const char *sub, struct cairn_handle poh, char **
 
 	if (strcmp(sub, "list") == 0)
 		return argc == 0 ? cmd_cont_list(a, poh) : EXIT_USAGE;
+	rc = cmd_cont_open_ops(a, sub, poh, argv, argc);
+	if (rc >= 0)
+		return rc;
 	if (argc != 1)
 		return EXIT_USAGE;
 	if (strcmp(sub, "create") == 0) {
@@ -519,6 +824,54 @@ out:
 	return ret;
 }
 
+/* `cairn array`: the object class (--oclass or the container's default), then
+ * cairn_array.c. */
+static int
+array_read_file(const char *path, void **buf, size_t *len)
+{
+	struct args t = {.in_file = path};
+
+	return read_input(&t, buf, len);
+}
+
+static int
+cmd_array(const struct args *a, const char *sub, struct cairn_handle coh, char **argv,
+          int argc)
+{
+	struct cairn_cli_array_opts o = {.in_file = a->in_file, .value = a->value,
+	                                 .out_file = a->out_file, .read_file = array_read_file};
+	struct cairn_obj_id tmp;
+	int oc = 0, rc;
+
+	if (a->oclass && (oc = cairn_oclass_from_name(a->oclass)) < 0) {
+		fprintf(stderr, "cairn: unknown object class '%s'\n", a->oclass);
+		return EXIT_USAGE;
+	}
+	if (oc == 0) {
+		rc = cairn_cont_alloc_oid(coh, CAIRN_OT_MULTI, CAIRN_OC_UNKNOWN, &tmp, NULL);
+		if (rc)
+			return fail("object class", rc);
+		oc = cairn_obj_id_class(tmp);
+	}
+	o.oclass = (enum cairn_oclass)oc;
+	return cairn_cli_array(sub, coh, argv, argc, &o);
+}
+
+/* Subcommands that only read connect read-only (the pool ACL's 'r'), the others
+ * read-write ('r' and 'w'). */
+static unsigned int
+cli_connect_flags(const char *sub)
+{
+	static const char *const ro[] = {"query", "list-containers", "list", "get", "read", "size",
+	                                 "get-prop", "list-attrs", "get-attr", "list-snaps"};
+	size_t i;
+
+	for (i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
+		if (strcmp(sub, ro[i]) == 0)
+			return CAIRN_PC_RO;
+	return CAIRN_PC_RW;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -528,7 +881,7 @@ main(int argc, char **argv)
 	        {"value", required_argument, NULL, 'v'},  {"output", required_argument, NULL, 'O'},
 	        {"oclass", required_argument, NULL, 'c'}, {"force", no_argument, NULL, 'f'},
 	        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	        {"snap", required_argument, NULL, 'S'},   {NULL, 0, NULL, 0},
 	};
 	struct args a = {0};
 	struct cairn_handle poh, coh;
@@ -548,6 +901,7 @@ main(int argc, char **argv)
 		case 'c': a.oclass = optarg; break;
 		case 'f': a.force = true; break;
 		case 'j': a.json = true; break;
+		case 'S': a.snap = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -561,8 +915,9 @@ main(int argc, char **argv)
 	rest = argv + optind + 3;
 	nargs = argc - optind - 3;
 	if (strcmp(cmd, "pool") && strcmp(cmd, "container") && strcmp(cmd, "cont") &&
-	    strcmp(cmd, "object") && strcmp(cmd, "obj")) {
-		fprintf(stderr, "cairn: unknown command '%s' (pool, container, object)\n", cmd);
+	    strcmp(cmd, "object") && strcmp(cmd, "obj") && strcmp(cmd, "array")) {
+		fprintf(stderr, "cairn: unknown command '%s' (pool, container, object, array)\n",
+		        cmd);
 		return EXIT_USAGE;
 	}
 	ret = resolve_sys(&a, sysbuf, sizeof(sysbuf));
@@ -571,11 +926,18 @@ main(int argc, char **argv)
 	rc = cairn_init();
 	if (rc)
 		return fail("cairn_init", rc);
-	rc = cairn_pool_connect(argv[optind + 2], a.sys, 0, &poh, NULL, NULL);
+	rc = cairn_pool_connect(argv[optind + 2], a.sys, cli_connect_flags(sub), &poh, NULL,
+	                        NULL);
 	if (rc) {
 		if (rc == -CAIRN_ERR_NONEXIST)
 			fprintf(stderr, "cairn: no pool '%s' (see `cairnctl pool list`)\n",
 			        argv[optind + 2]);
+		if (rc == -CAIRN_ERR_PERM)
+			fprintf(stderr, "cairn: the ACL of pool '%s' does not let you connect %s "
+			        "(needs the '%s' permission; an administrator can grant it with "
+			        "`cairnctl pool update-acl`)\n", argv[optind + 2],
+			        cli_connect_flags(sub) == CAIRN_PC_RO ? "read-only" : "read-write",
+			        cli_connect_flags(sub) == CAIRN_PC_RO ? "r" : "rw");
 		ret = fail("pool connect", rc);
 		cairn_fini();
 		return ret;
@@ -589,14 +951,30 @@ main(int argc, char **argv)
 	} else if (cmd[0] == 'c') {
 		ret = cmd_cont(&a, sub, poh, rest, nargs);
 	} else if (nargs >= 1) {
-		rc = cairn_cont_open(poh, rest[0], 0, &coh, NULL, NULL);
+		uint64_t snap = 0;
+		char err[128];
+
+		if (a.snap && cairn_parse_u64(a.snap, 1, UINT64_MAX - 1, &snap, err, sizeof(err))) {
+			fprintf(stderr, "cairn: --snap '%s': %s\n", a.snap, err);
+			cairn_pool_disconnect(poh, NULL);
+			cairn_fini();
+			return EXIT_USAGE;
+		}
+		if (snap)
+			rc = cairn_cont_open_snap(poh, rest[0], snap, &coh, NULL, NULL);
+		else
+			rc = cairn_cont_open(poh, rest[0], 0, &coh, NULL, NULL);
 		if (rc) {
-			if (rc == -CAIRN_ERR_NONEXIST)
+			if (rc == -CAIRN_ERR_NONEXIST && snap)
+				fprintf(stderr, "cairn: no container '%s' or no snapshot at epoch %s "
+				        "in it (see `cairn container list-snaps`)\n", rest[0], a.snap);
+			else if (rc == -CAIRN_ERR_NONEXIST)
 				fprintf(stderr, "cairn: no container '%s' in pool '%s'\n", rest[0],
 				        argv[optind + 2]);
 			ret = fail("container open", rc);
 		} else {
-			ret = cmd_obj(&a, sub, coh, rest + 1, nargs - 1);
+			ret = strcmp(cmd, "array") == 0 ? cmd_array(&a, sub, coh, rest + 1, nargs - 1)
+			                                : cmd_obj(&a, sub, coh, rest + 1, nargs - 1);
 			cairn_cont_close(coh, NULL);
 		}
 	}

@@ -35,6 +35,11 @@ struct ctl_args {
 	unsigned timeout_ms;
 	const char *size;  /* pool create -z */
 	const char *label; /* pool create -l */
+	const char *user;  /* pool create --user (owner) */
+	const char *group; /* pool create --group (owner group) */
+	json_t *entries;   /* pool update-acl -e (array) */
+	const char *acl_file;  /* pool update-acl --acl-file */
+	const char *principal; /* pool delete-acl -p */
 };
 
 static void
@@ -52,7 +57,17 @@ usage(FILE *f)
 	        "  pool create -z SIZE -l LABEL          create a pool of SIZE per target\n"
 	        "  pool list                             pools with their space\n"
 	        "  pool query POOL                       one pool (label or uuid)\n"
-	        "  pool destroy POOL [--force]           destroy (force: even if connected)\n\n"
+	        "  pool destroy POOL [--force]           destroy (force: even if connected)\n"
+	        "  pool get-prop POOL                    label, owner, group, ACL, ...\n"
+	        "  pool set-prop POOL NAME:VALUE...      set label:NEW, owner:USER, group:GROUP\n"
+	        "  pool get-acl POOL                     the pool's ACL\n"
+	        "  pool update-acl POOL -e ACE... | --acl-file FILE\n"
+	        "                                        add or replace ACL entries\n"
+	        "  pool delete-acl POOL -p PRINCIPAL     remove the entry of a principal\n"
+	        "ACL entries (as DAOS): A:FLAGS:PRINCIPAL:PERMS, PRINCIPAL one of OWNER@, GROUP@,\n"
+	        "EVERYONE@, user@, or group@ with flag G (A:G:staff@:r); PERMS letters r (connect\n"
+	        "read), w (connect write), c (create container), d (delete container), t/T\n"
+	        "(get/set props), a/A (get/update ACL). E.g. -e A::bob@:rw -e A:G:staff@:rc\n\n"
 	        "Options:\n"
 	        "  -o, --socket PATH   cairn-server API socket (default $CAIRN_SERVER_SOCKET\n"
 	        "                      or %s)\n"
@@ -61,6 +76,12 @@ usage(FILE *f)
 	        "  -f, --force         see the commands\n"
 	        "  -z, --size SIZE     pool size per target, e.g. 1G\n"
 	        "  -l, --label LABEL   pool label\n"
+	        "      --user USER     pool create: owner (default: the engine's user)\n"
+	        "      --group GROUP   pool create: owner group\n"
+	        "  -e, --entry ACE     pool update-acl: an entry (repeatable)\n"
+	        "      --acl-file F    pool update-acl: entries, one per line (# comments)\n"
+	        "  -p, --principal P   pool delete-acl: OWNER@, GROUP@, EVERYONE@, user@,\n"
+	        "                      g:group@\n"
 	        "  -j, --json          print the server's JSON result\n"
 	        "  -t, --timeout SEC   wait at most SEC seconds for the server (default 60)\n"
 	        "  -h, --help          this text\n\n"
@@ -348,6 +369,10 @@ cmd_pool(const struct ctl_args *a, const char *sub, const char *pool)
 		}
 		json_object_set_new(params, "label", json_string(a->label));
 		json_object_set_new(params, "size", json_string(a->size));
+		if (a->user)
+			json_object_set_new(params, "user", json_string(a->user));
+		if (a->group)
+			json_object_set_new(params, "group", json_string(a->group));
 		method = "pool_create";
 	} else if (strcmp(sub, "list") == 0) {
 		if (pool) {
@@ -394,6 +419,167 @@ cmd_pool(const struct ctl_args *a, const char *sub, const char *pool)
 	return EXIT_OK;
 }
 
+/* Read ACEs from a file: one per line, blank lines and '#' comments ignored. */
+static int
+read_acl_file(const char *path, json_t *entries)
+{
+	char line[512];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		fprintf(stderr, "cairnctl: --acl-file %s: %s\n", path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			fprintf(stderr, "cairnctl: %s:%u: line too long\n", path, lineno);
+			fclose(f);
+			return EXIT_USAGE;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strlen(p);
+		while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' ||
+		                   end[-1] == '\t'))
+			*--end = '\0';
+		if (*p == '\0' || *p == '#')
+			continue;
+		json_array_append_new(entries, json_string(p));
+	}
+	fclose(f);
+	if (json_array_size(entries) == 0) {
+		fprintf(stderr, "cairnctl: --acl-file %s: no entries\n", path);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static void
+print_acl(const json_t *acl)
+{
+	const json_t *e;
+	size_t i;
+
+	printf("# Owner: %s\n# Owner Group: %s\n# Entries:\n", jstr(acl, "owner", "?"),
+	       jstr(acl, "group", "?"));
+	json_array_foreach(json_object_get(acl, "entries"), i, e)
+		printf("%s\n", json_string_value(e) ? json_string_value(e) : "?");
+}
+
+/* pool get-prop|set-prop|get-acl|update-acl|delete-acl POOL [NAME:VALUE...] */
+static int
+cmd_pool_prop(const struct ctl_args *a, const char *sub, const char *pool, char **rest,
+              int nrest)
+{
+	json_t *params = json_object(), *res = NULL, *entries;
+	const char *method;
+	bool acl_out = true;
+	char a1[32];
+	int i, rc;
+
+	json_object_set_new(params, "pool", json_string(pool));
+	if (strcmp(sub, "get-prop") == 0 || strcmp(sub, "get-acl") == 0) {
+		if (nrest) {
+			fprintf(stderr, "cairnctl: usage: pool %s POOL\n", sub);
+			json_decref(params);
+			return EXIT_USAGE;
+		}
+		method = sub[4] == 'p' ? "pool_get_prop" : "pool_get_acl";
+		acl_out = sub[4] == 'a';
+	} else if (strcmp(sub, "set-prop") == 0) {
+		acl_out = false;
+		method = "pool_set_prop";
+		for (i = 0; i < nrest; i++) {
+			char *colon = strchr(rest[i], ':');
+			static const char *const names[] = {"label", "owner", "group"};
+			size_t k;
+
+			for (k = 0; colon && k < 3; k++)
+				if ((size_t)(colon - rest[i]) == strlen(names[k]) &&
+				    strncmp(rest[i], names[k], strlen(names[k])) == 0)
+					break;
+			if (colon == NULL || k == 3 || colon[1] == '\0') {
+				fprintf(stderr, "cairnctl: set-prop '%s': expected label:NEW, "
+				        "owner:USER or group:GROUP\n", rest[i]);
+				json_decref(params);
+				return EXIT_USAGE;
+			}
+			json_object_set_new(params, names[k], json_string(colon + 1));
+		}
+		if (nrest == 0) {
+			fprintf(stderr, "cairnctl: usage: pool set-prop POOL label:NEW|owner:USER|"
+			                "group:GROUP...\n");
+			json_decref(params);
+			return EXIT_USAGE;
+		}
+	} else if (strcmp(sub, "update-acl") == 0) {
+		method = "pool_update_acl";
+		entries = a->entries ? json_deep_copy(a->entries) : json_array();
+		if (a->acl_file && (rc = read_acl_file(a->acl_file, entries)) != EXIT_OK) {
+			json_decref(entries);
+			json_decref(params);
+			return rc;
+		}
+		if (nrest || json_array_size(entries) == 0) {
+			fprintf(stderr, "cairnctl: usage: pool update-acl POOL -e ACE [-e ACE...] | "
+			                "--acl-file FILE\n");
+			json_decref(entries);
+			json_decref(params);
+			return EXIT_USAGE;
+		}
+		json_object_set_new(params, "entries", entries);
+	} else if (strcmp(sub, "delete-acl") == 0) {
+		method = "pool_delete_acl";
+		if (nrest || a->principal == NULL) {
+			fprintf(stderr, "cairnctl: usage: pool delete-acl POOL -p PRINCIPAL\n");
+			json_decref(params);
+			return EXIT_USAGE;
+		}
+		json_object_set_new(params, "principal", json_string(a->principal));
+	} else {
+		fprintf(stderr, "cairnctl: unknown command 'pool %s' (create, list, query, destroy, "
+		                "get-prop, set-prop, get-acl, update-acl, delete-acl)\n", sub);
+		json_decref(params);
+		return EXIT_USAGE;
+	}
+	rc = call(a, method, params, &res);
+	json_decref(params);
+	if (rc)
+		return rc;
+	if (a->json) {
+		cairn_json_print(stdout, res, true);
+	} else if (acl_out) {
+		print_acl(res);
+	} else {
+		printf("Pool %s properties:\n", jstr(res, "label", "?"));
+		printf("  %-16s %s\n", "label", jstr(res, "label", "?"));
+		printf("  %-16s %s\n", "uuid", jstr(res, "uuid", "?"));
+		printf("  %-16s %s\n", "owner", jstr(res, "owner", "?"));
+		printf("  %-16s %s\n", "group", jstr(res, "group", "?"));
+		printf("  %-16s %s\n", "size_per_target",
+		       fsize(json_object_get(res, "size_per_target"), a1, sizeof(a1)));
+		printf("  %-16s %lld\n", "targets",
+		       (long long)json_integer_value(json_object_get(res, "targets")));
+		printf("  %-16s %lld\n", "map_version",
+		       (long long)json_integer_value(json_object_get(res, "map_version")));
+		printf("  acl:\n");
+		{
+			const json_t *e;
+			size_t k;
+
+			json_array_foreach(json_object_get(json_object_get(res, "acl"), "entries"),
+			                   k, e)
+				printf("    %s\n", json_string_value(e) ? json_string_value(e) : "?");
+		}
+	}
+	json_decref(res);
+	return EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -402,7 +588,10 @@ main(int argc, char **argv)
 	        {"ranks", required_argument, NULL, 'r'},  {"force", no_argument, NULL, 'f'},
 	        {"json", no_argument, NULL, 'j'},         {"timeout", required_argument, NULL, 't'},
 	        {"help", no_argument, NULL, 'h'},         {"size", required_argument, NULL, 'z'},
-	        {"label", required_argument, NULL, 'l'},  {NULL, 0, NULL, 0},
+	        {"label", required_argument, NULL, 'l'},  {"user", required_argument, NULL, 'U'},
+	        {"group", required_argument, NULL, 'G'},  {"entry", required_argument, NULL, 'e'},
+	        {"acl-file", required_argument, NULL, 'A'},
+	        {"principal", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
 	};
 	struct ctl_args a = {.timeout_ms = 60000};
 	static char hostbuf[128];
@@ -412,7 +601,7 @@ main(int argc, char **argv)
 	a.addr = getenv("CAIRN_SERVER_SOCKET");
 	if (a.addr == NULL)
 		a.addr = DEFAULT_SOCK;
-	while ((c = getopt_long(argc, argv, "o:r:fjt:hz:l:", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:r:fjt:hz:l:e:p:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			a.addr = optarg;
@@ -455,6 +644,23 @@ main(int argc, char **argv)
 		case 'l':
 			a.label = optarg;
 			break;
+		case 'U':
+			a.user = optarg;
+			break;
+		case 'G':
+			a.group = optarg;
+			break;
+		case 'e':
+			if (a.entries == NULL)
+				a.entries = json_array();
+			json_array_append_new(a.entries, json_string(optarg));
+			break;
+		case 'A':
+			a.acl_file = optarg;
+			break;
+		case 'p':
+			a.principal = optarg;
+			break;
 		case 'j':
 			a.json = true;
 			break;
@@ -473,15 +679,25 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (argc - optind >= 3 && strcmp(argv[optind], "pool") == 0 &&
+	    (strstr(argv[optind + 1], "-prop") || strstr(argv[optind + 1], "-acl"))) {
+		rc = cmd_pool_prop(&a, argv[optind + 1], argv[optind + 2], argv + optind + 3,
+		                   argc - optind - 3);
+		json_decref(a.ranks);
+		json_decref(a.entries);
+		return rc;
+	}
 	if (argc - optind >= 2 && strcmp(argv[optind], "pool") == 0 && argc - optind <= 3) {
 		rc = cmd_pool(&a, argv[optind + 1], argc - optind == 3 ? argv[optind + 2] : NULL);
 		json_decref(a.ranks);
+		json_decref(a.entries);
 		return rc;
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "cairnctl: expected a command such as `system query` or "
 		                "`storage format`; see --help\n");
 		json_decref(a.ranks);
+		json_decref(a.entries);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[optind], "system") == 0) {
@@ -494,5 +710,6 @@ main(int argc, char **argv)
 		rc = EXIT_USAGE;
 	}
 	json_decref(a.ranks);
+	json_decref(a.entries);
 	return rc;
 }

@@ -452,8 +452,14 @@ main(int argc, char **argv)
 		iscsi_set_target_username_pwd(p->iscsi, url->target_user, url->target_passwd);
 	p->lun = url->lun;
 	if (iscsi_full_connect_sync(p->iscsi, url->portal, url->lun) != 0) {
-		fprintf(stderr, "cairn-iscsi-perf: login to %s (%s) failed: %s\n", url->portal,
-			url->target, iscsi_get_error(p->iscsi));
+		/* libiscsi's text is often about its reconnect logic, not the cause: say
+		 * what to check */
+		fprintf(stderr, "cairn-iscsi-perf: login to %s (%s, LUN %d) failed: %s\n"
+				"Check that a target listens on %s (cairn-tgt: cairn-rpc "
+				"iscsi_get_portal_groups), that the IQN and LUN exist "
+				"(iscsi_get_target_nodes) and, with CHAP, the user%%password@ in "
+				"the URL.\n", url->portal, url->target, url->lun,
+			iscsi_get_error(p->iscsi), url->portal);
 		iscsi_destroy_url(url);
 		goto out_ctx;
 	}

@@ -235,9 +235,9 @@ usage(FILE *f)
 	           "  --contexts N         server contexts (tags), one xstream each (default 1)\n"
 	           "  --bulk-threshold SZ  sizes >= this go by bulk (default 64k)\n"
 	           "  --cpus LIST          cores for the xstreams, e.g. \"0-1\"\n"
-	           "  --json               one JSON object instead of the table\n"
+	           "  -j, --json           one JSON object instead of the table\n"
 	           "  --server             server mode; with --port N [--bind HOST]\n"
-	           "  --help               this text\n");
+	           "  -h, --help           this text\n");
 }
 
 static int
@@ -352,7 +352,7 @@ parse_args(int argc, char **argv, struct st_opts *o)
 	        {NULL, 0, NULL, 0},
 	};
 	const char *sizes = "0 4k 64k 1m";
-	int c;
+	int c, li = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->contexts = 1;
@@ -360,7 +360,7 @@ parse_args(int argc, char **argv, struct st_opts *o)
 	o->reps = 10000;
 	o->bind = "0.0.0.0";
 	o->bulk_threshold = 64 * 1024;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj", lo, &li)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -443,7 +443,9 @@ parse_args(int argc, char **argv, struct st_opts *o)
 	}
 	return 0;
 bad:
-	fprintf(stderr, "cairn-selftest: bad value '%s' for option %s\n", optarg, argv[optind - 1]);
+	/* only long options take values, so li names the one that failed */
+	fprintf(stderr, "cairn-selftest: bad value '%s' for --%s (see --help)\n", optarg,
+		lo[li].name);
 	return -1;
 }
 

@@ -291,7 +291,7 @@ do_op(struct run *r, uint64_t i, char *buf)
 	struct cairn_vos_recx rx = { 0, o->vsize / o->rec_size };
 	struct cairn_vos_iod iod = { 0 };
 
-	op_keys(o, i, &oid, dkey, &dlen, akey, &alen);
+	op_keys(o, r->kind == T_CKPT ? i % r->nkeys : i, &oid, dkey, &dlen, akey, &alen);
 	iod.akey = akey;
 	iod.akey_len = alen;
 	if (o->array) {
@@ -309,12 +309,11 @@ do_op(struct run *r, uint64_t i, char *buf)
 		iod.size = o->vsize;
 		return cairn_vos_update(r->pool, r->cont, &oid, 1, 0, dkey, dlen, 1, &iod);
 	case T_CKPT:
-		/* overwrite at a newer epoch each round over the keys */
+		/* overwrite in place (same epoch): the index keeps its size */
 		iod.buf = r->val;
 		iod.buf_size = o->vsize;
 		iod.size = o->vsize;
-		return cairn_vos_update(r->pool, r->cont, &oid, 2 + i / r->nkeys, 0, dkey, dlen, 1,
-					&iod);
+		return cairn_vos_update(r->pool, r->cont, &oid, 2, 0, dkey, dlen, 1, &iod);
 	case T_FETCH: {
 		int rc;
 
@@ -422,9 +421,12 @@ ckpt_driver(struct run *r)
 			cairn_ult_sleep_us(100);
 		while (rc == 0) {
 			cairn_vos_pool_query(r->pool, &info);
-			if (info.checkpoints >= base + (uint64_t)n + 1 ||
-			    now_ns() - t0 > 120ull * 1000000000ull)
+			if (info.checkpoints >= base + (uint64_t)n + 1)
 				break;
+			if (now_ns() - t0 > 60ull * 1000000000ull) {
+				rc = -CAIRN_ERR_TIMEDOUT;
+				break;
+			}
 			cairn_ult_sleep_us(100);
 		}
 		if (rc) {

@@ -73,14 +73,15 @@ done
 for p in "${pids[@]}"; do wait "$p" || die "a concurrent client failed"; done
 grep -L '"M0"' "$TMP"/c*.out | grep -q . && die "a concurrent client got a wrong answer"
 
-# --- save_config -> restart with --json -> same bdevs (the error bdev's uuid is not
-# part of its create call, so it is compared by name and size only)
+# --- save_config -> restart with --json -> same bdevs, uuids included (the error bdev's
+# too: bdev_error_create takes and saves a uuid)
 rpc save_config -o "$TMP/cfg.json"
-before=$(rpc bdev_get_bdevs | jq_py 'print(sorted((b["name"],b["num_blocks"],b["uuid"] if b["module"]!="error" else "") for b in d))')
+before=$(rpc bdev_get_bdevs | jq_py 'print(sorted((b["name"],b["num_blocks"],b["uuid"]) for b in d))')
+echo "$before" | grep -q "EE_M1" || die "error bdev missing before the round trip: $before"
 stop_pid "$TGT_PID" || die "cairn-tgt did not exit 0 on SIGTERM"
 [ -e "$SOCK" ] && die "socket left behind after shutdown"
 start_cairn_tgt "$SOCK" --json "$TMP/cfg.json"
-after=$(rpc bdev_get_bdevs | jq_py 'print(sorted((b["name"],b["num_blocks"],b["uuid"] if b["module"]!="error" else "") for b in d))')
+after=$(rpc bdev_get_bdevs | jq_py 'print(sorted((b["name"],b["num_blocks"],b["uuid"]) for b in d))')
 [ "$before" = "$after" ] || die "config round trip differs: $before vs $after"
 
 # --- a second target on the same socket refuses to start

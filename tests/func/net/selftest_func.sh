@@ -50,6 +50,11 @@ for args in "--sizes x" "--inflight 0" "--endpoint 1" "--server" "--bogus"; do
 		exit 1
 	fi
 done
+# The message names the option, and -j is --json.
+msg=$("$ST" --inflight x 2>&1 >/dev/null || true)
+echo "$msg" | grep -q -- "--inflight" || { echo "FAIL: bad value message: $msg" >&2; exit 1; }
+"$ST" -j --uri "$URI" --sizes 0 --repetitions 10 | jq -e '.results | length == 1' >/dev/null ||
+	{ echo "FAIL: -j output is not the JSON object" >&2; exit 1; }
 # An unreachable endpoint fails with a message, not a hang.
 if "$ST" --uri "tcp://127.0.0.1:1" --sizes 0 --repetitions 1 >/dev/null 2>&1; then
 	echo "FAIL: unreachable endpoint reported success" >&2

@@ -1,0 +1,426 @@
+/*
+ * The engine's `obj` module, array part: the ARRAY_UPDATE / ARRAY_FETCH / LIST_AKEYS /
+ * QUERY_KEY / ARRAY_TRUNC RPCs (src/include/engine/proto.h), served on the target's own
+ * xstream against its VOS shard, called from srv_obj.c's dispatcher. One extent per RPC
+ * (the array API splits I/O per chunk dkey anyway); data inline up to PROTO_INLINE_MAX,
+ * by bulk above, exactly like single values. Holes read as zeros (VOS paints them).
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairn/errno.h>
+
+#define CAIRN_LOG_SS CAIRN_SS_OBJ
+#include "common/log.h"
+#include "engine/proto.h"
+#include "net/net.h"
+#include "rt/rt.h"
+#include "vos/vos.h"
+
+#include "srv_internal.h"
+
+#define ARR_LIST_MAX_BYTES (256u << 10)
+#define ARR_LIST_MAX_KEYS 16384u
+
+/* Decode and check the request's extent; *bytes = nr * rec_size. */
+static int
+arr_recx(const struct obj_in *in, struct proto_recx *rx, uint64_t *bytes)
+{
+	if (in->dkey_len == 0 || in->akey_len == 0 || in->anchor_len != sizeof(*rx))
+		return -CAIRN_ERR_INVAL;
+	memcpy(rx, in->anchor, sizeof(*rx));
+	if (rx->nr == 0 || rx->rec_size == 0 || rx->idx + rx->nr < rx->idx)
+		return -CAIRN_ERR_INVAL;
+	if (rx->nr > PROTO_VALUE_MAX / rx->rec_size)
+		return -CAIRN_ERR_OVERFLOW;
+	*bytes = rx->nr * rx->rec_size;
+	return 0;
+}
+
+static int
+arr_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in *in)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct cairn_vos_iod iod = {0};
+	struct cairn_vos_recx vr;
+	struct cairn_bulk *local = NULL;
+	struct proto_recx rx;
+	struct iovec iov;
+	uint64_t bytes;
+	void *buf = NULL;
+	int rc;
+
+	rc = arr_recx(in, &rx, &bytes);
+	if (rc)
+		return rc;
+	if (in->bulk_len) {
+		if (in->data_len || in->bulk_len != bytes || in->bulk.len < bytes)
+			return -CAIRN_ERR_INVAL;
+		buf = malloc(bytes);
+		if (buf == NULL)
+			return -CAIRN_ERR_NOMEM;
+		iov.iov_base = buf;
+		iov.iov_len = bytes;
+		rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RW, &local);
+		if (rc)
+			goto out;
+		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_GET, &in->bulk, 0, local, 0, bytes);
+		if (rc)
+			goto out;
+		iod.buf = buf;
+	} else {
+		if (in->data_len != bytes)
+			return -CAIRN_ERR_INVAL;
+		iod.buf = (void *)in->data;
+	}
+	vr.idx = rx.idx;
+	vr.nr = rx.nr;
+	iod.akey = in->akey;
+	iod.akey_len = in->akey_len;
+	iod.type = CAIRN_VOS_IOD_ARRAY;
+	iod.rec_size = rx.rec_size;
+	iod.nr_recx = 1;
+	iod.recx = &vr;
+	iod.buf_size = bytes;
+	rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), 0, in->dkey, in->dkey_len, 1,
+	                      &iod);
+out:
+	if (local)
+		cairn_bulk_free(local);
+	free(buf);
+	return rc;
+}
+
+static int
+arr_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in *in,
+          struct obj_out *o, void **obuf)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct cairn_vos_iod iod = {0};
+	struct cairn_vos_recx vr;
+	struct cairn_bulk *local = NULL;
+	struct proto_recx rx;
+	struct iovec iov;
+	uint64_t bytes;
+	int rc;
+
+	rc = arr_recx(in, &rx, &bytes);
+	if (rc)
+		return rc;
+	if (in->bulk_len ? (in->bulk_len < bytes || in->bulk.len < bytes)
+	                 : bytes > PROTO_INLINE_MAX)
+		return -CAIRN_ERR_INVAL;
+	*obuf = malloc(bytes);
+	if (*obuf == NULL)
+		return -CAIRN_ERR_NOMEM;
+	vr.idx = rx.idx;
+	vr.nr = rx.nr;
+	iod.akey = in->akey;
+	iod.akey_len = in->akey_len;
+	iod.type = CAIRN_VOS_IOD_ARRAY;
+	iod.rec_size = rx.rec_size;
+	iod.nr_recx = 1;
+	iod.recx = &vr;
+	iod.buf = *obuf;
+	iod.buf_size = bytes;
+	rc = cairn_vos_fetch(vp, in->cont, &oid, CAIRN_VOS_EPOCH_MAX, in->dkey, in->dkey_len, 1,
+	                     &iod);
+	if (rc)
+		return rc;
+	o->size = iod.size; /* the akey's record size; 0: no such akey (all zeros) */
+	if (in->bulk_len) {
+		iov.iov_base = *obuf;
+		iov.iov_len = bytes;
+		rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RO, &local);
+		if (rc)
+			return rc;
+		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_PUT, &in->bulk, 0, local, 0, bytes);
+		cairn_bulk_free(local);
+		return rc;
+	}
+	o->data = *obuf;
+	o->data_len = (uint32_t)bytes;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ list akeys */
+
+struct arr_keys {
+	uint8_t *buf;
+	uint32_t len, n, raw, max_keys, max_bytes;
+	uint64_t skip;
+	bool full;
+};
+
+static int
+arr_key_cb(void *arg, const void *key, uint32_t len)
+{
+	struct arr_keys *k = arg;
+
+	if (k->skip > 0) {
+		k->skip--;
+		return 0;
+	}
+	if (k->n == k->max_keys || k->raw + len > k->max_bytes) {
+		k->full = true;
+		return 1;
+	}
+	memcpy(k->buf + k->len, &len, sizeof(len));
+	memcpy(k->buf + k->len + sizeof(len), key, len);
+	k->len += (uint32_t)sizeof(len) + len;
+	k->raw += len;
+	k->n++;
+	return 0;
+}
+
+static int
+arr_list_akeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out *o,
+               void **obuf, struct cairn_vos_anchor **anchor)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct proto_list_pos pos;
+	struct arr_keys k = {0};
+	int rc;
+
+	if (in->dkey_len == 0 || in->anchor_len != sizeof(pos))
+		return -CAIRN_ERR_INVAL;
+	memcpy(&pos, in->anchor, sizeof(pos));
+	if (pos.max_keys == 0 || in->buf_size == 0)
+		return -CAIRN_ERR_INVAL;
+	k.skip = pos.skip;
+	k.max_keys = pos.max_keys < ARR_LIST_MAX_KEYS ? pos.max_keys : ARR_LIST_MAX_KEYS;
+	k.max_bytes = in->buf_size < ARR_LIST_MAX_BYTES ? (uint32_t)in->buf_size
+	                                                : ARR_LIST_MAX_BYTES;
+	*anchor = malloc(sizeof(**anchor));
+	k.buf = malloc(k.max_bytes + sizeof(uint32_t) * (size_t)k.max_keys);
+	*obuf = k.buf;
+	if (*anchor == NULL || k.buf == NULL)
+		return -CAIRN_ERR_NOMEM;
+	cairn_vos_anchor_init(*anchor);
+	rc = cairn_vos_list_akeys(vp, in->cont, &oid, in->dkey, in->dkey_len, CAIRN_VOS_EPOCH_MAX,
+	                          *anchor, arr_key_cb, &k);
+	if (rc)
+		return rc;
+	o->keys = k.buf;
+	o->keys_len = k.len;
+	o->nr_keys = k.n;
+	if (!k.full)
+		o->flags |= PROTO_OBJ_EOF;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ query key */
+
+struct arr_u64s {
+	uint64_t *v;
+	uint32_t n, cap;
+	int rc;
+};
+
+static int
+arr_u64_cb(void *arg, const void *key, uint32_t len)
+{
+	struct arr_u64s *a = arg;
+	const uint8_t *p = key;
+	uint64_t x = 0;
+
+	if (len != 8)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		x = (x << 8) | p[i];
+	if (a->n == a->cap) {
+		uint32_t cap = a->cap ? a->cap * 2 : 64;
+		uint64_t *nv = realloc(a->v, cap * sizeof(*nv));
+
+		if (nv == NULL) {
+			a->rc = -CAIRN_ERR_NOMEM;
+			return 1;
+		}
+		a->v = nv;
+		a->cap = cap;
+	}
+	a->v[a->n++] = x;
+	return 0;
+}
+
+static int
+arr_ext_cb(void *arg, const struct cairn_vos_extent *ext)
+{
+	uint64_t *end = arg;
+
+	if (ext->idx + ext->nr > *end)
+		*end = ext->idx + ext->nr;
+	return 0;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Max extent end of (dkey, akey), records; 0 when it has none. */
+static int
+arr_max_end(struct cairn_vos_pool *vp, const struct obj_in *in, const void *dkey,
+            uint64_t *end)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct cairn_vos_anchor *anchor = malloc(sizeof(*anchor));
+	int rc;
+
+	if (anchor == NULL)
+		return -CAIRN_ERR_NOMEM;
+	*end = 0;
+	cairn_vos_anchor_init(anchor);
+	rc = cairn_vos_list_extents(vp, in->cont, &oid, dkey, 8, in->akey, in->akey_len,
+	                            CAIRN_VOS_EPOCH_MAX, anchor, arr_ext_cb, end);
+	free(anchor);
+	return rc;
+}
+
+static int
+arr_query_key(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out *o,
+              void **obuf)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct cairn_vos_anchor *anchor;
+	struct arr_u64s a = {0};
+	uint64_t end = 0;
+	uint8_t *key;
+	int rc;
+
+	if (in->akey_len == 0)
+		return -CAIRN_ERR_INVAL;
+	anchor = malloc(sizeof(*anchor));
+	key = malloc(8);
+	*obuf = key;
+	if (anchor == NULL || key == NULL) {
+		free(anchor);
+		return -CAIRN_ERR_NOMEM;
+	}
+	cairn_vos_anchor_init(anchor);
+	rc = cairn_vos_list_dkeys(vp, in->cont, &oid, CAIRN_VOS_EPOCH_MAX, anchor, arr_u64_cb, &a);
+	free(anchor);
+	if (rc == 0)
+		rc = a.rc;
+	if (rc)
+		goto out;
+	qsort(a.v, a.n, sizeof(*a.v), u64_cmp);
+	/* largest first; a dkey whose akey holds nothing (truncated away) does not count */
+	for (uint32_t i = a.n; i-- > 0;) {
+		for (int b = 0; b < 8; b++)
+			key[b] = (uint8_t)(a.v[i] >> (56 - 8 * b));
+		rc = arr_max_end(vp, in, key, &end);
+		if (rc)
+			goto out;
+		if (end > 0) {
+			o->keys = key;
+			o->keys_len = 8;
+			o->nr_keys = 1;
+			o->size = end;
+			break;
+		}
+	}
+out:
+	free(a.v);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ truncate */
+
+/* Keep records [0, recx.idx) of (dkey, akey), atomically: one local transaction punches
+ * the akey and rewrites what is kept (same epoch: the later op wins, see vos README). */
+static int
+arr_trunc(struct cairn_vos_pool *vp, const struct obj_in *in)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct cairn_vos_anchor *anchor;
+	struct cairn_vos_iod iod = {0};
+	struct cairn_vos_recx vr;
+	struct cairn_vos_tx *tx;
+	struct proto_recx rx;
+	uint64_t end = 0, keep;
+	void *buf = NULL;
+	int rc;
+
+	if (in->dkey_len == 0 || in->akey_len == 0 || in->anchor_len != sizeof(rx))
+		return -CAIRN_ERR_INVAL;
+	memcpy(&rx, in->anchor, sizeof(rx));
+	if (rx.rec_size == 0)
+		return -CAIRN_ERR_INVAL;
+	anchor = malloc(sizeof(*anchor));
+	if (anchor == NULL)
+		return -CAIRN_ERR_NOMEM;
+	cairn_vos_anchor_init(anchor);
+	rc = cairn_vos_list_extents(vp, in->cont, &oid, in->dkey, in->dkey_len, in->akey,
+	                            in->akey_len, CAIRN_VOS_EPOCH_MAX, anchor, arr_ext_cb, &end);
+	free(anchor);
+	if (rc)
+		return rc;
+	if (end <= rx.idx)
+		return 0; /* nothing beyond the new end */
+	keep = rx.idx;
+	if (keep > PROTO_VALUE_MAX / rx.rec_size)
+		return -CAIRN_ERR_OVERFLOW;
+	if (keep > 0) {
+		buf = malloc(keep * rx.rec_size);
+		if (buf == NULL)
+			return -CAIRN_ERR_NOMEM;
+		vr.idx = 0;
+		vr.nr = keep;
+		iod.akey = in->akey;
+		iod.akey_len = in->akey_len;
+		iod.type = CAIRN_VOS_IOD_ARRAY;
+		iod.rec_size = rx.rec_size;
+		iod.nr_recx = 1;
+		iod.recx = &vr;
+		iod.buf = buf;
+		iod.buf_size = keep * rx.rec_size;
+		rc = cairn_vos_fetch(vp, in->cont, &oid, CAIRN_VOS_EPOCH_MAX, in->dkey, in->dkey_len,
+		                     1, &iod);
+		if (rc)
+			goto out;
+		if (iod.size != 0 && iod.size != rx.rec_size) {
+			rc = -CAIRN_ERR_INVAL;
+			goto out;
+		}
+	}
+	rc = cairn_vos_tx_begin(vp, in->cont, srv_epoch_next(), &tx);
+	if (rc)
+		goto out;
+	rc = cairn_vos_tx_punch(tx, &oid, 0, in->dkey, in->dkey_len, in->akey, in->akey_len);
+	if (rc == 0 && keep > 0)
+		rc = cairn_vos_tx_update(tx, &oid, 0, in->dkey, in->dkey_len, 1, &iod);
+	if (rc) {
+		cairn_vos_tx_abort(tx);
+		goto out;
+	}
+	rc = cairn_vos_tx_commit(tx);
+out:
+	free(buf);
+	return rc;
+}
+
+int
+srv_obj_array_handle(struct cairn_rpc *rpc, uint32_t idx, struct cairn_vos_pool *vp,
+                     const struct obj_in *in, struct obj_out *o, void **obuf,
+                     struct cairn_vos_anchor **anchor)
+{
+	switch (idx) {
+	case OBJ_RPC_ARRAY_UPDATE:
+		return arr_update(rpc, vp, in);
+	case OBJ_RPC_ARRAY_FETCH:
+		return arr_fetch(rpc, vp, in, o, obuf);
+	case OBJ_RPC_LIST_AKEYS:
+		return arr_list_akeys(vp, in, o, obuf, anchor);
+	case OBJ_RPC_QUERY_KEY:
+		return arr_query_key(vp, in, o, obuf);
+	case OBJ_RPC_ARRAY_TRUNC:
+		return arr_trunc(vp, in);
+	default:
+		return -CAIRN_ERR_NOSYS;
+	}
+}

@@ -1,0 +1,142 @@
+#!/bin/bash
+# Functional test of arrays, array values and KV objects with real processes on loopback:
+# storage format -> cairn-server (one engine, 2 targets) -> pool + container ->
+# array-client io SEED (random array I/O against a local model across chunk boundaries,
+# sparse holes, set_size shrink/extend, punch, object extents, KV put/get/list/remove)
+# -> cairn array write/read/size from the CLI -> kill -9 the engine, the server restarts
+# it -> array-client verify SEED and the CLI data read back -> clean stop.
+# Bounded: every wait has a limit. SEED: $CAIRN_TEST_SEED or random (printed).
+# Usage: array_func.sh <bin dir> <array-client binary>
+set -u
+BIN=${1:?usage: array_func.sh <bin dir> <array-client>}
+CLIENT=${2:?usage: array_func.sh <bin dir> <array-client>}
+CAIRN=$BIN/cairn
+SERVER=$BIN/cairn-server
+CTL=$BIN/cairnctl
+SEED=${CAIRN_TEST_SEED:-$((RANDOM * 32768 + RANDOM))}
+T=$(mktemp -d /tmp/cairn-array-func.XXXXXX)
+SRV_PID=
+fail() {
+	echo "FAIL (seed $SEED): $*" >&2
+	[ -f "$T/srv.err" ] && tail -20 "$T/srv.err" >&2
+	[ -f "$T/engine0.log" ] && tail -20 "$T/engine0.log" >&2
+	exit 1
+}
+cleanup() {
+	if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
+		kill -TERM "$SRV_PID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$SRV_PID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/san"
+echo "seed $SEED (set CAIRN_TEST_SEED to replay)"
+
+free_port() {
+	local p t busy
+	for _ in $(seq 30); do
+		p=$((20000 + RANDOM % 12000)); busy=0
+		for t in $(seq 0 $(($1 - 1))); do
+			(exec 3<>/dev/tcp/127.0.0.1/$((p + t))) 2>/dev/null && busy=1
+		done
+		[ $busy = 0 ] && { echo $p; return 0; }
+	done
+	return 1
+}
+PORT=$(free_port 1) || fail "no free port"
+EPORT=$(free_port 3) || fail "no free engine ports"
+[ $EPORT -le $PORT ] && [ $((EPORT + 2)) -ge $PORT ] && EPORT=$((PORT + 10))
+SOCK=$T/api.sock
+cat > "$T/sys.yml" <<YML
+name: arraytest
+mgmt_socket: $SOCK
+port: $PORT
+socket_dir: $T/sock
+log_mask: NOTE
+restart_backoff_min: 100ms
+restart_backoff_max: 2s
+max_restarts: 3
+stop_timeout: 5s
+engines:
+  - targets: 2
+    helpers: 0
+    port: $EPORT
+    storage:
+      dir: $T/engine0
+      target_size: 8M
+    log_file: $T/engine0.log
+    log_mask: NOTE
+YML
+ctl() { "$CTL" -o "$SOCK" -t 30 "$@"; }
+cairn() { timeout 30 "$CAIRN" -o "$SOCK" "$@"; }
+q() { ctl -j system query 2>/dev/null |
+	sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1; }
+
+echo "== format, start, pool and container"
+"$SERVER" -o "$T/sys.yml" storage format >/dev/null || fail "format failed"
+"$SERVER" -o "$T/sys.yml" start >"$T/srv.out" 2>"$T/srv.err" &
+SRV_PID=$!
+for _ in $(seq 150); do [ "$(q state)" = joined ] && break; sleep 0.1; done
+[ "$(q state)" = joined ] || fail "rank 0 did not join"
+ctl pool create -z 64M -l arr >/dev/null || fail "pool create"
+cairn container create arr data >/dev/null || fail "container create"
+URI=tcp://127.0.0.1:$EPORT
+
+echo "== libcairn arrays, array values, KV (array-client io)"
+timeout 120 "$CLIENT" "$URI" arr data io "$SEED" || fail "array-client io"
+
+CLI_ARRAY=0
+if "$CAIRN" --help 2>/dev/null | grep -q "array write"; then
+	CLI_ARRAY=1
+	echo "== cairn array write/read/size"
+	head -c 300000 /dev/urandom >"$T/blob"
+	cairn array write arr data 77 5000 -i "$T/blob" ||
+		fail "cairn array write"
+	[ "$(cairn array size arr data 77)" = 305000 ] ||
+		fail "cairn array size: $(cairn array size arr data 77)"
+	cairn array read arr data 77 5000 300000 -O "$T/blob.out" ||
+		fail "cairn array read"
+	cmp -s "$T/blob" "$T/blob.out" || fail "cairn array read back differs"
+	cairn array read arr data 77 0 5000 -O "$T/hole" || fail "hole read"
+	[ "$(tr -d '\0' <"$T/hole" | wc -c)" = 0 ] || fail "hole is not zeros"
+	out=$(cairn array read arr data 78 0 10 -O "$T/x" 2>&1); rc=$?
+	[ $rc = 1 ] && echo "$out" | grep -q "no array" || fail "read of a missing array: $out"
+	cairn array write arr data 77 7 -v x >/dev/null 2>&1; rc=$?
+	[ $rc = 2 ] || fail "array write without a value/with bad args: exit $rc"
+	cairn array write arr data 77 1G -v tail || fail "array write at 1G"
+	[ "$(cairn array size arr data 77)" = 1073741828 ] || fail "size after a 1G write"
+fi
+
+echo "== kill -9 the engine; the server restarts it"
+EPID=$(q pid)
+kill -9 "$EPID"
+for _ in $(seq 150); do
+	p=$(q pid)
+	[ -n "$p" ] && [ "$p" != "$EPID" ] && [ "$p" != null ] && [ "$(q state)" = joined ] && break
+	sleep 0.1
+done
+[ "$(q state)" = joined ] && [ "$(q pid)" != "$EPID" ] || fail "engine not restarted"
+
+echo "== everything reads back after the restart (array-client verify)"
+timeout 120 "$CLIENT" "$URI" arr data verify "$SEED" || fail "array-client verify"
+if [ $CLI_ARRAY = 1 ]; then
+	cairn array read arr data 77 5000 300000 -O "$T/blob.out2" ||
+		fail "cairn array read after restart"
+	cmp -s "$T/blob" "$T/blob.out2" || fail "CLI array data differs after kill -9"
+fi
+
+echo "== clean stop"
+kill -TERM "$SRV_PID"
+for _ in $(seq 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$SRV_PID" 2>/dev/null && fail "server did not stop"
+wait "$SRV_PID"; rc=$?
+SRV_PID=
+[ $rc = 0 ] || fail "server exit $rc"
+if ls "$T"/san.* >/dev/null 2>&1; then
+	cat "$T"/san.* >&2
+	fail "sanitizer reports"
+fi
+echo "PASS"
