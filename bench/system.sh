@@ -2,6 +2,8 @@
 # bench/system.sh [BUILD_DIR]: a single-node Cairn on loopback (cairn-server, one engine
 # with 2 targets, file-backed pool shards), measured with cairn-bench:
 #   - 4 KiB object updates, depth 32          -> update_4k_iops
+#   - 4 KiB object updates, depth 128         -> update_4k_d128_iops (WAL group commit
+#     scaling: each frame costs one device cache flush)
 #   - 1 MiB object writes then reads, depth 8 -> write_1m_gbps, read_1m_gbps (verified)
 # beside raw loopback TCP throughput (cairn-tcp-raw stream) -> tcp_gbps.
 # Each figure is the best of $RUNS runs (the machine is shared; raw TCP and Cairn runs are
@@ -10,7 +12,8 @@
 # Env: RUNS (3), COUNT_4K (100000), COUNT_1M (256), POOL_SIZE per target (1G),
 #      STORE_DIR: where the engine keeps its pool files (default: the run directory
 #      under /tmp, i.e. the disk; STORE_DIR=/dev/shm measures memory-backed storage),
-#      KEEP_LOGS=1 keeps the run directory.
+#      ENGINE_BIN: another cairn-engine binary (A/B a change), KEEP_LOGS=1 keeps the
+#      run directory.
 set -u
 B=${1:-build}
 BIN=$(cd "$B/bin" 2>/dev/null && pwd) || { echo "bench/system.sh: no $B/bin (build first)" >&2; exit 2; }
@@ -65,6 +68,7 @@ EPORT=$(free_port 3) || fail "no free engine ports"
 SOCK=$T/api.sock
 cat > "$T/sys.yml" <<YML
 name: benchsys
+${ENGINE_BIN:+engine_bin: $ENGINE_BIN}
 mgmt_socket: $SOCK
 port: $PORT
 socket_dir: $T/sock
@@ -95,21 +99,28 @@ for _ in $(seq 150); do [ "$(state)" = joined ] && break; sleep 0.1; done
 ctl pool create -z "$POOL_SIZE" -l bench >"$T/pool.out" 2>&1 || fail "pool create: $(cat "$T/pool.out")"
 
 drop() { timeout 60 "$BIN/cairn" -o "$SOCK" container destroy bench "$1" >/dev/null 2>&1 || fail "container destroy $1"; }
+# raw TCP as bench/net.sh measures it: sender and receiver pinned to cores 0 and 1
+TCP_CPUS=; [ "$(nproc)" -ge 2 ] && TCP_CPUS="--cpus 0,1"
 bench() { timeout 300 "$BIN/cairn-bench" -o "$SOCK" -P bench -C bench --create --no-progress -j "$@" | tail -1; }
-u4=""; rw=""; tcp=""
+u4=""; u4d=""; rw=""; tcp=""
 for r in $(seq "$RUNS"); do
 	# a fresh container per run: the pool holds every version written (no aggregation)
 	j=$(bench -C "u4k-$r" -w update -z 4k -d 32 -n "$COUNT_4K") || fail "4 KiB update run failed"
 	u4="$u4 $j"
 	drop "u4k-$r"
+	j=$(bench -C "u4k128-$r" -w update -z 4k -d 128 -n "$COUNT_4K") || fail "4 KiB depth 128 run failed"
+	u4d="$u4d $j"
+	drop "u4k128-$r"
 	j=$(bench -C "rw1m-$r" -w update,fetch -z 1m -d 8 -n "$COUNT_1M" -k 64) || fail "1 MiB run failed"
 	rw="$rw $j"
 	drop "rw1m-$r"
-	j=$("$BIN/cairn-tcp-raw" stream --chunk 1m --bytes 4g | tr -d ' ') || fail "cairn-tcp-raw failed"
+	j=$("$BIN/cairn-tcp-raw" stream --chunk 1m --bytes 4g $TCP_CPUS | tr -d ' ') || fail "cairn-tcp-raw failed"
 	tcp="$tcp $j"
 done
 # shellcheck disable=SC2086
 best_u4=$(for j in $u4; do echo "$j"; done | jq -s 'sort_by(.results[0].iops) | .[-1].results[0]')
+# shellcheck disable=SC2086
+best_u4d=$(for j in $u4d; do echo "$j"; done | jq -s 'sort_by(.results[0].iops) | .[-1].results[0]')
 # shellcheck disable=SC2086
 best_w=$(for j in $rw; do echo "$j"; done | jq -s 'sort_by(.results[0].gbps) | .[-1].results[0]')
 # shellcheck disable=SC2086
@@ -128,11 +139,13 @@ rratio=$(echo "$rg $tg" | awk '{printf "%.3f", $1 / $2}')
 printf '%-40s %12s %10s %10s %10s %10s\n' "test (1 engine, 2 targets, loopback)" "result" "p50_us" "p99_us" "p99.9_us" "vs TCP"
 printf '%-40s %12s %10s %10s %10s %10s\n' "4 KiB update, depth 32 (IOPS)" "$iops" \
 	"$(f "$best_u4" .p50_us)" "$(f "$best_u4" .p99_us)" "$(f "$best_u4" .p999_us)" ""
+printf '%-40s %12s %10s %10s %10s %10s\n' "4 KiB update, depth 128 (IOPS)" "$(f "$best_u4d" '.iops | floor')" \
+	"$(f "$best_u4d" .p50_us)" "$(f "$best_u4d" .p99_us)" "$(f "$best_u4d" .p999_us)" ""
 printf '%-40s %12s %10s %10s %10s %10s\n' "1 MiB write, depth 8 (Gbit/s)" "$wg" \
 	"$(f "$best_w" .p50_us)" "$(f "$best_w" .p99_us)" "$(f "$best_w" .p999_us)" "$ratio"
 printf '%-40s %12s %10s %10s %10s %10s\n' "1 MiB read, depth 8, verified (Gbit/s)" "$rg" \
 	"$(f "$best_r" .p50_us)" "$(f "$best_r" .p99_us)" "$(f "$best_r" .p999_us)" "$rratio"
 printf '%-40s %12s %10s %10s %10s %10s\n' "raw loopback TCP stream, 1 MiB (Gbit/s)" "$tg" "" "" "" ""
-printf '{"update_4k_iops":%s,"update_4k_p50_us":%s,"update_4k_p99_us":%s,"write_1m_gbps":%s,"read_1m_gbps":%s,"tcp_gbps":%s,"write_1m_vs_tcp":%s,"read_1m_vs_tcp":%s,"write_1m_p99_us":%s,"read_1m_p99_us":%s,"runs":%s,"store":"%s"}\n' \
-	"$iops" "$(f "$best_u4" .p50_us)" "$(f "$best_u4" .p99_us)" "$wg" "$rg" "$tg" "$ratio" "$rratio" \
+printf '{"update_4k_iops":%s,"update_4k_p50_us":%s,"update_4k_p99_us":%s,"update_4k_d128_iops":%s,"write_1m_gbps":%s,"read_1m_gbps":%s,"tcp_gbps":%s,"write_1m_vs_tcp":%s,"read_1m_vs_tcp":%s,"write_1m_p99_us":%s,"read_1m_p99_us":%s,"runs":%s,"store":"%s"}\n' \
+	"$iops" "$(f "$best_u4" .p50_us)" "$(f "$best_u4" .p99_us)" "$(f "$best_u4d" '.iops | floor')" "$wg" "$rg" "$tg" "$ratio" "$rratio" \
 	"$(f "$best_w" .p99_us)" "$(f "$best_r" .p99_us)" "$RUNS" "$(df --output=fstype "$S" | tail -1)"

@@ -2,8 +2,9 @@
 # bench/vos.sh [BUILD_DIR]: Cairn VOS vs RocksDB vs LMDB, side by side, same file system,
 # every acknowledged write durable:
 #   - VOS: cairn-vos-perf on a pool file (uring bdev), WAL group commit + flush; the pool
-#     file is preallocated and zero-filled first, standing in for the raw NVMe namespace
-#     a VOS pool gets in production.
+#     is formatted with CAIRN_VOS_FORMAT_PREZERO (cairn-vos-perf's default for files), so
+#     the file is fully written first, standing in for the raw NVMe namespace a VOS pool
+#     gets in production.
 #   - RocksDB: WAL on, sync writes (its own group commit), same number of writer threads
 #     as VOS has concurrent ULTs.
 #   - LMDB: synced commits, one transaction per put.
@@ -35,7 +36,6 @@ vos_run() { # vos_run KEYS VSIZE -> JSON {update_ops_per_sec, fetch_ops_per_sec,
 	size=$(( (keys * ((vs + 4095) / 4096 * 4096) * 3 / 2) / 1048576 + 64 ))
 	pool="$WORK/vos.pool"
 	rm -f "$pool"
-	dd if=/dev/zero of="$pool" bs=1M count="$size" conv=fsync status=none
 	"$BIN/cairn-vos-perf" -f "$pool" --size "${size}M" -d "$keys" -v "$vs" -c "$T" \
 		-T update,fetch --json |
 		jq -c '{update_ops_per_sec: .results.update.ops_per_sec,
@@ -79,6 +79,26 @@ for vs in 4096 64; do
 	x=$(best fetch_ops_per_sec $l_u | jq .fetch_ops_per_sec); eval "L_FE_$tag=\$x"
 done
 
+# Foreground update latency while checkpoints run (RAM pool, CKPT_KEYS x 64 B values
+# overwritten by $T ULTs while 3 checkpoints run back to back): cooperative walk (now)
+# vs whole-index serialisation at the cut (before; --ckpt-whole). Best p99 of $RUNS.
+CKPT_KEYS=${CKPT_KEYS:-200000}
+ckpt_run() { # ckpt_run [--ckpt-whole] -> JSON {p99, max, ops_per_sec}
+	"$BIN/cairn-vos-perf" --malloc --size 1G --wal 256M -d "$CKPT_KEYS" -v 64 -c "$T" \
+		-T update,ckpt --json "$@" |
+		jq -c '{p99: .results.ckpt.lat_p99_us, max: .results.ckpt.lat_max_us,
+			ops_per_sec: .results.ckpt.ops_per_sec, errors: .results.ckpt.errors}'
+}
+c_n=""; c_w=""; i=0
+while [ $i -lt "$RUNS" ]; do
+	c_n="$c_n $(ckpt_run)"; c_w="$c_w $(ckpt_run --ckpt-whole)"
+	i=$((i + 1))
+done
+# shellcheck disable=SC2086
+C_N=$(for j in $c_n; do echo "$j"; done | jq -s -c 'sort_by(.p99) | .[0]')
+# shellcheck disable=SC2086
+C_W=$(for j in $c_w; do echo "$j"; done | jq -s -c 'sort_by(.p99) | .[0]')
+
 ratio() { echo "$1 $2" | awk '{ printf "%.3f", ($2 > 0 ? $1 / $2 : 0) }'; }
 U4R=$(ratio "$V_UP_4k" "$R_UP_4k"); U6R=$(ratio "$V_UP_64b" "$R_UP_64b")
 F4L=$(ratio "$V_FE_4k" "$L_FE_4k"); F6L=$(ratio "$V_FE_64b" "$L_FE_64b")
@@ -93,7 +113,12 @@ printf "%-14s %12.0f %12.0f %12.0f %10s %10s\n" "update 64 B" "$V_UP_64b" "$R_UP
 printf "%-14s %12.0f %12.0f %12.0f %10s %10s\n" "fetch 4 KiB" "$V_FE_4k" "$R_FE_4k" "$L_FE_4k" "$F4R" "$F4L"
 printf "%-14s %12.0f %12.0f %12.0f %10s %10s\n" "fetch 64 B" "$V_FE_64b" "$R_FE_64b" "$L_FE_64b" "$F6R" "$F6L"
 printf "VOS records per WAL frame (group commit): 4 KiB %.1f, 64 B %.1f\n" "$V_RPF_4k" "$V_RPF_64b"
-printf '{"bench":"vos","threads":%s,"keys_4k":%s,"keys_64b":%s,"runs":%s,"update_4k_vs_rocksdb":%s,"update_64b_vs_rocksdb":%s,"fetch_4k_vs_lmdb":%s,"fetch_64b_vs_lmdb":%s,"vos_update_4k":%.0f,"vos_update_64b":%.0f,"vos_fetch_4k":%.0f,"vos_fetch_64b":%.0f,"rocksdb_update_4k":%.0f,"rocksdb_update_64b":%.0f,"rocksdb_fetch_4k":%.0f,"rocksdb_fetch_64b":%.0f,"lmdb_update_4k":%.0f,"lmdb_update_64b":%.0f,"lmdb_fetch_4k":%.0f,"lmdb_fetch_64b":%.0f,"loadavg_1m":%s}\n' \
+printf "update latency during checkpoints (%s x 64 B, RAM): cooperative p99 %.0f us max %.0f us; whole-index p99 %.0f us max %.0f us\n" \
+	"$CKPT_KEYS" "$(echo "$C_N" | jq .p99)" "$(echo "$C_N" | jq .max)" \
+	"$(echo "$C_W" | jq .p99)" "$(echo "$C_W" | jq .max)"
+printf '{"bench":"vos","threads":%s,"keys_4k":%s,"keys_64b":%s,"runs":%s,"update_4k_vs_rocksdb":%s,"update_64b_vs_rocksdb":%s,"fetch_4k_vs_lmdb":%s,"fetch_64b_vs_lmdb":%s,"vos_update_4k":%.0f,"vos_update_64b":%.0f,"vos_fetch_4k":%.0f,"vos_fetch_64b":%.0f,"rocksdb_update_4k":%.0f,"rocksdb_update_64b":%.0f,"rocksdb_fetch_4k":%.0f,"rocksdb_fetch_64b":%.0f,"lmdb_update_4k":%.0f,"lmdb_update_64b":%.0f,"lmdb_fetch_4k":%.0f,"lmdb_fetch_64b":%.0f,"ckpt_keys":%s,"ckpt_update_p99_us":%s,"ckpt_update_max_us":%s,"ckpt_whole_update_p99_us":%s,"ckpt_whole_update_max_us":%s,"loadavg_1m":%s}\n' \
 	"$T" "$KEYS_4K" "$KEYS_64" "$RUNS" "$U4R" "$U6R" "$F4L" "$F6L" \
 	"$V_UP_4k" "$V_UP_64b" "$V_FE_4k" "$V_FE_64b" "$R_UP_4k" "$R_UP_64b" "$R_FE_4k" "$R_FE_64b" \
-	"$L_UP_4k" "$L_UP_64b" "$L_FE_4k" "$L_FE_64b" "$(cut -d' ' -f1 /proc/loadavg)"
+	"$L_UP_4k" "$L_UP_64b" "$L_FE_4k" "$L_FE_64b" "$CKPT_KEYS" \
+	"$(echo "$C_N" | jq .p99)" "$(echo "$C_N" | jq .max)" \
+	"$(echo "$C_W" | jq .p99)" "$(echo "$C_W" | jq .max)" "$(cut -d' ' -f1 /proc/loadavg)"

@@ -107,8 +107,7 @@ int cairn_array_set_size(struct cairn_handle oh, uint64_t size, struct cairn_eve
  * not change. Whole chunks are punched, partial ones overwritten with zeros.
  * \return as cairn_array_write()
  */
-int cairn_array_punch(struct cairn_handle oh, uint64_t off, uint64_t len,
-                      struct cairn_event *ev);
+int cairn_array_punch(struct cairn_handle oh, uint64_t off, uint64_t len, struct cairn_event *ev);
 
 #ifdef __cplusplus
 }

@@ -38,8 +38,8 @@ int cairn_kv_close(struct cairn_handle oh, struct cairn_event *ev);
  * \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_OVERFLOW; -CAIRN_ERR_NOHANDLE;
  *         -CAIRN_ERR_NOSPACE; -CAIRN_ERR_IO; network errors
  */
-int cairn_kv_put(struct cairn_handle oh, const struct cairn_iov *key,
-                 const struct cairn_iov *value, struct cairn_event *ev);
+int cairn_kv_put(struct cairn_handle oh, const struct cairn_iov *key, const struct cairn_iov *value,
+                 struct cairn_event *ev);
 
 /**
  * Read key's value into value->buf (value->buf_len bytes of room); value->len is set
@@ -55,16 +55,14 @@ int cairn_kv_get(struct cairn_handle oh, const struct cairn_iov *key, struct cai
  * Remove key (removing a missing key succeeds).
  * \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE; network errors
  */
-int cairn_kv_remove(struct cairn_handle oh, const struct cairn_iov *key,
-                    struct cairn_event *ev);
+int cairn_kv_remove(struct cairn_handle oh, const struct cairn_iov *key, struct cairn_event *ev);
 
 /**
  * List keys, resuming at *anchor; same contract as cairn_obj_list_dkey().
  * \return as cairn_obj_list_dkey()
  */
 int cairn_kv_list(struct cairn_handle oh, struct cairn_anchor *anchor, uint32_t *nr,
-                  struct cairn_key_desc *kds, void *buf, size_t buf_len,
-                  struct cairn_event *ev);
+                  struct cairn_key_desc *kds, void *buf, size_t buf_len, struct cairn_event *ev);
 
 #ifdef __cplusplus
 }

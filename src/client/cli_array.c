@@ -522,9 +522,9 @@ op_run(struct arr_op *op, cli_task_func_t body, cli_task_cb_t done, struct cairn
 }
 
 static int
-open_common(struct cairn_handle coh, struct cairn_obj_id oid, enum arr_kind kind,
-            uint64_t cell, uint64_t chunk, struct cairn_handle *oh, uint64_t *cell_out,
-            uint64_t *chunk_out, struct cairn_event *ev)
+open_common(struct cairn_handle coh, struct cairn_obj_id oid, enum arr_kind kind, uint64_t cell,
+            uint64_t chunk, struct cairn_handle *oh, uint64_t *cell_out, uint64_t *chunk_out,
+            struct cairn_event *ev)
 {
 	struct cairn_handle objh;
 	struct cli_array *a;

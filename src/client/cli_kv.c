@@ -13,8 +13,7 @@
 #include "client_internal.h"
 
 static char g_kv_akey_bytes[] = "kv";
-static const struct cairn_iov g_kv_akey = {
-        .buf = g_kv_akey_bytes, .buf_len = 2, .len = 2};
+static const struct cairn_iov g_kv_akey = {.buf = g_kv_akey_bytes, .buf_len = 2, .len = 2};
 
 int
 cairn_kv_open(struct cairn_handle coh, struct cairn_obj_id oid, unsigned int mode,

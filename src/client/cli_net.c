@@ -25,6 +25,7 @@ static struct cairn_net_group *g_group;
 static struct cairn_net_ctx *g_ctx;
 static struct cairn_xstream *g_xs;
 static bool g_protos;
+static bool g_embedded; /* g_xs belongs to the host process's runtime */
 
 static const struct cairn_rpc_def g_cli_pool_rpcs[] = PROTO_POOL_RPCS(NULL, NULL, NULL);
 static const struct cairn_rpc_def g_cli_cont_rpcs[] = PROTO_CONT_RPCS(NULL);
@@ -86,8 +87,9 @@ net_stop_locked(void)
 {
 	if (g_ctx)
 		cairn_rt_run_sync(g_xs, ctx_destroy_ult, NULL);
-	if (cairn_rt_running())
+	if (cairn_rt_running() && !g_embedded)
 		cairn_rt_fini();
+	g_embedded = false;
 	if (g_group)
 		cairn_net_group_destroy(g_group);
 	g_group = NULL;
@@ -132,17 +134,30 @@ cli_net_get(const char *uri)
 	rc = cairn_net_group_attach(g_group, &uri, 1);
 	if (rc)
 		goto err;
-	cairn_rt_opts_default(&ro);
-	ro.nr_system = 0;
-	ro.nr_main = 1;
-	ro.nr_helper = 0;
-	ro.pin = false;
-	rc = cairn_rt_init(&ro);
-	if (rc) {
-		CAIRN_ERROR("cannot start the client runtime: %s", cairn_strerror(rc));
-		goto err;
+	if (cairn_rt_running()) {
+		/* Embedded in a process that runs the runtime itself (cairn-tgt's cairn
+		 * bdev): the network lives on its first helper xstream, which it keeps. */
+		g_embedded = true; /* never stop a runtime we did not start */
+		g_xs = cairn_xs_by_role(CAIRN_XS_HELPER, 0);
+		if (g_xs == NULL) {
+			CAIRN_ERROR("libcairn inside a runtime needs a helper xstream for its "
+			            "network");
+			rc = -CAIRN_ERR_INVAL;
+			goto err;
+		}
+	} else {
+		cairn_rt_opts_default(&ro);
+		ro.nr_system = 0;
+		ro.nr_main = 1;
+		ro.nr_helper = 0;
+		ro.pin = false;
+		rc = cairn_rt_init(&ro);
+		if (rc) {
+			CAIRN_ERROR("cannot start the client runtime: %s", cairn_strerror(rc));
+			goto err;
+		}
+		g_xs = cairn_xs_by_role(CAIRN_XS_MAIN, 0);
 	}
-	g_xs = cairn_xs_by_role(CAIRN_XS_MAIN, 0);
 	rc = cairn_rt_run_sync(g_xs, ctx_create_ult, &a);
 	rc = rc ? rc : a.rc;
 	if (rc) {

@@ -25,21 +25,19 @@ uint32_t cli_obj_grp_nr(struct cli_obj *obj);
 int cli_obj_call(struct cli_obj *obj, uint32_t opc, struct obj_in *in, uint32_t grp,
                  int (*use)(void *arg, struct cairn_rpc *rpc), void *arg);
 
-
-
 /* Array values (cli_obj_array.c), from a ULT on the client xstream. One extent
  * [idx, idx + nr) of rec_size-byte records; buf holds nr * rec_size bytes. */
-int cli_obj_arr_update(struct cli_obj *obj, const void *dkey, uint32_t dkey_len,
-                       const void *akey, uint32_t akey_len, uint32_t rec_size, uint64_t idx,
-                       uint64_t nr, const void *buf);
+int cli_obj_arr_update(struct cli_obj *obj, const void *dkey, uint32_t dkey_len, const void *akey,
+                       uint32_t akey_len, uint32_t rec_size, uint64_t idx, uint64_t nr,
+                       const void *buf);
 /* Holes read as zeros; *akey_rec_size (may be NULL) = the akey's record size, 0 when the
  * akey does not exist. */
-int cli_obj_arr_fetch(struct cli_obj *obj, const void *dkey, uint32_t dkey_len,
-                      const void *akey, uint32_t akey_len, uint32_t rec_size, uint64_t idx,
-                      uint64_t nr, void *buf, uint64_t *akey_rec_size);
+int cli_obj_arr_fetch(struct cli_obj *obj, const void *dkey, uint32_t dkey_len, const void *akey,
+                      uint32_t akey_len, uint32_t rec_size, uint64_t idx, uint64_t nr, void *buf,
+                      uint64_t *akey_rec_size);
 /* Keep records [0, keep) of (dkey, akey). */
-int cli_obj_arr_trunc(struct cli_obj *obj, const void *dkey, uint32_t dkey_len,
-                      const void *akey, uint32_t akey_len, uint32_t rec_size, uint64_t keep);
+int cli_obj_arr_trunc(struct cli_obj *obj, const void *dkey, uint32_t dkey_len, const void *akey,
+                      uint32_t akey_len, uint32_t rec_size, uint64_t keep);
 /* Largest 8-byte big-endian dkey (over every shard) whose akey holds records, and that
  * akey's max extent end. *found = false when there is none. */
 int cli_obj_arr_query(struct cli_obj *obj, const void *akey, uint32_t akey_len, bool *found,

@@ -38,8 +38,7 @@ arr_in(struct obj_in *in, struct proto_recx *rx, const void *dkey, uint32_t dkey
 
 int
 cli_obj_arr_update(struct cli_obj *obj, const void *dkey, uint32_t dkey_len, const void *akey,
-                   uint32_t akey_len, uint32_t rec_size, uint64_t idx, uint64_t nr,
-                   const void *buf)
+                   uint32_t akey_len, uint32_t rec_size, uint64_t idx, uint64_t nr, const void *buf)
 {
 	struct cairn_bulk *bulk = NULL;
 	struct proto_recx rx;
@@ -287,7 +286,7 @@ recx_net(void *arg)
 	case OBJ_RPC_LIST_AKEYS:
 		*op->list.nr = 0;
 		while (rc == 0 && !op->list.eof && *op->list.nr < op->list.want) {
-			if (op->list.buf_len - op->list.used < CAIRN_OBJ_KEY_MAX && *op->list.nr > 0)
+			if (op->list.buf_len - op->list.used<CAIRN_OBJ_KEY_MAX && * op->list.nr> 0)
 				break;
 			memset(&in, 0, sizeof(in));
 			in.dkey = op->dkey->buf;
@@ -298,7 +297,8 @@ recx_net(void *arg)
 			in.anchor = &pos;
 			in.anchor_len = sizeof(pos);
 			in.buf_size = op->list.buf_len - op->list.used;
-			rc = cli_obj_call(op->obj, OBJ_RPC_LIST_AKEYS, &in, 0, arr_list_use, &op->list);
+			rc = cli_obj_call(op->obj, OBJ_RPC_LIST_AKEYS, &in, 0, arr_list_use,
+			                  &op->list);
 		}
 		if (rc == 0 && op->list.eof)
 			op->list.anchor->eof = 1;
@@ -416,9 +416,8 @@ cairn_obj_update_recx(struct cairn_handle oh, const struct cairn_iov *dkey,
 
 int
 cairn_obj_fetch_recx(struct cairn_handle oh, const struct cairn_iov *dkey,
-                     const struct cairn_iov *akey, uint32_t rec_size,
-                     const struct cairn_recx *recx, struct cairn_iov *data,
-                     struct cairn_event *ev)
+                     const struct cairn_iov *akey, uint32_t rec_size, const struct cairn_recx *recx,
+                     struct cairn_iov *data, struct cairn_event *ev)
 {
 	struct recx_op *op;
 	int rc;

@@ -235,7 +235,8 @@ cairn_log_get_mask(char *buf, size_t len)
 	buf[0] = '\0';
 	for (int i = 0; i < CAIRN_SS_MAX; i++) {
 		n = snprintf(buf + off, len - off, "%s%s=%s", i ? "," : "", g_ss_names[i],
-			     cairn_log_level_name(g_cairn_log_level[i]));
+			     cairn_log_level_name(__atomic_load_n(&g_cairn_log_level[i],
+								  __ATOMIC_RELAXED)));
 		if (n < 0 || (size_t)n >= len - off)
 			return -CAIRN_ERR_TRUNC;
 		off += (size_t)n;

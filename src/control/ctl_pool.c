@@ -1,5 +1,6 @@
 /*
  * Pool management methods of the JSON-RPC API (pool_create, pool_destroy, pool_list,
+ * pool_get_prop, pool_set_prop, pool_get_acl, pool_update_acl, pool_delete_acl,
  * pool_query): validated here, then forwarded over dRPC to the pool service of the
  * first joined engine (src/engine/srv_pool.c), whose JSON reply is returned as is.
  * Handlers run inline on the server's main thread.

@@ -41,7 +41,13 @@ enum srv_acl_perm {
 	SRV_ACL_ALL = 0xff,
 };
 
-enum srv_ace_kind { SRV_ACE_OWNER = 1, SRV_ACE_GROUP, SRV_ACE_EVERYONE, SRV_ACE_USER, SRV_ACE_NGROUP };
+enum srv_ace_kind {
+	SRV_ACE_OWNER = 1,
+	SRV_ACE_GROUP,    /* GROUP@: the owner group */
+	SRV_ACE_EVERYONE,
+	SRV_ACE_USER,     /* name@ */
+	SRV_ACE_NGROUP,   /* name@ with flag G */
+};
 
 struct srv_ace {
 	uint8_t kind;                /* srv_ace_kind */

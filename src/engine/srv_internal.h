@@ -93,7 +93,8 @@ enum srv_md_table {
 	SRV_MD_CONTS = 2, /* key: pool uuid + cont uuid (32 bytes), value: struct cont_md_df */
 	SRV_MD_COUNTERS = 3,
 	SRV_MD_POOL_PROPS = 4, /* key: pool uuid, value: JSON {owner, group, entries} (acl) */
-	SRV_MD_CONT_PROPS = 5, /* key: pool uuid + cont uuid, value: JSON props/attrs/snaps */
+	SRV_MD_CONT_PROPS = 5, /* key: pool uuid + cont uuid + 'a' name | 's' epoch: container
+	                        * attributes and snapshots (srv_cont_prop.h) */
 	SRV_MD_TABLE_LAST = SRV_MD_CONT_PROPS,
 };
 #define SRV_MD_VAL_MAX 4096u

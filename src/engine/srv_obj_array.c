@@ -175,8 +175,8 @@ arr_key_cb(void *arg, const void *key, uint32_t len)
 }
 
 static int
-arr_list_akeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out *o,
-               void **obuf, struct cairn_vos_anchor **anchor)
+arr_list_akeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out *o, void **obuf,
+               struct cairn_vos_anchor **anchor)
 {
 	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
 	struct proto_list_pos pos;
@@ -190,8 +190,8 @@ arr_list_akeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_ou
 		return -CAIRN_ERR_INVAL;
 	k.skip = pos.skip;
 	k.max_keys = pos.max_keys < ARR_LIST_MAX_KEYS ? pos.max_keys : ARR_LIST_MAX_KEYS;
-	k.max_bytes = in->buf_size < ARR_LIST_MAX_BYTES ? (uint32_t)in->buf_size
-	                                                : ARR_LIST_MAX_BYTES;
+	k.max_bytes =
+	        in->buf_size < ARR_LIST_MAX_BYTES ? (uint32_t)in->buf_size : ARR_LIST_MAX_BYTES;
 	*anchor = malloc(sizeof(**anchor));
 	k.buf = malloc(k.max_bytes + sizeof(uint32_t) * (size_t)k.max_keys);
 	*obuf = k.buf;
@@ -264,8 +264,7 @@ u64_cmp(const void *a, const void *b)
 
 /* Max extent end of (dkey, akey), records; 0 when it has none. */
 static int
-arr_max_end(struct cairn_vos_pool *vp, const struct obj_in *in, const void *dkey,
-            uint64_t *end)
+arr_max_end(struct cairn_vos_pool *vp, const struct obj_in *in, const void *dkey, uint64_t *end)
 {
 	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
 	struct cairn_vos_anchor *anchor = malloc(sizeof(*anchor));
@@ -282,8 +281,7 @@ arr_max_end(struct cairn_vos_pool *vp, const struct obj_in *in, const void *dkey
 }
 
 static int
-arr_query_key(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out *o,
-              void **obuf)
+arr_query_key(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out *o, void **obuf)
 {
 	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
 	struct cairn_vos_anchor *anchor;
@@ -308,7 +306,8 @@ arr_query_key(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out
 		rc = a.rc;
 	if (rc)
 		goto out;
-	qsort(a.v, a.n, sizeof(*a.v), u64_cmp);
+	if (a.n > 1)
+		qsort(a.v, a.n, sizeof(*a.v), u64_cmp);
 	/* largest first; a dkey whose akey holds nothing (truncated away) does not count */
 	for (uint32_t i = a.n; i-- > 0;) {
 		for (int b = 0; b < 8; b++)
@@ -379,8 +378,8 @@ arr_trunc(struct cairn_vos_pool *vp, const struct obj_in *in)
 		iod.recx = &vr;
 		iod.buf = buf;
 		iod.buf_size = keep * rx.rec_size;
-		rc = cairn_vos_fetch(vp, in->cont, &oid, CAIRN_VOS_EPOCH_MAX, in->dkey, in->dkey_len,
-		                     1, &iod);
+		rc = cairn_vos_fetch(vp, in->cont, &oid, CAIRN_VOS_EPOCH_MAX, in->dkey,
+		                     in->dkey_len, 1, &iod);
 		if (rc)
 			goto out;
 		if (iod.size != 0 && iod.size != rx.rec_size) {

@@ -51,6 +51,18 @@ static bool g_pool_lock_init;
 
 /* ------------------------------------------------------------------ table */
 
+void
+srv_pool_md_lock(void)
+{
+	cairn_mutex_lock(&g_pool_lock);
+}
+
+void
+srv_pool_md_unlock(void)
+{
+	cairn_mutex_unlock(&g_pool_lock);
+}
+
 struct srv_pool *
 srv_pool_lookup(const char *id)
 {

@@ -58,6 +58,10 @@ int srv_pool_map_encode(struct srv_pool *p, void **buf, uint32_t *len);
 /* The pool of a connection: -CAIRN_ERR_NONEXIST (no pool) / -CAIRN_ERR_NOHANDLE in *rc. */
 struct srv_pool *srv_pool_by_hdl(const uint8_t uuid[16], uint64_t hdl, int *rc);
 
+/* The lock that serialises pool create/destroy, held by property and ACL changes too
+ * (they yield on metadata I/O). */
+void srv_pool_md_lock(void);
+void srv_pool_md_unlock(void);
 /* Rename (label checked by the caller; durable). */
 int srv_pool_set_label(struct srv_pool *p, const char *label, char *err, size_t errlen);
 /* Permissions of a connection (SRV_ACL_* of srv_acl.h); 0 for an unknown cookie. */

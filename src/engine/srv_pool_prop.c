@@ -243,8 +243,9 @@ srv_pool_drpc_get_prop(const struct cairn_drpc_call *call, uint8_t **body, size_
 	return srv_reply_json(prop_json(p), body, body_len);
 }
 
-int
-srv_pool_drpc_set_prop(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
+static int
+srv_pool_drpc_set_prop_locked(const struct cairn_drpc_call *call, uint8_t **body,
+                              size_t *body_len)
 {
 	static const char *const keys[] = {"pool", "label", "owner", "group", NULL};
 	const char *label = NULL, *owner = NULL, *group = NULL;
@@ -305,8 +306,9 @@ srv_pool_drpc_get_acl(const struct cairn_drpc_call *call, uint8_t **body, size_t
 	return srv_reply_json(srv_acl_json(p->acl), body, body_len);
 }
 
-int
-srv_pool_drpc_update_acl(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
+static int
+srv_pool_drpc_update_acl_locked(const struct cairn_drpc_call *call, uint8_t **body,
+                                size_t *body_len)
 {
 	static const char *const keys[] = {"pool", "entries", NULL};
 	struct srv_pool *p;
@@ -354,8 +356,9 @@ srv_pool_drpc_update_acl(const struct cairn_drpc_call *call, uint8_t **body, siz
 	return srv_reply_json(srv_acl_json(p->acl), body, body_len);
 }
 
-int
-srv_pool_drpc_delete_acl(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
+static int
+srv_pool_drpc_delete_acl_locked(const struct cairn_drpc_call *call, uint8_t **body,
+                                size_t *body_len)
 {
 	static const char *const keys[] = {"pool", "principal", NULL};
 	const char *principal = NULL;
@@ -387,4 +390,40 @@ srv_pool_drpc_delete_acl(const struct cairn_drpc_call *call, uint8_t **body, siz
 	}
 	CAIRN_NOTE("pool %s: ACL entry removed", p->label);
 	return srv_reply_json(srv_acl_json(p->acl), body, body_len);
+}
+
+int
+srv_pool_drpc_set_prop(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
+{
+	int rc;
+
+	/* Serialised with pool create/destroy and other changes: they all yield. */
+	srv_pool_md_lock();
+	rc = srv_pool_drpc_set_prop_locked(call, body, body_len);
+	srv_pool_md_unlock();
+	return rc;
+}
+
+int
+srv_pool_drpc_update_acl(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
+{
+	int rc;
+
+	/* Serialised with pool create/destroy and other changes: they all yield. */
+	srv_pool_md_lock();
+	rc = srv_pool_drpc_update_acl_locked(call, body, body_len);
+	srv_pool_md_unlock();
+	return rc;
+}
+
+int
+srv_pool_drpc_delete_acl(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
+{
+	int rc;
+
+	/* Serialised with pool create/destroy and other changes: they all yield. */
+	srv_pool_md_lock();
+	rc = srv_pool_drpc_delete_acl_locked(call, body, body_len);
+	srv_pool_md_unlock();
+	return rc;
 }

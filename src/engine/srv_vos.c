@@ -501,7 +501,7 @@ srv_vos_shards_query(const struct cairn_uuid *pool, struct srv_space *sp)
 			sp->nr_shards++;
 			sp->total += a.info.data_bytes;
 			sp->free += a.info.data_free;
-			CAIRN_INFO("target %u: WAL %llu frames, %llu records, %llu checkpoints, "
+			CAIRN_DEBUG("target %u: WAL %llu frames, %llu records, %llu checkpoints, "
 			           "%llu data bytes written",
 			           i, (unsigned long long)a.info.frames,
 			           (unsigned long long)a.info.records,

@@ -2,16 +2,27 @@
  * Checkpoints: the whole index serialised into one of two alternating slots, so WAL replay
  * at open is bounded by the WAL written since the last checkpoint.
  *
- * Writing (into the slot holding the older generation): serialise the index in memory
- * (no yield, so it is a consistent cut at the current WAL tail), write the pages, flush,
- * then write the header block and flush again. A crash at any point leaves the other slot
- * valid. Periodic checkpoints write in a ULT of their own while the committer goes on
- * writing frames after the cut; only a full WAL waits for them. The WAL is kept back to the older retained checkpoint, so if the newest one is
- * later found corrupt, recovery falls back to the older one and still replays everything.
+ * Writing (into the slot holding the older generation): take the cut at a frame boundary
+ * (every written frame applied, none in flight), serialise the index as of the cut, write
+ * the pages, flush, then write the header block and flush again. A crash at any point
+ * leaves the other slot valid. The WAL is kept back to the older retained checkpoint, so
+ * if the newest one is later found corrupt, recovery falls back to the older one and
+ * still replays everything.
+ *
+ * Background checkpoints (automatic, cairn_vos_pool_checkpoint_start) are cooperative:
+ * a ULT of their own walks the index VOS_CKPT_STEP_DKEYS dkeys per step and yields
+ * between steps (one step per turn while foreground work is in flight, slices of
+ * VOS_CKPT_SLICE_US when idle or when the WAL is half full), while the committer goes on
+ * committing and applying frames; the pre-images saved by vos_ckpt_before_change()
+ * (vos_glue.c) keep the payload exactly the index at the cut. Then the same ULT writes
+ * it, computing the payload CRC and returning the payload's memory chunk by chunk. Close
+ * and a full WAL write a checkpoint synchronously (whole serialisation at the cut).
  */
 #define CAIRN_LOG_SS CAIRN_SS_VOS
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cairn/errno.h"
 #include "common/fault.h"
@@ -21,16 +32,38 @@
 
 #define CKPT_CHUNK_PAGES 64u /* pages per device write */
 /* Cooperative walk: dkeys per step call, and the time after which the walk yields. */
-#define VOS_CKPT_STEP_DKEYS 32u
-#define VOS_CKPT_SLICE_US   100u
+#define VOS_CKPT_STEP_DKEYS 16u
+#define VOS_CKPT_SLICE_US   50u
 
+/* Give the memory of payload bytes [from, to) back to the kernel (whole pages inside the
+ * range), so the final free of a large payload costs nothing: unmapping tens of MiB in
+ * one go stalls the xstream for a millisecond or more. The bytes are not read again. */
+static void
+ckpt_release(const void *payload, uint64_t from, uint64_t to)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t a, b;
+
+	if (pg <= 0)
+		return;
+	a = ((uintptr_t)payload + from + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	b = ((uintptr_t)payload + to) & ~((uintptr_t)pg - 1);
+	if (b > a)
+		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/* Write payload into slot: pages, flush, header, flush. The payload CRC is computed
+ * chunk by chunk between the writes (no long stretch without a yield); with release, the
+ * payload's memory is returned as it is written (the caller only frees it afterwards). */
 static int
 ckpt_write_slot(struct vos_pool *p, int slot, uint64_t gen, uint64_t seq, uint64_t lsn,
-		const void *payload, uint64_t len)
+		const void *payload, uint64_t len, bool release)
 {
 	uint64_t npages = vos_ckpt_npages(len);
 	uint64_t base = p->sb.ckpt_off[slot];
 	struct vos_ckpt_hdr_df *h;
+	uint64_t done = 0;          /* payload bytes covered by the pages written */
+	uint32_t crc = 0;
 	char *buf;
 	uint64_t i;
 	int rc;
@@ -54,6 +87,15 @@ ckpt_write_slot(struct vos_pool *p, int slot, uint64_t gen, uint64_t seq, uint64
 		rc = vos_dev_write(p, base + (1 + i) * VOS_BLK, buf, n * VOS_BLK);
 		if (rc)
 			goto out;
+		{
+			uint64_t end = (i + n) * VOS_CPAGE_DATA < len ? (i + n) * VOS_CPAGE_DATA
+								       : len;
+
+			crc = vos_crc32c(crc, (const char *)payload + done, end - done);
+			if (release)
+				ckpt_release(payload, done, end);
+			done = end;
+		}
 	}
 	rc = vos_dev_flush(p);
 	if (rc)
@@ -74,7 +116,7 @@ ckpt_write_slot(struct vos_pool *p, int slot, uint64_t gen, uint64_t seq, uint64
 	h->wal_pos = lsn % p->sb.wal_size;
 	h->payload_len = len;
 	h->npages = (uint32_t)npages;
-	h->payload_crc = vos_crc32c(0, payload, len);
+	h->payload_crc = crc;
 	vos_ckpt_hdr_seal(h);
 	rc = vos_dev_write(p, base, buf, VOS_BLK);
 	if (rc == 0)
@@ -109,10 +151,22 @@ ckpt_walk_run(struct ckpt_job *j, bool yield)
 
 	while (!done) {
 		uint64_t s0 = cairn_rt_now_us();
+		/* Foreground work in flight (a frame being committed, records queued, data
+		 * being written): take one small step per turn, so an update waits at most a
+		 * few microseconds per scheduling round for the walk. Idle, or once the WAL
+		 * is half full (a full WAL would stall every update until the checkpoint
+		 * ends): whole slices. */
+		bool fg = p->committing || p->preparing > 0 || !cairn_list_empty(&p->pending);
+		bool urgent = p->wal_tail - p->wal_head > p->sb.wal_size / 2;
 
-		do {
+		if (fg && !urgent && yield) {
 			rc = vos_ckpt_walk_step(j->walk, VOS_CKPT_STEP_DKEYS, &done);
-		} while (rc == 0 && !done && cairn_rt_now_us() - s0 < VOS_CKPT_SLICE_US);
+		} else {
+			do {
+				rc = vos_ckpt_walk_step(j->walk, VOS_CKPT_STEP_DKEYS, &done);
+			} while (rc == 0 && !done &&
+				 cairn_rt_now_us() - s0 < VOS_CKPT_SLICE_US);
+		}
 		if (rc)
 			break;
 		j->steps++;
@@ -185,7 +239,7 @@ ckpt_finish(struct ckpt_job *j)
 	int other = 1 - j->slot;
 	int rc;
 
-	rc = ckpt_write_slot(p, j->slot, j->gen, j->seq, j->lsn, j->payload, j->len);
+	rc = ckpt_write_slot(p, j->slot, j->gen, j->seq, j->lsn, j->payload, j->len, true);
 	if (rc) {
 		CAIRN_ERROR("%s: checkpoint %llu failed: %s", p->bdev_name,
 			    (unsigned long long)j->gen, cairn_strerror(rc));
@@ -408,7 +462,7 @@ vos_ckpt_format(struct vos_pool *p)
 	rc = vos_idx_serialize(p, &payload, &len);
 	if (rc)
 		return rc;
-	rc = ckpt_write_slot(p, 0, 1, 1, 0, payload, len);
+	rc = ckpt_write_slot(p, 0, 1, 1, 0, payload, len, false);
 	free(payload);
 	return rc;
 }

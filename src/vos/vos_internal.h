@@ -125,6 +125,9 @@ struct vos_pool {
 	bool ckpt_running;
 	struct vos_ckpt_walk *ckpt_walk; /* a cooperative checkpoint walk in progress */
 	uint64_t ckpt_walk_steps;     /* steps of the last walk (tests, logs) */
+	bool ckpt_request;            /* cairn_vos_pool_checkpoint_start(): the committer
+				       * starts one after its current frame ... */
+	int ckpt_request_rc;          /* ... and leaves the result here */
 	bool ckpt_whole;              /* env CAIRN_VOS_CKPT_WHOLE=1: background checkpoints
 				       * serialise the whole index at the cut, in one go (the
 				       * pre-cooperative behaviour; for comparisons) */

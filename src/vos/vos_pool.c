@@ -120,6 +120,33 @@ pool_alloc(void)
 	return p;
 }
 
+/* Write zeros over everything after the superblocks, in large sequential writes, so no
+ * later write lands on never-written (sparse / unwritten) file space. */
+#define VOS_PREZERO_CHUNK (4ull << 20)
+
+static int
+pool_prezero(struct vos_pool *p, const struct cairn_vos_pool_opts *o)
+{
+	uint64_t start = 2 * VOS_BLK, end = p->sb.total_size, off;
+	char *buf = vos_buf_alloc(VOS_PREZERO_CHUNK);
+	int rc = 0;
+
+	if (buf == NULL)
+		return -CAIRN_ERR_NOMEM;
+	memset(buf, 0, VOS_PREZERO_CHUNK);
+	for (off = start; off < end && rc == 0; off += VOS_PREZERO_CHUNK) {
+		uint64_t n = end - off < VOS_PREZERO_CHUNK ? end - off : VOS_PREZERO_CHUNK;
+
+		rc = vos_dev_write(p, off, buf, n);
+		if (rc == 0 && o->progress != NULL)
+			o->progress(o->progress_arg, off + n - start, end - start);
+	}
+	if (rc == 0)
+		rc = vos_dev_flush(p);
+	vos_buf_free(buf);
+	return rc;
+}
+
 int
 cairn_vos_pool_format(const char *bdev_name, const uint8_t uuid[16],
 		      const struct cairn_vos_pool_opts *opts)
@@ -137,8 +164,16 @@ cairn_vos_pool_format(const char *bdev_name, const uint8_t uuid[16],
 		o.wal_size = opts->wal_size;
 		o.ckpt_size = opts->ckpt_size;
 		o.inline_max = opts->inline_max;
+		/* fields added later: only when the caller's struct has them */
+		if (opts->opts_size >= offsetof(struct cairn_vos_pool_opts, progress_arg) +
+					       sizeof(opts->progress_arg)) {
+			o.flags = opts->flags;
+			o.progress = opts->progress;
+			o.progress_arg = opts->progress_arg;
+		}
 	}
-	if (uuid == NULL || o.inline_max > CAIRN_VOS_IDX_INLINE_MAX)
+	if (uuid == NULL || o.inline_max > CAIRN_VOS_IDX_INLINE_MAX ||
+	    (o.flags & ~(uint32_t)CAIRN_VOS_FORMAT_PREZERO) != 0)
 		return -CAIRN_ERR_INVAL;
 	p = pool_alloc();
 	if (p == NULL)
@@ -165,6 +200,8 @@ cairn_vos_pool_format(const char *bdev_name, const uint8_t uuid[16],
 	}
 	memset(blk, 0, 2 * VOS_BLK);
 	rc = vos_dev_write(p, 0, blk, 2 * VOS_BLK);
+	if (rc == 0 && (o.flags & CAIRN_VOS_FORMAT_PREZERO))
+		rc = pool_prezero(p, &o);
 	if (rc == 0)
 		rc = vos_ckpt_format(p);
 	if (rc == 0) {
@@ -464,6 +501,8 @@ cairn_vos_pool_verify(struct cairn_vos_pool *pool, uint64_t *nr_bad)
 		rc = -CAIRN_ERR_CORRUPT;
 		goto out;
 	}
+	/* Always from the device, never from the extent cache: the cache holds what was
+	 * written, so it would hide damage on the device. */
 	for (i = 0; i < v.nr; i++) {
 		uint64_t len = vos_round_up(v.recs[i].len, VOS_BLK);
 
@@ -482,6 +521,9 @@ cairn_vos_pool_verify(struct cairn_vos_pool *pool, uint64_t *nr_bad)
 		if (vos_crc32c(0, buf, v.recs[i].len) != v.recs[i].crc) {
 			CAIRN_ERROR("%s: extent at %llu (%u bytes) fails its checksum",
 				    p->bdev_name, (unsigned long long)v.recs[i].off, v.recs[i].len);
+			/* The DRAM cache may still hold the bytes as written, and would go on
+			 * serving them: drop them, so fetches report the damage from now on. */
+			vos_cache_drop(&p->cache, v.recs[i].off);
 			bad++;
 		}
 	}

@@ -201,8 +201,14 @@ wal_commit_loop(struct vos_pool *p, struct vos_commit *self)
 		/* Bound replay time: checkpoint once enough WAL accumulated. Every frame
 		 * written so far is applied and none is in flight: a consistent point. */
 		if (rc == 0 && !p->ckpt_running &&
-		    p->wal_tail - p->wal_ckpt_lsn > p->sb.wal_size / VOS_CKPT_TRIGGER_DIV) {
+		    (p->ckpt_request ||
+		     p->wal_tail - p->wal_ckpt_lsn > p->sb.wal_size / VOS_CKPT_TRIGGER_DIV)) {
+			bool req = p->ckpt_request;
+
+			p->ckpt_request = false;
 			rc = vos_ckpt_start(p);
+			if (req)
+				p->ckpt_request_rc = rc;
 			if (rc)
 				CAIRN_WARN("%s: checkpoint failed (%s); will retry",
 					   p->bdev_name, cairn_strerror(rc));
@@ -270,11 +276,19 @@ vos_wal_checkpoint_start(struct vos_pool *p)
 {
 	int rc;
 
-	while (p->committing)
+	if (p->ckpt_running || p->ckpt_request)
+		return -CAIRN_ERR_BUSY;
+	/* Under load the committer role never falls free: ask the committer to start it
+	 * after its current frame (a consistent point), and wait until it did. */
+	p->ckpt_request = true;
+	p->ckpt_request_rc = 0;
+	while (p->committing && p->ckpt_request)
 		cairn_ult_sleep_us(50);
-	if (p->ckpt_running) {
-				return -CAIRN_ERR_BUSY;
-	}
+	if (!p->ckpt_request)
+		return p->ckpt_request_rc;
+	p->ckpt_request = false;
+	if (p->ckpt_running)
+		return -CAIRN_ERR_BUSY;
 	p->committing = true;
 	rc = vos_ckpt_start(p);
 	wal_commit_loop(p, NULL);

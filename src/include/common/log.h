@@ -53,13 +53,15 @@ enum cairn_log_ss {
 #define CAIRN_LOG_SS CAIRN_SS_COMMON
 #endif
 
-/* Current level per subsystem. Written only by log.c. */
+/* Current level per subsystem. Written only by log.c, with atomic stores (levels change at
+ * run time, e.g. by the log_set_level RPC, while other threads log). */
 extern uint8_t g_cairn_log_level[CAIRN_SS_MAX];
 
 static inline bool
 cairn_log_enabled(enum cairn_log_ss ss, enum cairn_log_level lvl)
 {
-	return (unsigned)lvl <= g_cairn_log_level[ss];
+	/* relaxed: a plain byte load, but not a data race */
+	return (unsigned)lvl <= __atomic_load_n(&g_cairn_log_level[ss], __ATOMIC_RELAXED);
 }
 
 /* Read CAIRN_LOG_MASK and CAIRN_LOG_FILE. Returns 0 or -CAIRN_ERR_INVAL (bad mask: message

@@ -133,6 +133,22 @@ struct cairn_vos_pool_opts {
 	uint32_t inline_max;  /**< format: values up to this many bytes are kept in the
 			       * metadata (WAL + checkpoints), not in data extents;
 			       * 0..4096, default 1024 */
+	uint32_t flags;       /**< format: CAIRN_VOS_FORMAT_* */
+	/** format with CAIRN_VOS_FORMAT_PREZERO: called after each chunk written, in the
+	 *  formatting ULT (done == total at the end); may be NULL. */
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+};
+
+/** Format flags (struct cairn_vos_pool_opts.flags). */
+enum cairn_vos_format_flags {
+	/** Write zeros over the whole pool (WAL, checkpoint slots, data) with large
+	 *  sequential writes before formatting. On a sparse or fallocated file every first
+	 *  O_DIRECT write to a block converts an unwritten extent in the file system
+	 *  (small updates measured ~15x slower until the space has been written once);
+	 *  pre-zeroing pays that cost up front, like a raw device never has it. Takes
+	 *  size / sequential write bandwidth. */
+	CAIRN_VOS_FORMAT_PREZERO = 1u << 0,
 };
 
 /** Fill opts with defaults. Any thread. */
@@ -200,14 +216,17 @@ int cairn_vos_pool_checkpoint(struct cairn_vos_pool *pool);
 
 /** Start a checkpoint in the background, like the automatic ones: the index is
  *  serialised a bounded slice at a time between foreground operations (a consistent cut
- *  as of this call), then written. Returns once it started; cairn_vos_pool_query()'s
- *  checkpoints counts it when done.
+ *  as of the next frame boundary), then written. Returns once it started;
+ *  cairn_vos_pool_query()'s checkpoints counts it when done.
  *  \return 0; -CAIRN_ERR_BUSY (a checkpoint is running); -CAIRN_ERR_NOMEM. */
 int cairn_vos_pool_checkpoint_start(struct cairn_vos_pool *pool);
 
 /**
  * Check the pool: every stored extent is read and its CRC verified, every extent lies in
- * the data region and no two overlap, and the allocator agrees with the index.
+ * the data region and no two overlap, and the allocator agrees with the index. Extents
+ * are always read from the device, never from the DRAM extent cache (which holds the
+ * bytes as written and so hides later damage on the device); the cached copy of a bad
+ * extent is dropped, so fetches of it report -CAIRN_ERR_CSUM from then on.
  * \param[out] nr_bad extents whose data fails its CRC (may be NULL).
  * \return 0 when everything is consistent; -CAIRN_ERR_CSUM (some extents bad);
  *   -CAIRN_ERR_CORRUPT (metadata inconsistent); -CAIRN_ERR_IO; -CAIRN_ERR_NOMEM.

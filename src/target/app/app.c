@@ -18,6 +18,9 @@
 #include "common/log.h"
 
 #include "bdev/bdev.h"
+#ifdef CAIRN_TGT_HAVE_CAIRN_BDEV
+#include "bdev/bdev_cairn.h"
+#endif
 #include "jsonrpc/jsonrpc.h"
 #include "rt/rt.h"
 #ifdef CAIRN_TGT_HAVE_ISCSI
@@ -254,6 +257,10 @@ cairn_tgt_run(const struct cairn_tgt_opts *user_opts)
 	ro.nr_system = 1;
 	ro.nr_main = opts.nr_main ? opts.nr_main : 1;
 	ro.nr_helper = 0;
+#ifdef CAIRN_TGT_HAVE_CAIRN_BDEV
+	ro.nr_helper = 1; /* libcairn's network (cairn volume bdevs) */
+	cairn_bdev_module_register(&g_bdev_cairn_module);
+#endif
 	ro.pin = opts.cpu_list != NULL;
 	ro.cpu_list = opts.cpu_list;
 	rc = cairn_rt_init(&ro);

@@ -21,10 +21,18 @@
 
 static uint8_t g_log_startup[CAIRN_SS_MAX];
 
+/* Levels change at run time (log_set_level from any connection): read them atomically. */
+static uint8_t
+log_level_of(int ss)
+{
+	return __atomic_load_n(&g_cairn_log_level[ss], __ATOMIC_RELAXED);
+}
+
 void
 tgt_log_snapshot(void)
 {
-	memcpy(g_log_startup, g_cairn_log_level, sizeof(g_log_startup));
+	for (int ss = 0; ss < CAIRN_SS_MAX; ss++)
+		g_log_startup[ss] = log_level_of(ss);
 }
 
 /* ------------------------------------------------------------------ rpc_get_methods */
@@ -214,7 +222,7 @@ rpc_log_get_level(struct cairn_jsonrpc_request *req, const json_t *params)
 	cairn_json_write_object_begin(w);
 	for (ss = 0; ss < CAIRN_SS_MAX; ss++)
 		cairn_json_write_named_string(w, cairn_log_ss_name(ss),
-					      cairn_log_level_name(g_cairn_log_level[ss]));
+					      cairn_log_level_name(log_level_of(ss)));
 	cairn_json_write_object_end(w);
 	cairn_jsonrpc_end_result(req, w);
 }
@@ -290,7 +298,7 @@ rpc_log_get_flags(struct cairn_jsonrpc_request *req, const json_t *params)
 	cairn_json_write_object_begin(w);
 	for (ss = 0; ss < CAIRN_SS_MAX; ss++)
 		cairn_json_write_named_bool(w, cairn_log_ss_name(ss),
-					    g_cairn_log_level[ss] >= CAIRN_LOG_DEBUG);
+					    log_level_of(ss) >= CAIRN_LOG_DEBUG);
 	cairn_json_write_object_end(w);
 	cairn_jsonrpc_end_result(req, w);
 }

@@ -19,6 +19,9 @@
 #include "common/log.h"
 
 #include "bdev/bdev.h"
+#ifdef CAIRN_TGT_HAVE_CAIRN_BDEV
+#include "bdev/bdev_cairn.h"
+#endif
 #include "rt/rt.h"
 
 #include "app_internal.h"
@@ -542,6 +545,74 @@ bdev_config(struct cairn_json_write_ctx *w, void *arg)
 	return rc;
 }
 
+#ifdef CAIRN_TGT_HAVE_CAIRN_BDEV
+/* ------------------------------------------------------------------ cairn volumes */
+
+struct create_cairn_req {
+	char *name;
+	char *pool;
+	char *container;
+	char *sys;
+	uint64_t size;
+	uint32_t block_size;
+	struct rpc_uuid uuid;
+};
+
+static const struct cairn_json_decoder g_create_cairn_dec[] = {
+	{ "name", CAIRN_JSON_STRING, offsetof(struct create_cairn_req, name), false },
+	{ "pool", CAIRN_JSON_STRING, offsetof(struct create_cairn_req, pool), false },
+	{ "container", CAIRN_JSON_STRING, offsetof(struct create_cairn_req, container), false },
+	{ "size", CAIRN_JSON_UINT64, offsetof(struct create_cairn_req, size), false },
+	{ "block_size", CAIRN_JSON_UINT32, offsetof(struct create_cairn_req, block_size), true },
+	{ "sys", CAIRN_JSON_STRING, offsetof(struct create_cairn_req, sys), true },
+	{ "uuid", CAIRN_JSON_CUSTOM, offsetof(struct create_cairn_req, uuid), true, decode_uuid },
+};
+
+/* Synchronous libcairn calls in this system-xstream ULT: libcairn's network runs on the
+ * helper xstream (cli_net.c embedded mode), so waiting here does not block it. */
+static void
+rpc_bdev_cairn_create(struct cairn_jsonrpc_request *req, const json_t *params)
+{
+	struct create_cairn_req r = { .block_size = 4096 };
+	struct cairn_bdev *bdev = NULL;
+	int rc;
+
+	if (cairn_jsonrpc_decode_params(req, params, g_create_cairn_dec,
+					NELEM(g_create_cairn_dec), &r))
+		return;
+	struct cairn_bdev_cairn_opts o = {
+		.opts_size = sizeof(o),
+		.name = r.name,
+		.pool = r.pool,
+		.cont = r.container,
+		.sys = r.sys,
+		.size = r.size,
+		.block_size = r.block_size,
+		.uuid = r.uuid.set ? r.uuid.bytes : NULL,
+	};
+
+	rc = cairn_bdev_cairn_create(&o, &bdev);
+	if (rc)
+		cairn_jsonrpc_send_error(req, rc == -CAIRN_ERR_INVAL ?
+					 CAIRN_JSONRPC_ERROR_INVALID_PARAMS : rc,
+					 "cannot create cairn bdev '%.64s' on pool '%.64s' container "
+					 "'%.64s': %s%s", r.name, r.pool, r.container,
+					 cairn_strerror(rc),
+					 rc == -CAIRN_ERR_INVAL ? " (size: a multiple of block_size; "
+					 "block_size: power of 2 in 512..65536; the system URI: sys or "
+					 "$CAIRN_SYSTEM_URI)" : "");
+	else
+		send_name(req, bdev);
+	cairn_json_decode_free(g_create_cairn_dec, NELEM(g_create_cairn_dec), &r);
+}
+
+static void
+rpc_bdev_cairn_delete(struct cairn_jsonrpc_request *req, const json_t *params)
+{
+	bdev_delete(req, params, cairn_bdev_cairn_delete, "cairn bdev");
+}
+#endif
+
 #define BOTH (CAIRN_RPC_STARTUP | CAIRN_RPC_RUNTIME)
 
 static const struct cairn_jsonrpc_method g_bdev_methods[] = {
@@ -559,6 +630,11 @@ static const struct cairn_jsonrpc_method g_bdev_methods[] = {
 	  "inject failures or corruption into an error bdev" },
 	{ "bdev_get_bdevs", rpc_bdev_get_bdevs, BOTH, "describe bdevs" },
 	{ "bdev_get_iostat", rpc_bdev_get_iostat, BOTH, "bdev I/O statistics" },
+#ifdef CAIRN_TGT_HAVE_CAIRN_BDEV
+	{ "bdev_cairn_create", rpc_bdev_cairn_create, BOTH,
+	  "volume stored as a Cairn array (pool, container, size)" },
+	{ "bdev_cairn_delete", rpc_bdev_cairn_delete, BOTH, "delete a cairn bdev (data kept)" },
+#endif
 };
 
 int

@@ -444,6 +444,8 @@ cont_attrs(const struct args *a, const char *sub, struct cairn_handle coh, char 
 			return fail("container set-attr", rc);
 		if (!a->json)
 			printf("Attribute %s set\n", argv[0]);
+		else
+			print_json(json_pack("{s:s, s:I}", "set", argv[0], "size", (json_int_t)size));
 		return EXIT_OK;
 	}
 	if (strcmp(sub, "del-attr") == 0 && argc == 1) {
@@ -454,6 +456,8 @@ cont_attrs(const struct args *a, const char *sub, struct cairn_handle coh, char 
 			return fail("container del-attr", rc);
 		if (!a->json)
 			printf("Attribute %s deleted\n", argv[0]);
+		else
+			print_json(json_pack("{s:s}", "deleted", argv[0]));
 		return EXIT_OK;
 	}
 	return EXIT_USAGE;
@@ -511,6 +515,8 @@ cont_snaps(const struct args *a, const char *sub, struct cairn_handle coh, char 
 			return fail("container destroy-snap", rc);
 		if (!a->json)
 			printf("Snapshot %s destroyed\n", argv[0]);
+		else
+			print_json(json_pack("{s:I}", "destroyed", (json_int_t)e));
 		return EXIT_OK;
 	}
 	return EXIT_USAGE;

@@ -120,7 +120,8 @@ cairn_cli_array(const char *sub, struct cairn_handle coh, char **argv, int argc,
 
 		buf = malloc(len);
 		if (buf == NULL) {
-			fprintf(stderr, "cairn: no memory for %llu bytes\n", (unsigned long long)len);
+			fprintf(stderr, "cairn: no memory for %llu bytes\n",
+			        (unsigned long long)len);
 			goto out;
 		}
 		cairn_iov_set(&iov, buf, len);
@@ -131,7 +132,8 @@ cairn_cli_array(const char *sub, struct cairn_handle coh, char **argv, int argc,
 		}
 		f = o->out_file && strcmp(o->out_file, "-") ? fopen(o->out_file, "wb") : stdout;
 		if (f == NULL) {
-			fprintf(stderr, "cairn: cannot write %s: %s\n", o->out_file, strerror(errno));
+			fprintf(stderr, "cairn: cannot write %s: %s\n", o->out_file,
+			        strerror(errno));
 			goto out;
 		}
 		if (fwrite(buf, 1, len, f) != len)

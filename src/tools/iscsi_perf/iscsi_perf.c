@@ -300,7 +300,8 @@ usage(FILE *f)
 		"iSCSI load generator (libiscsi async API).\n\n"
 		"  -w, --rw MODE           randread (default), randwrite, read, write, or verify:\n"
 		"                          write a pattern over the first --verify-mb MiB, read\n"
-		"                          it back and compare (ignores --time)\n"
+		"                          it back and compare (ignores --time); verify-read:\n"
+		"                          only read and compare (data of an earlier verify)\n"
 		"      --verify-mb N       region for verify (default 16, capped at the LUN)\n"
 		"  -b, --block-size BYTES  I/O size (default 4096; multiple of the LUN block)\n"
 		"  -q, --queue-depth N     commands in flight (default 32, max %d)\n"
@@ -423,9 +424,12 @@ main(int argc, char **argv)
 		p->write = true;
 	} else if (!strcmp(mode, "verify")) {
 		p->verify = true;
+	} else if (!strcmp(mode, "verify-read")) {
+		p->verify = true; /* only check what an earlier `verify` (same seed) wrote */
+		p->phase = 1;
 	} else if (strcmp(mode, "read")) {
 		fprintf(stderr, "cairn-iscsi-perf: bad --rw '%s' (randread, randwrite, read, "
-				"write, verify)\n", mode);
+				"write, verify, verify-read)\n", mode);
 		goto out_free;
 	}
 	p->qd = (unsigned)qd;

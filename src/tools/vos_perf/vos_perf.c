@@ -46,6 +46,7 @@ struct perf_opts {
 	bool json_only;
 	bool keep_file;
 	bool ckpt_whole;        /* ckpt test: whole-index checkpoints (the old way) */
+	bool no_prezero;        /* file pools: skip pre-zeroing at format */
 };
 
 struct result {
@@ -108,6 +109,9 @@ usage(FILE *f)
 		"      --wal SIZE        WAL size (default: 1/8 of the pool, max 256M)\n"
 		"      --cache SIZE      DRAM extent cache (default 128M; 0 = off)\n"
 		"      --keep            keep the pool file\n"
+		"      --no-prezero      file pools: format without writing zeros over the\n"
+		"                        pool first (a sparse file then pays for unwritten\n"
+		"                        extents on first writes)\n"
 		"  -j, --json            print only the JSON result\n"
 		"  -h, --help            this help\n", CKPT_TEST_ROUNDS);
 }
@@ -183,6 +187,7 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 		{ "cache", required_argument, NULL, 'C' },
 		{ "keep", no_argument, NULL, 'K' },
 		{ "ckpt-whole", no_argument, NULL, 'P' },
+		{ "no-prezero", no_argument, NULL, 'Z' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -248,6 +253,7 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 		case 'C': if (parse_size_opt("cache", optarg, &o->cache)) return -1; break;
 		case 'K': o->keep_file = true; break;
 		case 'P': o->ckpt_whole = true; break;
+		case 'Z': o->no_prezero = true; break;
 		case 'j': o->json_only = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -489,6 +495,10 @@ main_ult(void *arg)
 	cairn_vos_pool_opts_default(&po);
 	po.inline_max = o->inline_max;
 	po.wal_size = o->wal_size;
+	/* A file pool is pre-zeroed by default: like the raw NVMe namespace a pool gets
+	 * in production, no block is then "unwritten" in the file system. */
+	if (o->file != NULL && !o->no_prezero)
+		po.flags |= CAIRN_VOS_FORMAT_PREZERO;
 	m->rc = cairn_vos_pool_format(m->bdev, (const uint8_t *)"cairn-vos-perf!!", &po);
 	if (m->rc == 0)
 		m->rc = cairn_vos_pool_open(m->bdev, &r.pool);
@@ -603,10 +613,10 @@ print_results(const struct perf_opts *o, const struct main_arg *m)
 			       r->dev_flushes, r->dev_flush_us);
 		}
 	}
-	printf("{\"tool\":\"cairn-vos-perf\",\"storage\":\"%s\",\"objs\":%" PRIu64 ",\"dkeys\":%" PRIu64
+	printf("{\"tool\":\"cairn-vos-perf\",\"prezero\":%s,\"storage\":\"%s\",\"objs\":%" PRIu64 ",\"dkeys\":%" PRIu64
 	       ",\"akeys\":%" PRIu64 ",\"value_size\":%" PRIu64 ",\"array\":%s,\"concurrency\":%u,"
 	       "\"results\":{",
-	       o->file ? "file" : "ram", o->objs, o->dkeys, o->akeys, o->vsize,
+	       o->file && !o->no_prezero ? "true" : "false", o->file ? "file" : "ram", o->objs, o->dkeys, o->akeys, o->vsize,
 	       o->array ? "true" : "false", o->conc);
 	for (k = 0; k < T_MAX; k++) {
 		const struct result *r = &m->res[k];

@@ -6,9 +6,12 @@
 # naming the permission -> update-acl grants again -> delete-acl, set-prop owner/group/
 # label, named user entries, --acl-file -> bad input -> kill -9 the engine, the server
 # restarts it, every property and ACL entry is still there -> clean stop.
-# Usage: acl_func.sh <bin dir>
+# With an acl-client binary, it also runs it: the libcairn API (async and sync) of
+# container attributes, properties and snapshots, and read-only connections.
+# Usage: acl_func.sh <bin dir> [<acl-client binary>]
 set -u
-BIN=${1:?usage: acl_func.sh <bin dir>}
+BIN=${1:?usage: acl_func.sh <bin dir> [<acl-client>]}
+CLIENT=${2:-}
 CAIRN=$BIN/cairn
 SERVER=$BIN/cairn-server
 CTL=$BIN/cairnctl
@@ -226,6 +229,13 @@ expect_fail 1 "permission denied" cairn object put acl2 props2 5 k -v x --snap "
 	fail "list-snaps: $(cairn container list-snaps acl2 props2 | tr '\n' ' ')"
 expect_fail 1 "no container 'props2' or no snapshot" cairn object get acl2 props2 5 k --snap 12345
 expect_fail 2 "EPOCH" cairn container destroy-snap acl2 props2 notanumber
+
+if [ -n "$CLIENT" ]; then
+	echo "== libcairn API (async and sync): attributes, properties, snapshots, read-only"
+	URI=$(q uri)
+	cairn container create acl2 api >/dev/null || fail "create api container"
+	timeout 60 "$CLIENT" "$URI" acl2 api || fail "acl-client"
+fi
 
 echo "== kill -9 the engine: properties and ACLs survive"
 before=$(ctl -j pool get-acl acl2) || fail "get-acl before kill"

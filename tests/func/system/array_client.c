@@ -2,6 +2,8 @@
  * Functional client of the array/KV test, on libcairn (real engine over loopback):
  *   array-client URI POOL CONT io SEED      array, array-value and KV workload, verified
  *   array-client URI POOL CONT verify SEED  reopen what `io SEED` left and verify it
+ *   array-client URI POOL CONT perf SEED    64 MiB in 1 MiB async writes then verified
+ *                                           reads, 8 in flight: prints MiB/s
  * The array workload: random writes and reads (offsets and lengths across chunk
  * boundaries, sync and async through an EQ) checked against a local model, sparse holes,
  * get_size, set_size shrink and extend, punch, create-exists / bad arguments; the object
@@ -23,9 +25,9 @@
 #include <cairn/obj.h>
 #include <cairn/pool.h>
 
-#define MODEL (3u << 20)      /* bytes of array A modelled */
-#define CHUNK 10007u          /* cells per chunk of A (odd: boundaries fall anywhere) */
-#define CELL_B 4u             /* array B: 4-byte cells */
+#define MODEL (3u << 20) /* bytes of array A modelled */
+#define CHUNK 10007u     /* cells per chunk of A (odd: boundaries fall anywhere) */
+#define CELL_B 4u        /* array B: 4-byte cells */
 #define CHUNK_B 1000u
 #define NOPS 120u
 #define NKV 40u
@@ -34,25 +36,25 @@
 static unsigned g_seed;
 static struct timespec g_t0;
 
-#define FAIL(...)                                                                             \
-	do {                                                                                  \
-		fprintf(stderr, "array-client (seed %u): ", g_seed);                          \
-		fprintf(stderr, __VA_ARGS__);                                                 \
-		fprintf(stderr, "\n");                                                        \
-		return 1;                                                                     \
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		fprintf(stderr, "array-client (seed %u): ", g_seed);                               \
+		fprintf(stderr, __VA_ARGS__);                                                      \
+		fprintf(stderr, "\n");                                                             \
+		return 1;                                                                          \
 	} while (0)
-#define CHECK(expr, what)                                                                     \
-	do {                                                                                  \
-		int rc_ = (expr);                                                             \
-		if (rc_)                                                                      \
-			FAIL("%s: %s (line %d)", what, cairn_strerror(rc_), __LINE__);        \
+#define CHECK(expr, what)                                                                          \
+	do {                                                                                       \
+		int rc_ = (expr);                                                                  \
+		if (rc_)                                                                           \
+			FAIL("%s: %s (line %d)", what, cairn_strerror(rc_), __LINE__);             \
 	} while (0)
-#define EXPECT_RC(expr, want, what)                                                           \
-	do {                                                                                  \
-		int rc_ = (expr);                                                             \
-		if (rc_ != (want))                                                            \
-			FAIL("%s: got %s, want %s", what, cairn_strerror(rc_),                \
-			     cairn_strerror(want));                                           \
+#define EXPECT_RC(expr, want, what)                                                                \
+	do {                                                                                       \
+		int rc_ = (expr);                                                                  \
+		if (rc_ != (want))                                                                 \
+			FAIL("%s: got %s, want %s", what, cairn_strerror(rc_),                     \
+			     cairn_strerror(want));                                                \
 	} while (0)
 
 static uint64_t g_rng;
@@ -237,8 +239,9 @@ array_a(struct cairn_handle coh, struct cairn_handle eq, bool write)
 
 		model_apply(&md, &o, data, i);
 		if (getenv("ARRAY_CLIENT_TRACE"))
-			fprintf(stderr, "op %u: kind %d off %lu len %lu -> model size %lu\n", i, o.kind,
-			        (unsigned long)o.off, (unsigned long)o.len, (unsigned long)md.size);
+			fprintf(stderr, "op %u: kind %d off %lu len %lu -> model size %lu\n", i,
+			        o.kind, (unsigned long)o.off, (unsigned long)o.len,
+			        (unsigned long)md.size);
 		if (!write)
 			continue;
 		switch (o.kind) {
@@ -248,7 +251,8 @@ array_a(struct cairn_handle coh, struct cairn_handle eq, bool write)
 				struct cairn_event ev, *done;
 
 				CHECK(cairn_event_init(&ev, eq, NULL), "event init");
-				CHECK(cairn_array_write(ah, o.off, &iov, &ev), "async write launch");
+				CHECK(cairn_array_write(ah, o.off, &iov, &ev),
+				      "async write launch");
 				if (cairn_eq_poll(eq, 1, 30000000, 1, &done) != 1 || done != &ev)
 					FAIL("async write: no completion");
 				CHECK(ev.ev_error, "async write");
@@ -312,7 +316,8 @@ array_b(struct cairn_handle coh, struct cairn_handle eq, bool write)
 	if (!write) {
 		CHECK(cairn_array_open(coh, oid, &ah, &cell, &chunk, NULL), "array B open");
 		if (cell != CELL_B || chunk != CHUNK_B)
-			FAIL("B open: cell %lu chunk %lu", (unsigned long)cell, (unsigned long)chunk);
+			FAIL("B open: cell %lu chunk %lu", (unsigned long)cell,
+			     (unsigned long)chunk);
 		goto check;
 	}
 	CHECK(cairn_array_create(coh, oid, CELL_B, CHUNK_B, &ah, NULL), "array B create");
@@ -328,7 +333,8 @@ array_b(struct cairn_handle coh, struct cairn_handle eq, bool write)
 
 		cairn_iov_set(&ivs[i], w, sizeof(w));
 		CHECK(cairn_event_init(&evs[i], eq, NULL), "event init");
-		CHECK(cairn_array_write(ah, 100000ull * i + 3996, &ivs[i], &evs[i]), "B async write");
+		CHECK(cairn_array_write(ah, 100000ull * i + 3996, &ivs[i], &evs[i]),
+		      "B async write");
 	}
 	while (got < 8) {
 		n = cairn_eq_poll(eq, 1, 30000000, 8, done);
@@ -374,7 +380,8 @@ check:
 			FAIL("kept part differs after shrink");
 		for (size_t k = 4000; k < sizeof(r); k++)
 			if (r[k])
-				FAIL("truncated byte %lu is not zero after extend", (unsigned long)k);
+				FAIL("truncated byte %lu is not zero after extend",
+				     (unsigned long)k);
 		CHECK(cairn_array_write(ah, far, &iov, NULL), "B rewrite");
 		cairn_iov_set(&iov, w, sizeof(w));
 		CHECK(cairn_array_write(ah, far, &iov, NULL), "B restore");
@@ -458,7 +465,8 @@ obj_values(struct cairn_handle coh, bool write)
 		FAIL("list_akey: %u keys '%.*s'", nr, 4, kbuf);
 	CHECK(cairn_obj_close(oh, NULL), "obj close");
 	if (write)
-		printf("object array values: inline/bulk extents, holes, query_max, list_akey ok\n");
+		printf("object array values: inline/bulk extents, holes, query_max, list_akey "
+		       "ok\n");
 	return 0;
 }
 
@@ -556,6 +564,97 @@ kv(struct cairn_handle coh, struct cairn_handle eq, bool write)
 	return 0;
 }
 
+/* perf: 64 MiB through one array (256 KiB chunks over both targets) in 1 MiB writes
+ * then reads, 8 in flight through the EQ; every read verified. Prints MiB/s. */
+#define PERF_IO (1u << 20)
+#define PERF_NR 64u
+#define PERF_QD 8u
+
+static int
+perf_pass(struct cairn_handle ah, struct cairn_handle eq, bool wr, unsigned char *bufs,
+          double *secs)
+{
+	static struct cairn_event evs[PERF_QD];
+	static struct cairn_iov iovs[PERF_QD];
+	struct cairn_event *done[PERF_QD];
+	unsigned next = 0, fin = 0, slot_io[PERF_QD];
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (unsigned q = 0; q < PERF_QD; q++) {
+		CHECK(cairn_event_init(&evs[q], eq, NULL), "event init");
+		slot_io[q] = next;
+		cairn_iov_set(&iovs[q], bufs + (size_t)q * PERF_IO, PERF_IO);
+		if (wr)
+			pattern(iovs[q].buf, PERF_IO, g_seed + next);
+		CHECK(wr ? cairn_array_write(ah, (uint64_t)next * PERF_IO, &iovs[q], &evs[q])
+		         : cairn_array_read(ah, (uint64_t)next * PERF_IO, &iovs[q], &evs[q]),
+		      "perf launch");
+		next++;
+	}
+	while (fin < PERF_NR) {
+		int n = cairn_eq_poll(eq, 1, 30000000, PERF_QD, done);
+
+		if (n <= 0)
+			FAIL("perf poll: %d", n);
+		for (int k = 0; k < n; k++) {
+			unsigned q = (unsigned)(done[k] - evs);
+
+			CHECK(done[k]->ev_error, wr ? "perf write" : "perf read");
+			if (!wr) {
+				unsigned char *want = bufs + (size_t)PERF_QD * PERF_IO;
+
+				pattern(want, PERF_IO, g_seed + slot_io[q]);
+				if (memcmp(want, iovs[q].buf, PERF_IO))
+					FAIL("perf read of MiB %u differs", slot_io[q]);
+			}
+			fin++;
+			if (next < PERF_NR) {
+				slot_io[q] = next;
+				cairn_iov_set(&iovs[q], bufs + (size_t)q * PERF_IO, PERF_IO);
+				if (wr)
+					pattern(iovs[q].buf, PERF_IO, g_seed + next);
+				CHECK(wr ? cairn_array_write(ah, (uint64_t)next * PERF_IO, &iovs[q],
+				                             &evs[q])
+				         : cairn_array_read(ah, (uint64_t)next * PERF_IO, &iovs[q],
+				                            &evs[q]),
+				      "perf launch");
+				next++;
+			}
+		}
+	}
+	for (unsigned q = 0; q < PERF_QD; q++)
+		cairn_event_fini(&evs[q]);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	return 0;
+}
+
+static int
+perf(struct cairn_handle coh, struct cairn_handle eq)
+{
+	struct cairn_obj_id oid = oid_of(6000 + g_seed, CAIRN_OT_ARRAY_BYTE, CAIRN_OC_SX);
+	unsigned char *bufs = malloc((size_t)(PERF_QD + 1) * PERF_IO);
+	struct cairn_handle ah;
+	double tw, tr;
+
+	if (bufs == NULL)
+		FAIL("no memory");
+	CHECK(cairn_array_create(coh, oid, 1, 256u << 10, &ah, NULL), "perf array create");
+	if (perf_pass(ah, eq, true, bufs, &tw) || perf_pass(ah, eq, false, bufs, &tr)) {
+		free(bufs);
+		return 1;
+	}
+	printf("array 1 MiB writes, depth %u: %8.1f MiB/s (%u MiB in %.2f s)\n", PERF_QD,
+	       PERF_NR / tw, PERF_NR, tw);
+	printf("array 1 MiB reads,  depth %u: %8.1f MiB/s (%u MiB in %.2f s, verified)\n", PERF_QD,
+	       PERF_NR / tr, PERF_NR, tr);
+	CHECK(cairn_array_destroy(ah, NULL), "perf array destroy");
+	CHECK(cairn_array_close(ah, NULL), "perf array close");
+	free(bufs);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -565,8 +664,9 @@ main(int argc, char **argv)
 	bool write;
 	int rc;
 
-	if (argc != 6 || (strcmp(argv[4], "io") && strcmp(argv[4], "verify"))) {
-		fprintf(stderr, "usage: array-client URI POOL CONT io|verify SEED\n");
+	if (argc != 6 ||
+	    (strcmp(argv[4], "io") && strcmp(argv[4], "verify") && strcmp(argv[4], "perf"))) {
+		fprintf(stderr, "usage: array-client URI POOL CONT io|verify|perf SEED\n");
 		return 2;
 	}
 	write = strcmp(argv[4], "io") == 0;
@@ -577,12 +677,15 @@ main(int argc, char **argv)
 	CHECK(cairn_pool_connect(argv[2], argv[1], 0, &poh, &pi, NULL), "pool connect");
 	CHECK(cairn_cont_open(poh, argv[3], 0, &coh, &ci, NULL), "cont open");
 	CHECK(cairn_eq_create(&eq), "eq create");
-	rc = array_a(coh, eq, write);
-	if (rc == 0)
+	if (strcmp(argv[4], "perf") == 0)
+		rc = perf(coh, eq);
+	else
+		rc = array_a(coh, eq, write);
+	if (rc == 0 && strcmp(argv[4], "perf") != 0)
 		rc = array_b(coh, eq, write);
-	if (rc == 0)
+	if (rc == 0 && strcmp(argv[4], "perf") != 0)
 		rc = obj_values(coh, write);
-	if (rc == 0)
+	if (rc == 0 && strcmp(argv[4], "perf") != 0)
 		rc = kv(coh, eq, write);
 	CHECK(cairn_eq_destroy(eq, 0), "eq destroy");
 	CHECK(cairn_cont_close(coh, NULL), "cont close");

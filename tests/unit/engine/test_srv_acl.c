@@ -1,7 +1,10 @@
 /*
  * Unit tests of pool ACLs (src/engine/srv_acl.c): entry parsing and formatting, every
  * malformed entry rejected with a reason, update/delete, DAOS-style evaluation order
- * (owner, named user, groups union, everyone) and the JSON round trip.
+ * (owner, named user, groups union, everyone) and the JSON round trip. Also the wire
+ * fields the ACL/property/attribute/snapshot work added to proto.h (connect principal,
+ * container name/value/epoch, object read epoch): round trips, every truncation and
+ * every oversized field rejected.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 
 #include <cairn/errno.h>
 
+#include "engine/proto.h"
 #include "srv_acl.h"
 
 static void
@@ -185,6 +189,91 @@ test_json(void **state)
 	json_decref(j);
 }
 
+typedef int (*enc_fn)(struct cairn_enc *e, const void *p);
+typedef int (*dec_fn)(struct cairn_dec *d, void *p);
+
+/* Encode in; decode into out (0 expected or not); every strict prefix fails. */
+static uint8_t *
+wire(enc_fn enc, dec_fn dec, const void *in, void *out, size_t out_size, int want)
+{
+	struct cairn_enc e;
+	struct cairn_dec d;
+	uint8_t *buf;
+	size_t len, n;
+	void *tmp = malloc(out_size);
+
+	cairn_enc_init(&e, 0);
+	assert_int_equal(enc(&e, in), 0);
+	buf = cairn_enc_steal(&e, &len);
+	cairn_dec_init(&d, buf, len);
+	if (want == 0) {
+		assert_int_equal(dec(&d, out), 0);
+		assert_int_equal(cairn_dec_done(&d), 0);
+	} else {
+		assert_int_equal(dec(&d, out), want);
+	}
+	for (n = 0; n < len; n++) {
+		cairn_dec_init(&d, buf, n);
+		assert_int_not_equal(dec(&d, tmp) == 0 && cairn_dec_done(&d) == 0, 1);
+	}
+	free(tmp);
+	return buf;
+}
+
+static void
+test_wire(void **state)
+{
+	char user[PROTO_USER_MAX + 1], groups[PROTO_GROUPS_MAX + 1], name[PROTO_ATTR_NAME_MAX + 2];
+	static uint8_t val[PROTO_ATTR_VALUE_MAX + 1];
+	struct pool_in pi = {.pool = "p", .flags = PROTO_POOL_CONNECT_RO, .user = "bob",
+	                     .groups = "staff,users"}, pi2;
+	struct cont_in ci = {.cont = "c", .name = "attr.x", .value = "v\0w", .value_len = 3,
+	                     .epoch = 1234}, ci2;
+	struct cont_out co = {.label = "c", .value = "abc", .value_len = 3, .epoch = 99}, co2;
+	struct obj_in oi = {.dkey = "d", .dkey_len = 1, .epoch = 777}, oi2;
+	uint8_t *buf;
+
+	buf = wire(pool_in_enc, pool_in_dec, &pi, &pi2, sizeof(pi2), 0);
+	assert_int_equal(pi2.flags, PROTO_POOL_CONNECT_RO);
+	assert_string_equal(pi2.user, "bob");
+	assert_string_equal(pi2.groups, "staff,users");
+	free(buf);
+	memset(user, 'u', sizeof(user) - 1);
+	user[sizeof(user) - 1] = '\0';
+	pi.user = user; /* PROTO_USER_MAX characters: one too many */
+	free(wire(pool_in_enc, pool_in_dec, &pi, &pi2, sizeof(pi2), -CAIRN_ERR_OVERFLOW));
+	pi.user = "bob";
+	memset(groups, 'g', sizeof(groups) - 1);
+	groups[sizeof(groups) - 1] = '\0';
+	pi.groups = groups;
+	free(wire(pool_in_enc, pool_in_dec, &pi, &pi2, sizeof(pi2), -CAIRN_ERR_OVERFLOW));
+
+	buf = wire(cont_in_enc, cont_in_dec, &ci, &ci2, sizeof(ci2), 0);
+	assert_string_equal(ci2.name, "attr.x");
+	assert_int_equal(ci2.value_len, 3);
+	assert_memory_equal(ci2.value, "v\0w", 3);
+	assert_int_equal(ci2.epoch, 1234);
+	free(buf);
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ci.name = name;
+	free(wire(cont_in_enc, cont_in_dec, &ci, &ci2, sizeof(ci2), -CAIRN_ERR_OVERFLOW));
+	ci.name = "ok";
+	ci.value = val;
+	ci.value_len = sizeof(val);
+	free(wire(cont_in_enc, cont_in_dec, &ci, &ci2, sizeof(ci2), -CAIRN_ERR_OVERFLOW));
+
+	buf = wire(cont_out_enc, cont_out_dec, &co, &co2, sizeof(co2), 0);
+	assert_int_equal(co2.value_len, 3);
+	assert_memory_equal(co2.value, "abc", 3);
+	assert_int_equal(co2.epoch, 99);
+	free(buf);
+
+	buf = wire(obj_in_enc, obj_in_dec, &oi, &oi2, sizeof(oi2), 0);
+	assert_int_equal(oi2.epoch, 777);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -192,6 +281,7 @@ main(void)
 	        cmocka_unit_test(test_parse_format), cmocka_unit_test(test_parse_bad),
 	        cmocka_unit_test(test_names),        cmocka_unit_test(test_eval),
 	        cmocka_unit_test(test_full),         cmocka_unit_test(test_json),
+	        cmocka_unit_test(test_wire),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
