@@ -137,26 +137,35 @@ struct arr_child {
 	uint32_t first; /* pieces first, first + ARR_FANOUT, ... */
 };
 
+int
+cli_array_md_decode(const void *buf, size_t len, uint64_t *cell, uint64_t *chunk)
+{
+	const uint8_t *p = buf;
+
+	if (buf == NULL || len != ARR_MD_SIZE)
+		return -CAIRN_ERR_PROTO;
+	if (get_le(p, 4) != ARR_MD_MAGIC || get_le(p + 6, 2) != 0)
+		return -CAIRN_ERR_PROTO;
+	if (get_le(p + 4, 2) != ARR_MD_VERSION)
+		return -CAIRN_ERR_VERSION;
+	*cell = get_le(p + 8, 8);
+	*chunk = get_le(p + 16, 8);
+	if (!sizes_ok(*cell, *chunk))
+		return -CAIRN_ERR_PROTO;
+	return 0;
+}
+
 static int
 md_fetch_use(void *arg, struct cairn_rpc *rpc)
 {
 	struct obj_out *o = cairn_rpc_out(rpc);
 	struct cli_array *a = arg;
-	const uint8_t *p = o->data;
 
 	if (o->size == 0)
 		return -CAIRN_ERR_NONEXIST;
-	if ((o->flags & PROTO_OBJ_TRUNC) || o->size != ARR_MD_SIZE || o->data_len != ARR_MD_SIZE)
+	if ((o->flags & PROTO_OBJ_TRUNC) || o->size != o->data_len)
 		return -CAIRN_ERR_PROTO;
-	if (get_le(p, 4) != ARR_MD_MAGIC)
-		return -CAIRN_ERR_PROTO;
-	if (get_le(p + 4, 2) != ARR_MD_VERSION)
-		return -CAIRN_ERR_VERSION;
-	a->cell = get_le(p + 8, 8);
-	a->chunk = get_le(p + 16, 8);
-	if (!sizes_ok(a->cell, a->chunk))
-		return -CAIRN_ERR_PROTO;
-	return 0;
+	return cli_array_md_decode(o->data, o->data_len, &a->cell, &a->chunk);
 }
 
 static int
@@ -509,16 +518,20 @@ op_run(struct arr_op *op, cli_task_func_t body, cli_task_cb_t done, struct cairn
 		if (rc)
 			cli_task_destroy(task);
 	}
-	if (rc) {
-		if (op->kind == ARR_CREATE || op->kind == ARR_OPEN)
-			array_drop(op->arr);
-		else if (op->ref)
-			cli_href_put(op->ref);
-		free(op->pieces);
-		free(op);
-		return rc;
+	if (rc == 0) {
+		rc = cli_task_run(task, ev);
+		/* with an event, an error means nothing ran (the task was destroyed without
+		 * its callbacks); without one, the callbacks ran and rc is the result */
+		if (rc == 0 || ev == NULL)
+			return rc;
 	}
-	return cli_task_run(task, ev);
+	if (op->kind == ARR_CREATE || op->kind == ARR_OPEN)
+		array_drop(op->arr);
+	else if (op->ref)
+		cli_href_put(op->ref);
+	free(op->pieces);
+	free(op);
+	return rc;
 }
 
 static int

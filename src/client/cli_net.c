@@ -72,6 +72,12 @@ ctx_create_ult(void *arg)
 	o.tag = 0;
 	o.timeout_us = 30000000;
 	o.max_msg = 2u << 20;
+	/* No busy-wait hint while RPCs are pending: storage RPCs take 100s of us, and a
+	 * client xstream spinning on them took the CPU the engine needs (2-core VM,
+	 * bench/system.sh: 4 KiB updates at depth 32 went from 11-17K to 51-57K IOPS,
+	 * client CPU from 26-42 to ~3 us per update; depth-1 p50 unchanged, ~95 us). The
+	 * runtime's adaptive idle spin still applies. */
+	o.spin_hint_us = 0;
 	a->rc = cairn_net_ctx_create(&o, &g_ctx);
 }
 

@@ -50,4 +50,10 @@ int cli_obj_punch_dkey(struct cli_obj *obj, const void *dkey, uint32_t dkey_len)
 int cli_obj_fetch_cb(struct cairn_handle oh, const struct cairn_iov *dkey,
                      const struct cairn_iov *akey, struct cairn_iov *value, cli_task_cb_t cb,
                      const void *arg, size_t arg_size, struct cairn_event *ev);
+/* Wire decoders, kept apart for the fuzz target (tests/fuzz/array):
+ * the array metadata value (cli_array.c) and a QUERY_KEY reply (cli_obj_array.c).
+ * \return 0, -CAIRN_ERR_PROTO (malformed), -CAIRN_ERR_VERSION (newer metadata) */
+int cli_array_md_decode(const void *buf, size_t len, uint64_t *cell, uint64_t *chunk);
+int cli_obj_query_decode(const struct obj_out *o, bool *found, uint64_t *dkey, uint64_t *end);
+
 #endif /* CAIRN_CLIENT_CLI_OBJ_H */

@@ -154,24 +154,40 @@ struct arr_query_arg {
 	uint64_t dkey, end;
 };
 
+int
+cli_obj_query_decode(const struct obj_out *o, bool *found, uint64_t *dkey, uint64_t *end)
+{
+	const uint8_t *k = o->keys;
+	uint64_t d = 0;
+
+	*found = false;
+	if (o->nr_keys == 0)
+		return o->keys_len == 0 ? 0 : -CAIRN_ERR_PROTO;
+	if (o->nr_keys != 1 || o->keys_len != 8 || k == NULL || o->size == 0)
+		return -CAIRN_ERR_PROTO;
+	for (int i = 0; i < 8; i++)
+		d = (d << 8) | k[i];
+	*found = true;
+	*dkey = d;
+	*end = o->size;
+	return 0;
+}
+
 static int
 arr_query_use(void *arg, struct cairn_rpc *rpc)
 {
 	struct arr_query_arg *a = arg;
-	struct obj_out *o = cairn_rpc_out(rpc);
-	const uint8_t *k = o->keys;
-	uint64_t d = 0;
+	uint64_t d = 0, end = 0;
+	bool found;
+	int rc;
 
-	if (o->nr_keys == 0)
-		return 0;
-	if (o->nr_keys != 1 || o->keys_len != 8 || o->size == 0)
-		return -CAIRN_ERR_PROTO;
-	for (int i = 0; i < 8; i++)
-		d = (d << 8) | k[i];
+	rc = cli_obj_query_decode(cairn_rpc_out(rpc), &found, &d, &end);
+	if (rc || !found)
+		return rc;
 	if (!a->found || d > a->dkey) {
 		a->found = true;
 		a->dkey = d;
-		a->end = o->size;
+		a->end = end;
 	}
 	return 0;
 }
@@ -363,12 +379,16 @@ recx_run(struct recx_op *op, struct cairn_event *ev)
 		if (rc)
 			cli_task_destroy(task);
 	}
-	if (rc) {
-		cli_href_put(op->ref);
-		free(op);
-		return rc;
+	if (rc == 0) {
+		rc = cli_task_run(task, ev);
+		/* with an event, an error means nothing ran (the task was destroyed without
+		 * its callbacks); without one, the callbacks ran and rc is the result */
+		if (rc == 0 || ev == NULL)
+			return rc;
 	}
-	return cli_task_run(task, ev);
+	cli_href_put(op->ref);
+	free(op);
+	return rc;
 }
 
 static bool

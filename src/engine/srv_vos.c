@@ -117,6 +117,8 @@ file_zero_fill(const char *path, uint64_t size)
 			break;
 		}
 		off += (uint64_t)n;
+		if (cairn_in_ult()) /* let the target's other work run between chunks */
+			cairn_ult_yield();
 	}
 	if (rc == 0 && fdatasync(fd) != 0) {
 		rc = -errno;

@@ -337,8 +337,8 @@ parse_args(int argc, char **argv, struct args *a)
 		a->keys = (uint32_t)k;
 	}
 	if (a->keys < a->depth)
-		return bad("--keys", "must be >= --depth (two operations in flight on one key "
-		                     "would race)");
+		return bad("--keys", "must be >= --depth (each operation in flight should have "
+		                     "a key of its own)");
 	if (a->count && a->count < a->threads)
 		return bad("--count", "must be >= --threads");
 	if ((uint64_t)a->depth * a->threads * a->size > (8ull << 30))
@@ -433,6 +433,7 @@ struct worker {
 	uint64_t bytes;
 	struct hist hist;
 	int rc;
+	bool abandoned; /* operations may still be in flight: keep their memory */
 	char err[160];
 };
 
@@ -532,22 +533,27 @@ run_phase(struct worker *w, enum op op, uint64_t quota, uint64_t deadline, bool 
 
 	for (slot = 0; slot < a->depth && (quota == 0 || issued < quota); slot++) {
 		rc = launch(w, op, slot, next_key);
-		if (rc)
-			return rc;
+		if (rc) { /* drain what was launched before giving up */
+			w->rc = rc;
+			stop = true;
+			break;
+		}
 		next_key = (next_key + 1) % a->keys;
 		issued++;
 		inflight++;
 	}
 	while (inflight > 0) {
 		n = cairn_eq_poll(w->eq, 1, POLL_TIMEOUT_US, POLL_BATCH, done);
-		if (n < 0) {
-			snprintf(w->err, sizeof(w->err), "event queue poll: %s", cairn_strerror(n));
-			return n;
-		}
-		if (n == 0) {
-			snprintf(w->err, sizeof(w->err), "no operation completed in %lld s "
-			         "(%u in flight)", POLL_TIMEOUT_US / 1000000, inflight);
-			return -CAIRN_ERR_TIMEDOUT;
+		if (n <= 0) {
+			if (n < 0)
+				snprintf(w->err, sizeof(w->err), "event queue poll: %s",
+				         cairn_strerror(n));
+			else
+				snprintf(w->err, sizeof(w->err), "no operation completed in %lld s "
+				         "(%u in flight)", POLL_TIMEOUT_US / 1000000, inflight);
+			/* operations still own their buffers: never free them (teardown) */
+			w->abandoned = true;
+			return n < 0 ? n : -CAIRN_ERR_TIMEDOUT;
 		}
 		t = now_ns();
 		if (deadline && t >= deadline)
@@ -657,6 +663,12 @@ worker_setup(struct worker *w, const struct args *a, unsigned id, struct cairn_h
 static void
 worker_teardown(struct worker *w)
 {
+	if (w->abandoned) {
+		/* The library may still write into the buffers and events: leave them. */
+		if (cairn_handle_is_valid(w->eq))
+			cairn_eq_destroy(w->eq, CAIRN_EQ_DESTROY_FORCE);
+		return;
+	}
 	if (cairn_handle_is_valid(w->oh)) {
 		if (w->a->api == API_ARRAY)
 			cairn_array_close(w->oh, NULL);

@@ -336,6 +336,12 @@ array_b(struct cairn_handle coh, struct cairn_handle eq, bool write)
 		CHECK(cairn_array_write(ah, 100000ull * i + 3996, &ivs[i], &evs[i]),
 		      "B async write");
 	}
+	/* an event still in use (running, or completed and not yet polled) is refused,
+	 * with nothing started and nothing leaked */
+	cairn_iov_set(&iov, w, 8);
+	if (cairn_array_write(ah, 0, &iov, &evs[0]) == 0 ||
+	    cairn_array_get_size(ah, &size, &evs[1]) == 0)
+		FAIL("an event in use was accepted");
 	while (got < 8) {
 		n = cairn_eq_poll(eq, 1, 30000000, 8, done);
 		if (n <= 0)

@@ -92,9 +92,9 @@ timeout 120 "$CLIENT" "$URI" arr data io "$SEED" || fail "array-client io"
 echo "== array throughput (array-client perf: 1 MiB async, 8 in flight, reads verified)"
 timeout 120 "$CLIENT" "$URI" arr data perf "$SEED" || fail "array-client perf"
 
-CLI_ARRAY=0
-if "$CAIRN" --help 2>/dev/null | grep -q "array write"; then
-	CLI_ARRAY=1
+CLI_ARRAY=1
+"$CAIRN" --help 2>/dev/null | grep -q "array write" || fail "cairn lacks the array command"
+if [ $CLI_ARRAY = 1 ]; then
 	echo "== cairn array write/read/size"
 	head -c 300000 /dev/urandom >"$T/blob"
 	cairn array write arr data 77 5000 -i "$T/blob" ||

@@ -742,6 +742,176 @@ test_large_tables(void **state)
 	assert_int_equal(total, 3ull * n / 2);
 }
 
+/* ------------------------------------------------------------ incremental walk */
+
+struct rbuf {
+	uint8_t b[1 << 20];
+	size_t n;
+	uint32_t recs;
+};
+
+static void
+rput(struct rbuf *r, const void *p, size_t n)
+{
+	assert_true(r->n + n <= sizeof(r->b));
+	memcpy(r->b + r->n, p, n);
+	r->n += n;
+}
+
+/* A byte signature of every field a checkpoint keeps. */
+static int
+rec_sig(void *arg, const struct cairn_vos_idx_rec *rec)
+{
+	struct rbuf *r = arg;
+
+	rput(r, &rec->type, sizeof(rec->type));
+	rput(r, &rec->nr, sizeof(rec->nr));
+	if (rec->key != NULL)
+		rput(r, rec->key, rec->klen);
+	if (rec->type == CAIRN_VOS_IDX_R_OBJ || rec->type == CAIRN_VOS_IDX_R_DKEY ||
+	    rec->type == CAIRN_VOS_IDX_R_AKEY)
+		rput(r, rec->punches, rec->nr * sizeof(*rec->punches));
+	rput(r, &rec->stamp, sizeof(rec->stamp));
+	rput(r, &rec->index, sizeof(rec->index));
+	rput(r, &rec->count, sizeof(rec->count));
+	rput(r, &rec->vrec.kind, sizeof(rec->vrec.kind));
+	rput(r, &rec->vrec.off, sizeof(rec->vrec.off));
+	rput(r, &rec->next_seq, sizeof(rec->next_seq));
+	r->recs++;
+	return 0;
+}
+
+struct skip_one {
+	const char *dkey;
+	uint32_t calls;
+};
+
+/* Hook: skip one dkey (as if its pre-image said "absent"), emit the rest live. */
+static int
+skip_hook(void *arg, struct cairn_vos_idx_cont *cont, uint32_t level, const uint8_t oid[16],
+          const void *dkey, uint32_t dlen)
+{
+	struct skip_one *s = arg;
+
+	(void)cont;
+	(void)oid;
+	s->calls++;
+	return level == CAIRN_VOS_IDX_DKEY && dlen == strlen(s->dkey) &&
+	       memcmp(dkey, s->dkey, dlen) == 0;
+}
+
+static struct skip_one *g_skip;
+
+static int
+skip_hook_g(void *arg, struct cairn_vos_idx_cont *cont, uint32_t level, const uint8_t oid[16],
+            const void *dkey, uint32_t dlen)
+{
+	(void)arg;
+	return skip_hook(g_skip, cont, level, oid, dkey, dlen);
+}
+
+static void
+test_walker_steps(void **state)
+{
+	struct env *env = *state;
+	static struct rbuf full, part, one;
+	static const uint8_t uuid2[16] = {9, 9};
+	struct cairn_vos_idx_cont *c2;
+	struct cairn_vos_idx_walker *w;
+	struct cairn_vos_idx_path p;
+	struct cairn_vos_idx_vrec v;
+	struct skip_one sk = {.dkey = "d07"};
+	char dk[16];
+	uint32_t o, d, budget, full_recs;
+	bool done;
+
+	assert_int_equal(cairn_vos_idx_cont_create(env->idx, uuid2, &c2), 0);
+	for (o = 1; o <= 3; o++) {
+		for (d = 0; d < 20; d++) {
+			snprintf(dk, sizeof(dk), "d%02u", d);
+			p = P(o, dk, "a");
+			v = LOC((o * 100 + d) * 4096, 10);
+			assert_int_equal(cairn_vos_idx_sv_update(env->cont, &p, 5, 0, &v), 0);
+			p = P(o, dk, "b");
+			v = INL("xy");
+			assert_int_equal(cairn_vos_idx_sv_update(o == 2 ? c2 : env->cont, &p, 6, 0,
+			                                         &v), 0);
+		}
+		p = P(o, NULL, NULL);
+		assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_OBJ, 7, 0), 0);
+	}
+	p = P(9, NULL, NULL); /* an object with no dkeys (punched, never written) */
+	assert_int_equal(cairn_vos_idx_punch(env->cont, &p, CAIRN_VOS_IDX_OBJ, 3, 0), 0);
+	assert_int_equal(cairn_vos_idx_walk(env->idx, rec_sig, &full), 0);
+	full_recs = full.recs;
+
+	/* Any step size emits exactly what the one-shot walk emits. */
+	for (budget = 1; budget <= 64; budget = budget * 3 + 1) {
+		memset(&part, 0, sizeof(part));
+		assert_int_equal(cairn_vos_idx_walker_create(env->idx, rec_sig, NULL, &part, &w), 0);
+		p = P(1, "d00", NULL);
+		assert_false(cairn_vos_idx_walker_passed(w, env->cont, &p, CAIRN_VOS_IDX_OBJ));
+		done = false;
+		while (!done) {
+			assert_int_equal(cairn_vos_idx_walker_step(w, budget, &done), 0);
+			if (budget == 1 && part.recs > 3 && part.recs < 10) {
+				/* one dkey of object 1 done: it is passed, the next one is not */
+				p = P(1, "d00", NULL);
+				assert_true(cairn_vos_idx_walker_passed(w, env->cont, &p,
+				                                        CAIRN_VOS_IDX_DKEY));
+				p = P(1, "d01", NULL);
+				assert_false(cairn_vos_idx_walker_passed(w, env->cont, &p,
+				                                         CAIRN_VOS_IDX_DKEY));
+				assert_true(cairn_vos_idx_walker_passed(w, env->cont, &p,
+				                                        CAIRN_VOS_IDX_OBJ));
+				p = P(2, "d00", NULL);
+				assert_false(cairn_vos_idx_walker_passed(w, env->cont, &p,
+				                                         CAIRN_VOS_IDX_OBJ));
+				assert_false(cairn_vos_idx_walker_passed(w, c2, &p,
+				                                         CAIRN_VOS_IDX_DKEY));
+			}
+		}
+		p = P(2, "d19", NULL);
+		assert_true(cairn_vos_idx_walker_passed(w, c2, &p, CAIRN_VOS_IDX_DKEY));
+		cairn_vos_idx_walker_destroy(w);
+		assert_int_equal(part.n, full.n);
+		assert_memory_equal(part.b, full.b, full.n);
+	}
+
+	/* The hook replaces a dkey's subtree: skipping "d07" drops its DKEY + 2 AKEY + 2 SV
+	 * records in objects 1 and 3 (cont 1) and DKEY + 1 AKEY + 1 SV in object 2 (and
+	 * the cont 2 copies), and it is asked once per object and per dkey. */
+	memset(&one, 0, sizeof(one));
+	g_skip = &sk;
+	assert_int_equal(cairn_vos_idx_walker_create(env->idx, rec_sig, skip_hook_g, &one, &w), 0);
+	done = false;
+	while (!done)
+		assert_int_equal(cairn_vos_idx_walker_step(w, 5, &done), 0);
+	cairn_vos_idx_walker_destroy(w);
+	assert_int_equal(one.recs, full_recs - 5 - 3 - 5 - 3);
+	assert_int_equal(sk.calls, 4 + 3 * 20 + 1 + 20);
+
+	/* walk_one: the records of one dkey subtree / one object record */
+	memset(&one, 0, sizeof(one));
+	p = P(1, "d03", NULL);
+	assert_int_equal(cairn_vos_idx_walk_one(env->cont, &p, CAIRN_VOS_IDX_DKEY, rec_sig, &one),
+	                 0);
+	assert_int_equal(one.recs, 5);
+	memset(&one, 0, sizeof(one));
+	assert_int_equal(cairn_vos_idx_walk_one(env->cont, &p, CAIRN_VOS_IDX_OBJ, rec_sig, &one),
+	                 0);
+	assert_int_equal(one.recs, 1);
+	p = P(1, "zz", NULL);
+	assert_int_equal(cairn_vos_idx_walk_one(env->cont, &p, CAIRN_VOS_IDX_DKEY, rec_sig, &one),
+	                 -CAIRN_ERR_NONEXIST);
+	p = P(42, "d03", NULL);
+	assert_int_equal(cairn_vos_idx_walk_one(env->cont, &p, CAIRN_VOS_IDX_OBJ, rec_sig, &one),
+	                 -CAIRN_ERR_NONEXIST);
+	p = P(1, NULL, NULL);
+	assert_int_equal(cairn_vos_idx_walk_one(env->cont, &p, CAIRN_VOS_IDX_DKEY, rec_sig, &one),
+	                 -CAIRN_ERR_INVAL);
+}
+
 /* ------------------------------------------------------------ checkpoint load */
 
 static struct cairn_vos_idx *
@@ -879,6 +1049,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_containers_and_destroy, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_large_tables, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_load_rejects, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_walker_steps, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
