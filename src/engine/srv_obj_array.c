@@ -24,6 +24,14 @@
 #define ARR_LIST_MAX_KEYS 16384u
 
 /* Decode and check the request's extent; *bytes = nr * rec_size. */
+/* Reads see the snapshot epoch the container handle was opened at (0 = latest); writes
+ * carrying an epoch are refused before they get here (srv_obj.c). */
+static inline uint64_t
+arr_read_epoch(const struct obj_in *in)
+{
+	return in->epoch ? in->epoch : CAIRN_VOS_EPOCH_MAX;
+}
+
 static int
 arr_recx(const struct obj_in *in, struct proto_recx *rx, uint64_t *bytes)
 {
@@ -124,7 +132,7 @@ arr_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	iod.recx = &vr;
 	iod.buf = *obuf;
 	iod.buf_size = bytes;
-	rc = cairn_vos_fetch(vp, in->cont, &oid, CAIRN_VOS_EPOCH_MAX, in->dkey, in->dkey_len, 1,
+	rc = cairn_vos_fetch(vp, in->cont, &oid, arr_read_epoch(in), in->dkey, in->dkey_len, 1,
 	                     &iod);
 	if (rc)
 		return rc;
@@ -198,7 +206,7 @@ arr_list_akeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_ou
 	if (*anchor == NULL || k.buf == NULL)
 		return -CAIRN_ERR_NOMEM;
 	cairn_vos_anchor_init(*anchor);
-	rc = cairn_vos_list_akeys(vp, in->cont, &oid, in->dkey, in->dkey_len, CAIRN_VOS_EPOCH_MAX,
+	rc = cairn_vos_list_akeys(vp, in->cont, &oid, in->dkey, in->dkey_len, arr_read_epoch(in),
 	                          *anchor, arr_key_cb, &k);
 	if (rc)
 		return rc;
@@ -275,7 +283,7 @@ arr_max_end(struct cairn_vos_pool *vp, const struct obj_in *in, const void *dkey
 	*end = 0;
 	cairn_vos_anchor_init(anchor);
 	rc = cairn_vos_list_extents(vp, in->cont, &oid, dkey, 8, in->akey, in->akey_len,
-	                            CAIRN_VOS_EPOCH_MAX, anchor, arr_ext_cb, end);
+	                            arr_read_epoch(in), anchor, arr_ext_cb, end);
 	free(anchor);
 	return rc;
 }
@@ -300,7 +308,7 @@ arr_query_key(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out
 		return -CAIRN_ERR_NOMEM;
 	}
 	cairn_vos_anchor_init(anchor);
-	rc = cairn_vos_list_dkeys(vp, in->cont, &oid, CAIRN_VOS_EPOCH_MAX, anchor, arr_u64_cb, &a);
+	rc = cairn_vos_list_dkeys(vp, in->cont, &oid, arr_read_epoch(in), anchor, arr_u64_cb, &a);
 	free(anchor);
 	if (rc == 0)
 		rc = a.rc;
@@ -355,7 +363,7 @@ arr_trunc(struct cairn_vos_pool *vp, const struct obj_in *in)
 		return -CAIRN_ERR_NOMEM;
 	cairn_vos_anchor_init(anchor);
 	rc = cairn_vos_list_extents(vp, in->cont, &oid, in->dkey, in->dkey_len, in->akey,
-	                            in->akey_len, CAIRN_VOS_EPOCH_MAX, anchor, arr_ext_cb, &end);
+	                            in->akey_len, arr_read_epoch(in), anchor, arr_ext_cb, &end);
 	free(anchor);
 	if (rc)
 		return rc;
@@ -378,7 +386,7 @@ arr_trunc(struct cairn_vos_pool *vp, const struct obj_in *in)
 		iod.recx = &vr;
 		iod.buf = buf;
 		iod.buf_size = keep * rx.rec_size;
-		rc = cairn_vos_fetch(vp, in->cont, &oid, CAIRN_VOS_EPOCH_MAX, in->dkey,
+		rc = cairn_vos_fetch(vp, in->cont, &oid, arr_read_epoch(in), in->dkey,
 		                     in->dkey_len, 1, &iod);
 		if (rc)
 			goto out;
