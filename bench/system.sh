@@ -97,6 +97,14 @@ for _ in $(seq 100); do grep -q ready "$T/srv.out" 2>/dev/null && break; sleep 0
 for _ in $(seq 150); do [ "$(state)" = joined ] && break; sleep 0.1; done
 [ "$(state)" = joined ] || fail "rank 0 did not join"
 ctl pool create -z "$POOL_SIZE" -l bench >"$T/pool.out" 2>&1 || fail "pool create: $(cat "$T/pool.out")"
+# Unwritten (fallocate'd) extents make every first O_DIRECT write a journal commit: the
+# engine zero-fills pool files at create; say so if that did not happen.
+if command -v filefrag >/dev/null; then
+	for f in "$S"/engine0/pools/*.t*; do
+		[ -f "$f" ] && filefrag -v "$f" 2>/dev/null | grep -q unwritten &&
+			echo "bench/system.sh: warning: $f has unwritten extents (writes will be slow)" >&2
+	done
+fi
 
 drop() { timeout 60 "$BIN/cairn" -o "$SOCK" container destroy bench "$1" >/dev/null 2>&1 || fail "container destroy $1"; }
 # raw TCP as bench/net.sh measures it: sender and receiver pinned to cores 0 and 1
@@ -114,6 +122,7 @@ for r in $(seq "$RUNS"); do
 	j=$(bench -C "rw1m-$r" -w update,fetch -z 1m -d 8 -n "$COUNT_1M" -k 64) || fail "1 MiB run failed"
 	rw="$rw $j"
 	drop "rw1m-$r"
+	# shellcheck disable=SC2086 # TCP_CPUS is empty or two words
 	j=$("$BIN/cairn-tcp-raw" stream --chunk 1m --bytes 4g $TCP_CPUS | tr -d ' ') || fail "cairn-tcp-raw failed"
 	tcp="$tcp $j"
 done

@@ -46,6 +46,9 @@ int srv_vos_file_close(struct cairn_vos_pool *pool, const char *bdev_name);
 
 /* This target's shard of a pool, NULL when absent. From a ULT on a target xstream. */
 struct cairn_vos_pool *srv_vos_shard(const struct cairn_uuid *pool);
+/* An update or punch reached container `cont` of this shard: schedule it for background
+ * aggregation. Target xstream. */
+void srv_vos_note_write(struct cairn_vos_pool *pool, const uint8_t cont[16]);
 /* Pool map version this target serves the pool at (0 when absent). Same xstream. */
 uint32_t srv_vos_shard_map_version(const struct cairn_uuid *pool);
 

@@ -265,6 +265,9 @@ rpc_obj(struct cairn_rpc *rpc)
 			break;
 		}
 	}
+	if (rc == 0 && (idx == OBJ_RPC_UPDATE || idx == OBJ_RPC_PUNCH ||
+	                idx == OBJ_RPC_ARRAY_UPDATE || idx == OBJ_RPC_ARRAY_TRUNC))
+		srv_vos_note_write(vp, in->cont); /* old versions get aggregated */
 	if (rc)
 		cairn_rpc_reply_err(rpc, rc);
 	else

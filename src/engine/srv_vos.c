@@ -29,17 +29,29 @@
 #include "engine_internal.h"
 #include "srv_internal.h"
 
+/* Containers written since their last aggregation pass, per shard (bounded: a container
+ * that does not fit is added again by its next write after a pass). */
+#define AGG_MAX_DIRTY 16
+/* Aggregate up to this far behind the newest epoch: an update is stamped before it is
+ * applied, and VOS refuses updates at or below a running pass's bound. */
+#define AGG_LAG_NS (2ull * 1000000000ull)
+#define AGG_PERIOD_US (1000u * 1000u)
+
 struct vos_shard {
 	struct cairn_uuid uuid;
 	struct cairn_vos_pool *pool; /* NULL: free slot */
 	uint32_t map_version;        /* the pool map version served (pools have one so far) */
 	char bdev[48];
+	uint8_t dirty[AGG_MAX_DIRTY][16];
+	unsigned nr_dirty;
 };
 
 /* Per target xstream. */
 struct vos_tls {
 	unsigned tgt;
 	struct vos_shard shards[SRV_MAX_POOLS];
+	struct cairn_poller *agg_poller; /* registered on the first write */
+	uint64_t agg_passes;
 };
 
 static char g_pools_dir[4096];
@@ -278,6 +290,69 @@ srv_vos_shard(const struct cairn_uuid *pool)
 	return s ? s->pool : NULL;
 }
 
+/* ------------------------------------------------------------------ aggregation */
+
+/*
+ * Background aggregation: overwrites and punches leave old versions behind; without
+ * merging them a pool that is overwritten in place (a volume, a KV store) fills up. Every
+ * AGG_PERIOD_US a timed poller on each target xstream starts, for each shard with a
+ * container written since its last pass, one VOS background pass up to now - AGG_LAG_NS.
+ * VOS keeps whatever a snapshot can still see, runs the pass in bounded steps between
+ * foreground I/O, and frees the space of the merged versions.
+ */
+static int
+agg_poll(void *arg)
+{
+	struct vos_tls *t = arg;
+	uint64_t ub;
+	unsigned i;
+	int rc, did = 0;
+
+	for (i = 0; i < SRV_MAX_POOLS; i++) {
+		struct vos_shard *s = &t->shards[i];
+
+		if (s->pool == NULL || s->nr_dirty == 0 ||
+		    cairn_vos_aggregate_running(s->pool, NULL))
+			continue;
+		ub = srv_epoch_next() - AGG_LAG_NS;
+		s->nr_dirty--;
+		rc = cairn_vos_aggregate_start(s->pool, s->dirty[s->nr_dirty], ub);
+		if (rc == 0) {
+			t->agg_passes++;
+			did = 1;
+		} else if (rc != -CAIRN_ERR_NONEXIST && rc != -CAIRN_ERR_STALE &&
+		           rc != -CAIRN_ERR_BUSY) {
+			CAIRN_WARN("target %u: aggregation of a container failed to start: %s",
+			           t->tgt, cairn_strerror(rc));
+		}
+	}
+	return did;
+}
+
+void
+srv_vos_note_write(struct cairn_vos_pool *pool, const uint8_t cont[16])
+{
+	struct vos_tls *t = vos_tls();
+	struct vos_shard *s = NULL;
+	unsigned i;
+
+	if (t == NULL || pool == NULL)
+		return;
+	for (i = 0; i < SRV_MAX_POOLS && s == NULL; i++)
+		if (t->shards[i].pool == pool)
+			s = &t->shards[i];
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nr_dirty; i++)
+		if (memcmp(s->dirty[i], cont, 16) == 0)
+			return;
+	if (s->nr_dirty == AGG_MAX_DIRTY)
+		return;
+	memcpy(s->dirty[s->nr_dirty++], cont, 16);
+	if (t->agg_poller == NULL)
+		t->agg_poller = cairn_poller_register(agg_poll, t, AGG_PERIOD_US, "vos_agg");
+}
+
 uint32_t
 srv_vos_shard_map_version(const struct cairn_uuid *pool)
 {
@@ -333,8 +408,9 @@ shard_close(struct vos_tls *t, const struct cairn_uuid *uuid, bool unlink_file)
 	int rc = 0;
 
 	if (s) {
-		rc = srv_vos_file_close(s->pool, s->bdev);
+		rc = srv_vos_file_close(s->pool, s->bdev); /* stops a running aggregation pass */
 		s->pool = NULL;
+		s->nr_dirty = 0;
 	}
 	if (unlink_file) {
 		shard_path(uuid, t->tgt, path, sizeof(path), bdev, sizeof(bdev));
@@ -425,6 +501,8 @@ shard_op_ult(void *arg)
 		a->rc = shards_open_existing(t);
 		break;
 	case OP_CLOSE_ALL:
+		if (t->agg_poller)
+			cairn_poller_unregister(&t->agg_poller);
 		for (i = 0; i < SRV_MAX_POOLS; i++)
 			if (t->shards[i].pool)
 				shard_close(t, &t->shards[i].uuid, false);

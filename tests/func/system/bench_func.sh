@@ -42,7 +42,7 @@ free_port() {
 }
 PORT=$(free_port 1) || fail "no free port"
 EPORT=$(free_port 3) || fail "no free engine ports"
-[ $EPORT -le $PORT ] && [ $((EPORT + 2)) -ge $PORT ] && EPORT=$((PORT + 10))
+[ "$EPORT" -le "$PORT" ] && [ $((EPORT + 2)) -ge "$PORT" ] && EPORT=$((PORT + 10))
 SOCK=$T/api.sock
 cat > "$T/sys.yml" <<YML
 name: benchfunc

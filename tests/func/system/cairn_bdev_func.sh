@@ -90,7 +90,7 @@ echo "== format, start, pool and container"
 SRV_PID=$!
 for _ in $(seq 150); do [ "$(q state)" = joined ] && break; sleep 0.1; done
 [ "$(q state)" = joined ] || fail "rank 0 did not join"
-ctl pool create -z 96M -l vol >/dev/null || fail "pool create"
+ctl pool create -z 256M -l vol >/dev/null || fail "pool create"
 cairn container create vol vols >/dev/null || fail "container create"
 URI=tcp://127.0.0.1:$EPORT
 
@@ -140,7 +140,7 @@ timeout 120 "$PERF" -w verify --verify-mb 32 -b 65536 -q 16 -s "$SEED" "$ISCSI_U
 	{ cat "$T/v1.out" >&2; fail "verify through the cairn bdev"; }
 grep -q "all data matches" "$T/v1.out" || { cat "$T/v1.out" >&2; fail "verify mismatch"; }
 grep -A1 IOPS "$T/v1.out"
-timeout 60 "$PERF" -w randwrite -t 2 -q 16 -b 4096 -s 99 "$ISCSI_URL" >"$T/w4k.out" 2>&1 ||
+timeout 60 "$PERF" -w randwrite -t 1 -q 16 -b 4096 -s 99 "$ISCSI_URL" >"$T/w4k.out" 2>&1 ||
 	{ cat "$T/w4k.out" >&2; fail "4 KiB random writes"; }
 grep -A1 IOPS "$T/w4k.out"
 # the random writes hit the verified region too: write the pattern again and check

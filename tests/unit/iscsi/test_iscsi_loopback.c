@@ -485,15 +485,21 @@ test_config_objects(void **state)
 	bool seen_pg = false, seen_node = false;
 
 	(void)state;
-	/* replayable config: discovery auth, auth groups, portals, initiators, targets */
+	/* replayable config: auth groups, discovery auth (may name a group), portals,
+	 * initiators, targets */
 	assert_int_equal(cairn_iscsi_write_config_json(a), 0);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "method")),
-			    "iscsi_set_discovery_auth");
+	bool seen_disc = false, seen_auth = false;
 	for (i = 0; i < json_array_size(a); i++) {
 		json_t *call = json_array_get(a, i);
 		const char *m = json_string_value(json_object_get(call, "method"));
 		json_t *p = json_object_get(call, "params");
 
+		if (strcmp(m, "iscsi_create_auth_group") == 0) {
+			assert_false(seen_disc); /* groups before the discovery auth naming them */
+			seen_auth = true;
+		}
+		if (strcmp(m, "iscsi_set_discovery_auth") == 0)
+			seen_disc = true;
 		if (strcmp(m, "iscsi_create_portal_group") == 0)
 			seen_pg = true;
 		if (strcmp(m, "iscsi_create_target_node") == 0) {
@@ -507,6 +513,8 @@ test_config_objects(void **state)
 		}
 	}
 	assert_true(seen_node);
+	assert_true(seen_auth);
+	assert_true(seen_disc);
 	json_decref(a);
 	assert_int_equal(cairn_iscsi_get_target_nodes(&v), 0);
 	assert_int_equal(json_array_size(v), 3);
