@@ -7,6 +7,7 @@
 #define CAIRN_CLIENT_CLI_POOL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cairn/cont.h"
@@ -25,6 +26,8 @@ struct cli_pool {
 	uint32_t nr_targets;
 	uint64_t total, free;
 	uint32_t rank; /* rank of the pool service (rank 0 for now) */
+	uint32_t flags; /* PROTO_POOL_CONNECT_* the connection was made with */
+	bool g2l;       /* from global2local: disconnect is local only (cli_glob.c) */
 };
 
 struct cli_cont {
@@ -37,6 +40,7 @@ struct cli_cont {
 	uint64_t snap_epoch; /* opened at a snapshot (read-only); 0 = latest */
 	pthread_mutex_t lock; /* oid range */
 	uint64_t oid_next, oid_end;
+	bool g2l; /* from global2local: close is local only (cli_glob.c) */
 };
 
 /* Look a handle up (reference in *ref on success). NULL for an unknown handle. */
