@@ -15,6 +15,7 @@
 #include "net/net.h"
 #include "rt/rt.h"
 
+#include "cli_glob.h"
 #include "cli_net.h"
 #include "client_internal.h"
 
@@ -187,6 +188,15 @@ cli_net_put(void)
 	pthread_mutex_lock(&g_net_lock);
 	if (g_net_refs > 0 && --g_net_refs == 0)
 		net_stop_locked();
+	pthread_mutex_unlock(&g_net_lock);
+}
+
+/* Declared in cli_glob.h (global handles carry the system URI). */
+void
+cli_net_uri(char *buf, size_t len)
+{
+	pthread_mutex_lock(&g_net_lock);
+	snprintf(buf, len, "%s", g_net_uri);
 	pthread_mutex_unlock(&g_net_lock);
 }
 

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "engine/proto.h"
 
+#include "cli_glob.h"
 #include "cli_net.h"
 #include "cli_pool.h"
 #include "client_internal.h"
@@ -185,6 +186,7 @@ connect_net(void *arg)
 		return rc;
 	o = cairn_rpc_out(rpc);
 	op->pool->srv_hdl = o->hdl;
+	op->pool->flags = op->flags;
 	rc = pool_apply(op->pool, o);
 	cairn_rpc_decref(rpc);
 	if (rc) {
@@ -325,6 +327,8 @@ pool_op_net(void *arg)
 
 	if (!op->disconnect)
 		return cli_pool_refresh(op->pool);
+	if (op->pool->g2l)
+		return 0; /* a shared connection: only its owner ends it on the engine */
 	memcpy(in.uuid, op->pool->uuid, 16);
 	rc = cli_rpc(cli_pool_svc_ep(op->pool),
 	             CAIRN_NET_OPC(PROTO_POOL_BASE, POOL_RPC_DISCONNECT), &in, sizeof(in), &rpc);

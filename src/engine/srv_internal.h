@@ -49,6 +49,9 @@ struct cairn_vos_pool *srv_vos_shard(const struct cairn_uuid *pool);
 /* An update or punch reached container `cont` of this shard: schedule it for background
  * aggregation. Target xstream. */
 void srv_vos_note_write(struct cairn_vos_pool *pool, const uint8_t cont[16]);
+/* A value buffer for object I/O: 4 KiB aligned and sized, so the bdev does direct I/O
+ * from it without a bounce copy. free() it. */
+void *srv_obj_buf_alloc(uint64_t len);
 /* Pool map version this target serves the pool at (0 when absent). Same xstream. */
 uint32_t srv_vos_shard_map_version(const struct cairn_uuid *pool);
 

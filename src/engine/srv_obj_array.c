@@ -65,7 +65,7 @@ arr_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	if (in->bulk_len) {
 		if (in->data_len || in->bulk_len != bytes || in->bulk.len < bytes)
 			return -CAIRN_ERR_INVAL;
-		buf = malloc(bytes);
+		buf = srv_obj_buf_alloc(bytes);
 		if (buf == NULL)
 			return -CAIRN_ERR_NOMEM;
 		iov.iov_base = buf;
@@ -119,7 +119,7 @@ arr_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	if (in->bulk_len ? (in->bulk_len < bytes || in->bulk.len < bytes)
 	                 : bytes > PROTO_INLINE_MAX)
 		return -CAIRN_ERR_INVAL;
-	*obuf = malloc(bytes);
+	*obuf = srv_obj_buf_alloc(bytes);
 	if (*obuf == NULL)
 		return -CAIRN_ERR_NOMEM;
 	vr.idx = rx.idx;
