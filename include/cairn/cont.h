@@ -150,7 +150,8 @@ struct cairn_cont_props {
  * \param[in]  coh   container handle
  * \param[out] props filled
  * \param[in]  ev    completion event, or NULL to wait
- * eturn 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE; network errors
+ * 
+eturn 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE; network errors
  */
 int cairn_cont_get_props(struct cairn_handle coh, struct cairn_cont_props *props,
                          struct cairn_event *ev);
@@ -161,7 +162,8 @@ int cairn_cont_get_props(struct cairn_handle coh, struct cairn_cont_props *props
  * \param[in] props new values
  * \param[in] mask  CAIRN_CONT_PROP_* bits: the fields of props to apply (not 0)
  * \param[in] ev    completion event, or NULL to wait
- * eturn 0; -CAIRN_ERR_INVAL (mask, a value out of range, bad label); -CAIRN_ERR_EXIST
+ * 
+eturn 0; -CAIRN_ERR_INVAL (mask, a value out of range, bad label); -CAIRN_ERR_EXIST
  *         (label taken); -CAIRN_ERR_PERM (read-only connection); -CAIRN_ERR_NOHANDLE;
  *         network errors
  */
@@ -184,7 +186,8 @@ int cairn_cont_set_props(struct cairn_handle coh, const struct cairn_cont_props 
  * \param[in] value bytes (may be NULL when size is 0)
  * \param[in] size  0..CAIRN_ATTR_VALUE_MAX
  * \param[in] ev    completion event, or NULL to wait
- * eturn 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_OVERFLOW (CAIRN_ATTRS_MAX reached);
+ * 
+eturn 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_OVERFLOW (CAIRN_ATTRS_MAX reached);
  *         -CAIRN_ERR_PERM (read-only connection); -CAIRN_ERR_NOHANDLE; network errors
  */
 int cairn_cont_set_attr(struct cairn_handle coh, const char *name, const void *value,
@@ -197,7 +200,8 @@ int cairn_cont_set_attr(struct cairn_handle coh, const char *name, const void *v
  * \param[out]    buf  value (may be NULL to learn the size)
  * \param[in,out] size in: room in buf; out: the value's size
  * \param[in]     ev   completion event, or NULL to wait
- * eturn 0; -CAIRN_ERR_NONEXIST (no such attribute); -CAIRN_ERR_TRUNC (buf too small:
+ * 
+eturn 0; -CAIRN_ERR_NONEXIST (no such attribute); -CAIRN_ERR_TRUNC (buf too small:
  *         *size says how much is needed); -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE
  */
 int cairn_cont_get_attr(struct cairn_handle coh, const char *name, void *buf, size_t *size,
@@ -209,14 +213,16 @@ int cairn_cont_get_attr(struct cairn_handle coh, const char *name, void *buf, si
  * \param[out]    buf  names (may be NULL to learn the size)
  * \param[in,out] size in: room in buf; out: bytes of all names
  * \param[in]     ev   completion event, or NULL to wait
- * eturn 0; -CAIRN_ERR_TRUNC (buf too small); -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE
+ * 
+eturn 0; -CAIRN_ERR_TRUNC (buf too small); -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE
  */
 int cairn_cont_list_attrs(struct cairn_handle coh, char *buf, size_t *size,
                           struct cairn_event *ev);
 
 /**
  * Delete a user attribute.
- * eturn 0; -CAIRN_ERR_NONEXIST; -CAIRN_ERR_INVAL; -CAIRN_ERR_PERM; -CAIRN_ERR_NOHANDLE
+ * 
+eturn 0; -CAIRN_ERR_NONEXIST; -CAIRN_ERR_INVAL; -CAIRN_ERR_PERM; -CAIRN_ERR_NOHANDLE
  */
 int cairn_cont_del_attr(struct cairn_handle coh, const char *name, struct cairn_event *ev);
 
@@ -231,7 +237,8 @@ int cairn_cont_del_attr(struct cairn_handle coh, const char *name, struct cairn_
  * \param[in]  coh   container handle (read-write connection)
  * \param[out] epoch the snapshot's epoch
  * \param[in]  ev    completion event, or NULL to wait
- * eturn 0; -CAIRN_ERR_OVERFLOW (CAIRN_SNAPS_MAX); -CAIRN_ERR_PERM; -CAIRN_ERR_NOHANDLE;
+ * 
+eturn 0; -CAIRN_ERR_OVERFLOW (CAIRN_SNAPS_MAX); -CAIRN_ERR_PERM; -CAIRN_ERR_NOHANDLE;
  *         -CAIRN_ERR_NOSPACE; network errors
  */
 int cairn_cont_create_snap(struct cairn_handle coh, cairn_epoch_t *epoch,
@@ -243,7 +250,8 @@ int cairn_cont_create_snap(struct cairn_handle coh, cairn_epoch_t *epoch,
  * \param[out]    epochs up to *nr epochs (may be NULL when *nr is 0)
  * \param[in,out] nr     in: room; out: number of snapshots
  * \param[in]     ev     completion event, or NULL to wait
- * eturn 0; -CAIRN_ERR_TRUNC (more than room: *nr says how many); -CAIRN_ERR_INVAL;
+ * 
+eturn 0; -CAIRN_ERR_TRUNC (more than room: *nr says how many); -CAIRN_ERR_INVAL;
  *         -CAIRN_ERR_NOHANDLE
  */
 int cairn_cont_list_snaps(struct cairn_handle coh, cairn_epoch_t *epochs, uint32_t *nr,
@@ -251,7 +259,8 @@ int cairn_cont_list_snaps(struct cairn_handle coh, cairn_epoch_t *epochs, uint32
 
 /**
  * Destroy a snapshot (its epoch is no longer readable; space may be reclaimed).
- * eturn 0; -CAIRN_ERR_NONEXIST; -CAIRN_ERR_INVAL; -CAIRN_ERR_PERM; -CAIRN_ERR_NOHANDLE
+ * 
+eturn 0; -CAIRN_ERR_NONEXIST; -CAIRN_ERR_INVAL; -CAIRN_ERR_PERM; -CAIRN_ERR_NOHANDLE
  */
 int cairn_cont_destroy_snap(struct cairn_handle coh, cairn_epoch_t epoch,
                             struct cairn_event *ev);
@@ -265,12 +274,31 @@ int cairn_cont_destroy_snap(struct cairn_handle coh, cairn_epoch_t epoch,
  * \param[out] coh   container handle
  * \param[out] info  container information (may be NULL)
  * \param[in]  ev    completion event, or NULL to wait
- * eturn 0; -CAIRN_ERR_NONEXIST (no such container or snapshot); -CAIRN_ERR_INVAL;
+ * 
+eturn 0; -CAIRN_ERR_NONEXIST (no such container or snapshot); -CAIRN_ERR_INVAL;
  *         -CAIRN_ERR_NOHANDLE; network errors
  */
 int cairn_cont_open_snap(struct cairn_handle poh, const char *cont, cairn_epoch_t epoch,
                          struct cairn_handle *coh, struct cairn_cont_info *info,
                          struct cairn_event *ev);
+
+/**
+ * Share an open container handle with other processes: a global buffer (as
+ * cairn_pool_local2global()) with the pool and container uuids and the engine's handle
+ * cookies. \return as cairn_pool_local2global() (-CAIRN_ERR_NOHANDLE: not a container)
+ */
+int cairn_cont_local2global(struct cairn_handle coh, struct cairn_iov *glob);
+
+/**
+ * Use an open container handle from its global buffer, on `poh`, a handle of the same
+ * pool connection (typically from cairn_pool_global2local() of the same owner). The
+ * engine must still know both handles. Closing the new handle is local only.
+ * \return 0; -CAIRN_ERR_NOHANDLE (poh unknown, or the engine no longer knows the
+ *         handle); -CAIRN_ERR_INVAL (another kind, or poh is another connection);
+ *         envelope errors as cairn_pool_global2local(); network errors
+ */
+int cairn_cont_global2local(struct cairn_handle poh, const struct cairn_iov *glob,
+                            struct cairn_handle *coh);
 
 #ifdef __cplusplus
 }

@@ -75,6 +75,31 @@ int cairn_pool_disconnect(struct cairn_handle poh, struct cairn_event *ev);
 int cairn_pool_query(struct cairn_handle poh, struct cairn_pool_info *info,
                      struct cairn_event *ev);
 
+/**
+ * Share a pool connection with other processes (DAOS semantics): turn the handle into
+ * a global buffer (the generic envelope of cairn_handle_local2global(): magic, version,
+ * kind, length, CRC32C) carrying the pool uuid, the engine's connection cookie, the
+ * connect flags, the system URI and the pool map. Call with glob->buf == NULL to learn
+ * the size (glob->buf_len).
+ * \return 0; -CAIRN_ERR_NOHANDLE (not a pool handle); -CAIRN_ERR_TRUNC (buf_len too
+ *         small, buf_len set to the size needed); -CAIRN_ERR_INVAL
+ */
+int cairn_pool_local2global(struct cairn_handle poh, struct cairn_iov *glob);
+
+/**
+ * Use a pool connection made by another process (or this one) from its global buffer,
+ * without connecting again: starts the client network if needed, and the engine must
+ * still accept the connection (checked with a pool query, which also refreshes the
+ * map). Disconnecting the new handle is local only: the connection on the engine
+ * belongs to the process that connected, and once it disconnects, the engine refuses
+ * every handle made from it.
+ * \return 0; -CAIRN_ERR_PROTO (not a global handle, truncated or malformed);
+ *         -CAIRN_ERR_CSUM (corrupted); -CAIRN_ERR_VERSION (newer format);
+ *         -CAIRN_ERR_INVAL (a global handle of another kind); -CAIRN_ERR_NOHANDLE (the
+ *         engine no longer knows the connection); network errors
+ */
+int cairn_pool_global2local(const struct cairn_iov *glob, struct cairn_handle *poh);
+
 #ifdef __cplusplus
 }
 #endif

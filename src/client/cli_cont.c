@@ -16,6 +16,7 @@
 #include "common/uuid.h"
 #include "engine/proto.h"
 
+#include "cli_glob.h"
 #include "cli_net.h"
 #include "cli_pool.h"
 #include "client_internal.h"
@@ -157,7 +158,9 @@ cont_body(struct cli_task *task)
 	struct cont_op *op = *(struct cont_op **)cli_task_args(task);
 	int rc;
 
-	if (op->rpc == CONT_RPC_OID_ALLOC && !op->need_range) {
+	if ((op->rpc == CONT_RPC_OID_ALLOC && !op->need_range) ||
+	    (op->rpc == CONT_RPC_CLOSE && op->cont->g2l)) {
+		/* a shared (global2local) handle is closed on the engine by its owner only */
 		cli_task_complete(task, 0);
 		return 0;
 	}
@@ -510,4 +513,145 @@ cairn_cont_alloc_oid(struct cairn_handle coh, enum cairn_otype type, enum cairn_
 	op->need_range = op->cont->oid_next >= op->cont->oid_end;
 	pthread_mutex_unlock(&op->cont->lock);
 	return cont_start(op, ev);
+}
+
+/* ------------------------------------------------------------------ global handles */
+
+/*
+ * CONT payload, layout 1 (little-endian):
+ *   u16 layout | u16 0 | pool uuid[16] | u64 pool connection cookie |
+ *   cont uuid[16] | u64 cont handle cookie on the engine | u32 oclass |
+ *   u64 snapshot epoch (0 = latest) | u16 n + label (1..63 bytes)
+ * Unpacked only under cairn_cont_global2local(), onto the caller's pool handle, which
+ * must be the same connection (pool uuid and cookie).
+ */
+static size_t
+cont_pack_size(void *obj)
+{
+	struct cli_cont *c = obj;
+
+	return 2 + 2 + 16 + 8 + 16 + 8 + 4 + 8 + 2 + strlen(c->label);
+}
+
+static int
+cont_pack(void *obj, void *buf, size_t len)
+{
+	struct cli_cont *c = obj;
+	struct cli_gcur g = {.p = buf, .len = len};
+
+	cli_gput_u(&g, CLI_GLOB_CONT_LAYOUT, 2);
+	cli_gput_u(&g, 0, 2);
+	cli_gput(&g, c->pool->uuid, 16);
+	cli_gput_u(&g, c->pool->srv_hdl, 8);
+	cli_gput(&g, c->uuid, 16);
+	cli_gput_u(&g, c->srv_hdl, 8);
+	cli_gput_u(&g, c->oclass, 4);
+	cli_gput_u(&g, c->snap_epoch, 8);
+	cli_gput_str(&g, c->label);
+	return g.err || g.off != len ? -CAIRN_ERR_TRUNC : 0;
+}
+
+/* The engine must still know both handles: a property get on the container handle. */
+static int
+cont_verify_net(void *arg)
+{
+	struct cli_cont *c = arg;
+	struct cont_in in = {.pool_hdl = c->pool->srv_hdl, .cont_hdl = c->srv_hdl};
+	struct cairn_rpc *rpc;
+	int rc;
+
+	memcpy(in.pool, c->pool->uuid, 16);
+	memcpy(in.uuid, c->uuid, 16);
+	rc = cli_rpc(cli_pool_svc_ep(c->pool), CAIRN_NET_OPC(PROTO_CONT_BASE, CONT_RPC_PROP_GET),
+	             &in, sizeof(in), &rpc);
+	if (rc == 0)
+		cairn_rpc_decref(rpc);
+	return rc;
+}
+
+static int
+cont_unpack(const void *buf, size_t len, struct cairn_handle *h)
+{
+	struct cli_gcur g = {.p = (uint8_t *)buf, .len = len};
+	uint8_t puuid[16];
+	struct cairn_uuid u;
+	struct cli_cont *c;
+	const uint8_t *b;
+	uint64_t phdl, cookie;
+	int rc;
+
+	if (cli_glob_pool_hint() == 0) {
+		CAIRN_ERROR("a container's global handle needs its pool handle: use "
+		            "cairn_cont_global2local()");
+		return -CAIRN_ERR_INVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -CAIRN_ERR_NOMEM;
+	pthread_mutex_init(&c->lock, NULL);
+	if (cli_gget_u(&g, 2) != CLI_GLOB_CONT_LAYOUT) {
+		rc = g.err ? -CAIRN_ERR_PROTO : -CAIRN_ERR_VERSION;
+		goto err;
+	}
+	rc = -CAIRN_ERR_PROTO;
+	(void)cli_gget_u(&g, 2);
+	b = cli_gget(&g, 16);
+	if (b != NULL)
+		memcpy(puuid, b, 16);
+	phdl = cli_gget_u(&g, 8);
+	b = cli_gget(&g, 16);
+	if (b != NULL)
+		memcpy(c->uuid, b, 16);
+	c->srv_hdl = cli_gget_u(&g, 8);
+	c->oclass = (uint32_t)cli_gget_u(&g, 4);
+	c->snap_epoch = cli_gget_u(&g, 8);
+	if (!cli_gget_str(&g, c->label, 1, sizeof(c->label)) || g.err || g.off != len ||
+	    c->srv_hdl == 0)
+		goto err;
+	memcpy(u.b, c->uuid, 16);
+	if (cairn_uuid_is_null(&u) ||
+	    (c->oclass != CAIRN_OC_UNKNOWN && cairn_oclass_name((enum cairn_oclass)c->oclass) == NULL))
+		goto err;
+	c->pool = cli_pool_get(cli_glob_pool_hint(), &c->pool_ref);
+	if (c->pool == NULL) {
+		rc = -CAIRN_ERR_NOHANDLE;
+		goto err;
+	}
+	if (memcmp(c->pool->uuid, puuid, 16) != 0 || c->pool->srv_hdl != phdl) {
+		CAIRN_ERROR("container %s: its global handle belongs to another pool connection "
+		            "than the pool handle given", c->label);
+		rc = -CAIRN_ERR_INVAL;
+		goto err;
+	}
+	c->g2l = true;
+	rc = cli_glob_net_run(cont_verify_net, c);
+	if (rc) {
+		CAIRN_ERROR("container %s: the engine refused the shared handle: %s", c->label,
+		            cairn_strerror(rc));
+		goto err;
+	}
+	rc = cli_hdl_insert(c, CLI_HTYPE_CONT, cont_free, NULL, &cookie);
+	if (rc)
+		goto err;
+	h->cookie = cookie;
+	return 0;
+err:
+	if (c->pool_ref)
+		cli_href_put(c->pool_ref);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	return rc;
+}
+
+static const struct cli_htype_ops g_cont_glob_ops = {
+	.name = "cont",
+	.pack_size = cont_pack_size,
+	.pack = cont_pack,
+	.unpack = cont_unpack,
+};
+
+const struct cli_htype_ops *
+cli_cont_glob_ops(void)
+{
+	return &g_cont_glob_ops;
 }

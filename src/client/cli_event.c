@@ -34,6 +34,8 @@ struct cli_eq {
 	uint32_t n_running, n_comp;
 	uint64_t wake_seq;
 	int efd;
+	bool efd_set;     /* the eventfd is readable (mirrors its counter != 0) */
+	bool unprocessed; /* a task completed (any thread) since the last poll's progress */
 	bool destroyed;
 	struct cli_sched sched;
 	uint64_t cookie;
@@ -157,6 +159,31 @@ cli_net_progress(uint64_t timeout_us)
 	return fn == NULL ? 0 : fn(arg, timeout_us);
 }
 
+/*
+ * Under eq->lock: keep the eventfd readable exactly while completed events wait to be
+ * polled or operations completed since the last poll progressed the EQ (their events
+ * complete in the next cairn_eq_poll()).
+ */
+static void
+eq_efd_update(struct cli_eq *eq)
+{
+	bool want = !eq->destroyed && (eq->n_comp > 0 || eq->unprocessed);
+	uint64_t v = 1;
+
+	if (want == eq->efd_set)
+		return;
+	if (want) {
+		if (write(eq->efd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+			CAIRN_ERROR("EQ eventfd write failed: %s", strerror(errno));
+			return;
+		}
+	} else if (read(eq->efd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
+		CAIRN_ERROR("EQ eventfd read failed: %s", strerror(errno));
+		return;
+	}
+	eq->efd_set = want;
+}
+
 static void
 noeq_wake(void *arg)
 {
@@ -173,6 +200,11 @@ eq_wake(void *arg)
 
 	pthread_mutex_lock(&eq->lock);
 	eq->wake_seq++;
+	/* An operation finished, maybe on another thread (libcairn's network xstream): its
+	 * event completes when a poller progresses the scheduler, so make the eventfd
+	 * readable now, for applications sleeping in epoll on it. */
+	eq->unprocessed = true;
+	eq_efd_update(eq);
 	pthread_cond_broadcast(&eq->cond);
 	pthread_mutex_unlock(&eq->lock);
 }
@@ -306,24 +338,6 @@ eq_lookup(struct cairn_handle eqh, struct cli_href **ref)
 	return cli_hdl_lookup(eqh.cookie, CLI_HTYPE_EQ, ref);
 }
 
-/* Under eq->lock: keep the eventfd readable exactly while events wait to be polled. */
-static void
-eq_efd_signal(struct cli_eq *eq)
-{
-	uint64_t one = 1;
-
-	if (write(eq->efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		CAIRN_ERROR("EQ eventfd write failed: %s", strerror(errno));
-}
-
-static void
-eq_efd_drain(struct cli_eq *eq)
-{
-	uint64_t v;
-
-	if (read(eq->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		CAIRN_ERROR("EQ eventfd read failed: %s", strerror(errno));
-}
 
 int
 cairn_eq_destroy(struct cairn_handle eqh, unsigned int flags)
@@ -356,7 +370,8 @@ cairn_eq_destroy(struct cairn_handle eqh, unsigned int flags)
 		x->state = CAIRN_EVS_READY;
 	}
 	eq->n_comp = 0;
-	eq_efd_drain(eq);
+	eq->unprocessed = false;
+	eq_efd_update(eq);
 	cairn_list_for_each(l, &eq->running) {
 		struct evx *x = cairn_container_of(l, struct evx, link);
 
@@ -391,8 +406,8 @@ evx_harvest_locked(struct evx *x)
 
 	if (x->eq != NULL && !x->eq->destroyed) {
 		cairn_list_del(&x->link);
-		if (--x->eq->n_comp == 0)
-			eq_efd_drain(x->eq);
+		x->eq->n_comp--;
+		eq_efd_update(x->eq);
 	}
 	x->state = CAIRN_EVS_READY;
 	cairn_list_for_each(l, &x->children) {
@@ -437,6 +452,9 @@ cairn_eq_poll(struct cairn_handle eqh, int wait_running, int64_t timeout_us,
 		if (wait_running && eq->n_running == 0)
 			break;
 		seq = eq->wake_seq;
+		/* this progress processes every completion signalled so far */
+		eq->unprocessed = false;
+		eq_efd_update(eq);
 		pthread_mutex_unlock(&eq->lock);
 		cli_sched_progress(&eq->sched);
 		cli_net_progress(0);
@@ -625,8 +643,8 @@ evx_maybe_complete_locked(struct evx *x)
 		eq->n_running--;
 		if (!eq->destroyed) {
 			cairn_list_add_tail(&x->link, &eq->comp);
-			if (eq->n_comp++ == 0)
-				eq_efd_signal(eq);
+			eq->n_comp++;
+			eq_efd_update(eq);
 		}
 	} else {
 		g_noeq_wake_seq++;

@@ -56,13 +56,6 @@ cli_glob_pool_hint(void)
 	return t_pool_hint;
 }
 
-void
-cli_glob_unregister(void)
-{
-	(void)cli_htype_unregister(CLI_HTYPE_POOL);
-	(void)cli_htype_unregister(CLI_HTYPE_CONT);
-}
-
 /* The handle kind a global buffer claims (0 when it is too short to say). */
 static unsigned
 glob_kind(const struct cairn_iov *glob)

@@ -73,17 +73,17 @@ cli_gget_u(struct cli_gcur *c, unsigned bytes)
 	return v;
 }
 
-/* Copy a u16-length-prefixed string of 1..max-1 bytes without NUL into dst[max]. */
+/* Copy a u16-length-prefixed string of min..max-1 bytes without NUL into dst[max]. */
 static inline bool
-cli_gget_str(struct cli_gcur *c, char *dst, size_t max)
+cli_gget_str(struct cli_gcur *c, char *dst, size_t min, size_t max)
 {
 	size_t n = (size_t)cli_gget_u(c, 2);
 	const uint8_t *s;
 
-	if (c->err || n == 0 || n >= max)
+	if (c->err || n < min || n >= max)
 		return false;
 	s = cli_gget(c, n);
-	if (s == NULL || memchr(s, '\0', n) != NULL)
+	if (s == NULL || (n > 0 && memchr(s, '\0', n) != NULL))
 		return false;
 	memcpy(dst, s, n);
 	dst[n] = '\0';
@@ -102,6 +102,13 @@ cli_gput_str(struct cli_gcur *c, const char *s)
 /* Run fn(arg) in a ULT on the client xstream and wait; its return value. */
 int cli_glob_net_run(int (*fn)(void *arg), void *arg);
 
+/* The client runtime (cli_net.c): cairn_init() takes a reference, cairn_fini() drops it;
+ * every attached user (cli_net_get) holds one too. In a process that already runs the
+ * runtime (cairn-tgt), its first helper xstream is used and never stopped.
+ * \return 0 or the runtime/network error (logged) */
+int cli_net_rt_get(void);
+void cli_net_rt_put(void);
+
 /* The system URI the client network is attached to ("" when stopped), in buf. */
 void cli_net_uri(char *buf, size_t len);
 
@@ -109,9 +116,9 @@ void cli_net_uri(char *buf, size_t len);
  * (0 outside such a call: a container's global handle needs its pool's handle). */
 uint64_t cli_glob_pool_hint(void);
 
-/* Register/unregister the POOL and CONT kinds (cairn_init/fini). */
-int cli_pool_glob_register(void);
-int cli_cont_glob_register(void);
-void cli_glob_unregister(void);
+/* The POOL and CONT kinds' ops, installed by cairn_init (removed by cairn_fini). */
+struct cli_htype_ops;
+const struct cli_htype_ops *cli_pool_glob_ops(void);
+const struct cli_htype_ops *cli_cont_glob_ops(void);
 
 #endif /* CAIRN_CLIENT_CLI_GLOB_H */

@@ -27,6 +27,10 @@ static struct cairn_net_ctx *g_ctx;
 static struct cairn_xstream *g_xs;
 static bool g_protos;
 static bool g_embedded; /* g_xs belongs to the host process's runtime */
+static bool g_own_rt;   /* we started the runtime (cairn_rt_init) */
+/* A fork()ed child of a process whose client runtime was up: the runtime's threads did
+ * not survive the fork, and the runtime cannot be started again in this process. */
+static bool g_fork_lost;
 
 static const struct cairn_rpc_def g_cli_pool_rpcs[] = PROTO_POOL_RPCS(NULL, NULL, NULL);
 static const struct cairn_rpc_def g_cli_cont_rpcs[] = PROTO_CONT_RPCS(NULL);
@@ -94,8 +98,9 @@ net_stop_locked(void)
 {
 	if (g_ctx)
 		cairn_rt_run_sync(g_xs, ctx_destroy_ult, NULL);
-	if (cairn_rt_running() && !g_embedded)
+	if (g_own_rt)
 		cairn_rt_fini();
+	g_own_rt = false;
 	g_embedded = false;
 	if (g_group)
 		cairn_net_group_destroy(g_group);
@@ -104,43 +109,20 @@ net_stop_locked(void)
 	g_net_uri[0] = '\0';
 }
 
-int
-cli_net_get(const char *uri)
+/* Start the runtime, its xstream, the (empty) engine group and the RPC context. */
+static int
+net_start_locked(void)
 {
 	struct cairn_rt_opts ro;
 	struct ctx_arg a = {-CAIRN_ERR_MISC};
-	char host[64];
-	uint16_t port;
 	int rc;
 
-	if (uri == NULL || strlen(uri) >= sizeof(g_net_uri) ||
-	    cairn_net_uri_parse(uri, host, sizeof(host), &port)) {
-		CAIRN_ERROR("bad system URI '%s': expected tcp://HOST:PORT", uri ? uri : "(null)");
-		return -CAIRN_ERR_INVAL;
-	}
-	pthread_mutex_lock(&g_net_lock);
-	if (g_net_refs > 0) {
-		if (strcmp(g_net_uri, uri) != 0) {
-			CAIRN_ERROR("already connected to the system at %s; one system per "
-			            "process (asked for %s)",
-			            g_net_uri, uri);
-			rc = -CAIRN_ERR_INVAL;
-		} else {
-			g_net_refs++;
-			rc = 0;
-		}
-		pthread_mutex_unlock(&g_net_lock);
-		return rc;
-	}
 	rc = cli_net_protos();
 	if (rc)
-		goto out;
+		return rc;
 	rc = cairn_net_group_create("cairn", &g_group);
 	if (rc)
-		goto out;
-	rc = cairn_net_group_attach(g_group, &uri, 1);
-	if (rc)
-		goto err;
+		return rc;
 	if (cairn_rt_running()) {
 		/* Embedded in a process that runs the runtime itself (cairn-tgt's cairn
 		 * bdev): the network lives on its first helper xstream, which it keeps. */
@@ -163,6 +145,7 @@ cli_net_get(const char *uri)
 			CAIRN_ERROR("cannot start the client runtime: %s", cairn_strerror(rc));
 			goto err;
 		}
+		g_own_rt = true;
 		g_xs = cairn_xs_by_role(CAIRN_XS_MAIN, 0);
 	}
 	rc = cairn_rt_run_sync(g_xs, ctx_create_ult, &a);
@@ -171,12 +154,136 @@ cli_net_get(const char *uri)
 		CAIRN_ERROR("cannot create the client network context: %s", cairn_strerror(rc));
 		goto err;
 	}
-	snprintf(g_net_uri, sizeof(g_net_uri), "%s", uri);
-	g_net_refs = 1;
-	pthread_mutex_unlock(&g_net_lock);
 	return 0;
 err:
 	net_stop_locked();
+	return rc;
+}
+
+/* Runtime references: cairn_init's, and one per attached user (cli_net_get). */
+static unsigned g_rt_refs;
+
+static void
+net_atfork_prepare(void)
+{
+	pthread_mutex_lock(&g_net_lock);
+}
+
+static void
+net_atfork_parent(void)
+{
+	pthread_mutex_unlock(&g_net_lock);
+}
+
+/* In the child only the forking thread exists: forget the runtime (its memory is
+ * leaked on purpose; touching it would wait for threads that are gone). */
+static void
+net_atfork_child(void)
+{
+	pthread_mutex_init(&g_net_lock, NULL);
+	if (g_ctx == NULL && g_xs == NULL && g_group == NULL)
+		return;
+	g_fork_lost = true;
+	g_ctx = NULL;
+	g_xs = NULL;
+	g_group = NULL;
+	g_own_rt = false;
+	g_embedded = false;
+	g_net_refs = 0;
+	g_net_uri[0] = '\0';
+}
+
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+net_atfork_register(void)
+{
+	(void)pthread_atfork(net_atfork_prepare, net_atfork_parent, net_atfork_child);
+}
+
+int
+cli_net_rt_get(void)
+{
+	int rc = 0;
+
+	pthread_once(&g_atfork_once, net_atfork_register);
+	pthread_mutex_lock(&g_net_lock);
+	/* A forked child keeps the library usable for everything but the network
+	 * (cli_net_get() says why). */
+	if (g_rt_refs == 0 && !g_fork_lost)
+		rc = net_start_locked();
+	if (rc == 0)
+		g_rt_refs++;
+	pthread_mutex_unlock(&g_net_lock);
+	return rc;
+}
+
+static void
+rt_put_locked(void)
+{
+	if (g_rt_refs > 0 && --g_rt_refs == 0)
+		net_stop_locked();
+}
+
+void
+cli_net_rt_put(void)
+{
+	pthread_mutex_lock(&g_net_lock);
+	rt_put_locked();
+	pthread_mutex_unlock(&g_net_lock);
+}
+
+int
+cli_net_get(const char *uri)
+{
+	char host[64];
+	uint16_t port;
+	int rc = 0;
+
+	if (uri == NULL || strlen(uri) >= sizeof(g_net_uri) ||
+	    cairn_net_uri_parse(uri, host, sizeof(host), &port)) {
+		CAIRN_ERROR("bad system URI '%s': expected tcp://HOST:PORT", uri ? uri : "(null)");
+		return -CAIRN_ERR_INVAL;
+	}
+	pthread_once(&g_atfork_once, net_atfork_register);
+	pthread_mutex_lock(&g_net_lock);
+	if (g_fork_lost) {
+		CAIRN_ERROR("this process was forked from one whose libcairn runtime was "
+		            "running (started by cairn_init()): its network cannot be used "
+		            "here. exec() a new program (global handles can be passed to it), "
+		            "or fork before cairn_init()");
+		pthread_mutex_unlock(&g_net_lock);
+		return -CAIRN_ERR_SHUTDOWN;
+	}
+	if (g_net_refs > 0) {
+		if (strcmp(g_net_uri, uri) != 0) {
+			CAIRN_ERROR("already connected to the system at %s; one system per "
+			            "process (asked for %s)",
+			            g_net_uri, uri);
+			rc = -CAIRN_ERR_INVAL;
+		} else {
+			g_net_refs++;
+			g_rt_refs++;
+		}
+		pthread_mutex_unlock(&g_net_lock);
+		return rc;
+	}
+	/* Normally up since cairn_init(); started here if that could not (then stopped
+	 * with the last user). */
+	if (g_ctx == NULL)
+		rc = net_start_locked();
+	if (rc)
+		goto out;
+	g_rt_refs++;
+	/* rank 0 of the engine group: added, or changed since the last system used */
+	rc = cairn_net_group_rank_set(g_group, 0, uri);
+	if (rc) {
+		CAIRN_ERROR("cannot attach to the system at %s: %s", uri, cairn_strerror(rc));
+		rt_put_locked();
+		goto out;
+	}
+	snprintf(g_net_uri, sizeof(g_net_uri), "%s", uri);
+	g_net_refs = 1;
 out:
 	pthread_mutex_unlock(&g_net_lock);
 	return rc;
@@ -186,8 +293,11 @@ void
 cli_net_put(void)
 {
 	pthread_mutex_lock(&g_net_lock);
-	if (g_net_refs > 0 && --g_net_refs == 0)
-		net_stop_locked();
+	if (g_net_refs > 0) {
+		if (--g_net_refs == 0)
+			g_net_uri[0] = '\0'; /* the next user may attach to another system */
+		rt_put_locked();
+	}
 	pthread_mutex_unlock(&g_net_lock);
 }
 

@@ -16,6 +16,7 @@
 
 #define CAIRN_LOG_SS CAIRN_SS_CLIENT
 #include "common/log.h"
+#include "common/uuid.h"
 #include "engine/proto.h"
 
 #include "cli_glob.h"
@@ -410,4 +411,151 @@ cairn_pool_query(struct cairn_handle poh, struct cairn_pool_info *info, struct c
 	if (info == NULL)
 		return -CAIRN_ERR_INVAL;
 	return pool_op_start(poh, false, info, ev);
+}
+
+/* ------------------------------------------------------------------ global handles */
+
+/*
+ * POOL payload, layout 1 (little-endian):
+ *   u16 layout | u16 connect flags (PROTO_POOL_CONNECT_*) | u32 service rank |
+ *   u64 connection cookie on the engine | uuid[16] | u64 total | u64 free |
+ *   u16 n + label (0..63 bytes) | u16 n + system URI (1..127 bytes) |
+ *   u32 n + pool map (cairn_pmap_encode)
+ */
+#define POOL_GLOB_URI_MAX 128
+
+static size_t
+pool_pack_size(void *obj)
+{
+	struct cli_pool *p = obj;
+	char uri[POOL_GLOB_URI_MAX];
+	size_t n;
+
+	cli_net_uri(uri, sizeof(uri));
+	pthread_mutex_lock(&p->lock);
+	n = 2 + 2 + 4 + 8 + 16 + 8 + 8 + 2 + strlen(p->label) + 2 + strlen(uri) + 4 +
+	    cairn_pmap_encoded_size(p->map);
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+static int
+pool_pack(void *obj, void *buf, size_t len)
+{
+	struct cli_pool *p = obj;
+	struct cli_gcur c = {.p = buf, .len = len};
+	char uri[POOL_GLOB_URI_MAX];
+	size_t msize, used = 0;
+	int rc;
+
+	cli_net_uri(uri, sizeof(uri));
+	if (uri[0] == '\0')
+		return -CAIRN_ERR_SHUTDOWN;
+	pthread_mutex_lock(&p->lock);
+	cli_gput_u(&c, CLI_GLOB_POOL_LAYOUT, 2);
+	cli_gput_u(&c, p->flags, 2);
+	cli_gput_u(&c, p->rank, 4);
+	cli_gput_u(&c, p->srv_hdl, 8);
+	cli_gput(&c, p->uuid, 16);
+	cli_gput_u(&c, p->total, 8);
+	cli_gput_u(&c, p->free, 8);
+	cli_gput_str(&c, p->label);
+	cli_gput_str(&c, uri);
+	msize = cairn_pmap_encoded_size(p->map);
+	cli_gput_u(&c, msize, 4);
+	rc = c.err || msize > len - c.off ? -CAIRN_ERR_TRUNC
+	                                  : cairn_pmap_encode(p->map, c.p + c.off, msize, &used);
+	pthread_mutex_unlock(&p->lock);
+	if (rc == 0 && (used != msize || c.off + used != len))
+		rc = -CAIRN_ERR_TRUNC; /* the map changed size between pack_size and pack */
+	return rc;
+}
+
+/* The engine must still know the connection: a pool query on it (refreshes the map). */
+static int
+pool_verify_net(void *arg)
+{
+	return cli_pool_refresh(arg);
+}
+
+static int
+pool_unpack(const void *buf, size_t len, struct cairn_handle *h)
+{
+	struct cli_gcur c = {.p = (uint8_t *)buf, .len = len};
+	char uri[POOL_GLOB_URI_MAX], host[64];
+	struct cairn_uuid u;
+	struct cli_pool *p;
+	const uint8_t *mp;
+	uint16_t port;
+	uint32_t mlen;
+	uint64_t cookie;
+	int rc;
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return -CAIRN_ERR_NOMEM;
+	pthread_mutex_init(&p->lock, NULL);
+	if (cli_gget_u(&c, 2) != CLI_GLOB_POOL_LAYOUT) {
+		rc = c.err ? -CAIRN_ERR_PROTO : -CAIRN_ERR_VERSION;
+		goto err;
+	}
+	rc = -CAIRN_ERR_PROTO;
+	p->flags = (uint32_t)cli_gget_u(&c, 2);
+	p->rank = (uint32_t)cli_gget_u(&c, 4);
+	p->srv_hdl = cli_gget_u(&c, 8);
+	mp = cli_gget(&c, 16);
+	if (mp != NULL)
+		memcpy(p->uuid, mp, 16);
+	p->total = cli_gget_u(&c, 8);
+	p->free = cli_gget_u(&c, 8);
+	if (!cli_gget_str(&c, p->label, 0, sizeof(p->label)) ||
+	    !cli_gget_str(&c, uri, 1, sizeof(uri)))
+		goto err;
+	mlen = (uint32_t)cli_gget_u(&c, 4);
+	mp = cli_gget(&c, mlen);
+	memcpy(u.b, p->uuid, 16);
+	if (c.err || mp == NULL || c.off != len || p->srv_hdl == 0 || cairn_uuid_is_null(&u) ||
+	    (p->flags != PROTO_POOL_CONNECT_RO && p->flags != PROTO_POOL_CONNECT_RW) ||
+	    p->free > p->total || cairn_net_uri_parse(uri, host, sizeof(host), &port) != 0)
+		goto err;
+	if (cairn_pmap_decode(mp, mlen, &p->map) != 0)
+		goto err;
+	p->map_version = cairn_pmap_version(p->map);
+	p->nr_targets = cairn_pmap_target_count(p->map);
+	p->g2l = true;
+	rc = cli_net_get(uri);
+	if (rc)
+		goto err;
+	rc = cli_glob_net_run(pool_verify_net, p);
+	if (rc) {
+		CAIRN_ERROR("pool %s: the engine refused the shared connection: %s", p->label,
+		            cairn_strerror(rc));
+		pool_free(p); /* drops the network reference */
+		return rc;
+	}
+	rc = cli_hdl_insert(p, CLI_HTYPE_POOL, pool_free, NULL, &cookie);
+	if (rc) {
+		pool_free(p);
+		return rc;
+	}
+	h->cookie = cookie;
+	return 0;
+err:
+	cairn_pmap_destroy(p->map);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	return rc;
+}
+
+static const struct cli_htype_ops g_pool_glob_ops = {
+	.name = "pool",
+	.pack_size = pool_pack_size,
+	.pack = pool_pack,
+	.unpack = pool_unpack,
+};
+
+const struct cli_htype_ops *
+cli_pool_glob_ops(void)
+{
+	return &g_pool_glob_ops;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cairn/cairn.h"
+#include "cli_glob.h"
 #include "client_internal.h"
 #include "common/csum.h"
 
@@ -65,6 +66,18 @@ cairn_init(void)
 	rc = cli_ev_lib_init();
 	if (rc != 0)
 		goto err_hdl;
+	/* The private runtime and network context (cli_net.c): up from here to
+	 * cairn_fini(), so the first pool connect does not pay for it. */
+	rc = cli_net_rt_get();
+	if (rc != 0) {
+		(void)cli_ev_lib_fini();
+		goto err_hdl;
+	}
+	/* Global pool and container handles (cli_glob.c); g_init_lock is held. */
+	if (g_htypes[CLI_HTYPE_POOL] == NULL)
+		g_htypes[CLI_HTYPE_POOL] = cli_pool_glob_ops();
+	if (g_htypes[CLI_HTYPE_CONT] == NULL)
+		g_htypes[CLI_HTYPE_CONT] = cli_cont_glob_ops();
 	__atomic_store_n(&g_initialized, true, __ATOMIC_RELEASE);
 	CAIRN_DEBUG("libcairn %d.%d.%d initialised", CAIRN_VERSION_MAJOR, CAIRN_VERSION_MINOR,
 		    CAIRN_VERSION_PATCH);
@@ -101,7 +114,12 @@ cairn_fini(void)
 		goto out;
 	}
 	__atomic_store_n(&g_initialized, false, __ATOMIC_RELEASE);
+	if (g_htypes[CLI_HTYPE_POOL] == cli_pool_glob_ops())
+		g_htypes[CLI_HTYPE_POOL] = NULL;
+	if (g_htypes[CLI_HTYPE_CONT] == cli_cont_glob_ops())
+		g_htypes[CLI_HTYPE_CONT] = NULL;
 	cli_hdl_fini();
+	cli_net_rt_put();
 	cairn_log_fini();
 	g_init_refs = 0;
 out:

@@ -34,11 +34,15 @@ need_bin() {
 	[ -n "${1:-}" ] && [ -x "$1" ] || skip "$2 not found (${1:-unset})"
 }
 
-# A TCP port nobody listens on (random in 20000-59999; the kernel keeps the race small).
+# A TCP port nobody listens on, below the kernel's ephemeral range (ip_local_port_range,
+# 32768+ by default): a port in that range can be taken by any outgoing connection (e.g.
+# iscsi-test-cu's) between this check and the listener's bind.
 free_port() {
-	local p i
+	local p i lo
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "${lo:-0}" -gt 21000 ] 2>/dev/null || lo=32768
 	for i in $(seq 200); do
-		p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+		p=$(( 20000 + RANDOM % (lo - 20000) ))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			if ! ss -ltn 2>/dev/null | grep -q ":$p\b"; then
 				echo "$p"

@@ -191,7 +191,7 @@ test_registry(void **state)
 	assert_int_equal(cli_htype_register(CLI_HTYPE_EQ, &g_fake_ops), -CAIRN_ERR_INVAL);
 	assert_int_equal(cli_htype_register(0, &g_fake_ops), -CAIRN_ERR_INVAL);
 	assert_int_equal(cli_htype_register(CLI_HTYPE_POOL, NULL), -CAIRN_ERR_INVAL);
-	assert_int_equal(cli_htype_unregister(CLI_HTYPE_POOL), -CAIRN_ERR_NONEXIST);
+	assert_int_equal(cli_htype_unregister(CLI_HTYPE_KV), -CAIRN_ERR_NONEXIST);
 }
 
 static void

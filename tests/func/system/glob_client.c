@@ -1,0 +1,413 @@
+/*
+ * Functional client of global pool/container handles (glob_func.sh), against a real
+ * engine on loopback:
+ *   glob-client URI POOL CONT share
+ *     parent: connect + open, write a value, local2global both handles, fork + exec
+ *     itself as "child" with the buffers sent through a pipe; the child global2local's
+ *     them (no connect), reads the parent's value, writes its own and closes/
+ *     disconnects (local only); the parent then reads the child's value and checks the
+ *     pool connection still works on the engine. Corrupted, truncated and wrong-kind
+ *     buffers are rejected; after the parent disconnects, the engine refuses the pool
+ *     global handle (and the container's).
+ *   glob-client URI POOL CONT runtime
+ *     cairn_init() starts the client runtime (a thread appears), the first connect finds
+ *     it up, cairn_fini() stops it (the thread goes); init/fini twice; a child forked
+ *     after cairn_init() gets a clear SHUTDOWN for network calls and still fini's.
+ *   glob-client URI POOL CONT child FD   (internal: the exec'd child)
+ * Exit 0 on success; every failure says what differed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cairn/cairn.h>
+#include <cairn/cont.h>
+#include <cairn/errno.h>
+#include <cairn/obj.h>
+#include <cairn/pool.h>
+
+#define FAILF(...)                                                                            \
+	do {                                                                                  \
+		fprintf(stderr, "glob-client: " __VA_ARGS__);                                 \
+		fputc('\n', stderr);                                                          \
+		return 1;                                                                     \
+	} while (0)
+#define CHECK(expr, what)                                                                     \
+	do {                                                                                  \
+		int rc_ = (expr);                                                             \
+		if (rc_)                                                                      \
+			FAILF("%s: %s", what, cairn_strerror(rc_));                           \
+	} while (0)
+#define EXPECT(expr, want, what)                                                              \
+	do {                                                                                  \
+		int rc_ = (expr);                                                             \
+		if (rc_ != (want))                                                            \
+			FAILF("%s: got %s, expected %s", what, cairn_strerror(rc_),           \
+			      cairn_strerror(want));                                          \
+	} while (0)
+
+static const char g_parent_val[] = "written by the parent before the fork";
+static const char g_child_val[] = "written by the child through the shared handles";
+
+static int
+write_all(int fd, const void *b, size_t n)
+{
+	const char *p = b;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+read_all(int fd, void *b, size_t n)
+{
+	char *p = b;
+
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Make a global buffer of a pool (is_pool) or container handle (malloc'd). */
+static int
+to_global(struct cairn_handle h, bool is_pool, struct cairn_iov *g)
+{
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	rc = is_pool ? cairn_pool_local2global(h, g) : cairn_cont_local2global(h, g);
+	if (rc)
+		return rc;
+	if (g->buf_len == 0 || g->buf_len > (1u << 20))
+		return -CAIRN_ERR_PROTO;
+	g->buf = malloc(g->buf_len);
+	if (g->buf == NULL)
+		return -CAIRN_ERR_NOMEM;
+	/* one byte short first: TRUNC with the size needed */
+	g->buf_len--;
+	rc = is_pool ? cairn_pool_local2global(h, g) : cairn_cont_local2global(h, g);
+	if (rc != -CAIRN_ERR_TRUNC)
+		return rc ? rc : -CAIRN_ERR_MISC;
+	rc = is_pool ? cairn_pool_local2global(h, g) : cairn_cont_local2global(h, g);
+	return rc;
+}
+
+static int
+kv_put(struct cairn_handle coh, struct cairn_obj_id oid, const char *dkey, const char *val)
+{
+	struct cairn_iov dk = {(void *)dkey, strlen(dkey), strlen(dkey)};
+	struct cairn_iov ak = {"a", 1, 1};
+	struct cairn_iov v = {(void *)val, strlen(val), strlen(val)};
+	struct cairn_handle oh;
+	int rc;
+
+	rc = cairn_obj_open(coh, oid, 0, &oh, NULL);
+	if (rc)
+		return rc;
+	rc = cairn_obj_update(oh, &dk, &ak, &v, NULL);
+	cairn_obj_close(oh, NULL);
+	return rc;
+}
+
+/* Fetch dkey's value and compare with want. \return 0, rc, or 1 on a mismatch */
+static int
+kv_check(struct cairn_handle coh, struct cairn_obj_id oid, const char *dkey, const char *want)
+{
+	struct cairn_iov dk = {(void *)dkey, strlen(dkey), strlen(dkey)};
+	struct cairn_iov ak = {"a", 1, 1};
+	char buf[256];
+	struct cairn_iov v = {buf, sizeof(buf), 0};
+	struct cairn_handle oh;
+	int rc;
+
+	rc = cairn_obj_open(coh, oid, 0, &oh, NULL);
+	if (rc)
+		return rc;
+	rc = cairn_obj_fetch(oh, &dk, &ak, &v, NULL);
+	cairn_obj_close(oh, NULL);
+	if (rc)
+		return rc;
+	if (v.len != strlen(want) || memcmp(buf, want, v.len) != 0) {
+		fprintf(stderr, "glob-client: %s: read '%.*s', expected '%s'\n", dkey, (int)v.len,
+		        buf, want);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+child(int fd)
+{
+	struct cairn_iov pg = {0}, cg = {0};
+	struct cairn_handle poh, coh, coh2;
+	struct cairn_pool_info info;
+	struct cairn_obj_id oid;
+	uint64_t lens[2];
+	int rc;
+
+	if (read_all(fd, &oid, sizeof(oid)) || read_all(fd, lens, sizeof(lens)) ||
+	    lens[0] == 0 || lens[0] > (1u << 20) || lens[1] == 0 || lens[1] > (1u << 20))
+		FAILF("child: bad message on the pipe");
+	pg.buf = malloc(lens[0]);
+	cg.buf = malloc(lens[1]);
+	if (pg.buf == NULL || cg.buf == NULL)
+		FAILF("child: out of memory");
+	pg.buf_len = pg.len = lens[0];
+	cg.buf_len = cg.len = lens[1];
+	if (read_all(fd, pg.buf, pg.len) || read_all(fd, cg.buf, cg.len))
+		FAILF("child: short read on the pipe");
+	close(fd);
+	CHECK(cairn_init(), "child: init");
+	/* no URI anywhere in the child: the global handle carries it */
+	unsetenv("CAIRN_SYSTEM_URI");
+	EXPECT(cairn_cont_global2local(CAIRN_HANDLE_NULL, &cg, &coh), -CAIRN_ERR_NOHANDLE,
+	       "child: container global2local without a pool handle");
+	EXPECT(cairn_cont_global2local((struct cairn_handle){0}, &pg, &coh), -CAIRN_ERR_NOHANDLE,
+	       "child: bad pool handle");
+	CHECK(cairn_pool_global2local(&pg, &poh), "child: pool global2local");
+	EXPECT(cairn_pool_global2local(&cg, &coh), -CAIRN_ERR_INVAL,
+	       "child: a container buffer given as a pool's");
+	EXPECT(cairn_cont_global2local(poh, &pg, &coh), -CAIRN_ERR_INVAL,
+	       "child: a pool buffer given as a container's");
+	EXPECT(cairn_handle_global2local(&cg, &coh), -CAIRN_ERR_INVAL,
+	       "child: container buffer through the generic call (no pool handle)");
+	CHECK(cairn_cont_global2local(poh, &cg, &coh), "child: container global2local");
+	CHECK(cairn_pool_query(poh, &info, NULL), "child: pool query on the shared connection");
+	if (info.nr_targets == 0)
+		FAILF("child: the pool map has no targets");
+	rc = kv_check(coh, oid, "parent", g_parent_val);
+	if (rc)
+		FAILF("child: reading the parent's value: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+	CHECK(kv_put(coh, oid, "child", g_child_val), "child: update");
+	/* a second local handle from the same buffer works too */
+	CHECK(cairn_cont_global2local(poh, &cg, &coh2), "child: second container global2local");
+	rc = kv_check(coh2, oid, "child", g_child_val);
+	if (rc)
+		FAILF("child: read back: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+	CHECK(cairn_cont_close(coh2, NULL), "child: close 2");
+	CHECK(cairn_cont_close(coh, NULL), "child: close");
+	CHECK(cairn_pool_disconnect(poh, NULL), "child: disconnect");
+	CHECK(cairn_fini(), "child: fini");
+	free(pg.buf);
+	free(cg.buf);
+	return 0;
+}
+
+/* Damaged copies of a good buffer must all be rejected, with the right code. */
+static int
+check_damaged(const struct cairn_iov *good)
+{
+	struct cairn_handle h;
+	struct cairn_iov g;
+	uint8_t *b = malloc(good->len);
+	size_t i;
+
+	if (b == NULL)
+		FAILF("out of memory");
+	g = (struct cairn_iov){b, good->len, good->len};
+	/* every truncation */
+	for (i = 0; i < good->len; i++) {
+		memcpy(b, good->buf, good->len);
+		g.len = i;
+		if (cairn_pool_global2local(&g, &h) != -CAIRN_ERR_PROTO)
+			FAILF("a pool buffer truncated to %zu of %zu bytes was not refused (PROTO)",
+			      i, good->len);
+	}
+	g.len = good->len;
+	/* a flipped bit anywhere: header fields or CRC */
+	for (i = 0; i < good->len * 8; i += 3) {
+		int rc;
+
+		memcpy(b, good->buf, good->len);
+		b[i / 8] ^= (uint8_t)(1u << (i % 8));
+		rc = cairn_pool_global2local(&g, &h);
+		if (rc == 0)
+			FAILF("a pool buffer with bit %zu flipped was accepted", i);
+		if (i >= 16 * 8 && rc != -CAIRN_ERR_CSUM)
+			FAILF("payload bit %zu flipped: %s, expected CSUM", i, cairn_strerror(rc));
+	}
+	free(b);
+	return 0;
+}
+
+static int
+parent(const char *self, const char *uri, const char *pool, const char *cont)
+{
+	struct cairn_iov pg, cg;
+	struct cairn_handle poh, coh, poh2, coh2;
+	struct cairn_obj_id oid;
+	uint64_t lens[2];
+	int fds[2], status, rc;
+	char fdarg[16];
+	pid_t pid;
+
+	CHECK(cairn_init(), "init");
+	CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL), "connect");
+	CHECK(cairn_cont_open(poh, cont, 0, &coh, NULL, NULL), "cont open");
+	CHECK(cairn_cont_alloc_oid(coh, CAIRN_OT_MULTI, CAIRN_OC_UNKNOWN, &oid, NULL), "oid");
+	CHECK(kv_put(coh, oid, "parent", g_parent_val), "update");
+	CHECK(to_global(poh, true, &pg), "pool local2global");
+	CHECK(to_global(coh, false, &cg), "cont local2global");
+	EXPECT(cairn_pool_local2global(coh, &pg), -CAIRN_ERR_NOHANDLE, "container as pool");
+	EXPECT(cairn_cont_local2global(poh, &cg), -CAIRN_ERR_NOHANDLE, "pool as container");
+	if (check_damaged(&pg))
+		return 1;
+	printf("global handles: pool %zu bytes, container %zu bytes\n", pg.len, cg.len);
+
+	if (pipe(fds) != 0)
+		FAILF("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		FAILF("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(fds[1]);
+		snprintf(fdarg, sizeof(fdarg), "%d", fds[0]);
+		execl(self, self, uri, pool, cont, "child", fdarg, (char *)NULL);
+		fprintf(stderr, "glob-client: exec %s: %s\n", self, strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	lens[0] = pg.len;
+	lens[1] = cg.len;
+	if (write_all(fds[1], &oid, sizeof(oid)) || write_all(fds[1], lens, sizeof(lens)) ||
+	    write_all(fds[1], pg.buf, pg.len) || write_all(fds[1], cg.buf, cg.len))
+		FAILF("write to the child: %s", strerror(errno));
+	close(fds[1]);
+	if (waitpid(pid, &status, 0) != pid)
+		FAILF("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		FAILF("the child failed (status 0x%x)", status);
+	printf("child: used the shared handles without connecting\n");
+
+	/* the child's write is visible, and its local disconnect did not end ours */
+	rc = kv_check(coh, oid, "child", g_child_val);
+	if (rc)
+		FAILF("reading the child's value: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+	CHECK(kv_put(coh, oid, "parent2", g_parent_val), "update after the child left");
+
+	/* in this process too, while connected */
+	CHECK(cairn_pool_global2local(&pg, &poh2), "global2local in the owner");
+	CHECK(cairn_cont_global2local(poh2, &cg, &coh2), "cont global2local in the owner");
+	CHECK(cairn_cont_close(coh2, NULL), "close the owner's copy");
+	CHECK(cairn_pool_disconnect(poh2, NULL), "disconnect the owner's copy");
+
+	CHECK(cairn_cont_close(coh, NULL), "close");
+	CHECK(cairn_cont_open(poh, cont, 0, &coh, NULL, NULL), "reopen");
+	/* the closed container handle is refused by the engine */
+	CHECK(cairn_pool_global2local(&pg, &poh2), "pool global2local before disconnect");
+	EXPECT(cairn_cont_global2local(poh2, &cg, &coh2), -CAIRN_ERR_NOHANDLE,
+	       "a closed container's global handle");
+	CHECK(cairn_pool_disconnect(poh2, NULL), "local disconnect");
+	CHECK(cairn_cont_close(coh, NULL), "close");
+	CHECK(cairn_pool_disconnect(poh, NULL), "disconnect");
+	/* the connection is gone on the engine: its global handle is refused */
+	EXPECT(cairn_pool_global2local(&pg, &poh2), -CAIRN_ERR_NOHANDLE,
+	       "the global handle of a disconnected pool");
+	printf("engine refused the handles after close/disconnect\n");
+	free(pg.buf);
+	free(cg.buf);
+	CHECK(cairn_fini(), "fini");
+	return 0;
+}
+
+static int
+nr_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int
+runtime(const char *uri, const char *pool)
+{
+	struct cairn_handle poh;
+	int base = nr_threads(), n, status, round;
+	pid_t pid;
+
+	for (round = 0; round < 2; round++) {
+		CHECK(cairn_init(), "init");
+		n = nr_threads();
+		if (n <= base)
+			FAILF("round %d: cairn_init() started no runtime thread (%d -> %d)", round,
+			      base, n);
+		CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL), "connect");
+		if (nr_threads() != n)
+			FAILF("round %d: connect started threads (%d -> %d)", round, n,
+			      nr_threads());
+		CHECK(cairn_pool_disconnect(poh, NULL), "disconnect");
+		if (nr_threads() != n)
+			FAILF("round %d: the runtime stopped on disconnect", round);
+		CHECK(cairn_fini(), "fini");
+		if (nr_threads() != base)
+			FAILF("round %d: cairn_fini() left %d threads (%d before init)", round,
+			      nr_threads(), base);
+	}
+	printf("runtime: %d thread(s) while initialised, %d after cairn_fini()\n", n, base);
+
+	CHECK(cairn_init(), "init before fork");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		FAILF("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int rc = cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL);
+
+		if (rc != -CAIRN_ERR_SHUTDOWN) {
+			fprintf(stderr, "glob-client: forked child: connect gave %s, expected "
+			        "SHUTDOWN\n", cairn_strerror(rc));
+			_exit(1);
+		}
+		_exit(cairn_fini() == 0 ? 0 : 2);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		FAILF("forked child failed (status 0x%x)", status);
+	/* the parent's runtime is unaffected */
+	CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL), "connect after fork");
+	CHECK(cairn_pool_disconnect(poh, NULL), "disconnect after fork");
+	CHECK(cairn_fini(), "fini");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[4], "share") == 0)
+		return parent(argv[0], argv[1], argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[4], "runtime") == 0)
+		return runtime(argv[1], argv[2]);
+	if (argc == 6 && strcmp(argv[4], "child") == 0)
+		return child(atoi(argv[5]));
+	fprintf(stderr, "usage: glob-client URI POOL CONT share\n");
+	return 2;
+}
