@@ -9,8 +9,8 @@
  *
  * An event belongs to an event queue (EQ) or to none. Completed events of an EQ are
  * harvested with cairn_eq_poll(); an event without an EQ is waited for with
- * cairn_event_test(). Each EQ also has an eventfd, readable while completed events
- * wait to be polled, so an application can put the EQ in its own epoll set.
+ * cairn_event_test(). Each EQ also has an eventfd, so an application can put the EQ
+ * in its own epoll set and sleep: see cairn_eq_get_fd() for when it is readable.
  *
  * Event states: INIT (not initialised or finalised) -> READY (cairn_event_init, or
  * harvested) -> RUNNING (an operation was launched) -> COMPLETED (result known, not yet
@@ -122,8 +122,14 @@ int cairn_eq_query(struct cairn_handle eqh, unsigned int query, unsigned int nev
 		   struct cairn_event **events);
 
 /**
- * The EQ's eventfd: readable while completed events wait to be polled. Do not read or
- * close it; call cairn_eq_poll() when it is readable.
+ * The EQ's eventfd (level-triggered use: EPOLLIN). It is readable while completed
+ * events wait to be polled, and also as soon as an operation of the EQ finished on
+ * any thread (e.g. libcairn's network thread) since the last cairn_eq_poll(): such an
+ * operation's event completes inside the next cairn_eq_poll(), so a thread sleeping in
+ * epoll/poll on this fd is woken without anybody polling the EQ. It becomes unreadable
+ * once cairn_eq_poll() has harvested every completed event and processed every
+ * finished operation; a wake-up may occasionally find nothing to harvest (poll again
+ * later). Do not read or close it; call cairn_eq_poll() when it is readable.
  * \param[in]  eqh the EQ
  * \param[out] fd  the descriptor
  * \return 0; -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_INVAL (fd NULL).

@@ -626,7 +626,7 @@ cont_unpack(const void *buf, size_t len, struct cairn_handle *h)
 	c->g2l = true;
 	rc = cli_glob_net_run(cont_verify_net, c);
 	if (rc) {
-		CAIRN_ERROR("container %s: the engine refused the shared handle: %s", c->label,
+		CAIRN_ERROR("container %s: the engine did not accept the shared handle: %s", c->label,
 		            cairn_strerror(rc));
 		goto err;
 	}

@@ -528,7 +528,7 @@ pool_unpack(const void *buf, size_t len, struct cairn_handle *h)
 		goto err;
 	rc = cli_glob_net_run(pool_verify_net, p);
 	if (rc) {
-		CAIRN_ERROR("pool %s: the engine refused the shared connection: %s", p->label,
+		CAIRN_ERROR("pool %s: the engine did not accept the shared connection: %s", p->label,
 		            cairn_strerror(rc));
 		pool_free(p); /* drops the network reference */
 		return rc;

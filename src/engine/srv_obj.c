@@ -22,6 +22,7 @@
 
 #include "engine_internal.h"
 #include "srv_internal.h"
+#include "srv_pool_map.h"
 
 #define OBJ_LIST_MAX_BYTES (256u << 10)
 #define OBJ_LIST_MAX_KEYS 16384u
@@ -49,6 +50,9 @@ obj_shard(const struct obj_in *in, struct cairn_vos_pool **vp)
 	if (*vp == NULL)
 		return -CAIRN_ERR_NONEXIST;
 	ver = srv_vos_shard_map_version(&u);
+	/* the pool's map may have moved on since the shard was opened (srv_pool_map.h) */
+	if (srv_pool_map_version_of(in->pool) > ver)
+		ver = srv_pool_map_version_of(in->pool);
 	if (in->map_version < ver)
 		return -CAIRN_ERR_STALE;
 	return 0;

@@ -27,6 +27,7 @@
 #include "srv_acl.h"
 #include "srv_internal.h"
 #include "srv_pool.h"
+#include "srv_pool_map.h"
 
 /* Durable pool record (little-endian host layout; version bumps on change). */
 #define POOL_MD_MAGIC 0x4c4f4f50u /* "POOL" */
@@ -48,6 +49,44 @@ _Static_assert(sizeof(struct pool_md_df) == 144, "pool_md_df is 144 bytes");
 static struct srv_pool g_pools[SRV_MAX_POOLS];
 static struct cairn_mutex g_pool_lock; /* serialises create/destroy (they yield) */
 static bool g_pool_lock_init;
+
+/* Map versions for any xstream (srv_pool_map.h): entry i follows g_pools[i]; `ver` is
+ * published last (release) and 0 means unused. */
+static struct {
+	uint64_t uuid[2];
+	uint32_t ver;
+} g_map_vers[SRV_MAX_POOLS];
+
+static void
+pool_map_ver_publish(const struct srv_pool *p)
+{
+	unsigned i = (unsigned)(p - g_pools);
+	uint64_t w[2];
+
+	memcpy(w, p->uuid.b, 16);
+	__atomic_store_n(&g_map_vers[i].ver, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&g_map_vers[i].uuid[0], w[0], __ATOMIC_RELAXED);
+	__atomic_store_n(&g_map_vers[i].uuid[1], w[1], __ATOMIC_RELAXED);
+	__atomic_store_n(&g_map_vers[i].ver, p->used ? p->map_version : 0, __ATOMIC_RELEASE);
+}
+
+uint32_t
+srv_pool_map_version_of(const uint8_t uuid[16])
+{
+	uint64_t w[2];
+	unsigned i;
+
+	memcpy(w, uuid, 16);
+	for (i = 0; i < SRV_MAX_POOLS; i++) {
+		uint32_t v = __atomic_load_n(&g_map_vers[i].ver, __ATOMIC_ACQUIRE);
+
+		if (v != 0 && __atomic_load_n(&g_map_vers[i].uuid[0], __ATOMIC_RELAXED) == w[0] &&
+		    __atomic_load_n(&g_map_vers[i].uuid[1], __ATOMIC_RELAXED) == w[1] &&
+		    __atomic_load_n(&g_map_vers[i].ver, __ATOMIC_ACQUIRE) == v)
+			return v;
+	}
+	return 0;
+}
 
 /* ------------------------------------------------------------------ table */
 
@@ -183,6 +222,7 @@ pool_load_one(void *arg, const void *key, uint32_t klen)
 		CAIRN_ERROR("pool %s: cannot load its ACL: %s", us, cairn_strerror(rc));
 		return rc;
 	}
+	pool_map_ver_publish(slot);
 	CAIRN_NOTE("pool %s (%s) loaded", us, slot->label);
 	return 0;
 }
@@ -354,6 +394,7 @@ srv_pool_create_owned(const char *label, uint64_t size, const char *owner, const
 		goto out;
 	}
 	p->used = true;
+	pool_map_ver_publish(p);
 	*out = p;
 out:
 	cairn_mutex_unlock(&g_pool_lock);
@@ -387,6 +428,7 @@ srv_pool_destroy(struct srv_pool *p, bool force, char *err, size_t errlen)
 		goto out;
 	}
 	p->used = false;
+	pool_map_ver_publish(p);
 	srv_pool_acl_forget(p, true);
 	srv_pool_handles_drop(p);
 	srv_cont_pool_destroyed(&p->uuid);
@@ -618,6 +660,45 @@ drpc_pool_list(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_
 	return srv_reply_json(res, body, body_len);
 }
 
+/* A new pool map version: recorded, then published to the targets, whose requests
+ * with an older version now fail with STALE until the client refreshes its map. */
+static int
+drpc_pool_map_bump(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
+{
+	static const char *const keys[] = {"pool", NULL};
+	struct pool_md_df df;
+	struct srv_pool *p, tmp;
+	json_t *req;
+	int rc;
+
+	rc = req_pool(call, keys, &req, &p, body, body_len);
+	if (rc)
+		return rc;
+	json_decref(req);
+	cairn_mutex_lock(&g_pool_lock);
+	if (!p->used || p->map_version == UINT32_MAX) {
+		cairn_mutex_unlock(&g_pool_lock);
+		cairn_drpc_errmsg(body, body_len, "pool %s: %s", p->label,
+		                  p->used ? "map version at its maximum" : "destroyed");
+		return p->used ? -CAIRN_ERR_OVERFLOW : -CAIRN_ERR_NONEXIST;
+	}
+	tmp = *p;
+	tmp.map_version++;
+	pool_to_df(&tmp, &df);
+	rc = srv_md_put(SRV_MD_POOLS, p->uuid.b, 16, &df, sizeof(df));
+	if (rc) {
+		cairn_mutex_unlock(&g_pool_lock);
+		cairn_drpc_errmsg(body, body_len, "pool %s: cannot record the new map version: %s",
+		                  p->label, cairn_strerror(rc));
+		return rc;
+	}
+	p->map_version = tmp.map_version;
+	pool_map_ver_publish(p);
+	cairn_mutex_unlock(&g_pool_lock);
+	CAIRN_NOTE("pool %s: pool map version now %u", p->label, p->map_version);
+	return srv_reply_json(srv_pool_json(p, true), body, body_len);
+}
+
 static const struct cairn_drpc_method g_pool_drpc_methods[] = {
         {SRV_DRPC_POOL_CREATE, "pool_create", drpc_pool_create},
         {SRV_DRPC_POOL_DESTROY, "pool_destroy", drpc_pool_destroy},
@@ -628,6 +709,7 @@ static const struct cairn_drpc_method g_pool_drpc_methods[] = {
         {SRV_DRPC_POOL_GET_ACL, "pool_get_acl", srv_pool_drpc_get_acl},
         {SRV_DRPC_POOL_UPDATE_ACL, "pool_update_acl", srv_pool_drpc_update_acl},
         {SRV_DRPC_POOL_DELETE_ACL, "pool_delete_acl", srv_pool_drpc_delete_acl},
+        {SRV_DRPC_POOL_MAP_BUMP, "pool_map_bump", drpc_pool_map_bump},
 };
 
 static const struct cairn_drpc_handler_table g_pool_drpc = {

@@ -3,9 +3,10 @@
  * per block, 1 MiB chunks, in an object named after the bdev (oid = FNV-1a of the name,
  * class SX: chunks spread over every target). Block I/O becomes array reads/writes
  * launched with an event on the channel's own event queue; the channel's poller (on the
- * submitting xstream) harvests that queue and completes the requests there; it keeps
- * the xstream busy while I/O is in flight (see vol_poll). Writes are durable when they complete, so
- * FLUSH completes at once; UNMAP / WRITE_ZEROES punch the range (reads zeros after).
+ * submitting xstream) harvests that queue and completes the requests there. While I/O
+ * is in flight the xstream may sleep: the EQ's eventfd wakes it (see vol_poll). Writes
+ * are durable when they complete, so FLUSH completes at once; UNMAP / WRITE_ZEROES
+ * punch the range (reads zeros after).
  */
 #define CAIRN_LOG_SS CAIRN_SS_BDEV
 
@@ -96,14 +97,14 @@ vol_poll(void *arg)
 	struct cairn_event *evs[VOL_POLL_MAX];
 	int n;
 
-	if (ch->inflight == 0)
-		return 0;
+	/* Polled even with nothing in flight: the poll is what makes the EQ's eventfd
+	 * unreadable again, and a readable one would keep waking the xstream. */
 	n = cairn_eq_poll(ch->eq, 0, CAIRN_EQ_NOWAIT, VOL_POLL_MAX, evs);
-	/* With I/O in flight, stay busy: an operation that completed on libcairn's network
-	 * xstream only becomes a completed event (and makes the EQ's eventfd readable) when
-	 * this poll progresses the EQ's scheduler, so the eventfd cannot wake us for it. */
+	/* Idle while I/O is in flight: an operation that completes on libcairn's network
+	 * xstream makes the EQ's eventfd readable (event.h), which wakes this xstream from
+	 * its sleep (cairn_rt_wake_fd_add in vol_ch_create). Without that fd, stay busy. */
 	if (n <= 0)
-		return 1;
+		return ch->inflight > 0 && ch->fd < 0 ? 1 : 0;
 	for (int i = 0; i < n; i++) {
 		struct vol_io *vi = (struct vol_io *)evs[i];
 		int rc = evs[i]->ev_error;

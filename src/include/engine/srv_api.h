@@ -31,6 +31,10 @@ enum srv_drpc_pool_method {
 	SRV_DRPC_POOL_GET_ACL = 7,
 	SRV_DRPC_POOL_UPDATE_ACL = 8,
 	SRV_DRPC_POOL_DELETE_ACL = 9,
+	/* {"pool"} -> pool object: the pool map version + 1 (persisted); clients holding
+	 * the older map get -CAIRN_ERR_STALE from the targets and refresh (tests; the
+	 * stand-in for a real map change such as a target exclusion) */
+	SRV_DRPC_POOL_MAP_BUMP = 10,
 };
 
 #endif /* CAIRN_ENGINE_SRV_API_H */

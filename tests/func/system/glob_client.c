@@ -13,6 +13,11 @@
  *     cairn_init() starts the client runtime (a thread appears), the first connect finds
  *     it up, cairn_fini() stops it (the thread goes); init/fini twice; a child forked
  *     after cairn_init() gets a clear SHUTDOWN for network calls and still fini's.
+ *   glob-client URI POOL CONT stale ENGINE_DRPC_SOCK
+ *     connect + open + write (map v1); the engine's pool map version is bumped over its
+ *     dRPC socket (SRV_DRPC_POOL_MAP_BUMP); the next update and fetch with the old map
+ *     get STALE from the target, refresh the map and succeed (the library logs the
+ *     refresh at INFO); a second client connected after the bump sees the new version.
  *   glob-client URI POOL CONT child FD   (internal: the exec'd child)
  * Exit 0 on success; every failure says what differed.
  */
@@ -30,6 +35,9 @@
 #include <cairn/errno.h>
 #include <cairn/obj.h>
 #include <cairn/pool.h>
+
+#include "drpc/drpc.h"
+#include "engine/srv_api.h"
 
 #define FAILF(...)                                                                            \
 	do {                                                                                  \
@@ -399,6 +407,91 @@ runtime(const char *uri, const char *pool)
 	return 0;
 }
 
+/* Bump the pool map version through the engine's dRPC socket; the new version. */
+static int
+map_bump(const char *sock, const char *pool, uint32_t *ver)
+{
+	struct cairn_drpc_response resp;
+	struct cairn_drpc_client *cl;
+	char body[256];
+	const char *v;
+	int rc;
+
+	snprintf(body, sizeof(body), "{\"pool\": \"%s\"}", pool);
+	rc = cairn_drpc_client_connect(sock, 5000, &cl);
+	if (rc)
+		return rc;
+	rc = cairn_drpc_client_call(cl, CAIRN_DRPC_MODULE_POOL, SRV_DRPC_POOL_MAP_BUMP, body,
+	                            strlen(body), 10000, &resp);
+	cairn_drpc_client_close(cl);
+	if (rc)
+		return rc;
+	rc = resp.status;
+	if (rc == 0) {
+		char *txt = strndup((const char *)resp.body, resp.body_len);
+
+		v = txt ? strstr(txt, "\"map_version\":") : NULL;
+		if (v == NULL || sscanf(v + strlen("\"map_version\":"), " %u", ver) != 1)
+			rc = -CAIRN_ERR_PROTO;
+		free(txt);
+	} else {
+		fprintf(stderr, "glob-client: pool_map_bump: %.*s\n", (int)resp.body_len,
+		        (const char *)resp.body);
+	}
+	cairn_drpc_response_release(&resp);
+	return rc;
+}
+
+static int
+stale(const char *uri, const char *pool, const char *cont, const char *sock)
+{
+	struct cairn_handle poh, coh, poh2;
+	struct cairn_pool_info info, info2;
+	struct cairn_obj_id oid;
+	uint32_t ver;
+	int rc;
+
+	CHECK(cairn_init(), "init");
+	CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, &info, NULL), "connect");
+	CHECK(cairn_cont_open(poh, cont, 0, &coh, NULL, NULL), "cont open");
+	CHECK(cairn_cont_alloc_oid(coh, CAIRN_OT_MULTI, CAIRN_OC_UNKNOWN, &oid, NULL), "oid");
+	CHECK(kv_put(coh, oid, "before", g_parent_val), "update before the bump");
+	CHECK(map_bump(sock, pool, &ver), "pool_map_bump over dRPC");
+	if (ver != info.map_version + 1)
+		FAILF("map version after the bump: %u, expected %u", ver, info.map_version + 1);
+	printf("stale: client holds map v%u, engine moved to v%u\n", info.map_version, ver);
+	fflush(stdout);
+	/* old map: STALE from the target, refresh, retry: the caller sees success */
+	CHECK(kv_put(coh, oid, "after", g_child_val), "update with the stale map");
+	rc = kv_check(coh, oid, "before", g_parent_val);
+	if (rc)
+		FAILF("fetch after the refresh: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+	rc = kv_check(coh, oid, "after", g_child_val);
+	if (rc)
+		FAILF("fetch after the refresh: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+	/* twice more: each bump is one more refresh */
+	CHECK(map_bump(sock, pool, &ver), "second pool_map_bump");
+	rc = kv_check(coh, oid, "after", g_child_val);
+	if (rc)
+		FAILF("fetch with a stale map: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+	CHECK(cairn_pool_query(poh, &info2, NULL), "query");
+	if (info2.map_version != ver)
+		FAILF("client map v%u after the refreshes, engine at v%u", info2.map_version, ver);
+	/* a bump on an unknown pool is refused */
+	if (map_bump(sock, "no-such-pool", &ver) == 0)
+		FAILF("pool_map_bump of an unknown pool succeeded");
+	CHECK(cairn_cont_close(coh, NULL), "close");
+	CHECK(cairn_pool_disconnect(poh, NULL), "disconnect");
+	/* a new connection gets the current map */
+	CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RO, &poh2, &info2, NULL), "reconnect");
+	if (info2.map_version != ver)
+		FAILF("new connection got map v%u, expected v%u", info2.map_version, ver);
+	CHECK(cairn_pool_disconnect(poh2, NULL), "disconnect 2");
+	CHECK(cairn_fini(), "fini");
+	printf("stale: refreshed to v%u and retried\n", ver);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -406,6 +499,8 @@ main(int argc, char **argv)
 		return parent(argv[0], argv[1], argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[4], "runtime") == 0)
 		return runtime(argv[1], argv[2]);
+	if (argc == 6 && strcmp(argv[4], "stale") == 0)
+		return stale(argv[1], argv[2], argv[3], argv[5]);
 	if (argc == 6 && strcmp(argv[4], "child") == 0)
 		return child(atoi(argv[5]));
 	fprintf(stderr, "usage: glob-client URI POOL CONT share\n");

@@ -4,7 +4,8 @@
 # glob-client share: global pool/container handles passed to a fork+exec'd child
 # through a pipe (object I/O both ways, damaged buffers refused, the engine refuses the
 # handles after close/disconnect); glob-client runtime: cairn_init/fini start and stop
-# the client runtime.
+# the client runtime; glob-client stale: the pool map version is bumped on the engine
+# (dRPC pool_map_bump) and a client holding the old map gets STALE, refreshes, retries.
 # Usage: glob_func.sh <bin dir> <glob-client binary>
 set -u
 BIN=${1:?usage: glob_func.sh <bin dir> <glob-client>}
@@ -93,6 +94,15 @@ timeout 60 "$CLIENT" "$URI" glob c1 share || fail "glob-client share"
 
 echo "== cairn_init() starts the client runtime, cairn_fini() stops it; fork after init"
 timeout 60 "$CLIENT" "$URI" glob c1 runtime || fail "glob-client runtime"
+
+echo "== stale pool map: the engine's map moves on, the client refreshes and retries"
+CAIRN_LOG_MASK=ERR,client=INFO timeout 60 "$CLIENT" "$URI" glob c1 stale "$T/sock/engine0.sock" \
+	>"$T/stale.out" 2>&1 || { cat "$T/stale.out" >&2; fail "glob-client stale"; }
+grep -v " INFO " "$T/stale.out"
+n=$(grep -c "pool map is stale: refreshing and retrying" "$T/stale.out")
+[ "$n" -ge 2 ] || { cat "$T/stale.out" >&2; fail "the client did not go through STALE + refresh ($n)"; }
+echo "client refreshed its map after STALE $n time(s)"
+grep -q "pool glob: pool map version now 3" "$T/engine0.log" || fail "engine did not log the bump"
 
 echo "== clean stop"
 kill -TERM "$SRV_PID"

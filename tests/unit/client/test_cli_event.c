@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
@@ -426,6 +427,70 @@ test_force_destroy(void **state)
 	assert_int_equal(cairn_event_init(&run, eq, NULL), -CAIRN_ERR_NOHANDLE);
 }
 
+/* The eventfd rule with operations (tasks) completing on another thread: the eventfd
+ * becomes readable without anybody polling (an application sleeping in epoll wakes),
+ * cairn_eq_poll() then completes and harvests the event, and afterwards it is not
+ * readable. */
+static int
+body_pending(struct cli_task *task)
+{
+	*(struct cli_task **)cli_task_args(task) = task; /* completed by another thread */
+	return 0;
+}
+
+struct late_completer {
+	struct cli_task *task;
+	int rc;
+};
+
+static void *
+late_complete_thread(void *arg)
+{
+	struct late_completer *c = arg;
+	struct timespec ts = {0, 20 * 1000 * 1000};
+
+	nanosleep(&ts, NULL);
+	cli_task_complete(c->task, c->rc);
+	return NULL;
+}
+
+static void
+test_efd_task_completion_other_thread(void **state)
+{
+	struct cairn_event ev, *out[2];
+	struct late_completer c;
+	struct cli_task *task;
+	pthread_t th;
+	int fd, round;
+
+	assert_int_equal(cairn_eq_get_fd(g_eq, &fd), 0);
+	assert_int_equal(cairn_event_init(&ev, g_eq, NULL), 0);
+	for (round = 0; round < 3; round++) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		assert_int_equal(cli_task_create(body_pending, cli_ev2sched(&ev), &task), 0);
+		assert_int_equal(cli_task_run(task, &ev), 0);
+		/* the body ran (or will on the first poll); make sure it did */
+		assert_int_equal(cairn_eq_poll(g_eq, 0, 0, 2, out), 0);
+		assert_false(fd_readable(fd));
+		c.task = task;
+		c.rc = round == 1 ? -CAIRN_ERR_IO : 0;
+		assert_int_equal(pthread_create(&th, NULL, late_complete_thread, &c), 0);
+		/* sleep in poll(2) on the eventfd only: nobody progresses the EQ meanwhile */
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		assert_true(p.revents & POLLIN);
+		pthread_join(th, NULL);
+		assert_int_equal(cairn_eq_poll(g_eq, 0, 0, 2, out), 1);
+		assert_ptr_equal(out[0], &ev);
+		assert_int_equal(ev.ev_error, c.rc);
+		/* one more poll with nothing new may be needed to settle; then not readable */
+		if (fd_readable(fd))
+			assert_int_equal(cairn_eq_poll(g_eq, 0, 0, 2, out), 0);
+		assert_false(fd_readable(fd));
+	}
+	assert_int_equal(cairn_event_fini(&ev), 0);
+}
+
 int
 main(void)
 {
@@ -440,6 +505,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_event_test_no_eq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_test_takes_off_eq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_force_destroy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_efd_task_completion_other_thread, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -754,6 +754,8 @@ static void
 rput(struct rbuf *r, const void *p, size_t n)
 {
 	assert_true(r->n + n <= sizeof(r->b));
+	if (n == 0) /* empty fields may come with a NULL pointer */
+		return;
 	memcpy(r->b + r->n, p, n);
 	r->n += n;
 }
