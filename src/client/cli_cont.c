@@ -577,7 +577,7 @@ cont_unpack(const void *buf, size_t len, struct cairn_handle *h)
 	struct cairn_uuid u;
 	struct cli_cont *c;
 	const uint8_t *b;
-	uint64_t phdl, cookie;
+	uint64_t phdl, cookie, layout;
 	int rc;
 
 	if (cli_glob_pool_hint() == 0) {
@@ -589,8 +589,10 @@ cont_unpack(const void *buf, size_t len, struct cairn_handle *h)
 	if (c == NULL)
 		return -CAIRN_ERR_NOMEM;
 	pthread_mutex_init(&c->lock, NULL);
-	if (cli_gget_u(&g, 2) != CLI_GLOB_CONT_LAYOUT) {
-		rc = g.err ? -CAIRN_ERR_PROTO : -CAIRN_ERR_VERSION;
+	layout = cli_gget_u(&g, 2);
+	if (layout != CLI_GLOB_CONT_LAYOUT) {
+		/* a newer layout: VERSION; anything else is not ours */
+		rc = !g.err && layout > CLI_GLOB_CONT_LAYOUT ? -CAIRN_ERR_VERSION : -CAIRN_ERR_PROTO;
 		goto err;
 	}
 	rc = -CAIRN_ERR_PROTO;

@@ -488,15 +488,17 @@ pool_unpack(const void *buf, size_t len, struct cairn_handle *h)
 	const uint8_t *mp;
 	uint16_t port;
 	uint32_t mlen;
-	uint64_t cookie;
+	uint64_t cookie, layout;
 	int rc;
 
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return -CAIRN_ERR_NOMEM;
 	pthread_mutex_init(&p->lock, NULL);
-	if (cli_gget_u(&c, 2) != CLI_GLOB_POOL_LAYOUT) {
-		rc = c.err ? -CAIRN_ERR_PROTO : -CAIRN_ERR_VERSION;
+	layout = cli_gget_u(&c, 2);
+	if (layout != CLI_GLOB_POOL_LAYOUT) {
+		/* a newer layout: VERSION; anything else is not ours */
+		rc = !c.err && layout > CLI_GLOB_POOL_LAYOUT ? -CAIRN_ERR_VERSION : -CAIRN_ERR_PROTO;
 		goto err;
 	}
 	rc = -CAIRN_ERR_PROTO;

@@ -340,6 +340,8 @@ parent(const char *self, const char *uri, const char *pool, const char *cont)
 	return 0;
 }
 
+/* Threads of this process that are runtime xstreams (named "cairn-<xstream>" by
+ * src/rt; sanitizer helper threads are not counted). */
 static int
 nr_threads(void)
 {
@@ -349,9 +351,20 @@ nr_threads(void)
 
 	if (d == NULL)
 		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
+	while ((e = readdir(d)) != NULL) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL && strncmp(comm, "cairn-", 6) == 0)
 			n++;
+		fclose(f);
+	}
 	closedir(d);
 	return n;
 }
@@ -381,7 +394,8 @@ runtime(const char *uri, const char *pool)
 			FAILF("round %d: cairn_fini() left %d threads (%d before init)", round,
 			      nr_threads(), base);
 	}
-	printf("runtime: %d thread(s) while initialised, %d after cairn_fini()\n", n, base);
+	printf("runtime: %d runtime thread(s) while initialised, %d after cairn_fini()\n", n,
+	       base);
 
 	CHECK(cairn_init(), "init before fork");
 	fflush(NULL);

@@ -5,7 +5,8 @@
 # through a pipe (object I/O both ways, damaged buffers refused, the engine refuses the
 # handles after close/disconnect); glob-client runtime: cairn_init/fini start and stop
 # the client runtime; glob-client stale: the pool map version is bumped on the engine
-# (dRPC pool_map_bump) and a client holding the old map gets STALE, refreshes, retries.
+# (dRPC pool_map_bump) and a client holding the old map gets STALE, refreshes, retries;
+# kill -9 the engine: the version survives the restart.
 # Usage: glob_func.sh <bin dir> <glob-client binary>
 set -u
 BIN=${1:?usage: glob_func.sh <bin dir> <glob-client>}
@@ -103,6 +104,25 @@ n=$(grep -c "pool map is stale: refreshing and retrying" "$T/stale.out")
 [ "$n" -ge 2 ] || { cat "$T/stale.out" >&2; fail "the client did not go through STALE + refresh ($n)"; }
 echo "client refreshed its map after STALE $n time(s)"
 grep -q "pool glob: pool map version now 3" "$T/engine0.log" || fail "engine did not log the bump"
+
+echo "== kill -9 the engine: the bumped map version survives; I/O and STALE still work"
+EPID=$(q pid)
+kill -9 "$EPID"
+for _ in $(seq 150); do
+	p=$(q pid)
+	[ -n "$p" ] && [ "$p" != "$EPID" ] && [ "$p" != null ] && [ "$(q state)" = joined ] && break
+	sleep 0.1
+done
+[ "$(q state)" = joined ] && [ "$(q pid)" != "$EPID" ] || fail "engine not restarted"
+URI=$(q uri)
+v=$(ctl -j pool query glob | jfield map_version)
+[ "$v" = 3 ] || fail "map version after restart: '$v', expected 3"
+cairn object put glob c1 7 k -v after-restart >/dev/null || fail "put after restart"
+[ "$(cairn object get glob c1 7 k)" = after-restart ] || fail "get after restart"
+CAIRN_LOG_MASK=ERR,client=INFO timeout 60 "$CLIENT" "$URI" glob c1 stale "$T/sock/engine0.sock" \
+	>"$T/stale2.out" 2>&1 || { cat "$T/stale2.out" >&2; fail "glob-client stale after restart"; }
+grep -q "refreshed to v5" "$T/stale2.out" || { cat "$T/stale2.out" >&2; fail "not at v5"; }
+echo "map version 3 survived the restart; bumped to 5 since"
 
 echo "== clean stop"
 kill -TERM "$SRV_PID"

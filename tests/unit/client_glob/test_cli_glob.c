@@ -184,6 +184,11 @@ test_pool_payload_fields(void **state)
 		assert_int_equal(rc, bad == PB_LAYOUT ? -CAIRN_ERR_VERSION : -CAIRN_ERR_PROTO);
 		assert_int_equal(h.cookie, 0);
 	}
+	/* layout 0 is not a layout at all */
+	pool_payload(&w, PB_NONE);
+	w.b[0] = 0;
+	g = wrap(CLI_HTYPE_POOL, w.b, w.n);
+	assert_int_equal(cairn_pool_global2local(&g, &h), -CAIRN_ERR_PROTO);
 	/* only the map is wrong in PB_NONE: still refused before any network use */
 	pool_payload(&w, PB_NONE);
 	g = wrap(CLI_HTYPE_POOL, w.b, w.n);
@@ -283,6 +288,10 @@ test_cont_payload_fields(void **state)
 		                                                                     : -CAIRN_ERR_PROTO);
 		assert_int_equal(coh.cookie, 0);
 	}
+	cont_payload(&w, CB_MAX);
+	w.b[0] = 0;
+	g = wrap(CLI_HTYPE_CONT, w.b, w.n);
+	assert_int_equal(cairn_cont_global2local(poh, &g, &coh), -CAIRN_ERR_PROTO);
 	cont_payload(&w, CB_MAX);
 	for (size_t n = 0; n < w.n; n++) {
 		g = wrap(CLI_HTYPE_CONT, w.b, n);
