@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,29 @@ srv_epoch_next(void)
 
 /* ------------------------------------------------------------------ files */
 
+/* Keep this much of the file system free for logs, other shards' growth and everyone
+ * else: 1/64 of it, at least 64 MiB. */
+static int
+shard_space_check(int fd, const char *path, uint64_t size)
+{
+	struct statvfs sv;
+	uint64_t avail, total, reserve;
+
+	if (fstatvfs(fd, &sv) != 0)
+		return 0; /* cannot tell: posix_fallocate decides */
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	total = (uint64_t)sv.f_blocks * sv.f_frsize;
+	reserve = total / 64 > (64ull << 20) ? total / 64 : (64ull << 20);
+	if (size > avail || avail - size < reserve) {
+		CAIRN_ERROR("cannot create %s: it needs %llu MiB, the file system has %llu MiB "
+		            "available and %llu MiB are kept free",
+		            path, (unsigned long long)(size >> 20),
+		            (unsigned long long)(avail >> 20), (unsigned long long)(reserve >> 20));
+		return -CAIRN_ERR_NOSPACE;
+	}
+	return 0;
+}
+
 
 static void
 bdev_deleted(void *arg, int rc)
@@ -107,6 +131,14 @@ srv_vos_file_open(const char *path, const char *bdev_name, uint64_t size,
 			return rc;
 		}
 		created = true;
+		/* Refuse up front what cannot fit: posix_fallocate of more than the free
+		 * space may allocate blocks until the file system is full before it fails,
+		 * and every other writer on it then sees ENOSPC. */
+		rc = shard_space_check(fd, path, size);
+		if (rc) {
+			close(fd);
+			goto err_unlink;
+		}
 		/* Reserve the space now so a full file system fails the create, not a
 		 * later write. */
 		rc = posix_fallocate(fd, 0, (off_t)size);
