@@ -11,7 +11,8 @@
 # Values of 4 KiB and 64 B; N updates of distinct keys, then N point fetches.
 # Each figure is the best of $RUNS interleaved runs (the machine is shared).
 # Prints a table, then (last line) one JSON object.
-# Env: VOS_BENCH_DIR (default /tmp), RUNS (3), THREADS (16), KEYS_4K (20000), KEYS_64 (30000)
+# Env: VOS_BENCH_DIR (default /tmp), RUNS (3), THREADS (16), KEYS_4K (20000), KEYS_64 (30000),
+#      TARGETS (VOS pools run side by side, one per target as in the engine; default nproc)
 set -eu
 B=${1:-build}
 BIN="$B/bin"
@@ -21,6 +22,8 @@ done
 command -v jq >/dev/null || { echo "bench/vos.sh: needs jq" >&2; exit 1; }
 RUNS=${RUNS:-3}
 T=${THREADS:-16}
+NCPU=$(nproc)
+TARGETS=${TARGETS:-$NCPU}
 KEYS_4K=${KEYS_4K:-20000}
 KEYS_64=${KEYS_64:-30000}
 WORK=$(mktemp -d "${VOS_BENCH_DIR:-/tmp}/cairn-vos-bench.XXXXXX")
@@ -31,19 +34,35 @@ best() { # best KEY JSON... -> the JSON with the largest KEY
 	for j in "$@"; do echo "$j"; done | jq -s "sort_by(.$key) | .[-1]"
 }
 
+# One VOS pool per target, as the engine runs them: $TARGETS instances (default: one per
+# CPU, each pinned to its own core), the keys and the $T ULTs split between them, run at
+# the same time; their rates add up (no two share a core). The peers get the same CPUs.
 vos_run() { # vos_run KEYS VSIZE -> JSON {update_ops_per_sec, fetch_ops_per_sec, ...}
 	keys=$1; vs=$2
-	size=$(( (keys * ((vs + 4095) / 4096 * 4096) * 3 / 2) / 1048576 + 64 ))
-	pool="$WORK/vos.pool"
-	rm -f "$pool"
-	"$BIN/cairn-vos-perf" -f "$pool" --size "${size}M" -d "$keys" -v "$vs" -c "$T" \
-		-T update,fetch --json |
-		jq -c '{update_ops_per_sec: .results.update.ops_per_sec,
-			fetch_ops_per_sec: .results.fetch.ops_per_sec,
-			errors: (.results.update.errors + .results.fetch.errors),
-			records_per_frame: (.results.update.wal_records / ([.results.update.wal_frames, 1] | max)),
-			dev_flushes: .results.update.dev_flushes}'
-	rm -f "$pool"
+	ults=$(( T / TARGETS )); [ "$ults" -ge 1 ] || ults=1
+	per=$(( keys / TARGETS ))
+	size=$(( (per * ((vs + 4095) / 4096 * 4096) * 3 / 2) / 1048576 + 64 ))
+	n=0
+	while [ $n -lt "$TARGETS" ]; do
+		pin=""
+		command -v taskset >/dev/null && pin="taskset -c $((n % NCPU))"
+		(
+			rm -f "$WORK/vos$n.pool"
+			$pin "$BIN/cairn-vos-perf" -f "$WORK/vos$n.pool" --size "${size}M" -d "$per" \
+				-v "$vs" -c "$ults" -T update,fetch --json >"$WORK/vos$n.json"
+			rm -f "$WORK/vos$n.pool"
+		) &
+		n=$((n + 1))
+	done
+	wait
+	cat "$WORK"/vos[0-9]*.json | jq -s -c '{
+		update_ops_per_sec: (map(.results.update.ops_per_sec) | add),
+		fetch_ops_per_sec: (map(.results.fetch.ops_per_sec) | add),
+		errors: (map(.results.update.errors + .results.fetch.errors) | add),
+		records_per_frame: ((map(.results.update.wal_records) | add) /
+			([(map(.results.update.wal_frames) | add), 1] | max)),
+		dev_flushes: (map(.results.update.dev_flushes) | add)}'
+	rm -f "$WORK"/vos[0-9]*.json
 }
 
 peer_run() { # peer_run ENGINE KEYS VSIZE
@@ -105,8 +124,8 @@ F4L=$(ratio "$V_FE_4k" "$L_FE_4k"); F6L=$(ratio "$V_FE_64b" "$L_FE_64b")
 U4L=$(ratio "$V_UP_4k" "$L_UP_4k"); U6L=$(ratio "$V_UP_64b" "$L_UP_64b")
 F4R=$(ratio "$V_FE_4k" "$R_FE_4k"); F6R=$(ratio "$V_FE_64b" "$R_FE_64b")
 
-printf "VOS vs RocksDB vs LMDB: %s threads/ULTs, %s x 4 KiB and %s x 64 B values, durable writes, best of %s\n" \
-	"$T" "$KEYS_4K" "$KEYS_64" "$RUNS"
+printf "VOS vs RocksDB vs LMDB: %s threads/ULTs (VOS: %s pools/targets), %s x 4 KiB and %s x 64 B values, durable writes, best of %s\n" \
+	"$T" "$TARGETS" "$KEYS_4K" "$KEYS_64" "$RUNS"
 printf "%-14s %12s %12s %12s %10s %10s\n" "ops/s" "VOS" "RocksDB" "LMDB" "VOS/Rocks" "VOS/LMDB"
 printf "%-14s %12.0f %12.0f %12.0f %10s %10s\n" "update 4 KiB" "$V_UP_4k" "$R_UP_4k" "$L_UP_4k" "$U4R" "$U4L"
 printf "%-14s %12.0f %12.0f %12.0f %10s %10s\n" "update 64 B" "$V_UP_64b" "$R_UP_64b" "$L_UP_64b" "$U6R" "$U6L"
@@ -116,7 +135,7 @@ printf "VOS records per WAL frame (group commit): 4 KiB %.1f, 64 B %.1f\n" "$V_R
 printf "update latency during checkpoints (%s x 64 B, RAM): cooperative p99 %.0f us max %.0f us; whole-index p99 %.0f us max %.0f us\n" \
 	"$CKPT_KEYS" "$(echo "$C_N" | jq .p99)" "$(echo "$C_N" | jq .max)" \
 	"$(echo "$C_W" | jq .p99)" "$(echo "$C_W" | jq .max)"
-printf '{"bench":"vos","threads":%s,"keys_4k":%s,"keys_64b":%s,"runs":%s,"update_4k_vs_rocksdb":%s,"update_64b_vs_rocksdb":%s,"fetch_4k_vs_lmdb":%s,"fetch_64b_vs_lmdb":%s,"vos_update_4k":%.0f,"vos_update_64b":%.0f,"vos_fetch_4k":%.0f,"vos_fetch_64b":%.0f,"rocksdb_update_4k":%.0f,"rocksdb_update_64b":%.0f,"rocksdb_fetch_4k":%.0f,"rocksdb_fetch_64b":%.0f,"lmdb_update_4k":%.0f,"lmdb_update_64b":%.0f,"lmdb_fetch_4k":%.0f,"lmdb_fetch_64b":%.0f,"ckpt_keys":%s,"ckpt_update_p99_us":%s,"ckpt_update_max_us":%s,"ckpt_whole_update_p99_us":%s,"ckpt_whole_update_max_us":%s,"loadavg_1m":%s}\n' \
+printf '{"bench":"vos","targets":'"$TARGETS"',"threads":%s,"keys_4k":%s,"keys_64b":%s,"runs":%s,"update_4k_vs_rocksdb":%s,"update_64b_vs_rocksdb":%s,"fetch_4k_vs_lmdb":%s,"fetch_64b_vs_lmdb":%s,"vos_update_4k":%.0f,"vos_update_64b":%.0f,"vos_fetch_4k":%.0f,"vos_fetch_64b":%.0f,"rocksdb_update_4k":%.0f,"rocksdb_update_64b":%.0f,"rocksdb_fetch_4k":%.0f,"rocksdb_fetch_64b":%.0f,"lmdb_update_4k":%.0f,"lmdb_update_64b":%.0f,"lmdb_fetch_4k":%.0f,"lmdb_fetch_64b":%.0f,"ckpt_keys":%s,"ckpt_update_p99_us":%s,"ckpt_update_max_us":%s,"ckpt_whole_update_p99_us":%s,"ckpt_whole_update_max_us":%s,"loadavg_1m":%s}\n' \
 	"$T" "$KEYS_4K" "$KEYS_64" "$RUNS" "$U4R" "$U6R" "$F4L" "$F6L" \
 	"$V_UP_4k" "$V_UP_64b" "$V_FE_4k" "$V_FE_64b" "$R_UP_4k" "$R_UP_64b" "$R_FE_4k" "$R_FE_64b" \
 	"$L_UP_4k" "$L_UP_64b" "$L_FE_4k" "$L_FE_64b" "$CKPT_KEYS" \
