@@ -20,5 +20,6 @@ run() {
 [ -x "$build/bin/cairn-rt-bench" ] && run rt "$build/bin/cairn-rt-bench" --json
 [ -f bench/net.sh ] && run net sh bench/net.sh "$build"
 [ -f bench/vos.sh ] && run vos sh bench/vos.sh "$build"
-[ -f bench/iscsi.sh ] && run iscsi sh bench/iscsi.sh "$build"
+[ -f bench/iscsi.sh ] && run iscsi bash bench/iscsi.sh "$build"
+[ -f bench/system.sh ] && run system bash bench/system.sh "$build"
 echo "bench: results in $out"
