@@ -5,115 +5,17 @@
 # Same setup as cairn_bdev_func.sh. Usage: bdev_cpu.sh <bin dir>
 set -u
 BIN=${1:?usage: cairn_bdev_func.sh <bin dir>}
-TGT=$BIN/cairn-tgt
-RPC=$BIN/cairn-rpc
-PERF=$BIN/cairn-iscsi-perf
-CAIRN=$BIN/cairn
-SERVER=$BIN/cairn-server
-CTL=$BIN/cairnctl
 SEED=${CAIRN_TEST_SEED:-$((RANDOM % 1000 + 1))}
-TGT_PID=
-T=$(mktemp -d /tmp/cairn-bdev-cpu.XXXXXX)
-SRV_PID=
-fail() {
-	echo "FAIL (seed $SEED): $*" >&2
-	[ -f "$T/srv.err" ] && tail -20 "$T/srv.err" >&2
-	[ -f "$T/engine0.log" ] && tail -20 "$T/engine0.log" >&2
-	[ -f "$T/tgt.err" ] && tail -20 "$T/tgt.err" >&2
-	exit 1
-}
-cleanup() {
-	if [ -n "$TGT_PID" ] && kill -0 "$TGT_PID" 2>/dev/null; then
-		kill -TERM "$TGT_PID" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$TGT_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$TGT_PID" 2>/dev/null
-	fi
-	if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
-		kill -TERM "$SRV_PID" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$SRV_PID" 2>/dev/null
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/san"
-echo "seed $SEED (set CAIRN_TEST_SEED to replay)"
-
-free_port() {
-	local p t busy
-	for _ in $(seq 30); do
-		p=$((20000 + RANDOM % 12000)); busy=0
-		for t in $(seq 0 $(($1 - 1))); do
-			(exec 3<>/dev/tcp/127.0.0.1/$((p + t))) 2>/dev/null && busy=1
-		done
-		[ $busy = 0 ] && { echo $p; return 0; }
-	done
-	return 1
-}
-PORT=$(free_port 1) || fail "no free port"
-EPORT=$(free_port 3) || fail "no free engine ports"
-[ $EPORT -le $PORT ] && [ $((EPORT + 2)) -ge $PORT ] && EPORT=$((PORT + 10))
-SOCK=$T/api.sock
-cat > "$T/sys.yml" <<YML
-name: bdevtest
-mgmt_socket: $SOCK
-port: $PORT
-socket_dir: $T/sock
-log_mask: NOTE
-restart_backoff_min: 100ms
-restart_backoff_max: 2s
-max_restarts: 3
-stop_timeout: 5s
-engines:
-  - targets: 2
-    helpers: 0
-    port: $EPORT
-    storage:
-      dir: $T/engine0
-      target_size: 8M
-    log_file: $T/engine0.log
-    log_mask: NOTE
-YML
-ctl() { "$CTL" -o "$SOCK" -t 30 "$@"; }
-cairn() { timeout 30 "$CAIRN" -o "$SOCK" "$@"; }
-q() { ctl -j system query 2>/dev/null |
-	sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1; }
+. "$(dirname "$0")/lib.sh"
+sys_init bdevcpu
 
 echo "== format, start, pool and container"
-"$SERVER" -o "$T/sys.yml" storage format >/dev/null || fail "format failed"
-"$SERVER" -o "$T/sys.yml" start >"$T/srv.out" 2>"$T/srv.err" &
-SRV_PID=$!
-for _ in $(seq 150); do [ "$(q state)" = joined ] && break; sleep 0.1; done
-[ "$(q state)" = joined ] || fail "rank 0 did not join"
+sys_start
 ctl pool create -z 256M -l vol >/dev/null || fail "pool create"
 cairn container create vol vols >/dev/null || fail "container create"
-URI=tcp://127.0.0.1:$EPORT
-
-
-[ -x "$TGT" ] && [ -x "$RPC" ] && [ -x "$PERF" ] || fail "cairn-tgt, cairn-rpc or cairn-iscsi-perf not built"
-TSOCK=$T/tgt.sock
+tgt_init
 IPORT=$(free_port 1) || fail "no free iSCSI port"
 IQN=iqn.2016-06.io.cairn:vol0
-rpc() { timeout 60 "$RPC" -s "$TSOCK" "$@" || fail "cairn-rpc $* failed"; }
-start_tgt() {
-	rm -f "$T/tgt.out"
-	CAIRN_SYSTEM_URI=$URI "$TGT" -r "$TSOCK" "$@" >"$T/tgt.out" 2>"$T/tgt.err" &
-	TGT_PID=$!
-	for _ in $(seq 150); do
-		grep -q ready "$T/tgt.out" 2>/dev/null && return 0
-		kill -0 "$TGT_PID" 2>/dev/null || fail "cairn-tgt exited at start"
-		sleep 0.1
-	done
-	fail "cairn-tgt not ready"
-}
-stop_tgt() {
-	kill -TERM "$TGT_PID"
-	for _ in $(seq 100); do kill -0 "$TGT_PID" 2>/dev/null || break; sleep 0.1; done
-	kill -0 "$TGT_PID" 2>/dev/null && fail "cairn-tgt did not stop"
-	wait "$TGT_PID" || fail "cairn-tgt exit $?"
-	TGT_PID=
-}
 
 echo "== cairn-tgt: bdev_cairn_create, export over iSCSI"
 start_tgt

@@ -5,6 +5,7 @@
 #   sys_init NAME     T, PORT, EPORT, SOCK, $T/sys.yml; helpers ctl, cairn, q, jfield
 #   sys_start         format, start cairn-server, wait until rank 0 joined; sets SRV_PID
 #   sys_stop          clean stop (exit 0 expected), then fail on any sanitizer report
+#   tgt_init          cairn-tgt helpers: TSOCK, URI, rpc, start_tgt ARGS, stop_tgt
 CAIRN=$BIN/cairn
 SERVER=$BIN/cairn-server
 CTL=$BIN/cairnctl
@@ -14,11 +15,21 @@ fail() {
 	echo "FAIL${SEED:+ (seed $SEED)}: $*" >&2
 	[ -f "$T/srv.err" ] && tail -20 "$T/srv.err" >&2
 	[ -f "$T/engine0.log" ] && tail -20 "$T/engine0.log" >&2
+	[ -f "$T/tgt.err" ] && tail -20 "$T/tgt.err" >&2
 	exit 1
+}
+
+# stop_pid PID: SIGTERM, bounded wait, then SIGKILL.
+stop_pid() {
+	kill -0 "$1" 2>/dev/null || return 0
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
 }
 
 sys_cleanup() {
 	declare -F sys_cleanup_extra >/dev/null && sys_cleanup_extra
+	[ -n "${TGT_PID:-}" ] && stop_pid "$TGT_PID"
 	if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
 		kill -TERM "$SRV_PID" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
@@ -98,4 +109,35 @@ sys_stop() {
 		cat "$T"/san.* >&2
 		fail "sanitizer reports"
 	fi
+}
+
+# cairn-tgt against this system (libcairn reaches the engine at URI).
+tgt_init() {
+	TGT=$BIN/cairn-tgt
+	RPC=$BIN/cairn-rpc
+	PERF=$BIN/cairn-iscsi-perf
+	TGT_PID=
+	TSOCK=$T/tgt.sock
+	URI=tcp://127.0.0.1:$EPORT
+	[ -x "$TGT" ] && [ -x "$RPC" ] && [ -x "$PERF" ] ||
+		fail "cairn-tgt, cairn-rpc or cairn-iscsi-perf not built"
+}
+rpc() { timeout 60 "$RPC" -s "$TSOCK" "$@" || fail "cairn-rpc $* failed"; }
+start_tgt() {
+	rm -f "$T/tgt.out"
+	CAIRN_SYSTEM_URI=$URI "$TGT" -r "$TSOCK" "$@" >"$T/tgt.out" 2>"$T/tgt.err" &
+	TGT_PID=$!
+	for _ in $(seq 150); do
+		grep -q ready "$T/tgt.out" 2>/dev/null && return 0
+		kill -0 "$TGT_PID" 2>/dev/null || fail "cairn-tgt exited at start"
+		sleep 0.1
+	done
+	fail "cairn-tgt not ready"
+}
+stop_tgt() {
+	kill -TERM "$TGT_PID"
+	for _ in $(seq 100); do kill -0 "$TGT_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$TGT_PID" 2>/dev/null && fail "cairn-tgt did not stop"
+	wait "$TGT_PID" || fail "cairn-tgt exit $?"
+	TGT_PID=
 }

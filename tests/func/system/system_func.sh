@@ -10,80 +10,13 @@
 set -u
 BIN=${1:?usage: system_func.sh <bin dir> <sys-client>}
 CLIENT=${2:?usage: system_func.sh <bin dir> <sys-client>}
-CAIRN=$BIN/cairn
-SERVER=$BIN/cairn-server
-CTL=$BIN/cairnctl
-T=$(mktemp -d /tmp/cairn-sys-func.XXXXXX)
-SRV_PID=
 HOLD_PID=
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/srv.err" ] && tail -20 "$T/srv.err" >&2
-	[ -f "$T/engine0.log" ] && tail -20 "$T/engine0.log" >&2
-	exit 1
-}
-cleanup() {
-	[ -n "$HOLD_PID" ] && kill -KILL "$HOLD_PID" 2>/dev/null
-	if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
-		kill -TERM "$SRV_PID" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$SRV_PID" 2>/dev/null
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-# In a sanitizer build every process reports into $T/san.<pid>; any report fails the test.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/san"
-
-free_port() { # count of consecutive free ports wanted
-	local p t busy
-	for _ in $(seq 30); do
-		p=$((20000 + RANDOM % 12000)); busy=0
-		for t in $(seq 0 $(($1 - 1))); do
-			(exec 3<>/dev/tcp/127.0.0.1/$((p + t))) 2>/dev/null && busy=1
-		done
-		[ $busy = 0 ] && { echo $p; return 0; }
-	done
-	return 1
-}
-PORT=$(free_port 1) || fail "no free port"
-EPORT=$(free_port 3) || fail "no free engine ports"
-[ $EPORT -le $PORT ] && [ $((EPORT + 2)) -ge $PORT ] && EPORT=$((PORT + 10))
-SOCK=$T/api.sock
-cat > "$T/sys.yml" <<YML
-name: systest
-mgmt_socket: $SOCK
-port: $PORT
-socket_dir: $T/sock
-log_mask: NOTE
-restart_backoff_min: 100ms
-restart_backoff_max: 2s
-max_restarts: 3
-stop_timeout: 5s
-engines:
-  - targets: 2
-    helpers: 0
-    port: $EPORT
-    storage:
-      dir: $T/engine0
-      target_size: 8M
-    log_file: $T/engine0.log
-    log_mask: NOTE
-YML
-ctl() { "$CTL" -o "$SOCK" -t 30 "$@"; }
-cairn() { timeout 30 "$CAIRN" -o "$SOCK" "$@"; }
-q() { ctl -j system query 2>/dev/null |
-	sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1; }
-jfield() { sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1; }
+sys_cleanup_extra() { [ -n "$HOLD_PID" ] && kill -KILL "$HOLD_PID" 2>/dev/null; }
+. "$(dirname "$0")/lib.sh"
+sys_init sys
 
 echo "== format, start, rank 0 joins"
-"$SERVER" -o "$T/sys.yml" storage format >/dev/null || fail "format failed"
-"$SERVER" -o "$T/sys.yml" start >"$T/srv.out" 2>"$T/srv.err" &
-SRV_PID=$!
-for _ in $(seq 100); do grep -q ready "$T/srv.out" 2>/dev/null && break; sleep 0.1; done
-for _ in $(seq 150); do [ "$(q state)" = joined ] && break; sleep 0.1; done
-[ "$(q state)" = joined ] || fail "rank 0 did not join"
+sys_start
 
 echo "== no pools yet"
 ctl pool list | grep -q "No pools" || fail "empty pool list not reported"
@@ -282,14 +215,5 @@ ctl pool list | grep -q "^third " || fail "third lost after a clean restart"
 ctl pool list | grep -q "^demo " && fail "destroyed pool came back"
 
 echo "== clean stop"
-kill -TERM "$SRV_PID"
-for _ in $(seq 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$SRV_PID" 2>/dev/null && fail "server did not stop"
-wait "$SRV_PID"; rc=$?
-SRV_PID=
-[ $rc = 0 ] || fail "server exit $rc"
-if ls "$T"/san.* >/dev/null 2>&1; then
-	cat "$T"/san.* >&2
-	fail "sanitizer reports"
-fi
+sys_stop
 echo "PASS"
