@@ -208,9 +208,8 @@ parse_ops(struct args *a, const char *s)
 {
 	char buf[128], *save = NULL, *tok;
 
-	if (strlen(s) >= sizeof(buf))
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
 		return -1;
-	strcpy(buf, s);
 	a->nr_ops = 0;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (a->nr_ops == MAX_PHASES)

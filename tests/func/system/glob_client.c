@@ -515,8 +515,16 @@ main(int argc, char **argv)
 		return runtime(argv[1], argv[2]);
 	if (argc == 6 && strcmp(argv[4], "stale") == 0)
 		return stale(argv[1], argv[2], argv[3], argv[5]);
-	if (argc == 6 && strcmp(argv[4], "child") == 0)
-		return child(atoi(argv[5]));
+	if (argc == 6 && strcmp(argv[4], "child") == 0) {
+		char *end;
+		long fd = strtol(argv[5], &end, 10);
+
+		if (*argv[5] == '\0' || *end != '\0' || fd < 0 || fd > INT32_MAX) {
+			fprintf(stderr, "glob-client: bad fd '%s'\n", argv[5]);
+			return 2;
+		}
+		return child((int)fd);
+	}
 	fprintf(stderr, "usage: glob-client URI POOL CONT share\n");
 	return 2;
 }
