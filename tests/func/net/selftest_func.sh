@@ -6,17 +6,34 @@
 set -eu
 BIN=${1:?usage: selftest_func.sh BIN_DIR}
 ST="$BIN/cairn-selftest"
-PORT=$((30000 + $$ % 20000))
-"$ST" --server --port "$PORT" --bind 127.0.0.1 --contexts 2 2>/dev/null &
-SRV=$!
-trap 'kill $SRV 2>/dev/null; wait $SRV 2>/dev/null || true' EXIT INT TERM
-URI="tcp://127.0.0.1:$PORT"
-i=0
-until "$ST" --uri "$URI" --sizes 0 --repetitions 5 >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "FAIL: server did not start" >&2; exit 1; }
-	sleep 0.1
+SRV=
+trap '[ -n "$SRV" ] && kill $SRV 2>/dev/null; wait $SRV 2>/dev/null || true' EXIT INT TERM
+# Ports PORT and PORT+1 (two contexts), below the ephemeral range (32768+) so outgoing
+# connections of parallel tests cannot take them; a server that fails to bind (the port
+# was taken after all) is retried on another pair.
+tries=0
+while :; do
+	tries=$((tries + 1))
+	[ $tries -le 10 ] || { echo "FAIL: server did not start" >&2; exit 1; }
+	PORT=$((20000 + ($$ * 7 + tries * 131) % 12000))
+	"$ST" --server --port "$PORT" --bind 127.0.0.1 --contexts 2 2>"${TMPDIR:-/tmp}/selftest.$$.err" &
+	SRV=$!
+	URI="tcp://127.0.0.1:$PORT"
+	i=0
+	until "$ST" --uri "$URI" --sizes 0 --repetitions 5 >/dev/null 2>&1; do
+		kill -0 "$SRV" 2>/dev/null || break
+		i=$((i + 1))
+		[ $i -lt 100 ] || break
+		sleep 0.1
+	done
+	if kill -0 "$SRV" 2>/dev/null && [ $i -lt 100 ]; then
+		break
+	fi
+	echo "selftest_func: server on port $PORT did not come up: $(cat "${TMPDIR:-/tmp}/selftest.$$.err")" >&2
+	kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null || true
+	SRV=
 done
+rm -f "${TMPDIR:-/tmp}/selftest.$$.err"
 out=$("$ST" --uri "$URI" --sizes "0 4k 64k 1m b4k" --repetitions 200 --inflight 4 --json)
 echo "$out" | jq -e '.results | length == 5 and all(.[]; .rpc_per_s > 0)' >/dev/null ||
 	{ echo "FAIL: selftest output: $out" >&2; exit 1; }
