@@ -80,7 +80,8 @@ for _ in $(seq 150); do
 	sleep 0.1
 done
 [ "$state" = joined ] || { echo "run: the engine did not start; see $RUN/engine0.log" >&2; exit 1; }
-echo "Cairn is up: $(ctl system query | tail -1)"
+echo "Cairn is up:"
+ctl system query | sed 's/^/  /'
 
 ctl pool query demo >/dev/null 2>&1 || ctl pool create -z 48M -l demo >/dev/null ||
 	{ echo "run: cannot create pool demo" >&2; exit 1; }
