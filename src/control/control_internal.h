@@ -159,6 +159,10 @@ struct ctl_engine {
 	unsigned crashes_in_row;
 	bool kill_sent;     /* SIGKILL sent to a stuck engine; waiting to reap it */
 	char last_exit[64]; /* "exit 0", "signal 9", "" */
+	/* membership push (ctl_group.c) */
+	uint64_t group_sent;    /* table version this engine process has */
+	pid_t group_pid;        /* the process it was sent to */
+	uint64_t group_next_ms; /* retry time after a failed push */
 };
 
 struct ctl_system {
@@ -169,6 +173,8 @@ struct ctl_system {
 	bool formatted;
 	char engine_bin[4096];
 	int lock_fds[CTL_MAX_ENGINES];
+	uint64_t group_version; /* membership table version (ctl_group.c) */
+	uint64_t group_sig;     /* what it was computed from */
 };
 
 int ctl_system_init(struct ctl_system *sys, struct ctl_config *cfg);
@@ -186,6 +192,17 @@ bool ctl_system_wait_joined(struct ctl_system *sys, uint32_t mask, unsigned time
 bool ctl_system_any_running(const struct ctl_system *sys);
 struct json_t *ctl_system_query_json(struct ctl_system *sys, uint32_t mask);
 uint64_t ctl_now_ms(void);
+
+/* ------------------------------------------------------------------ membership (ctl_group.c) */
+
+/* The fabric URI of an engine ("" without a port). */
+void ctl_engine_uri(const struct ctl_engine *e, char *buf, size_t len);
+/* Move the membership table version on when any rank's state or URI changed, and push
+ * the table (MGMT GROUP_UPDATE) to every joined engine that does not have it yet. Called
+ * at the end of every ctl_system_tick(). */
+void ctl_group_sync(struct ctl_system *sys);
+/* Send one engine the table now (0, or the dRPC error). */
+int ctl_group_push(struct ctl_system *sys, struct ctl_engine *e);
 
 /* ------------------------------------------------------------------ management API */
 

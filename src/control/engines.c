@@ -394,6 +394,7 @@ ctl_system_tick(struct ctl_system *sys)
 			break;
 		}
 	}
+	ctl_group_sync(sys);
 }
 
 void
