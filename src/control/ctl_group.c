@@ -33,45 +33,78 @@ ctl_engine_uri(const struct ctl_engine *e, char *buf, size_t len)
 static uint64_t
 group_sig(const struct ctl_system *sys)
 {
-	uint64_t w[3 * CTL_MAX_ENGINES];
+	uint64_t h = 0x6d656d62;
 	unsigned i;
 
 	for (i = 0; i < sys->nr_engines; i++) {
 		const struct ctl_engine *e = &sys->engines[i];
+		uint64_t w[3] = {e->rank, (uint64_t)e->state, e->cfg->port};
 
-		w[3 * i] = e->rank;
-		w[3 * i + 1] = (uint64_t)e->state;
-		w[3 * i + 2] = e->cfg->port;
+		h = cairn_hash_bytes(w, sizeof(w), h);
 	}
-	return cairn_hash_bytes(w, sizeof(w[0]) * 3 * sys->nr_engines, 0x6d656d62);
+	for (i = 0; i < sys->nr_remote; i++) {
+		const struct ctl_member *m = &sys->remote[i];
+
+		h = cairn_hash_bytes(&m->rank, sizeof(m->rank), h);
+		h = cairn_hash_bytes(m->state, strlen(m->state), h);
+		h = cairn_hash_bytes(m->uri, strlen(m->uri), h);
+	}
+	return h;
+}
+
+void
+ctl_group_refresh(struct ctl_system *sys)
+{
+	uint64_t sig;
+
+	if (sys->is_node) {
+		sys->group_version = sys->ms_version; /* the management service's table */
+		return;
+	}
+	sig = group_sig(sys);
+	if (sig != sys->group_sig || sys->group_version == 0) {
+		sys->group_sig = sig;
+		sys->group_version++;
+		CAIRN_INFO("membership version %llu", (unsigned long long)sys->group_version);
+	}
 }
 
 int
 ctl_group_push(struct ctl_system *sys, struct ctl_engine *e)
 {
+	static Cairn__Mgmt__GroupMember mem[CTL_MAX_ENGINES + CTL_MAX_REMOTE];
+	static Cairn__Mgmt__GroupMember *memp[CTL_MAX_ENGINES + CTL_MAX_REMOTE];
+	static char uris[CTL_MAX_ENGINES][64];
+	static uint8_t buf[16384];
 	Cairn__Mgmt__GroupUpdateReq req = CAIRN__MGMT__GROUP_UPDATE_REQ__INIT;
-	Cairn__Mgmt__GroupMember mem[CTL_MAX_ENGINES], *memp[CTL_MAX_ENGINES];
-	char uris[CTL_MAX_ENGINES][64];
 	struct cairn_drpc_response resp;
-	uint8_t buf[4096];
+	unsigned i, n = 0;
 	size_t len;
-	unsigned i;
 	int rc;
 
 	if (e->drpc == NULL)
 		return -CAIRN_ERR_UNREACH;
-	for (i = 0; i < sys->nr_engines; i++) {
+	/* the management service lists its own engines, then the other servers' ranks; a
+	 * node forwards the management service's table as it is */
+	for (i = 0; !sys->is_node && i < sys->nr_engines; i++, n++) {
 		const struct ctl_engine *o = &sys->engines[i];
 
-		cairn__mgmt__group_member__init(&mem[i]);
+		cairn__mgmt__group_member__init(&mem[n]);
 		ctl_engine_uri(o, uris[i], sizeof(uris[i]));
-		mem[i].rank = o->rank;
-		mem[i].uri = uris[i];
-		mem[i].state = (char *)ctl_rank_state_name(o->state);
-		memp[i] = &mem[i];
+		mem[n].rank = o->rank;
+		mem[n].uri = uris[i];
+		mem[n].state = (char *)ctl_rank_state_name(o->state);
+		memp[n] = &mem[n];
+	}
+	for (i = 0; i < sys->nr_remote && n < CTL_MAX_ENGINES + CTL_MAX_REMOTE; i++, n++) {
+		cairn__mgmt__group_member__init(&mem[n]);
+		mem[n].rank = sys->remote[i].rank;
+		mem[n].uri = sys->remote[i].uri;
+		mem[n].state = sys->remote[i].state;
+		memp[n] = &mem[n];
 	}
 	req.version = sys->group_version;
-	req.n_members = sys->nr_engines;
+	req.n_members = n;
 	req.members = memp;
 	len = cairn__mgmt__group_update_req__get_packed_size(&req);
 	if (len > sizeof(buf))
@@ -92,15 +125,13 @@ ctl_group_push(struct ctl_system *sys, struct ctl_engine *e)
 void
 ctl_group_sync(struct ctl_system *sys)
 {
-	uint64_t sig = group_sig(sys), now = ctl_now_ms();
+	uint64_t now = ctl_now_ms();
 	unsigned i;
 	int rc;
 
-	if (sig != sys->group_sig || sys->group_version == 0) {
-		sys->group_sig = sig;
-		sys->group_version++;
-		CAIRN_INFO("membership version %llu", (unsigned long long)sys->group_version);
-	}
+	ctl_group_refresh(sys);
+	if (sys->group_version == 0)
+		return; /* a node that has no table from the management service yet */
 	for (i = 0; i < sys->nr_engines; i++) {
 		struct ctl_engine *e = &sys->engines[i];
 

@@ -50,6 +50,14 @@ pool_forward(struct cairn_jsonrpc_request *req, uint32_t method, const json_t *p
 	char *body;
 	int rc;
 
+	if (g_psys->is_node) {
+		cairn_jsonrpc_send_error(req, -CAIRN_ERR_NOSYS,
+		                         "%s: this server joined the system at %s; pools are "
+		                         "managed there (cairnctl --host %s)",
+		                         what, g_psys->cfg->access_points[0],
+		                         g_psys->cfg->access_points[0]);
+		return;
+	}
 	if (e == NULL) {
 		cairn_jsonrpc_send_error(req, -CAIRN_ERR_UNREACH,
 		                         "%s: the pool service's engine (rank %u) is not joined "

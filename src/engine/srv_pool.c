@@ -517,6 +517,12 @@ pool_shards_create(struct srv_pool *p, const uint32_t *ranks, unsigned n, char *
 			if (rc == 0 && (o.targets == 0 || o.targets > ENGINE_MAX_TARGETS))
 				rc = -CAIRN_ERR_PROTO;
 		}
+		if (rc && ranks[i] != self_rank() && rc != -CAIRN_ERR_EXIST) {
+			/* it may have made them and the answer got lost: remove, quietly */
+			struct srv_pool_rank r = {.rank = ranks[i]};
+
+			pool_shards_destroy(&p->uuid, &r, 1, true);
+		}
 		if (rc) {
 			snprintf(err, errlen, "cannot create the pool's shards on rank %u: %s%s",
 			         ranks[i], cairn_strerror(rc),
@@ -803,8 +809,17 @@ srv_pool_json(struct srv_pool *p, bool space)
 		json_object_set_new(o, "ranks", ranks ? ranks : json_array());
 	} else {
 		ranks = json_array();
-		for (unsigned i = 0; ranks && i < p->nr_ranks; i++)
-			json_array_append_new(ranks, json_integer(p->ranks[i].rank));
+		for (unsigned i = 0; ranks && i < p->nr_ranks; i++) {
+			json_t *r = json_object();
+
+			if (r == NULL)
+				break;
+			json_object_set_new(r, "rank", json_integer(p->ranks[i].rank));
+			json_object_set_new(r, "targets", json_integer(p->ranks[i].nr_targets));
+			json_object_set_new(r, "state",
+			                    json_string(p->ranks[i].down ? "down" : "up"));
+			json_array_append_new(ranks, r);
+		}
 		json_object_set_new(o, "ranks", ranks ? ranks : json_array());
 	}
 	return o;
@@ -1092,6 +1107,7 @@ pool_gone_sweep(void)
 	char us[CAIRN_UUID_STR_LEN];
 	struct pool_gone_df g;
 	struct pool_tgt_in in = {0};
+	struct cairn_uuid u;
 	unsigned i, r, keep;
 	int rc;
 
@@ -1100,12 +1116,14 @@ pool_gone_sweep(void)
 			continue;
 		g = g_gone[i];
 		memcpy(in.uuid, g.uuid, 16);
-		cairn_uuid_unparse(g.uuid, us);
+		memcpy(u.b, g.uuid, 16);
+		cairn_uuid_unparse(&u, us);
 		for (r = 0, keep = 0; r < g_gone[i].nr_ranks; r++) {
+			uint32_t rank = g_gone[i].ranks[r];
+
 			rc = -CAIRN_ERR_UNREACH;
-			if (srv_group_rank_joined(g_gone[i].ranks[r]))
-				rc = srv_pool_tgt_call(g_gone[i].ranks[r], POOL_RPC_TGT_DESTROY, &in,
-				                       NULL);
+			if (srv_group_rank_joined(rank))
+				rc = srv_pool_tgt_call(rank, POOL_RPC_TGT_DESTROY, &in, NULL);
 			if (rc == 0)
 				CAIRN_NOTE("pool %s (destroyed): shards on rank %u removed", us,
 				           g_gone[i].ranks[r]);
@@ -1234,7 +1252,6 @@ srv_pool_map_encode(struct srv_pool *p, void **buf, uint32_t *len)
 {
 	struct cairn_pool_map *map;
 	size_t need, used;
-	int rank = engine_info()->rank;
 	int rc;
 
 	rc = cairn_pmap_create(p->map_version, &map);
@@ -1244,7 +1261,6 @@ srv_pool_map_encode(struct srv_pool *p, void **buf, uint32_t *len)
 	rc = cairn_pmap_set_flags(map, CAIRN_PMAP_F_NO_REBUILD);
 	if (rc)
 		goto out;
-	(void)rank;
 	for (unsigned i = 0; i < p->nr_ranks; i++) {
 		/* one fault domain per rank (each engine is its own failure unit) */
 		rc = cairn_pmap_add_rank(map, p->ranks[i].rank, p->ranks[i].rank,

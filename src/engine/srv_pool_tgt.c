@@ -43,8 +43,10 @@ struct pool_tgt_df {
 };
 _Static_assert(sizeof(struct pool_tgt_df) == 64, "pool_tgt_df is 64 bytes");
 
-/* Shard create/destroy may take a while (fallocate of every target's file). */
+/* Shard create/destroy may take a while (fallocate of every target's file); queries and
+ * map updates are quick, and a pool connect/query waits on them. */
 #define TGT_RPC_TIMEOUT_US (60ull * 1000 * 1000)
+#define TGT_RPC_QUICK_TIMEOUT_US (5ull * 1000 * 1000)
 
 /* Pools this rank holds shards of: `ver` published last (release), 0 = unused; read
  * from any xstream (srv_obj.c's stale-map check), written on the system xstream. */
@@ -185,7 +187,8 @@ tgt_cont_ult(void *arg)
 		a->rc = cairn_vos_cont_exists(vp, a->cont) ? 0 : cairn_vos_cont_create(vp, a->cont);
 		break;
 	case PROTO_TGT_CONT_DESTROY:
-		a->rc = cairn_vos_cont_exists(vp, a->cont) ? cairn_vos_cont_destroy(vp, a->cont) : 0;
+		a->rc = cairn_vos_cont_exists(vp, a->cont) ? cairn_vos_cont_destroy(vp, a->cont)
+		                                           : 0;
 		break;
 	case PROTO_TGT_SNAP_CREATE:
 		a->rc = cairn_vos_snap_create(vp, a->cont, a->epoch);
@@ -400,7 +403,9 @@ srv_pool_tgt_call(uint32_t rank, uint32_t opc, const struct pool_tgt_in *in,
 		return rc;
 	memcpy(cairn_rpc_in(rpc), in, sizeof(*in));
 	((struct pool_tgt_in *)cairn_rpc_in(rpc))->svc_rank = (uint32_t)engine_info()->rank;
-	cairn_rpc_set_timeout(rpc, TGT_RPC_TIMEOUT_US);
+	cairn_rpc_set_timeout(rpc, opc == POOL_RPC_TGT_QUERY || opc == POOL_RPC_TGT_UPDATE
+	                                   ? TGT_RPC_QUICK_TIMEOUT_US
+	                                   : TGT_RPC_TIMEOUT_US);
 	rc = cairn_rpc_send_wait(rpc);
 	if (rc == 0 && out)
 		*out = *(struct pool_tgt_out *)cairn_rpc_out(rpc);

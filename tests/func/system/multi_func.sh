@@ -115,10 +115,16 @@ touch "$T/stop"
 wait "$WPID" || { cat "$T/writer.out" >&2; fail "writer failed"; }
 WPID=
 cat "$T/writer.out" | tail -3
-client 13 verify "$T/acked" || fail "acknowledged writes lost"
-client 11 check 64 || fail "keys written before the kill"
+for _ in $(seq 100); do
+	grep -q "rank 1 is back: its targets are UP" "$T/engine0.log" &&
+		! ctl -j pool query mp | grep -q '"down"' && break
+	sleep 0.1
+done
 grep -q "rank 1 left: its targets are DOWN" "$T/engine0.log" || fail "rank 1 not marked DOWN"
 grep -q "rank 1 is back: its targets are UP" "$T/engine0.log" || fail "rank 1 not marked UP"
+ctl -j pool query mp | grep -q '"down"' && fail "rank 1 still DOWN in the pool"
+client 13 verify "$T/acked" || fail "acknowledged writes lost"
+client 11 check 64 || fail "keys written before the kill"
 V2=$(ctl -j pool query mp | jfield map_version)
 [ "$V2" -ge $((V + 2)) ] || fail "map version $V -> $V2, expected two bumps (down, up)"
 [ "$(ctl -j pool query mp | jfield targets_up)" = 4 ] || fail "not 4 targets up after restart"
@@ -149,6 +155,7 @@ ctl system start --ranks 1 >/dev/null || fail "start rank 1"
 sys_wait_joined 2
 for _ in $(seq 100); do [ "$(fp_shards 1)" = 0 ] && break; sleep 0.1; done
 [ "$(fp_shards 1)" = 0 ] || fail "rank 1 kept the destroyed pool's shards"
+for _ in $(seq 100); do grep -q "shards on rank 1 removed" "$T/engine0.log" && break; sleep 0.1; done
 grep -q "shards on rank 1 removed" "$T/engine0.log" || fail "no tombstone sweep logged"
 for _ in $(seq 100); do ctl -j pool query mp | grep -q '"down"' || break; sleep 0.1; done
 client 11 check 64 || fail "mp after the forced destroy of fp"
