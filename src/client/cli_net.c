@@ -32,7 +32,7 @@ static bool g_own_rt;   /* we started the runtime (cairn_rt_init) */
  * not survive the fork, and the runtime cannot be started again in this process. */
 static bool g_fork_lost;
 
-static const struct cairn_rpc_def g_cli_pool_rpcs[] = PROTO_POOL_RPCS(NULL, NULL, NULL);
+static const struct cairn_rpc_def g_cli_pool_rpcs[] = PROTO_POOL_RPCS(NULL, NULL, NULL, NULL);
 static const struct cairn_rpc_def g_cli_cont_rpcs[] = PROTO_CONT_RPCS(NULL);
 static const struct cairn_rpc_def g_cli_obj_rpcs[] = PROTO_OBJ_RPCS(NULL);
 static const struct cairn_proto g_cli_protos[] = {
@@ -299,6 +299,18 @@ cli_net_put(void)
 		rt_put_locked();
 	}
 	pthread_mutex_unlock(&g_net_lock);
+}
+
+int
+cli_net_rank_set(uint32_t rank, const char *uri)
+{
+	int rc = -CAIRN_ERR_SHUTDOWN;
+
+	pthread_mutex_lock(&g_net_lock);
+	if (g_group)
+		rc = cairn_net_group_rank_set(g_group, rank, uri);
+	pthread_mutex_unlock(&g_net_lock);
+	return rc;
 }
 
 /* Declared in cli_glob.h (global handles carry the system URI). */

@@ -31,6 +31,10 @@ int cli_net_submit(struct cli_task *task, int (*fn)(void *arg), void *arg);
 int cli_rpc(struct cairn_ep ep, uint32_t opc, const void *in, size_t in_size,
             struct cairn_rpc **rpc);
 
+/* Add or update an engine rank's URI in the client's group (from a pool connect/query
+ * reply: the pool map's ranks). Any thread. -CAIRN_ERR_INVAL for a bad URI. */
+int cli_net_rank_set(uint32_t rank, const char *uri);
+
 /* The client's context (client xstream only). */
 struct cairn_net_ctx *cli_net_ctx(void);
 

@@ -62,12 +62,61 @@ pool_info_fill(struct cli_pool *p, struct cairn_pool_info *info)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* "RANK URI\n" lines of a connect/query reply into the client's network group, so
+ * object RPCs reach every rank of the pool map. Checked before anything is set. */
+static int
+pool_uris_apply(const char *label, const char *uris)
+{
+	const char *line = uris, *nl;
+	char buf[320], *sp, *end;
+	unsigned long rank;
+	char host[128];
+	uint16_t port;
+	int pass, rc;
+
+	if (uris == NULL)
+		return 0;
+	for (pass = 0; pass < 2; pass++) {
+		for (line = uris; *line != '\0'; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (nl == NULL || (size_t)(nl - line) >= sizeof(buf))
+				goto bad;
+			memcpy(buf, line, (size_t)(nl - line));
+			buf[nl - line] = '\0';
+			sp = strchr(buf, ' ');
+			if (sp == NULL || sp == buf)
+				goto bad;
+			*sp = '\0';
+			rank = strtoul(buf, &end, 10);
+			if (*end != '\0' || rank >= (1ul << 20) ||
+			    cairn_net_uri_parse(sp + 1, host, sizeof(host), &port) != 0)
+				goto bad;
+			if (pass == 0)
+				continue;
+			rc = cli_net_rank_set((uint32_t)rank, sp + 1);
+			if (rc) {
+				CAIRN_ERROR("pool %s: cannot add rank %lu (%s): %s", label, rank,
+				            sp + 1, cairn_strerror(rc));
+				return rc;
+			}
+		}
+	}
+	return 0;
+bad:
+	CAIRN_ERROR("pool %s: the engine sent a malformed rank URI list", label);
+	return -CAIRN_ERR_PROTO;
+}
+
 /* Apply a connect/query reply (map decoded and validated). */
 static int
 pool_apply(struct cli_pool *p, const struct pool_out *o)
 {
 	struct cairn_pool_map *map, *old = NULL;
 	int rc;
+
+	rc = pool_uris_apply(o->label, o->uris);
+	if (rc)
+		return rc;
 
 	rc = cairn_pmap_decode(o->map, o->map_len, &map);
 	if (rc) {

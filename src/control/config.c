@@ -13,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/units.h"
 
 #include "control_internal.h"
 
@@ -159,6 +160,15 @@ static const struct cairn_cfg_field g_server_fields[] = {
          .required = true,
          .min_count = 1,
          .max_count = CTL_MAX_ENGINES},
+        {.name = "access_points",
+         .type = CAIRN_CFG_LIST,
+         .offset = offsetof(struct ctl_config, access_points),
+         .elem_type = CAIRN_CFG_STRING,
+         .count_offset = offsetof(struct ctl_config, nr_access_points),
+         .min = 3,
+         .max = 64,
+         .min_count = 1,
+         .max_count = CTL_MAX_ACCESS_POINTS},
         {.name = NULL},
 };
 
@@ -213,6 +223,27 @@ config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
 		         "'-', '_' and '.'",
 		         src, cfg->name);
 		return -CAIRN_ERR_INVAL;
+	}
+	for (i = 0; i < cfg->nr_access_points; i++) {
+		const char *ap = cfg->access_points[i], *colon = strrchr(ap, ':');
+		uint32_t port;
+
+		if (colon == NULL || colon - ap != 9 || strncmp(ap, "127.0.0.1", 9) != 0 ||
+		    cairn_parse_u32(colon + 1, 1, 65535, &port, NULL, 0) != 0) {
+			snprintf(err, errlen,
+			         "%s: key 'access_points[%u]': '%s' is not 127.0.0.1:PORT (the "
+			         "management API TCP port of the first server; loopback only)",
+			         src, i, ap);
+			return -CAIRN_ERR_INVAL;
+		}
+		if (port == cfg->port) {
+			snprintf(err, errlen,
+			         "%s: key 'access_points[%u]': port %u is this server's own "
+			         "management port; the first server of a system has no "
+			         "access_points",
+			         src, i, port);
+			return -CAIRN_ERR_INVAL;
+		}
 	}
 	if (cfg->restart_backoff_min > cfg->restart_backoff_max) {
 		snprintf(err, errlen,

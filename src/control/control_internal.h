@@ -13,6 +13,8 @@
 #include "common/uuid.h"
 
 #define CTL_MAX_ENGINES 8
+#define CTL_MAX_ACCESS_POINTS 4
+#define CTL_MAX_REMOTE 56 /* ranks of other servers the management service tracks */
 #define CTL_MAX_TARGETS 64
 #define CTL_NAME_MAX 64       /* system name incl. NUL */
 #define CTL_SOCK_PATH_MAX 108 /* sun_path */
@@ -51,6 +53,10 @@ struct ctl_config {
 	uint64_t stop_timeout;        /* ns: clean stop before SIGKILL */
 	struct ctl_engine_cfg *engines;
 	uint32_t nr_engines;
+	/* "127.0.0.1:PORT" of the management service (the first server) this server joins;
+	 * none: this server is the management service */
+	char **access_points;
+	uint32_t nr_access_points;
 };
 
 /* Load and validate; on failure a one-line reason ("file:line: ...") is in err. */
@@ -159,6 +165,21 @@ struct ctl_engine {
 	unsigned crashes_in_row;
 	bool kill_sent;     /* SIGKILL sent to a stuck engine; waiting to reap it */
 	char last_exit[64]; /* "exit 0", "signal 9", "" */
+	/* membership push (ctl_group.c) */
+	uint64_t group_sent;    /* table version this engine process has */
+	pid_t group_pid;        /* the process it was sent to */
+	uint64_t group_next_ms; /* retry time after a failed push */
+};
+
+/* A rank as the membership table lists it. */
+struct ctl_member {
+	uint32_t rank;
+	char state[16];       /* ctl_rank_state_name() */
+	char uri[64];         /* tcp://127.0.0.1:PORT or "" */
+	uint32_t targets;
+	struct cairn_uuid engine_uuid; /* MS: the engine's (from its superblock) */
+	uint64_t last_ms;              /* MS: last report from its server */
+	pid_t pid;
 };
 
 struct ctl_system {
@@ -169,6 +190,16 @@ struct ctl_system {
 	bool formatted;
 	char engine_bin[4096];
 	int lock_fds[CTL_MAX_ENGINES];
+	uint64_t group_version; /* membership table version (ctl_group.c) */
+	uint64_t group_sig;     /* what it was computed from */
+	/* several servers (ctl_ms.c) */
+	bool is_node;     /* has access_points: joins the management service there */
+	bool ranks_ready; /* engines may start: ranks known (always, on the MS) */
+	struct ctl_member *remote; /* MS: ranks of other servers; node: the MS's table */
+	unsigned nr_remote;
+	uint64_t ms_version;     /* node: the MS's table version */
+	uint64_t next_report_ms; /* node: next report to the MS */
+	bool ms_unreachable;     /* node: last report failed (logged once) */
 };
 
 int ctl_system_init(struct ctl_system *sys, struct ctl_config *cfg);
@@ -186,6 +217,34 @@ bool ctl_system_wait_joined(struct ctl_system *sys, uint32_t mask, unsigned time
 bool ctl_system_any_running(const struct ctl_system *sys);
 struct json_t *ctl_system_query_json(struct ctl_system *sys, uint32_t mask);
 uint64_t ctl_now_ms(void);
+
+/* ------------------------------------------------------------------ membership (ctl_group.c) */
+
+/* The fabric URI of an engine ("" without a port). */
+void ctl_engine_uri(const struct ctl_engine *e, char *buf, size_t len);
+/* Move the membership table version on when any rank's state or URI changed, and push
+ * the table (MGMT GROUP_UPDATE) to every joined engine that does not have it yet. Called
+ * at the end of every ctl_system_tick(). */
+void ctl_group_sync(struct ctl_system *sys);
+/* Move the version on if the table changed (MS), or take the MS's version (node). */
+void ctl_group_refresh(struct ctl_system *sys);
+/* Send one engine the table now (0, or the dRPC error). */
+int ctl_group_push(struct ctl_system *sys, struct ctl_engine *e);
+
+/* ------------------------------------------------------------------ several servers (ctl_ms.c) */
+
+/* Set up from the config (is_node, ranks_ready); 0 or -CAIRN_ERR_NOMEM. */
+int ctl_ms_init(struct ctl_system *sys);
+void ctl_ms_fini(struct ctl_system *sys);
+/* Node: report this server's engines to the management service and take the ranks it
+ * assigns and its membership table. MS: ranks of servers that stopped reporting are
+ * marked stopped. Called from every ctl_system_tick(). */
+void ctl_ms_tick(struct ctl_system *sys);
+/* MS: append the other servers' ranks to a system_query "ranks" array. */
+void ctl_ms_query_json(struct ctl_system *sys, struct json_t *ranks);
+/* JSON-RPC method system_report (MS side); registered by ctl_api_register(). */
+int ctl_ms_api_register(struct ctl_system *sys);
+void ctl_ms_api_unregister(void);
 
 /* ------------------------------------------------------------------ management API */
 

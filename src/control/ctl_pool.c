@@ -26,15 +26,15 @@
 
 static struct ctl_system *g_psys;
 
-/* The engine that runs the pool service: the first joined one. */
+/* The engine that runs the pool service: the system's lowest rank (engine 0), whose
+ * metadata store holds the pool records. Not another joined rank when it is down: that
+ * rank has no pool records and would answer as if there were no pools. */
 static struct ctl_engine *
 pool_svc_engine(void)
 {
-	unsigned i;
-
-	for (i = 0; i < g_psys->nr_engines; i++)
-		if (g_psys->engines[i].state == CTL_RANK_JOINED && g_psys->engines[i].drpc)
-			return &g_psys->engines[i];
+	if (g_psys->nr_engines > 0 && g_psys->engines[0].state == CTL_RANK_JOINED &&
+	    g_psys->engines[0].drpc)
+		return &g_psys->engines[0];
 	return NULL;
 }
 
@@ -50,11 +50,20 @@ pool_forward(struct cairn_jsonrpc_request *req, uint32_t method, const json_t *p
 	char *body;
 	int rc;
 
+	if (g_psys->is_node) {
+		cairn_jsonrpc_send_error(req, -CAIRN_ERR_NOSYS,
+		                         "%s: this server joined the system at %s; pools are "
+		                         "managed there (cairnctl --host %s)",
+		                         what, g_psys->cfg->access_points[0],
+		                         g_psys->cfg->access_points[0]);
+		return;
+	}
 	if (e == NULL) {
 		cairn_jsonrpc_send_error(req, -CAIRN_ERR_UNREACH,
-		                         "%s: no engine is running (check `cairnctl system "
-		                         "query`; start one with `cairnctl system start`)",
-		                         what);
+		                         "%s: the pool service's engine (rank %u) is not joined "
+		                         "(check `cairnctl system query`; start it with "
+		                         "`cairnctl system start`)",
+		                         what, g_psys->nr_engines ? g_psys->engines[0].rank : 0);
 		return;
 	}
 	body = json_dumps(params, JSON_COMPACT);
@@ -181,10 +190,12 @@ POOL_FORWARDER(api_pool_set_prop, SRV_DRPC_POOL_SET_PROP, "pool_set_prop")
 POOL_FORWARDER(api_pool_get_acl, SRV_DRPC_POOL_GET_ACL, "pool_get_acl")
 POOL_FORWARDER(api_pool_update_acl, SRV_DRPC_POOL_UPDATE_ACL, "pool_update_acl")
 POOL_FORWARDER(api_pool_delete_acl, SRV_DRPC_POOL_DELETE_ACL, "pool_delete_acl")
+POOL_FORWARDER(api_pool_map_bump, SRV_DRPC_POOL_MAP_BUMP, "pool_map_bump")
 
 static const struct cairn_jsonrpc_method g_pool_methods[] = {
         {"pool_create", api_pool_create, CAIRN_RPC_RUNTIME,
-         "create a pool: {label, size (bytes per target or \"1G\")}"},
+         "create a pool: {label, size (bytes per target or \"1G\"), ranks? ([0, 1]; "
+         "default every joined rank)}"},
         {"pool_destroy", api_pool_destroy, CAIRN_RPC_RUNTIME,
          "destroy a pool: {pool (label or uuid), force?} (refused while connected)"},
         {"pool_list", api_pool_list, CAIRN_RPC_RUNTIME, "pools with their space"},
@@ -200,6 +211,9 @@ static const struct cairn_jsonrpc_method g_pool_methods[] = {
          "add/replace ACL entries: {pool, entries: [\"A::user@:rw\", ...]}"},
         {"pool_delete_acl", api_pool_delete_acl, CAIRN_RPC_RUNTIME,
          "remove an ACL entry: {pool, principal: \"user@\"|\"g:group@\"|\"OWNER@\"...}"},
+        {"pool_map_bump", api_pool_map_bump, CAIRN_RPC_RUNTIME,
+         "move the pool map version on by one (every rank of the pool; clients holding "
+         "the old map refresh): {pool}"},
 };
 
 int

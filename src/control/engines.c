@@ -136,7 +136,10 @@ ctl_system_init(struct ctl_system *sys, struct ctl_config *cfg)
 		e->backoff_ms = backoff_min_ms(sys);
 	}
 	ctl_system_refresh_storage(sys);
-	return 0;
+	rc = ctl_ms_init(sys);
+	if (rc)
+		ctl_storage_unlock(cfg, sys->lock_fds);
+	return rc;
 }
 
 static void
@@ -345,7 +348,8 @@ ctl_system_tick(struct ctl_system *sys)
 
 		switch (e->state) {
 		case CTL_RANK_STOPPED:
-			if (!e->want_running || !e->formatted || now < e->next_start_ms)
+			if (!e->want_running || !e->formatted || now < e->next_start_ms ||
+			    !sys->ranks_ready)
 				break;
 			rc = engine_launch(sys, e);
 			if (rc) {
@@ -394,6 +398,8 @@ ctl_system_tick(struct ctl_system *sys)
 			break;
 		}
 	}
+	ctl_ms_tick(sys);
+	ctl_group_sync(sys);
 }
 
 void
@@ -597,5 +603,6 @@ ctl_system_fini(struct ctl_system *sys)
 
 	for (i = 0; i < sys->nr_engines; i++)
 		engine_drpc_close(&sys->engines[i]);
+	ctl_ms_fini(sys);
 	ctl_storage_unlock(sys->cfg, sys->lock_fds);
 }

@@ -83,6 +83,8 @@ api_system_query(struct cairn_jsonrpc_request *req, const json_t *params)
 		cairn_jsonrpc_send_rc(req, -CAIRN_ERR_NOMEM, "system_query");
 		return;
 	}
+	if (params == NULL || json_object_get(params, "ranks") == NULL)
+		ctl_ms_query_json(g_sys, json_object_get(res, "ranks")); /* other servers' */
 	cairn_jsonrpc_send_json(req, res);
 }
 
@@ -213,6 +215,11 @@ ctl_api_register(struct ctl_system *sys)
 	                                    sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));
 	if (rc == 0) {
 		rc = ctl_pool_api_register(sys);
+		if (rc == 0) {
+			rc = ctl_ms_api_register(sys);
+			if (rc)
+				ctl_pool_api_unregister();
+		}
 		if (rc)
 			cairn_jsonrpc_unregister_methods(
 			        g_ctl_methods, sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));
@@ -223,6 +230,7 @@ ctl_api_register(struct ctl_system *sys)
 void
 ctl_api_unregister(void)
 {
+	ctl_ms_api_unregister();
 	ctl_pool_api_unregister();
 	cairn_jsonrpc_unregister_methods(g_ctl_methods,
 	                                 sizeof(g_ctl_methods) / sizeof(g_ctl_methods[0]));

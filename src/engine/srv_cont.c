@@ -222,6 +222,17 @@ cont_shards(const struct srv_cont *c, bool create)
 		if (one && rc == 0)
 			rc = one;
 	}
+	/* the pool's other ranks (srv_pool_tgt.c); a failed create is undone here too */
+	one = srv_pool_tgt_cont_fanout(&c->pool, &c->uuid,
+	                               create ? PROTO_TGT_CONT_CREATE : PROTO_TGT_CONT_DESTROY, 0);
+	if (one && create) {
+		a.create = false;
+		for (i = 0; i < n; i++)
+			cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, i), vos_cont_ult, &a);
+		return one;
+	}
+	if (one && rc == 0)
+		rc = one;
 	return rc;
 }
 

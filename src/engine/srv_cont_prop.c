@@ -17,6 +17,7 @@
 #include "engine_internal.h"
 #include "srv_cont_prop.h"
 #include "srv_internal.h"
+#include "srv_pool.h"
 
 #define KEY_HDR 33 /* pool uuid + cont uuid + kind */
 
@@ -254,6 +255,18 @@ snap_targets(const struct cairn_uuid *pool, const struct cairn_uuid *cont, uint6
 		if (one && rc == 0 && one != -CAIRN_ERR_NONEXIST)
 			rc = one;
 	}
+	/* pushed to the pool's other ranks, whose aggregation must keep the snapshot too */
+	one = srv_pool_tgt_cont_fanout(pool, cont,
+	                               create ? PROTO_TGT_SNAP_CREATE : PROTO_TGT_SNAP_DESTROY,
+	                               epoch);
+	if (one && create) {
+		a.create = false;
+		for (i = 0; i < n; i++)
+			cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_MAIN, i), snap_ult, &a);
+		return one;
+	}
+	if (one && rc == 0)
+		rc = one;
 	return rc;
 }
 

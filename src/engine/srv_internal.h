@@ -101,7 +101,12 @@ enum srv_md_table {
 	SRV_MD_POOL_PROPS = 4, /* key: pool uuid, value: JSON {owner, group, entries} (acl) */
 	SRV_MD_CONT_PROPS = 5, /* key: pool uuid + cont uuid + 'a' name | 's' epoch: container
 	                        * attributes and snapshots (srv_cont_prop.h) */
-	SRV_MD_TABLE_LAST = SRV_MD_CONT_PROPS,
+	SRV_MD_POOL_TGTS = 6, /* key: pool uuid, value: struct pool_tgt_df (srv_pool_tgt.c):
+	                       * this rank holds shards of a pool served by another rank */
+	SRV_MD_POOL_GONE = 7, /* key: pool uuid, value: struct pool_gone_df (srv_pool.c): a
+	                       * pool destroyed while ranks of it were down; their shards
+	                       * are removed when they rejoin */
+	SRV_MD_TABLE_LAST = SRV_MD_POOL_GONE,
 };
 #define SRV_MD_VAL_MAX 4096u
 

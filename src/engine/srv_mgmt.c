@@ -18,6 +18,7 @@
 #include "rt/rt.h"
 
 #include "engine_internal.h"
+#include "srv_group.h"
 #include "mgmt.pb-c.h"
 
 #define MGMT_MAX_RANK (1u << 20)
@@ -153,12 +154,31 @@ mgmt_shutdown(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_l
 	return 0;
 }
 
+/* Membership push from the control plane (srv_group.h). */
+static int
+mgmt_group_update(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
+{
+	char err[256];
+	int rc;
+
+	if (engine_info()->rank < 0) {
+		cairn_drpc_errmsg(body, body_len, "GROUP_UPDATE: engine has no rank yet (SET_RANK "
+		                                  "first)");
+		return -CAIRN_ERR_BUSY;
+	}
+	rc = srv_group_update_body(call->body, call->body_len, err, sizeof(err));
+	if (rc)
+		cairn_drpc_errmsg(body, body_len, "GROUP_UPDATE: %s", err);
+	return rc;
+}
+
 static const struct cairn_drpc_method g_mgmt_methods[] = {
         {CAIRN_DRPC_MGMT_PING, "ping", mgmt_ping},
         {CAIRN_DRPC_MGMT_GET_INFO, "get_info", mgmt_get_info},
         {CAIRN_DRPC_MGMT_SET_RANK, "set_rank", mgmt_set_rank},
         {CAIRN_DRPC_MGMT_PREP_SHUTDOWN, "prep_shutdown", mgmt_prep_shutdown},
         {CAIRN_DRPC_MGMT_SHUTDOWN, "shutdown", mgmt_shutdown},
+        {CAIRN_DRPC_MGMT_GROUP_UPDATE, "group_update", mgmt_group_update},
 };
 
 static const struct cairn_drpc_handler_table g_mgmt_drpc = {

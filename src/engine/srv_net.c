@@ -17,6 +17,7 @@
 #include "rt/rt.h"
 
 #include "engine_internal.h"
+#include "srv_group.h"
 
 static struct cairn_net_group *g_group;
 static struct cairn_net_ctx *g_ctx[1 + ENGINE_MAX_TARGETS];
@@ -189,4 +190,16 @@ unsigned
 engine_net_contexts(void)
 {
 	return g_nr_ctx;
+}
+
+struct cairn_net_group *
+engine_net_group(void)
+{
+	return g_group;
+}
+
+struct cairn_net_ctx *
+engine_net_sys_ctx(void)
+{
+	return g_nr_ctx > 0 ? g_ctx[0] : NULL;
 }

@@ -25,13 +25,20 @@
 
 #include "engine_internal.h"
 #include "srv_acl.h"
+#include "srv_group.h"
 #include "srv_internal.h"
 #include "srv_pool.h"
 #include "srv_pool_map.h"
 
 /* Durable pool record (little-endian host layout; version bumps on change). */
 #define POOL_MD_MAGIC 0x4c4f4f50u /* "POOL" */
-#define POOL_MD_VERSION 1
+#define POOL_MD_VERSION 2 /* 1: one rank (144 bytes, no rank table) */
+#define POOL_MD_V1_SIZE 144
+struct pool_md_rank_df {
+	uint32_t rank;
+	uint16_t nr_targets;
+	uint16_t down;
+};
 struct pool_md_df {
 	uint32_t magic;
 	uint16_t version;
@@ -42,11 +49,26 @@ struct pool_md_df {
 	uint32_t nr_targets;
 	uint32_t map_version;
 	uint64_t ctime;
-	uint8_t reserved[32];
+	uint8_t reserved[28];
+	uint32_t nr_ranks; /* v2: ranks[] below */
+	struct pool_md_rank_df ranks[SRV_POOL_MAX_RANKS];
 };
-_Static_assert(sizeof(struct pool_md_df) == 144, "pool_md_df is 144 bytes");
+_Static_assert(sizeof(struct pool_md_df) == POOL_MD_V1_SIZE + 8 * SRV_POOL_MAX_RANKS,
+               "pool_md_df is 272 bytes");
 
 static struct srv_pool g_pools[SRV_MAX_POOLS];
+
+/* Pools destroyed (forced) while some of their ranks were down: those ranks still hold
+ * shards and a target record; they are told to remove them when they rejoin. */
+#define POOL_GONE_MAGIC 0x454e4f47u /* "GONE" */
+struct pool_gone_df {
+	uint32_t magic;
+	uint32_t nr_ranks;
+	uint8_t uuid[16];
+	uint32_t ranks[SRV_POOL_MAX_RANKS];
+};
+_Static_assert(sizeof(struct pool_gone_df) == 24 + 4 * SRV_POOL_MAX_RANKS, "pool_gone_df");
+static struct pool_gone_df g_gone[SRV_MAX_POOLS]; /* nr_ranks 0: free */
 static struct cairn_mutex g_pool_lock; /* serialises create/destroy (they yield) */
 static bool g_pool_lock_init;
 
@@ -85,7 +107,7 @@ srv_pool_map_version_of(const uint8_t uuid[16])
 		    __atomic_load_n(&g_map_vers[i].ver, __ATOMIC_ACQUIRE) == v)
 			return v;
 	}
-	return 0;
+	return srv_pool_tgt_map_version_of(uuid); /* shards held for another rank's service */
 }
 
 /* ------------------------------------------------------------------ table */
@@ -169,15 +191,40 @@ pool_to_df(const struct srv_pool *p, struct pool_md_df *df)
 	df->nr_targets = p->nr_targets;
 	df->map_version = p->map_version;
 	df->ctime = p->ctime;
+	df->nr_ranks = p->nr_ranks;
+	for (unsigned i = 0; i < p->nr_ranks && i < SRV_POOL_MAX_RANKS; i++) {
+		df->ranks[i].rank = p->ranks[i].rank;
+		df->ranks[i].nr_targets = p->ranks[i].nr_targets;
+		df->ranks[i].down = p->ranks[i].down;
+	}
 }
 
 static int
 pool_from_df(const struct pool_md_df *df, uint32_t len, struct srv_pool *p)
 {
-	if (len != sizeof(*df) || df->magic != POOL_MD_MAGIC || df->version != POOL_MD_VERSION ||
-	    memchr(df->label, '\0', sizeof(df->label)) == NULL || df->nr_targets == 0 ||
-	    df->nr_targets > ENGINE_MAX_TARGETS)
+	uint32_t sum = 0;
+	unsigned i;
+	bool v1 = len == POOL_MD_V1_SIZE && df->version == 1;
+
+	if ((!v1 && (len != sizeof(*df) || df->version != POOL_MD_VERSION)) ||
+	    df->magic != POOL_MD_MAGIC || memchr(df->label, '\0', sizeof(df->label)) == NULL ||
+	    df->nr_targets == 0 || df->nr_targets > SRV_POOL_MAX_RANKS * ENGINE_MAX_TARGETS)
 		return -CAIRN_ERR_CORRUPT;
+	if (v1 && df->nr_targets > ENGINE_MAX_TARGETS)
+		return -CAIRN_ERR_CORRUPT;
+	if (!v1) {
+		if (df->nr_ranks == 0 || df->nr_ranks > SRV_POOL_MAX_RANKS)
+			return -CAIRN_ERR_CORRUPT;
+		for (i = 0; i < df->nr_ranks; i++) {
+			if (df->ranks[i].nr_targets == 0 ||
+			    df->ranks[i].nr_targets > ENGINE_MAX_TARGETS || df->ranks[i].down > 1 ||
+			    (i > 0 && df->ranks[i].rank <= df->ranks[i - 1].rank))
+				return -CAIRN_ERR_CORRUPT;
+			sum += df->ranks[i].nr_targets;
+		}
+		if (sum != df->nr_targets)
+			return -CAIRN_ERR_CORRUPT;
+	}
 	memset(p, 0, sizeof(*p));
 	memcpy(p->uuid.b, df->uuid, 16);
 	snprintf(p->label, sizeof(p->label), "%s", df->label);
@@ -185,8 +232,38 @@ pool_from_df(const struct pool_md_df *df, uint32_t len, struct srv_pool *p)
 	p->nr_targets = df->nr_targets;
 	p->map_version = df->map_version;
 	p->ctime = df->ctime;
+	if (v1) {
+		/* a record from before multi-rank pools: all targets on this engine */
+		p->nr_ranks = 1;
+		p->ranks[0].rank = engine_info()->rank < 0 ? 0 : (uint32_t)engine_info()->rank;
+		p->ranks[0].nr_targets = (uint16_t)df->nr_targets;
+	} else {
+		p->nr_ranks = df->nr_ranks;
+		for (i = 0; i < df->nr_ranks; i++) {
+			p->ranks[i].rank = df->ranks[i].rank;
+			p->ranks[i].nr_targets = df->ranks[i].nr_targets;
+			p->ranks[i].down = df->ranks[i].down;
+		}
+	}
 	p->used = true;
 	return 0;
+}
+
+bool
+srv_pool_has_rank(const struct srv_pool *p, uint32_t rank)
+{
+	unsigned i;
+
+	for (i = 0; i < p->nr_ranks; i++)
+		if (p->ranks[i].rank == rank)
+			return true;
+	return false;
+}
+
+static uint32_t
+self_rank(void)
+{
+	return engine_info()->rank < 0 ? 0 : (uint32_t)engine_info()->rank;
 }
 
 static int
@@ -328,9 +405,153 @@ int
 srv_pool_create_owned(const char *label, uint64_t size, const char *owner, const char *group,
                       struct srv_pool **out, char *err, size_t errlen)
 {
+	return srv_pool_create_ranks(label, size, owner, group, NULL, 0, out, err, errlen);
+}
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The pool's ranks: the ones asked (checked: joined, distinct) or every joined rank. */
+static int
+pool_pick_ranks(const uint32_t *want, unsigned n, uint32_t *ranks, unsigned *nr, char *err,
+                size_t errlen)
+{
+	unsigned i;
+
+	if ((want == NULL || n == 0) && srv_group_version() == 0) {
+		ranks[0] = self_rank(); /* no membership table: a one-engine system */
+		n = 1;
+	} else if (want == NULL || n == 0) {
+		n = srv_group_joined(ranks, SRV_POOL_MAX_RANKS);
+		if (n == 0) {
+			snprintf(err, errlen, "no joined rank to create the pool on");
+			return -CAIRN_ERR_UNREACH;
+		}
+		if (n > SRV_POOL_MAX_RANKS) {
+			snprintf(err, errlen, "%u joined ranks; a pool spans at most %d: give "
+			         "the ranks (--ranks)", n, SRV_POOL_MAX_RANKS);
+			return -CAIRN_ERR_INVAL;
+		}
+	} else {
+		if (n > SRV_POOL_MAX_RANKS) {
+			snprintf(err, errlen, "%u ranks given; a pool spans at most %d", n,
+			         SRV_POOL_MAX_RANKS);
+			return -CAIRN_ERR_INVAL;
+		}
+		memcpy(ranks, want, n * sizeof(*ranks));
+		qsort(ranks, n, sizeof(*ranks), u32_cmp);
+		for (i = 0; i < n; i++) {
+			if (i > 0 && ranks[i] == ranks[i - 1]) {
+				snprintf(err, errlen, "rank %u given twice", ranks[i]);
+				return -CAIRN_ERR_INVAL;
+			}
+			if (ranks[i] != self_rank() && !srv_group_rank_joined(ranks[i])) {
+				snprintf(err, errlen, "rank %u is not joined (see `cairnctl system "
+				         "query`)", ranks[i]);
+				return -CAIRN_ERR_UNREACH;
+			}
+		}
+	}
+	/* Container metadata and the local halves of container operations live with the
+	 * pool service, so its own rank holds shards of every pool. */
+	for (i = 0; i < n && ranks[i] != self_rank(); i++)
+		;
+	if (i == n) {
+		snprintf(err, errlen, "the ranks must include rank %u, which runs the pool "
+		         "service", self_rank());
+		return -CAIRN_ERR_INVAL;
+	}
+	*nr = n;
+	return 0;
+}
+
+/* Remove the pool's shards from ranks[0..n) (remote ones over the network). */
+static int
+pool_shards_destroy(const struct cairn_uuid *uuid, const struct srv_pool_rank *ranks,
+                    unsigned n, bool quiet)
+{
+	struct pool_tgt_in in = {0};
+	unsigned i;
+	int rc = 0, one;
+
+	memcpy(in.uuid, uuid->b, 16);
+	for (i = 0; i < n; i++) {
+		if (ranks[i].rank == self_rank())
+			one = srv_vos_shards_destroy(uuid);
+		else
+			one = srv_pool_tgt_call(ranks[i].rank, POOL_RPC_TGT_DESTROY, &in, NULL);
+		if (one && !quiet)
+			CAIRN_WARN("rank %u: cannot remove the pool's shards: %s", ranks[i].rank,
+			           cairn_strerror(one));
+		if (one && rc == 0)
+			rc = one;
+	}
+	return rc;
+}
+
+/* Create the shards on every rank; on failure those made are removed again. */
+static int
+pool_shards_create(struct srv_pool *p, const uint32_t *ranks, unsigned n, char *err,
+                   size_t errlen)
+{
+	struct pool_tgt_in in = {.size = p->size_per_target, .map_version = p->map_version};
+	struct pool_tgt_out o;
+	unsigned i;
+	int rc = 0;
+
+	memcpy(in.uuid, p->uuid.b, 16);
+	p->nr_ranks = 0;
+	p->nr_targets = 0;
+	for (i = 0; i < n; i++) {
+		memset(&o, 0, sizeof(o));
+		if (ranks[i] == self_rank()) {
+			rc = srv_vos_shards_create(&p->uuid, p->size_per_target);
+			o.targets = engine_info()->targets;
+		} else {
+			rc = srv_pool_tgt_call(ranks[i], POOL_RPC_TGT_CREATE, &in, &o);
+			if (rc == 0 && (o.targets == 0 || o.targets > ENGINE_MAX_TARGETS))
+				rc = -CAIRN_ERR_PROTO;
+		}
+		if (rc && ranks[i] != self_rank() && rc != -CAIRN_ERR_EXIST) {
+			/* it may have made them and the answer got lost: remove, quietly */
+			struct srv_pool_rank r = {.rank = ranks[i]};
+
+			pool_shards_destroy(&p->uuid, &r, 1, true);
+		}
+		if (rc) {
+			snprintf(err, errlen, "cannot create the pool's shards on rank %u: %s%s",
+			         ranks[i], cairn_strerror(rc),
+			         rc == -CAIRN_ERR_NOSPACE ? " (not enough space on the storage)"
+			         : rc == -CAIRN_ERR_UNREACH ? " (is the rank joined?)" : "");
+			break;
+		}
+		p->ranks[i].rank = ranks[i];
+		p->ranks[i].nr_targets = (uint16_t)o.targets;
+		p->ranks[i].down = 0;
+		p->nr_ranks = i + 1;
+		p->nr_targets += o.targets;
+	}
+	if (rc) {
+		pool_shards_destroy(&p->uuid, p->ranks, p->nr_ranks, false);
+		p->nr_ranks = 0;
+	}
+	return rc;
+}
+
+int
+srv_pool_create_ranks(const char *label, uint64_t size, const char *owner, const char *group,
+                      const uint32_t *want, unsigned nr_want, struct srv_pool **out,
+                      char *err, size_t errlen)
+{
+	uint32_t ranks[SRV_POOL_MAX_RANKS];
 	struct srv_pool *p = NULL;
 	struct pool_md_df df;
-	unsigned i;
+	unsigned i, nr = 0;
 	int rc;
 
 	if (!srv_md_ready() || srv_vos_pools_dir() == NULL) {
@@ -354,6 +575,9 @@ srv_pool_create_owned(const char *label, uint64_t size, const char *owner, const
 	}
 	size &= ~4095ull;
 	cairn_mutex_lock(&g_pool_lock);
+	rc = pool_pick_ranks(want, nr_want, ranks, &nr, err, errlen);
+	if (rc)
+		goto out;
 	if (srv_pool_lookup(label)) {
 		snprintf(err, errlen, "a pool labelled '%s' exists", label);
 		rc = -CAIRN_ERR_EXIST;
@@ -371,26 +595,22 @@ srv_pool_create_owned(const char *label, uint64_t size, const char *owner, const
 	cairn_uuid_generate(&p->uuid);
 	snprintf(p->label, sizeof(p->label), "%s", label);
 	p->size_per_target = size;
-	p->nr_targets = engine_info()->targets;
 	p->map_version = 1;
 	p->ctime = (uint64_t)time(NULL);
-	rc = srv_vos_shards_create(&p->uuid, size);
-	if (rc) {
-		snprintf(err, errlen, "cannot create the pool's shards: %s%s", cairn_strerror(rc),
-		         rc == -CAIRN_ERR_NOSPACE ? " (not enough space on the storage)" : "");
+	rc = pool_shards_create(p, ranks, nr, err, errlen);
+	if (rc)
 		goto out;
-	}
 	pool_to_df(p, &df);
 	rc = srv_md_put(SRV_MD_POOLS, p->uuid.b, 16, &df, sizeof(df));
 	if (rc) {
 		snprintf(err, errlen, "cannot record the pool: %s", cairn_strerror(rc));
-		srv_vos_shards_destroy(&p->uuid);
+		pool_shards_destroy(&p->uuid, p->ranks, p->nr_ranks, false);
 		goto out;
 	}
 	rc = srv_pool_acl_init(p, owner, group, err, errlen);
 	if (rc) {
 		srv_md_del(SRV_MD_POOLS, p->uuid.b, 16);
-		srv_vos_shards_destroy(&p->uuid);
+		pool_shards_destroy(&p->uuid, p->ranks, p->nr_ranks, false);
 		goto out;
 	}
 	p->used = true;
@@ -405,6 +625,8 @@ int
 srv_pool_destroy(struct srv_pool *p, bool force, char *err, size_t errlen)
 {
 	char us[CAIRN_UUID_STR_LEN];
+	struct pool_gone_df gone;
+	unsigned i;
 	int rc;
 
 	cairn_uuid_unparse(&p->uuid, us);
@@ -420,6 +642,41 @@ srv_pool_destroy(struct srv_pool *p, bool force, char *err, size_t errlen)
 		rc = -CAIRN_ERR_BUSY;
 		goto out;
 	}
+	/* A rank that is down cannot remove its shards now: refuse unless forced; then
+	 * a durable tombstone lists it and its shards go when it rejoins. */
+	memset(&gone, 0, sizeof(gone));
+	for (i = 0; i < p->nr_ranks; i++) {
+		if (p->ranks[i].rank == self_rank() || srv_group_rank_joined(p->ranks[i].rank))
+			continue;
+		if (!force) {
+			snprintf(err, errlen, "pool %s (%s): rank %u is not joined, its shards "
+			         "cannot be removed now; start it (cairnctl system start) or "
+			         "use force (its shards are then removed when it rejoins)",
+			         p->label, us, p->ranks[i].rank);
+			rc = -CAIRN_ERR_UNREACH;
+			goto out;
+		}
+		gone.ranks[gone.nr_ranks++] = p->ranks[i].rank;
+	}
+	if (gone.nr_ranks) {
+		for (i = 0; i < SRV_MAX_POOLS && g_gone[i].nr_ranks; i++)
+			;
+		if (i == SRV_MAX_POOLS) {
+			snprintf(err, errlen, "too many destroyed pools waiting for ranks to "
+			         "return; start the ranks that are down first");
+			rc = -CAIRN_ERR_OVERFLOW;
+			goto out;
+		}
+		gone.magic = POOL_GONE_MAGIC;
+		memcpy(gone.uuid, p->uuid.b, 16);
+		rc = srv_md_put(SRV_MD_POOL_GONE, gone.uuid, 16, &gone, sizeof(gone));
+		if (rc) {
+			snprintf(err, errlen, "cannot record the pool's down ranks: %s",
+			         cairn_strerror(rc));
+			goto out;
+		}
+		g_gone[i] = gone;
+	}
 	/* Forget the record first: a crash in the middle leaves orphan shard files, which
 	 * the next start removes, never a pool whose shards are half gone. */
 	rc = srv_md_del(SRV_MD_POOLS, p->uuid.b, 16);
@@ -432,11 +689,17 @@ srv_pool_destroy(struct srv_pool *p, bool force, char *err, size_t errlen)
 	srv_pool_acl_forget(p, true);
 	srv_pool_handles_drop(p);
 	srv_cont_pool_destroyed(&p->uuid);
-	rc = srv_vos_shards_destroy(&p->uuid);
-	if (rc)
-		CAIRN_WARN("pool %s: some shards could not be removed: %s", us, cairn_strerror(rc));
+	for (i = 0; i < p->nr_ranks; i++) {
+		if (p->ranks[i].rank != self_rank() && !srv_group_rank_joined(p->ranks[i].rank))
+			continue; /* in the tombstone */
+		rc = pool_shards_destroy(&p->uuid, &p->ranks[i], 1, false);
+		if (rc)
+			CAIRN_WARN("pool %s: some shards on rank %u could not be removed: %s", us,
+			           p->ranks[i].rank, cairn_strerror(rc));
+	}
 	rc = 0;
-	CAIRN_NOTE("pool %s (%s) destroyed%s", us, p->label, force ? " (forced)" : "");
+	CAIRN_NOTE("pool %s (%s) destroyed%s%s", us, p->label, force ? " (forced)" : "",
+	           gone.nr_ranks ? "; ranks that are down are cleaned when they rejoin" : "");
 out:
 	cairn_mutex_unlock(&g_pool_lock);
 	return rc;
@@ -461,12 +724,71 @@ srv_pool_set_label(struct srv_pool *p, const char *label, char *err, size_t errl
 	return 0;
 }
 
+/* Space of the pool's shards on one rank (remote ranks over the network). */
+static int
+pool_rank_space(struct srv_pool *p, const struct srv_pool_rank *r, struct srv_space *sp)
+{
+	struct pool_tgt_in in = {0};
+	struct pool_tgt_out o = {0};
+	int rc;
+
+	memset(sp, 0, sizeof(*sp));
+	if (r->rank == self_rank())
+		return srv_vos_shards_query(&p->uuid, sp);
+	memcpy(in.uuid, p->uuid.b, 16);
+	rc = srv_pool_tgt_call(r->rank, POOL_RPC_TGT_QUERY, &in, &o);
+	if (rc)
+		return rc;
+	sp->total = o.total;
+	sp->free = o.free;
+	sp->nr_shards = o.shards;
+	return 0;
+}
+
+/* Sum over the ranks; per-rank entries appended to `ranks` when not NULL. Ranks that do
+ * not answer count for nothing (their entry says why). */
+static void
+pool_space(struct srv_pool *p, struct srv_space *sum, json_t *ranks)
+{
+	struct srv_space sp;
+	unsigned i;
+	int rc;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < p->nr_ranks; i++) {
+		const struct srv_pool_rank *r = &p->ranks[i];
+		json_t *o = ranks ? json_object() : NULL;
+
+		rc = pool_rank_space(p, r, &sp);
+		if (rc == 0) {
+			sum->total += sp.total;
+			sum->free += sp.free;
+			sum->nr_shards += sp.nr_shards;
+		}
+		if (o == NULL)
+			continue;
+		json_object_set_new(o, "rank", json_integer(r->rank));
+		json_object_set_new(o, "targets", json_integer(r->nr_targets));
+		json_object_set_new(o, "state", json_string(r->down ? "down" : "up"));
+		if (rc == 0) {
+			json_object_set_new(o, "total", json_integer((json_int_t)sp.total));
+			json_object_set_new(o, "free", json_integer((json_int_t)sp.free));
+			json_object_set_new(o, "used",
+			                    json_integer((json_int_t)(sp.total - sp.free)));
+			json_object_set_new(o, "targets_up", json_integer(sp.nr_shards));
+		} else {
+			json_object_set_new(o, "error", json_string(cairn_strerror(rc)));
+		}
+		json_array_append_new(ranks, o);
+	}
+}
+
 json_t *
 srv_pool_json(struct srv_pool *p, bool space)
 {
 	char us[CAIRN_UUID_STR_LEN];
 	struct srv_space sp;
-	json_t *o = json_object();
+	json_t *o = json_object(), *ranks;
 
 	if (o == NULL)
 		return NULL;
@@ -478,10 +800,27 @@ srv_pool_json(struct srv_pool *p, bool space)
 	json_object_set_new(o, "map_version", json_integer(p->map_version));
 	json_object_set_new(o, "connections", json_integer(p->nr_handles));
 	json_object_set_new(o, "ctime", json_integer((json_int_t)p->ctime));
-	if (space && srv_vos_shards_query(&p->uuid, &sp) == 0) {
+	if (space) {
+		ranks = json_array();
+		pool_space(p, &sp, ranks);
 		json_object_set_new(o, "total", json_integer((json_int_t)sp.total));
 		json_object_set_new(o, "free", json_integer((json_int_t)sp.free));
 		json_object_set_new(o, "targets_up", json_integer(sp.nr_shards));
+		json_object_set_new(o, "ranks", ranks ? ranks : json_array());
+	} else {
+		ranks = json_array();
+		for (unsigned i = 0; ranks && i < p->nr_ranks; i++) {
+			json_t *r = json_object();
+
+			if (r == NULL)
+				break;
+			json_object_set_new(r, "rank", json_integer(p->ranks[i].rank));
+			json_object_set_new(r, "targets", json_integer(p->ranks[i].nr_targets));
+			json_object_set_new(r, "state",
+			                    json_string(p->ranks[i].down ? "down" : "up"));
+			json_array_append_new(ranks, r);
+		}
+		json_object_set_new(o, "ranks", ranks ? ranks : json_array());
 	}
 	return o;
 }
@@ -527,12 +866,14 @@ srv_reply_json(json_t *o, uint8_t **body, size_t *body_len)
 static int
 drpc_pool_create(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
 {
-	static const char *const keys[] = {"label", "size", "user", "group", NULL};
+	static const char *const keys[] = {"label", "size", "user", "group", "ranks", NULL};
 	const char *label, *owner = NULL, *group = NULL;
+	uint32_t ranks[SRV_POOL_MAX_RANKS];
+	unsigned nr_ranks = 0;
 	struct srv_pool *p;
 	char err[256];
 	uint64_t size;
-	json_t *req;
+	json_t *req, *jr;
 	int rc;
 
 	rc = body_json(call, &req, body, body_len);
@@ -547,15 +888,39 @@ drpc_pool_create(const struct cairn_drpc_call *call, uint8_t **body, size_t *bod
 		rc = cairn_json_get_str(req, "user", false, 0, &owner, err, sizeof(err));
 	if (rc == 0)
 		rc = cairn_json_get_str(req, "group", false, 0, &group, err, sizeof(err));
+	jr = json_object_get(req, "ranks");
+	if (rc == 0 && jr != NULL) {
+		size_t i;
+		json_t *v;
+
+		if (!json_is_array(jr) || json_array_size(jr) == 0 ||
+		    json_array_size(jr) > SRV_POOL_MAX_RANKS) {
+			snprintf(err, sizeof(err), "'ranks' must be an array of 1..%d rank numbers",
+			         SRV_POOL_MAX_RANKS);
+			rc = -CAIRN_ERR_INVAL;
+		}
+		json_array_foreach(jr, i, v) {
+			if (rc)
+				break;
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) >= (1 << 20)) {
+				snprintf(err, sizeof(err), "'ranks'[%zu] is not a rank number", i);
+				rc = -CAIRN_ERR_INVAL;
+				break;
+			}
+			ranks[nr_ranks++] = (uint32_t)json_integer_value(v);
+		}
+	}
 	if (rc == 0)
-		rc = srv_pool_create_owned(label, size, owner, group, &p, err, sizeof(err));
+		rc = srv_pool_create_ranks(label, size, owner, group, nr_ranks ? ranks : NULL,
+		                           nr_ranks, &p, err, sizeof(err));
 	json_decref(req);
 	if (rc) {
 		cairn_drpc_errmsg(body, body_len, "%s", err);
 		return rc;
 	}
-	CAIRN_NOTE("pool %s created: %llu bytes on each of %u target(s)", p->label,
-	           (unsigned long long)p->size_per_target, p->nr_targets);
+	CAIRN_NOTE("pool %s created: %llu bytes on each of %u target(s) on %u rank(s)",
+	           p->label, (unsigned long long)p->size_per_target, p->nr_targets, p->nr_ranks);
 	return srv_reply_json(srv_pool_json(p, true), body, body_len);
 }
 
@@ -660,13 +1025,50 @@ drpc_pool_list(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_
 	return srv_reply_json(res, body, body_len);
 }
 
-/* A new pool map version: recorded, then published to the targets, whose requests
- * with an older version now fail with STALE until the client refreshes its map. */
+/* Tell the pool's other joined ranks its map version (they check object RPCs against
+ * it). A rank that is down gets it when it rejoins (srv_pool_group_changed()). */
+static void
+pool_map_push(struct srv_pool *p)
+{
+	struct pool_tgt_in in = {.map_version = p->map_version};
+	unsigned i;
+	int rc;
+
+	memcpy(in.uuid, p->uuid.b, 16);
+	for (i = 0; i < p->nr_ranks; i++) {
+		if (p->ranks[i].rank == self_rank() || !srv_group_rank_joined(p->ranks[i].rank))
+			continue;
+		rc = srv_pool_tgt_call(p->ranks[i].rank, POOL_RPC_TGT_UPDATE, &in, NULL);
+		if (rc)
+			CAIRN_WARN("pool %s: rank %u did not take map version %u: %s", p->label,
+			           p->ranks[i].rank, p->map_version, cairn_strerror(rc));
+	}
+}
+
+/* Record `tmp` (p with a new map version and rank states), then apply and publish it:
+ * requests with an older version now fail with STALE until the client refreshes its
+ * map. Caller holds g_pool_lock. */
+static int
+pool_map_commit(struct srv_pool *p, const struct srv_pool *tmp)
+{
+	struct pool_md_df df;
+	int rc;
+
+	pool_to_df(tmp, &df);
+	rc = srv_md_put(SRV_MD_POOLS, p->uuid.b, 16, &df, sizeof(df));
+	if (rc)
+		return rc;
+	p->map_version = tmp->map_version;
+	memcpy(p->ranks, tmp->ranks, sizeof(p->ranks));
+	pool_map_ver_publish(p);
+	pool_map_push(p);
+	return 0;
+}
+
 static int
 drpc_pool_map_bump(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
 {
 	static const char *const keys[] = {"pool", NULL};
-	struct pool_md_df df;
 	struct srv_pool *p, tmp;
 	json_t *req;
 	int rc;
@@ -684,19 +1086,143 @@ drpc_pool_map_bump(const struct cairn_drpc_call *call, uint8_t **body, size_t *b
 	}
 	tmp = *p;
 	tmp.map_version++;
-	pool_to_df(&tmp, &df);
-	rc = srv_md_put(SRV_MD_POOLS, p->uuid.b, 16, &df, sizeof(df));
+	rc = pool_map_commit(p, &tmp);
+	cairn_mutex_unlock(&g_pool_lock);
 	if (rc) {
-		cairn_mutex_unlock(&g_pool_lock);
 		cairn_drpc_errmsg(body, body_len, "pool %s: cannot record the new map version: %s",
 		                  p->label, cairn_strerror(rc));
 		return rc;
 	}
-	p->map_version = tmp.map_version;
-	pool_map_ver_publish(p);
-	cairn_mutex_unlock(&g_pool_lock);
 	CAIRN_NOTE("pool %s: pool map version now %u", p->label, p->map_version);
 	return srv_reply_json(srv_pool_json(p, true), body, body_len);
+}
+
+/* Membership changed: targets of pool ranks that left go DOWN, of those back UP (one map
+ * version per change, durable, pushed to the pool's ranks); a rank that rejoined also
+ * gets the current map version even when its state did not change here. */
+/* Tombstones: remove the shards of destroyed pools from ranks that are back. */
+static void
+pool_gone_sweep(void)
+{
+	char us[CAIRN_UUID_STR_LEN];
+	struct pool_gone_df g;
+	struct pool_tgt_in in = {0};
+	struct cairn_uuid u;
+	unsigned i, r, keep;
+	int rc;
+
+	for (i = 0; i < SRV_MAX_POOLS; i++) {
+		if (g_gone[i].nr_ranks == 0)
+			continue;
+		g = g_gone[i];
+		memcpy(in.uuid, g.uuid, 16);
+		memcpy(u.b, g.uuid, 16);
+		cairn_uuid_unparse(&u, us);
+		for (r = 0, keep = 0; r < g_gone[i].nr_ranks; r++) {
+			uint32_t rank = g_gone[i].ranks[r];
+
+			rc = -CAIRN_ERR_UNREACH;
+			if (srv_group_rank_joined(rank))
+				rc = srv_pool_tgt_call(rank, POOL_RPC_TGT_DESTROY, &in, NULL);
+			if (rc == 0)
+				CAIRN_NOTE("pool %s (destroyed): shards on rank %u removed", us,
+				           g_gone[i].ranks[r]);
+			else
+				g.ranks[keep++] = g_gone[i].ranks[r];
+		}
+		if (keep == g_gone[i].nr_ranks)
+			continue;
+		g.nr_ranks = keep;
+		rc = keep ? srv_md_put(SRV_MD_POOL_GONE, g.uuid, 16, &g, sizeof(g))
+		          : srv_md_del(SRV_MD_POOL_GONE, g.uuid, 16);
+		if (rc)
+			CAIRN_WARN("pool %s (destroyed): cannot update its tombstone: %s", us,
+			           cairn_strerror(rc));
+		else
+			g_gone[i] = g;
+	}
+}
+
+static int
+pool_gone_load_one(void *arg, const void *key, uint32_t klen)
+{
+	struct pool_gone_df g;
+	uint32_t len = sizeof(g);
+	unsigned i;
+
+	if (klen != 16 || srv_md_get(SRV_MD_POOL_GONE, key, klen, &g, &len) != 0)
+		return 0;
+	if (len != sizeof(g) || g.magic != POOL_GONE_MAGIC || g.nr_ranks == 0 ||
+	    g.nr_ranks > SRV_POOL_MAX_RANKS || memcmp(g.uuid, key, 16) != 0) {
+		CAIRN_ERROR("a destroyed pool's tombstone is unusable: dropping it");
+		srv_md_del(SRV_MD_POOL_GONE, key, klen);
+		return 0;
+	}
+	for (i = 0; i < SRV_MAX_POOLS && g_gone[i].nr_ranks; i++)
+		;
+	if (i < SRV_MAX_POOLS)
+		g_gone[i] = g;
+	return 0;
+}
+
+static void
+pool_group_ult(void *arg)
+{
+	unsigned i, r;
+	int rc;
+
+	cairn_mutex_lock(&g_pool_lock);
+	pool_gone_sweep();
+	for (i = 0; i < SRV_MAX_POOLS; i++) {
+		struct srv_pool *p = &g_pools[i], tmp;
+		bool changed = false;
+
+		if (!p->used)
+			continue;
+		tmp = *p;
+		for (r = 0; r < p->nr_ranks; r++) {
+			uint16_t down;
+
+			if (p->ranks[r].rank == self_rank())
+				continue;
+			down = srv_group_rank_joined(p->ranks[r].rank) ? 0 : 1;
+			if (down != p->ranks[r].down) {
+				tmp.ranks[r].down = down;
+				changed = true;
+				CAIRN_NOTE("pool %s: rank %u %s", p->label, p->ranks[r].rank,
+				           down ? "left: its targets are DOWN"
+				                : "is back: its targets are UP");
+			}
+		}
+		if (!changed) {
+			pool_map_push(p); /* idempotent: brings a restarted rank up to date */
+			continue;
+		}
+		if (tmp.map_version == UINT32_MAX)
+			continue;
+		tmp.map_version++;
+		rc = pool_map_commit(p, &tmp);
+		if (rc)
+			CAIRN_ERROR("pool %s: cannot record the new map: %s", p->label,
+			            cairn_strerror(rc));
+		else
+			CAIRN_NOTE("pool %s: pool map version now %u", p->label, p->map_version);
+	}
+	cairn_mutex_unlock(&g_pool_lock);
+}
+
+void
+srv_pool_group_changed(void)
+{
+	struct cairn_ult_attr attr = {.prio = CAIRN_PRIO_GENERAL, .joinable = false};
+	int rc;
+
+	if (!g_pool_lock_init || !srv_md_ready())
+		return;
+	rc = cairn_ult_create(cairn_xs_self(), pool_group_ult, NULL, &attr, NULL);
+	if (rc)
+		CAIRN_ERROR("pool service: cannot apply the membership change: %s",
+		            cairn_strerror(rc));
 }
 
 static const struct cairn_drpc_method g_pool_drpc_methods[] = {
@@ -726,16 +1252,23 @@ srv_pool_map_encode(struct srv_pool *p, void **buf, uint32_t *len)
 {
 	struct cairn_pool_map *map;
 	size_t need, used;
-	int rank = engine_info()->rank;
 	int rc;
 
 	rc = cairn_pmap_create(p->map_version, &map);
 	if (rc)
 		return rc;
-	rc = cairn_pmap_add_rank(map, rank < 0 ? 0 : (uint32_t)rank, 0, p->nr_targets,
-	                         CAIRN_TGT_UP, false);
+	/* no rebuild yet: objects without replicas stay where their data is */
+	rc = cairn_pmap_set_flags(map, CAIRN_PMAP_F_NO_REBUILD);
 	if (rc)
 		goto out;
+	for (unsigned i = 0; i < p->nr_ranks; i++) {
+		/* one fault domain per rank (each engine is its own failure unit) */
+		rc = cairn_pmap_add_rank(map, p->ranks[i].rank, p->ranks[i].rank,
+		                         p->ranks[i].nr_targets,
+		                         p->ranks[i].down ? CAIRN_TGT_DOWN : CAIRN_TGT_UP, false);
+		if (rc)
+			goto out;
+	}
 	need = cairn_pmap_encoded_size(map);
 	*buf = malloc(need);
 	if (*buf == NULL) {
@@ -774,9 +1307,28 @@ srv_pool_by_hdl(const uint8_t uuid[16], uint64_t hdl, int *rc)
 	return p;
 }
 
-/* Fill a connect/query reply; *map must be freed after the reply. */
+/* "RANK URI\n" for every rank of the pool the membership table knows; malloc'd. */
+static char *
+pool_uris(const struct srv_pool *p)
+{
+	size_t cap = (size_t)p->nr_ranks * (SRV_GROUP_URI_MAX + 16) + 1, off = 0;
+	char *s = malloc(cap), uri[SRV_GROUP_URI_MAX];
+	unsigned i;
+
+	if (s == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (i = 0; i < p->nr_ranks; i++) {
+		if (srv_group_rank_uri(p->ranks[i].rank, uri, sizeof(uri)) != 0 || uri[0] == '\0')
+			continue;
+		off += (size_t)snprintf(s + off, cap - off, "%u %s\n", p->ranks[i].rank, uri);
+	}
+	return s;
+}
+
+/* Fill a connect/query reply; *map and *uris must be freed after the reply. */
 static int
-pool_out_fill(struct srv_pool *p, struct pool_out *o, void **map)
+pool_out_fill(struct srv_pool *p, struct pool_out *o, void **map, char **uris)
 {
 	struct srv_space sp;
 	int rc;
@@ -784,15 +1336,21 @@ pool_out_fill(struct srv_pool *p, struct pool_out *o, void **map)
 	rc = srv_pool_map_encode(p, map, &o->map_len);
 	if (rc)
 		return rc;
+	*uris = pool_uris(p);
+	if (*uris == NULL) {
+		free(*map);
+		*map = NULL;
+		return -CAIRN_ERR_NOMEM;
+	}
+	o->uris = *uris;
 	o->map = *map;
 	memcpy(o->uuid, p->uuid.b, 16);
 	o->map_version = p->map_version;
 	o->nr_targets = p->nr_targets;
 	o->label = p->label;
-	if (srv_vos_shards_query(&p->uuid, &sp) == 0) {
-		o->total = sp.total;
-		o->free = sp.free;
-	}
+	pool_space(p, &sp, NULL);
+	o->total = sp.total;
+	o->free = sp.free;
 	return 0;
 }
 
@@ -803,6 +1361,7 @@ rpc_pool_connect(struct cairn_rpc *rpc)
 	struct pool_out *o = cairn_rpc_out(rpc);
 	struct srv_pool *p;
 	void *map = NULL;
+	char *uris = NULL;
 	int rc;
 
 	uint32_t perms;
@@ -829,7 +1388,7 @@ rpc_pool_connect(struct cairn_rpc *rpc)
 	if (rc == 0)
 		srv_pool_handle_set_perms(p, o->hdl, perms);
 	if (rc == 0) {
-		rc = pool_out_fill(p, o, &map);
+		rc = pool_out_fill(p, o, &map, &uris);
 		if (rc)
 			srv_pool_handle_del(p, o->hdl);
 	}
@@ -840,6 +1399,7 @@ rpc_pool_connect(struct cairn_rpc *rpc)
 	CAIRN_INFO("pool %s: client connected (%u connection(s))", p->label, p->nr_handles);
 	cairn_rpc_reply(rpc);
 	free(map);
+	free(uris);
 }
 
 static void
@@ -865,12 +1425,13 @@ rpc_pool_query(struct cairn_rpc *rpc)
 	struct pool_out *o = cairn_rpc_out(rpc);
 	struct srv_pool *p;
 	void *map = NULL;
+	char *uris = NULL;
 	int rc;
 
 	p = srv_pool_by_hdl(in->uuid, in->hdl, &rc);
 	if (p) {
 		o->hdl = in->hdl;
-		rc = pool_out_fill(p, o, &map);
+		rc = pool_out_fill(p, o, &map, &uris);
 	}
 	if (rc) {
 		cairn_rpc_reply_err(rpc, rc);
@@ -878,10 +1439,12 @@ rpc_pool_query(struct cairn_rpc *rpc)
 	}
 	cairn_rpc_reply(rpc);
 	free(map);
+	free(uris);
 }
 
 static const struct cairn_rpc_def g_pool_rpcs[] =
-        PROTO_POOL_RPCS(rpc_pool_connect, rpc_pool_disconnect, rpc_pool_query);
+        PROTO_POOL_RPCS(rpc_pool_connect, rpc_pool_disconnect, rpc_pool_query,
+                        srv_pool_tgt_handler);
 
 static const struct cairn_proto g_pool_proto = {
         .name = "pool",
@@ -907,7 +1470,7 @@ pool_reap_orphans(void)
 
 	n = srv_vos_shards_list(uuids, SRV_MAX_POOLS);
 	for (i = 0; i < n && i < SRV_MAX_POOLS; i++) {
-		if (srv_pool_lookup_uuid(&uuids[i]))
+		if (srv_pool_lookup_uuid(&uuids[i]) || srv_pool_tgt_known(&uuids[i]))
 			continue;
 		cairn_uuid_unparse(&uuids[i], us);
 		CAIRN_WARN("pool %s: shards without a pool record (interrupted create or "
@@ -926,6 +1489,10 @@ pool_setup_ult(void *arg)
 	if (a->rc)
 		return;
 	a->rc = srv_md_list(SRV_MD_POOLS, pool_load_one, NULL);
+	if (a->rc == 0)
+		a->rc = srv_pool_tgt_load();
+	if (a->rc == 0)
+		a->rc = srv_md_list(SRV_MD_POOL_GONE, pool_gone_load_one, NULL);
 	if (a->rc == 0)
 		pool_reap_orphans();
 }
@@ -963,6 +1530,9 @@ pool_mod_cleanup(void)
 	for (unsigned i = 0; i < SRV_MAX_POOLS; i++)
 		srv_pool_acl_forget(&g_pools[i], false);
 	memset(g_pools, 0, sizeof(g_pools));
+	memset(g_map_vers, 0, sizeof(g_map_vers));
+	memset(g_gone, 0, sizeof(g_gone));
+	srv_pool_tgt_unload();
 	if (g_pool_lock_init) {
 		cairn_mutex_destroy(&g_pool_lock);
 		g_pool_lock_init = false;

@@ -14,9 +14,20 @@
 
 struct json_t;
 struct srv_acl;
+struct cairn_rpc;
+struct pool_tgt_in;
+struct pool_tgt_out;
 struct cairn_drpc_call;
 
 #define SRV_POOL_MAX_HANDLES 256
+#define SRV_POOL_MAX_RANKS 16 /* ranks a pool spans */
+
+/* One rank of a pool: its targets are the pool map's next nr_targets target ids. */
+struct srv_pool_rank {
+	uint32_t rank;
+	uint16_t nr_targets;
+	uint16_t down; /* 1: the rank left the system; its targets are DOWN in the map */
+};
 
 struct srv_pool {
 	bool used;
@@ -28,6 +39,8 @@ struct srv_pool {
 	uint64_t ctime;
 	unsigned nr_handles; /* connected clients */
 	struct srv_acl *acl; /* owner, group, entries (srv_pool_prop.c); NULL: not loaded */
+	uint32_t nr_ranks;   /* ranks the pool spans, ascending */
+	struct srv_pool_rank ranks[SRV_POOL_MAX_RANKS];
 };
 
 /* Find by label or UUID text / by UUID; NULL when absent. */
@@ -91,6 +104,37 @@ int srv_pool_drpc_update_acl(const struct cairn_drpc_call *call, uint8_t **body,
                              size_t *body_len);
 int srv_pool_drpc_delete_acl(const struct cairn_drpc_call *call, uint8_t **body,
                              size_t *body_len);
+
+/* Create the pool over the given ranks (NULL/0: every joined rank). */
+int srv_pool_create_ranks(const char *label, uint64_t size, const char *owner,
+                          const char *group, const uint32_t *ranks, unsigned nr_ranks,
+                          struct srv_pool **out, char *err, size_t errlen);
+/* Membership changed (srv_group.c): mark the targets of ranks that left DOWN and of
+ * ranks that came back UP in every pool (map version bump, durable, pushed to the
+ * pool's ranks). Returns at once; the work runs in a ULT of the system xstream. */
+void srv_pool_group_changed(void);
+/* Is this engine's own rank one of the pool's? */
+bool srv_pool_has_rank(const struct srv_pool *p, uint32_t rank);
+
+/* ---- srv_pool_tgt.c: the pool's shards on other ranks (engine to engine) */
+/* Serve POOL_RPC_TGT_* (tag 0 handler). */
+void srv_pool_tgt_handler(struct cairn_rpc *rpc);
+/* Load this rank's target records (pools served elsewhere) at start. */
+int srv_pool_tgt_load(void);
+/* Forget them (module cleanup). */
+void srv_pool_tgt_unload(void);
+/* Does this rank hold shards of the pool for another rank's pool service? */
+bool srv_pool_tgt_known(const struct cairn_uuid *pool);
+/* Map version of such a pool (0: unknown). Any xstream. */
+uint32_t srv_pool_tgt_map_version_of(const uint8_t uuid[16]);
+/* One TGT RPC from the pool service to a rank (system xstream ULT); out may be NULL. */
+int srv_pool_tgt_call(uint32_t rank, uint32_t opc, const struct pool_tgt_in *in,
+                      struct pool_tgt_out *out);
+/* Run a container op (PROTO_TGT_CONT_* / PROTO_TGT_SNAP_*) on every rank of the pool
+ * other than this one. Create ops are undone on the ranks done when one fails; destroy
+ * ops go on and return the first error. 0 for a pool this engine does not serve. */
+int srv_pool_tgt_cont_fanout(const struct cairn_uuid *pool, const struct cairn_uuid *cont,
+                             uint32_t op, uint64_t epoch);
 
 /* Reply helper: serialise o (consumed) into a malloc'd dRPC body. */
 int srv_reply_json(struct json_t *o, uint8_t **body, size_t *body_len);

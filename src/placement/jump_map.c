@@ -196,6 +196,12 @@ cairn_pl_obj_layout(struct cairn_pool_map *map, struct cairn_obj_id oid,
 
 		if (c.out[s] != CAIRN_PL_TGT_NONE)
 			continue;
+		if ((map->flags & CAIRN_PMAP_F_NO_REBUILD) && c.attr->grp_size == 1 &&
+		    c.claim[s] != CAIRN_PL_TGT_NONE &&
+		    map->tgts[c.claim[s]].state == CAIRN_TGT_DOWN) {
+			layout->nr_degraded++; /* its data is on the DOWN target only */
+			continue;
+		}
 		t = choose(&c, ohash, s, s - s % c.attr->grp_size);
 		c.out[s] = t;
 		if (t == CAIRN_PL_TGT_NONE)

@@ -41,6 +41,7 @@ struct cairn_pool_map {
 	/* Placement buckets: ids of the targets that are not NEW, ascending. */
 	uint32_t nbuckets;
 	uint32_t *buckets;
+	uint32_t flags; /* CAIRN_PMAP_F_* */
 };
 
 #endif /* CAIRN_PLACEMENT_INTERNAL_H */

@@ -29,6 +29,28 @@ cairn_pmap_create(uint32_t version, struct cairn_pool_map **out)
 	return 0;
 }
 
+int
+cairn_pmap_set_flags(struct cairn_pool_map *map, uint32_t flags)
+{
+	if (map == NULL || (flags & ~CAIRN_PMAP_F_ALL) != 0)
+		return -CAIRN_ERR_INVAL;
+	pthread_rwlock_wrlock(&map->lock);
+	map->flags = flags;
+	pthread_rwlock_unlock(&map->lock);
+	return 0;
+}
+
+uint32_t
+cairn_pmap_flags(struct cairn_pool_map *map)
+{
+	uint32_t f;
+
+	pthread_rwlock_rdlock(&map->lock);
+	f = map->flags;
+	pthread_rwlock_unlock(&map->lock);
+	return f;
+}
+
 void
 cairn_pmap_destroy(struct cairn_pool_map *map)
 {
@@ -67,8 +89,10 @@ cairn_pmap_add_rank(struct cairn_pool_map *map, uint32_t rank, uint32_t domain, 
 	uint32_t bcap;
 	int rc;
 
+	/* DOWN only while building a map from a stored description (no bump) */
 	if (map == NULL || ntgts == 0 || ntgts > CAIRN_PMAP_MAX_TGTS_PER_RANK ||
-	    (state != CAIRN_TGT_UP && state != CAIRN_TGT_NEW))
+	    (state != CAIRN_TGT_UP && state != CAIRN_TGT_NEW &&
+	     !(state == CAIRN_TGT_DOWN && !bump)))
 		return -CAIRN_ERR_INVAL;
 	pthread_rwlock_wrlock(&map->lock);
 	for (uint32_t i = 0; i < map->nranks; i++) {
@@ -89,7 +113,7 @@ cairn_pmap_add_rank(struct cairn_pool_map *map, uint32_t rank, uint32_t domain, 
 		goto out;
 	/* buckets never outnumber targets: size them alongside */
 	bcap = map->nbuckets;
-	if (state == CAIRN_TGT_UP) {
+	if (state != CAIRN_TGT_NEW) {
 		uint32_t *b = realloc(map->buckets, (size_t)(bcap + ntgts) * sizeof(*b));
 
 		if (b == NULL) {
@@ -105,7 +129,7 @@ cairn_pmap_add_rank(struct cairn_pool_map *map, uint32_t rank, uint32_t domain, 
 		map->tgts[map->ntgts + i] = (struct pl_target){
 			.rank_idx = map->nranks, .index = i, .state = state
 		};
-		if (state == CAIRN_TGT_UP)
+		if (state != CAIRN_TGT_NEW)
 			map->buckets[map->nbuckets++] = map->ntgts + i;
 	}
 	map->nranks++;

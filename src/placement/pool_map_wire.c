@@ -4,7 +4,7 @@
  *   header (28 bytes)
  *     0  u32 magic "CRPM"        12 u32 nranks
  *     4  u16 format version (1)  16 u32 ntgts
- *     6  u16 reserved (0)        20 u32 nbuckets
+ *     6  u16 flags (CAIRN_PMAP_F_*) 20 u32 nbuckets
  *     8  u32 map version         24 u32 CRC32C of everything, this field zero
  *   ranks[nranks]      u32 rank, u32 fault domain, u32 ntgts   (12 bytes each)
  *   states[ntgts]      u8 enum cairn_tgt_state (targets in global id order)
@@ -96,7 +96,8 @@ cairn_pmap_encode(struct cairn_pool_map *map, void *buf, size_t len, size_t *use
 	put32(b, CAIRN_PMAP_WIRE_MAGIC);
 	b[4] = (uint8_t)CAIRN_PMAP_WIRE_VERSION;
 	b[5] = (uint8_t)(CAIRN_PMAP_WIRE_VERSION >> 8);
-	b[6] = b[7] = 0;
+	b[6] = (uint8_t)map->flags;
+	b[7] = (uint8_t)(map->flags >> 8);
 	put32(b + 8, map->version);
 	put32(b + 12, map->nranks);
 	put32(b + 16, map->ntgts);
@@ -150,7 +151,8 @@ cairn_pmap_decode(const void *buf, size_t len, struct cairn_pool_map **out)
 	nranks = get32(b + 12);
 	ntgts = get32(b + 16);
 	nbuckets = get32(b + 20);
-	if (b[6] != 0 || b[7] != 0 || version == 0 || ntgts > CAIRN_PMAP_MAX_TARGETS ||
+	if (((uint32_t)(b[6] | (b[7] << 8)) & ~CAIRN_PMAP_F_ALL) != 0 || version == 0 ||
+	    ntgts > CAIRN_PMAP_MAX_TARGETS ||
 	    nranks > ntgts || nbuckets > ntgts)
 		return -CAIRN_ERR_PROTO;
 	need = CAIRN_PMAP_WIRE_HDR_SIZE + (size_t)nranks * RANK_WIRE_SIZE + ntgts +
@@ -175,6 +177,7 @@ cairn_pmap_decode(const void *buf, size_t len, struct cairn_pool_map **out)
 	}
 	m->ranks_cap = nranks;
 	m->tgts_cap = ntgts;
+	m->flags = (uint32_t)(b[6] | (b[7] << 8));
 	rc = -CAIRN_ERR_PROTO;
 	p = b + CAIRN_PMAP_WIRE_HDR_SIZE;
 	for (uint32_t i = 0; i < nranks; i++, p += RANK_WIRE_SIZE) {

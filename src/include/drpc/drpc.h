@@ -54,6 +54,9 @@ enum cairn_drpc_mgmt_method {
 	CAIRN_DRPC_MGMT_SET_RANK = 3,
 	CAIRN_DRPC_MGMT_PREP_SHUTDOWN = 4,
 	CAIRN_DRPC_MGMT_SHUTDOWN = 5,
+	/* membership push (GroupUpdateReq); an id of its own range so methods other
+	 * work adds after SHUTDOWN do not collide */
+	CAIRN_DRPC_MGMT_GROUP_UPDATE = 16,
 };
 
 /* ------------------------------------------------------------------ codec */

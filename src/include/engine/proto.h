@@ -33,7 +33,19 @@
 /* Object ids the container service hands out per request at most. */
 #define PROTO_OID_ALLOC_MAX (1u << 20)
 
-enum { POOL_RPC_CONNECT = 0, POOL_RPC_DISCONNECT, POOL_RPC_QUERY, POOL_RPC_COUNT };
+enum {
+	POOL_RPC_CONNECT = 0,
+	POOL_RPC_DISCONNECT,
+	POOL_RPC_QUERY,
+	/* engine to engine (the pool service to a rank of the pool, tag 0 of that rank):
+	 * struct pool_tgt_in / pool_tgt_out, served on its system xstream (srv_pool_tgt.c) */
+	POOL_RPC_TGT_CREATE,  /* create the pool's shard on every target of the rank */
+	POOL_RPC_TGT_DESTROY, /* remove them (nothing there is not an error) */
+	POOL_RPC_TGT_QUERY,   /* space of the rank's shards */
+	POOL_RPC_TGT_UPDATE,  /* new pool map version (durable on the rank) */
+	POOL_RPC_TGT_CONT,    /* container `cont` on the rank's shards: op PROTO_TGT_CONT_* */
+	POOL_RPC_COUNT
+};
 enum {
 	CONT_RPC_CREATE = 0,
 	CONT_RPC_DESTROY,
@@ -147,7 +159,11 @@ struct pool_out {
 	const char *label;
 	const void *map; /* cairn_pmap_encode() form */
 	uint32_t map_len;
+	/* the URIs of the map's ranks: "RANK URI\n" lines (libcairn adds them to its
+	 * network group); empty from an engine that has no membership table */
+	const char *uris;
 };
+#define PROTO_URIS_MAX (64u << 10)
 
 static inline int
 pool_in_enc(struct cairn_enc *e, const void *p)
@@ -190,6 +206,7 @@ pool_out_enc(struct cairn_enc *e, const void *p)
 	cairn_enc_u64(e, o->free);
 	cairn_enc_str(e, o->label);
 	cairn_enc_bytes(e, o->map, o->map_len);
+	cairn_enc_str(e, o->uris);
 	return cairn_enc_rc(e);
 }
 
@@ -206,10 +223,98 @@ pool_out_dec(struct cairn_dec *d, void *p)
 	cairn_dec_u64(d, &o->free);
 	cairn_dec_str(d, &o->label, PROTO_LABEL_MAX);
 	cairn_dec_bytes(d, &o->map, &o->map_len, PROTO_MAP_MAX);
+	cairn_dec_str(d, &o->uris, PROTO_URIS_MAX);
 	return cairn_dec_rc(d);
 }
 
-#define PROTO_POOL_RPCS(h_connect, h_disconnect, h_query)                                     \
+/* Engine to engine: the pool service asks a rank of the pool to act on its shards. */
+enum {
+	PROTO_TGT_CONT_CREATE = 1,  /* create the VOS container on every shard */
+	PROTO_TGT_CONT_DESTROY,     /* destroy it (absent is not an error) */
+	PROTO_TGT_SNAP_CREATE,      /* pin snapshot `epoch` (aggregation keeps it) */
+	PROTO_TGT_SNAP_DESTROY,     /* unpin it */
+	PROTO_TGT_CONT_OP_MAX = PROTO_TGT_SNAP_DESTROY
+};
+struct pool_tgt_in {
+	uint8_t uuid[16];      /* the pool */
+	uint64_t size;         /* TGT_CREATE: bytes per target */
+	uint32_t map_version;  /* TGT_CREATE / TGT_UPDATE */
+	uint32_t svc_rank;     /* the pool service's rank */
+	uint32_t op;           /* TGT_CONT: PROTO_TGT_CONT_* / PROTO_TGT_SNAP_* */
+	uint8_t cont[16];      /* TGT_CONT */
+	uint64_t epoch;        /* TGT_CONT snapshots */
+};
+
+struct pool_tgt_out {
+	uint32_t targets;  /* the rank's targets */
+	uint32_t shards;   /* shards of the pool it holds */
+	uint64_t total;    /* TGT_QUERY: bytes over its shards */
+	uint64_t free;
+};
+
+static inline int
+pool_tgt_in_enc(struct cairn_enc *e, const void *p)
+{
+	const struct pool_tgt_in *i = p;
+
+	cairn_enc_uuid(e, i->uuid);
+	cairn_enc_u64(e, i->size);
+	cairn_enc_u32(e, i->map_version);
+	cairn_enc_u32(e, i->svc_rank);
+	cairn_enc_u32(e, i->op);
+	cairn_enc_uuid(e, i->cont);
+	cairn_enc_u64(e, i->epoch);
+	return cairn_enc_rc(e);
+}
+
+static inline int
+pool_tgt_in_dec(struct cairn_dec *d, void *p)
+{
+	struct pool_tgt_in *i = p;
+
+	cairn_dec_uuid(d, i->uuid);
+	cairn_dec_u64(d, &i->size);
+	cairn_dec_u32(d, &i->map_version);
+	cairn_dec_u32(d, &i->svc_rank);
+	cairn_dec_u32(d, &i->op);
+	cairn_dec_uuid(d, i->cont);
+	cairn_dec_u64(d, &i->epoch);
+	return cairn_dec_rc(d);
+}
+
+static inline int
+pool_tgt_out_enc(struct cairn_enc *e, const void *p)
+{
+	const struct pool_tgt_out *o = p;
+
+	cairn_enc_u32(e, o->targets);
+	cairn_enc_u32(e, o->shards);
+	cairn_enc_u64(e, o->total);
+	cairn_enc_u64(e, o->free);
+	return cairn_enc_rc(e);
+}
+
+static inline int
+pool_tgt_out_dec(struct cairn_dec *d, void *p)
+{
+	struct pool_tgt_out *o = p;
+
+	cairn_dec_u32(d, &o->targets);
+	cairn_dec_u32(d, &o->shards);
+	cairn_dec_u64(d, &o->total);
+	cairn_dec_u64(d, &o->free);
+	return cairn_dec_rc(d);
+}
+
+#define PROTO_POOL_TGT_RPC(nm, h)                                                             \
+	{                                                                                     \
+		.name = nm, .in_size = sizeof(struct pool_tgt_in),                            \
+		.out_size = sizeof(struct pool_tgt_out), .in_enc = pool_tgt_in_enc,           \
+		.in_dec = pool_tgt_in_dec, .out_enc = pool_tgt_out_enc,                       \
+		.out_dec = pool_tgt_out_dec, .handler = h                                     \
+	}
+
+#define PROTO_POOL_RPCS(h_connect, h_disconnect, h_query, h_tgt)                              \
 	{                                                                                     \
 		[POOL_RPC_CONNECT] = {.name = "pool_connect",                                 \
 		                      .in_size = sizeof(struct pool_in),                      \
@@ -232,6 +337,11 @@ pool_out_dec(struct cairn_dec *d, void *p)
 		                    .out_enc = pool_out_enc,                                  \
 		                    .out_dec = pool_out_dec,                                  \
 		                    .handler = h_query},                                      \
+		[POOL_RPC_TGT_CREATE] = PROTO_POOL_TGT_RPC("pool_tgt_create", h_tgt),         \
+		[POOL_RPC_TGT_DESTROY] = PROTO_POOL_TGT_RPC("pool_tgt_destroy", h_tgt),       \
+		[POOL_RPC_TGT_QUERY] = PROTO_POOL_TGT_RPC("pool_tgt_query", h_tgt),           \
+		[POOL_RPC_TGT_UPDATE] = PROTO_POOL_TGT_RPC("pool_tgt_update", h_tgt),         \
+		[POOL_RPC_TGT_CONT] = PROTO_POOL_TGT_RPC("pool_tgt_cont", h_tgt),             \
 	}
 
 /* ------------------------------------------------------------------ cont */

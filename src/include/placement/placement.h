@@ -67,11 +67,12 @@ void cairn_pmap_destroy(struct cairn_pool_map *map);
 
 /**
  * Add a rank with `ntgts` targets in state `state` (UP when building the initial map,
- * NEW when extending a live pool). Bumps the version unless `bump` is false (used while
- * building the initial map).
+ * NEW when extending a live pool, DOWN when rebuilding a map from a stored description
+ * in which the rank is down). Bumps the version unless `bump` is false (used while
+ * building a map).
  * \return 0; -CAIRN_ERR_INVAL (ntgts 0 or above CAIRN_PMAP_MAX_TGTS_PER_RANK, state not
- *         UP/NEW); -CAIRN_ERR_EXIST (rank present); -CAIRN_ERR_OVERFLOW (too many
- *         targets); -CAIRN_ERR_NOMEM
+ *         UP/NEW, or DOWN with bump); -CAIRN_ERR_EXIST (rank present);
+ *         -CAIRN_ERR_OVERFLOW (too many targets); -CAIRN_ERR_NOMEM
  */
 int cairn_pmap_add_rank(struct cairn_pool_map *map, uint32_t rank, uint32_t domain,
 			uint32_t ntgts, enum cairn_tgt_state state, bool bump);
@@ -84,6 +85,26 @@ int cairn_pmap_add_rank(struct cairn_pool_map *map, uint32_t rank, uint32_t doma
  */
 int cairn_pmap_set_target_state(struct cairn_pool_map *map, uint32_t tgt_id,
 				enum cairn_tgt_state state);
+
+/**
+ * Map flag: the system has no rebuild, so a shard of a class without replicas (grp_size
+ * 1: S1..S8, SX) whose target is DOWN is not moved to a spare (its data is not there):
+ * the layout marks it CAIRN_PL_TGT_NONE (degraded) and I/O to it fails with
+ * -CAIRN_ERR_UNREACH until the target is UP again. DOWNOUT targets (rebuild done) are
+ * still replaced. Replicated classes are unaffected. Travels in the wire form.
+ */
+#define CAIRN_PMAP_F_NO_REBUILD 0x1u
+#define CAIRN_PMAP_F_ALL CAIRN_PMAP_F_NO_REBUILD
+
+/**
+ * Set the map's flags (CAIRN_PMAP_F_*); does not change the version (set them when
+ * building the map).
+ * \return 0 or -CAIRN_ERR_INVAL (unknown flag)
+ */
+int cairn_pmap_set_flags(struct cairn_pool_map *map, uint32_t flags);
+
+/** The map's flags (CAIRN_PMAP_F_*). */
+uint32_t cairn_pmap_flags(struct cairn_pool_map *map);
 
 /** Current version. */
 uint32_t cairn_pmap_version(struct cairn_pool_map *map);

@@ -54,10 +54,14 @@ usage(FILE *f)
 	        "  storage format [--force]              format storage (force: reformat,\n"
 	        "                                        destroying data)\n"
 	        "  storage query                         storage of every engine\n"
-	        "  pool create -z SIZE -l LABEL          create a pool of SIZE per target\n"
+	        "  pool create -z SIZE -l LABEL [--ranks LIST]\n"
+	        "                                        create a pool of SIZE per target on\n"
+	        "                                        the ranks (default: every joined one)\n"
 	        "  pool list                             pools with their space\n"
 	        "  pool query POOL                       one pool (label or uuid)\n"
-	        "  pool destroy POOL [--force]           destroy (force: even if connected)\n"
+	        "  pool destroy POOL [--force]           destroy (force: even if connected or a\n"
+	        "                                        rank of the pool is down)\n"
+	        "  pool map-bump POOL                    new pool map version (clients refresh)\n"
 	        "  pool get-prop POOL                    label, owner, group, ACL, ...\n"
 	        "  pool set-prop POOL NAME:VALUE...      set label:NEW, owner:USER, group:GROUP\n"
 	        "  pool get-acl POOL                     the pool's ACL\n"
@@ -337,6 +341,33 @@ cmd_storage(const struct ctl_args *a, const char *sub)
 	return EXIT_OK;
 }
 
+/* One line per rank of the pool (pool query/create/list from a multi-engine service). */
+static void
+print_pool_ranks(const json_t *p)
+{
+	const json_t *r;
+	char a[32], b[32], c[32];
+	size_t i;
+
+	json_array_foreach(json_object_get(p, "ranks"), i, r) {
+		if (!json_is_object(r))
+			continue;
+		if (json_object_get(r, "error")) {
+			printf("  rank %-4lld targets %lld  %s  (%s)\n",
+			       (long long)json_integer_value(json_object_get(r, "rank")),
+			       (long long)json_integer_value(json_object_get(r, "targets")),
+			       jstr(r, "state", "?"), jstr(r, "error", "?"));
+			continue;
+		}
+		printf("  rank %-4lld targets %lld  %s  total %s  free %s  used %s\n",
+		       (long long)json_integer_value(json_object_get(r, "rank")),
+		       (long long)json_integer_value(json_object_get(r, "targets")),
+		       jstr(r, "state", "?"), fsize(json_object_get(r, "total"), a, sizeof(a)),
+		       fsize(json_object_get(r, "free"), b, sizeof(b)),
+		       fsize(json_object_get(r, "used"), c, sizeof(c)));
+	}
+}
+
 static void
 print_pool(const json_t *p)
 {
@@ -351,6 +382,7 @@ print_pool(const json_t *p)
 	       fsize(json_object_get(p, "free"), c, sizeof(c)),
 	       (long long)json_integer_value(json_object_get(p, "map_version")),
 	       (long long)json_integer_value(json_object_get(p, "connections")));
+	print_pool_ranks(p);
 }
 
 static int
@@ -373,6 +405,8 @@ cmd_pool(const struct ctl_args *a, const char *sub, const char *pool)
 			json_object_set_new(params, "user", json_string(a->user));
 		if (a->group)
 			json_object_set_new(params, "group", json_string(a->group));
+		if (a->ranks)
+			json_object_set_new(params, "ranks", json_deep_copy(a->ranks));
 		method = "pool_create";
 	} else if (strcmp(sub, "list") == 0) {
 		if (pool) {
@@ -381,7 +415,8 @@ cmd_pool(const struct ctl_args *a, const char *sub, const char *pool)
 			return EXIT_USAGE;
 		}
 		method = "pool_list";
-	} else if (strcmp(sub, "query") == 0 || strcmp(sub, "destroy") == 0) {
+	} else if (strcmp(sub, "query") == 0 || strcmp(sub, "destroy") == 0 ||
+	           strcmp(sub, "map-bump") == 0) {
 		if (pool == NULL) {
 			fprintf(stderr, "cairnctl: usage: pool %s POOL (label or uuid)\n", sub);
 			json_decref(params);
@@ -390,10 +425,12 @@ cmd_pool(const struct ctl_args *a, const char *sub, const char *pool)
 		json_object_set_new(params, "pool", json_string(pool));
 		if (a->force && strcmp(sub, "destroy") == 0)
 			json_object_set_new(params, "force", json_true());
-		method = strcmp(sub, "query") == 0 ? "pool_query" : "pool_destroy";
+		method = strcmp(sub, "query") == 0      ? "pool_query"
+		         : strcmp(sub, "map-bump") == 0 ? "pool_map_bump"
+		                                        : "pool_destroy";
 	} else {
 		fprintf(stderr, "cairnctl: unknown command 'pool %s' (create, list, query, "
-		                "destroy)\n", sub);
+		                "destroy, map-bump)\n", sub);
 		json_decref(params);
 		return EXIT_USAGE;
 	}

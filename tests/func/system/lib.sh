@@ -5,6 +5,8 @@
 #   sys_init NAME     T, PORT, EPORT, SOCK, $T/sys.yml; helpers ctl, cairn, q, jfield
 #   sys_start         format, start cairn-server, wait until rank 0 joined; sets SRV_PID
 #   sys_stop          clean stop (exit 0 expected), then fail on any sanitizer report
+#   sys_add_engine    (after sys_init) a second engine, rank 1: EPORT1, $T/engine1
+#   sys_wait_joined N wait until ranks 0..N-1 are all joined; rank_state R, rank_pid R
 #   tgt_init          cairn-tgt helpers: TSOCK, URI, rpc, start_tgt ARGS, stop_tgt
 CAIRN=$BIN/cairn
 SERVER=$BIN/cairn-server
@@ -15,6 +17,7 @@ fail() {
 	echo "FAIL${SEED:+ (seed $SEED)}: $*" >&2
 	[ -f "$T/srv.err" ] && tail -20 "$T/srv.err" >&2
 	[ -f "$T/engine0.log" ] && tail -20 "$T/engine0.log" >&2
+	[ -f "$T/engine1.log" ] && tail -20 "$T/engine1.log" >&2
 	[ -f "$T/tgt.err" ] && tail -20 "$T/tgt.err" >&2
 	exit 1
 }
@@ -87,6 +90,45 @@ engines:
     log_file: $T/engine0.log
     log_mask: NOTE
 YML
+}
+
+# A second engine (rank 1, 2 targets) in the same system, on ports of its own.
+sys_add_engine() {
+	EPORT1=$(free_port 3) || fail "no free engine ports"
+	while [ $EPORT1 -le $((EPORT + 2)) ] && [ $((EPORT1 + 2)) -ge $EPORT ] ||
+		{ [ $EPORT1 -le $PORT ] && [ $((EPORT1 + 2)) -ge $PORT ]; }; do
+		EPORT1=$(free_port 3) || fail "no free engine ports"
+	done
+	cat >>"$T/sys.yml" <<YML
+  - targets: 2
+    helpers: 0
+    port: $EPORT1
+    storage:
+      dir: $T/engine1
+      target_size: 8M
+    log_file: $T/engine1.log
+    log_mask: NOTE
+YML
+}
+
+# rank_field R FIELD: a field of rank R in `cairnctl -j system query`.
+rank_field() {
+	ctl -j system query --ranks "$1" 2>/dev/null | jfield "$2"
+}
+rank_state() { rank_field "$1" state; }
+rank_pid() { rank_field "$1" pid; }
+
+sys_wait_joined() {
+	local r ok
+	for _ in $(seq 200); do
+		ok=1
+		for r in $(seq 0 $(($1 - 1))); do
+			[ "$(rank_state $r)" = joined ] || ok=0
+		done
+		[ $ok = 1 ] && return 0
+		sleep 0.1
+	done
+	fail "ranks 0..$(($1 - 1)) did not all join"
 }
 
 sys_start() {

@@ -45,6 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct cont_out co;
 		struct obj_in oi;
 		struct obj_out oo;
+		struct pool_tgt_in ti;
+		struct pool_tgt_out to;
 	} m;
 	static const struct {
 		int (*enc)(struct cairn_enc *, const void *);
@@ -57,6 +59,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	        {cont_out_enc, cont_out_dec, sizeof(struct cont_out)},
 	        {obj_in_enc, obj_in_dec, sizeof(struct obj_in)},
 	        {obj_out_enc, obj_out_dec, sizeof(struct obj_out)},
+	        {pool_tgt_in_enc, pool_tgt_in_dec, sizeof(struct pool_tgt_in)},
+	        {pool_tgt_out_enc, pool_tgt_out_dec, sizeof(struct pool_tgt_out)},
 	};
 	struct cairn_dec d;
 	unsigned k;

@@ -86,6 +86,43 @@ test_config_errors(void **state)
 	expect_error("name: x\nrestart_backoff_min: 5s\nrestart_backoff_max: 1s\nengines:\n"
 	             "  - targets: 1\n    storage: {dir: /a}\n",
 	             "restart_backoff_min");
+	/* access_points: the management API of another server, on loopback */
+	expect_error("name: x\naccess_points: [\"10.0.0.1:10001\"]\nengines:\n  - targets: 1\n"
+	             "    storage: {dir: /a}\n",
+	             "127.0.0.1:PORT");
+	expect_error("name: x\naccess_points: [\"127.0.0.1:0\"]\nengines:\n  - targets: 1\n"
+	             "    storage: {dir: /a}\n",
+	             "127.0.0.1:PORT");
+	expect_error("name: x\naccess_points: [\"localhost:7000\"]\nengines:\n  - targets: 1\n"
+	             "    storage: {dir: /a}\n",
+	             "127.0.0.1:PORT");
+	expect_error("name: x\naccess_points: [\"127.0.0.1\"]\nengines:\n  - targets: 1\n"
+	             "    storage: {dir: /a}\n",
+	             "127.0.0.1:PORT");
+	expect_error("name: x\nport: 7000\naccess_points: [\"127.0.0.1:7000\"]\nengines:\n"
+	             "  - targets: 1\n    storage: {dir: /a}\n",
+	             "own management port");
+	expect_error("name: x\naccess_points: []\nengines:\n  - targets: 1\n"
+	             "    storage: {dir: /a}\n",
+	             "bad.yml:2:");
+}
+
+static void
+test_config_access_points(void **state)
+{
+	struct ctl_config cfg;
+	char err[512];
+
+	assert_int_equal(ctl_config_load_string("ap.yml",
+	                                        "name: x\nport: 7001\n"
+	                                        "access_points: [\"127.0.0.1:7000\", "
+	                                        "\"127.0.0.1:7002\"]\nengines:\n"
+	                                        "  - targets: 1\n    storage: {dir: /a}\n",
+	                                        &cfg, err, sizeof(err)),
+	                 0);
+	assert_int_equal(cfg.nr_access_points, 2);
+	assert_string_equal(cfg.access_points[0], "127.0.0.1:7000");
+	ctl_config_free(&cfg);
 }
 
 static void
@@ -168,6 +205,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_config_good),
 	        cmocka_unit_test(test_config_errors),
+	        cmocka_unit_test(test_config_access_points),
 	        cmocka_unit_test(test_superblock_codec),
 	        cmocka_unit_test(test_format),
 	};

@@ -156,6 +156,10 @@ test_create_lookup_destroy(void **state)
 	assert_true(shard_exists(op.uuid, 1));
 	assert_int_equal(op.p->nr_targets, 2);
 	assert_int_equal(op.p->map_version, 1);
+	/* an engine alone (no membership table): the pool is on its own rank */
+	assert_int_equal(op.p->nr_ranks, 1);
+	assert_int_equal(op.p->ranks[0].nr_targets, 2);
+	assert_int_equal(op.p->ranks[0].down, 0);
 
 	/* by label and by uuid */
 	memset(&q, 0, sizeof(q));
@@ -292,6 +296,14 @@ drpc_ult(void *arg)
 	static const char *const bad[] = {
 	        "not json", "[1,2]", "{\"label\":\"x\"}", "{\"label\":5,\"size\":33554432}",
 	        "{\"label\":\"x\",\"size\":33554432,\"extra\":1}", "{\"label\":\"x\",\"size\":-1}",
+	        /* ranks: an array of 1..16 distinct joined rank numbers */
+	        "{\"label\":\"x\",\"size\":33554432,\"ranks\":[]}",
+	        "{\"label\":\"x\",\"size\":33554432,\"ranks\":\"0\"}",
+	        "{\"label\":\"x\",\"size\":33554432,\"ranks\":[-1]}",
+	        "{\"label\":\"x\",\"size\":33554432,\"ranks\":[0,0]}",
+	        "{\"label\":\"x\",\"size\":33554432,\"ranks\":[0,3]}",
+	        "{\"label\":\"x\",\"size\":33554432,\"ranks\":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,"
+	        "14,15,16]}",
 	};
 	uint8_t *body = NULL;
 	size_t len = 0, i;

@@ -48,7 +48,8 @@ static void
 test_pool(void **state)
 {
 	struct pool_out o = {.hdl = 77, .map_version = 3, .nr_targets = 2, .total = 1 << 20,
-	                     .free = 1000, .label = "demo", .map = "MAPBYTES", .map_len = 8};
+	                     .free = 1000, .label = "demo", .map = "MAPBYTES", .map_len = 8,
+	                     .uris = "0 tcp://127.0.0.1:1000\n1 tcp://127.0.0.1:2000\n"};
 	struct pool_in i = {.pool = "demo", .hdl = 5}, i2;
 	struct pool_out o2;
 	uint8_t *buf;
@@ -68,6 +69,42 @@ test_pool(void **state)
 	assert_string_equal(o2.label, "demo");
 	assert_int_equal(o2.map_len, 8);
 	assert_memory_equal(o2.map, "MAPBYTES", 8);
+	assert_string_equal(o2.uris, o.uris);
+	free(buf);
+	/* no URI list (an engine without a membership table) decodes as "" */
+	o.uris = NULL;
+	buf = round_trip(pool_out_enc, pool_out_dec, &o, &o2, sizeof(o2), &len);
+	assert_string_equal(o2.uris, "");
+	free(buf);
+}
+
+/* Engine-to-engine pool target messages (srv_pool_tgt.c). */
+static void
+test_pool_tgt(void **state)
+{
+	struct pool_tgt_in i = {.size = 64ull << 20, .map_version = 9, .svc_rank = 3,
+	                        .op = PROTO_TGT_SNAP_CREATE, .epoch = 123456789ull}, i2;
+	struct pool_tgt_out o = {.targets = 4, .shards = 4, .total = 1ull << 30,
+	                         .free = 12345}, o2;
+	uint8_t *buf;
+	size_t len;
+
+	memset(i.uuid, 0x5a, 16);
+	memset(i.cont, 0xa5, 16);
+	buf = round_trip(pool_tgt_in_enc, pool_tgt_in_dec, &i, &i2, sizeof(i2), &len);
+	assert_memory_equal(i2.uuid, i.uuid, 16);
+	assert_memory_equal(i2.cont, i.cont, 16);
+	assert_int_equal(i2.size, 64ull << 20);
+	assert_int_equal(i2.map_version, 9);
+	assert_int_equal(i2.svc_rank, 3);
+	assert_int_equal(i2.op, PROTO_TGT_SNAP_CREATE);
+	assert_int_equal(i2.epoch, 123456789ull);
+	free(buf);
+	buf = round_trip(pool_tgt_out_enc, pool_tgt_out_dec, &o, &o2, sizeof(o2), &len);
+	assert_int_equal(o2.targets, 4);
+	assert_int_equal(o2.shards, 4);
+	assert_int_equal(o2.total, 1ull << 30);
+	assert_int_equal(o2.free, 12345);
 	free(buf);
 }
 
@@ -136,6 +173,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_pool),
+	        cmocka_unit_test(test_pool_tgt),
 	        cmocka_unit_test(test_cont),
 	        cmocka_unit_test(test_obj),
 	};

@@ -45,6 +45,34 @@ encode(struct cairn_pool_map *m, size_t *len)
 	return buf;
 }
 
+/* Map flags travel; unknown flag bits are refused. */
+static void
+test_flags(void **state)
+{
+	struct cairn_pool_map *m = sample_map(), *d;
+	size_t len;
+	uint8_t *buf;
+
+	assert_int_equal(cairn_pmap_set_flags(m, CAIRN_PMAP_F_NO_REBUILD), 0);
+	buf = encode(m, &len);
+	assert_int_equal(cairn_pmap_decode(buf, len, &d), 0);
+	assert_int_equal(cairn_pmap_flags(d), CAIRN_PMAP_F_NO_REBUILD);
+	cairn_pmap_destroy(d);
+	buf[6] |= 0x80; /* unknown flag, CRC recomputed */
+	buf[24] = buf[25] = buf[26] = buf[27] = 0;
+	{
+		uint32_t crc = cairn_crc32c(0, buf, len);
+
+		buf[24] = (uint8_t)crc;
+		buf[25] = (uint8_t)(crc >> 8);
+		buf[26] = (uint8_t)(crc >> 16);
+		buf[27] = (uint8_t)(crc >> 24);
+	}
+	assert_int_equal(cairn_pmap_decode(buf, len, &d), -CAIRN_ERR_PROTO);
+	free(buf);
+	cairn_pmap_destroy(m);
+}
+
 static void
 test_roundtrip(void **state)
 {
@@ -226,6 +254,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_corruption),
 		cmocka_unit_test(test_inconsistent),
 		cmocka_unit_test(test_golden_bytes),
