@@ -1,7 +1,9 @@
 /*
  * Storage format and query: each engine's directory holds a CRC-protected superblock
- * (system name, rank, system and engine UUIDs, target count and size) and one file per
- * target (target-<i>, created at the configured size; VOS pools live in them).
+ * (system name, rank, system and engine UUIDs, target count and size) and one device per
+ * target (target-<i>: a sparse file of the configured size). Format writes each target's
+ * empty space map (src/engine/srv_tgt_space.h) at the start of its device; the engine
+ * carves pool shards out of the rest; query reads the maps back for size/used/free.
  * The superblock is written to a temporary file, fsync'd and renamed, so a crash during
  * format leaves either no superblock or a complete one.
  */
@@ -27,6 +29,7 @@
 #include "common/log.h"
 
 #include "control_internal.h"
+#include "srv_tgt_space.h"
 
 void
 ctl_sb_encode(const struct ctl_superblock *sb, struct ctl_superblock_df *df)
@@ -175,8 +178,39 @@ remove_stale_targets(const char *dir, unsigned keep)
 	closedir(d);
 }
 
+/* Write an empty space map (copy 0, seq 1; copy 1 zeroed) at the start of fd. */
 static int
-create_target(const char *dir, unsigned i, uint64_t size)
+write_space_map(int fd, unsigned i, const struct ctl_superblock *sb, uint64_t size)
+{
+	struct srv_tgt_space *sp;
+	uint8_t *buf;
+	int n, rc = 0;
+
+	sp = malloc(sizeof(*sp));
+	buf = calloc(1, SRV_TGT_MAP_SIZE);
+	if (sp == NULL || buf == NULL) {
+		rc = -CAIRN_ERR_NOMEM;
+		goto out;
+	}
+	rc = srv_tgt_space_init(sp, i, &sb->system_uuid, &sb->engine_uuid, size,
+	                        sb->format_time);
+	if (rc)
+		goto out;
+	n = srv_tgt_space_encode(sp, 1, buf, SRV_TGT_COPY_SIZE);
+	if (n < 0) {
+		rc = n;
+		goto out;
+	}
+	if (pwrite(fd, buf, SRV_TGT_MAP_SIZE, 0) != (ssize_t)SRV_TGT_MAP_SIZE || fdatasync(fd) < 0)
+		rc = errno ? -errno : -CAIRN_ERR_IO;
+out:
+	free(buf);
+	free(sp);
+	return rc;
+}
+
+static int
+create_target(const char *dir, unsigned i, uint64_t size, const struct ctl_superblock *sb)
 {
 	char path[4096];
 	int fd, rc = 0;
@@ -185,11 +219,39 @@ create_target(const char *dir, unsigned i, uint64_t size)
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	/* Sparse: blocks are allocated as VOS writes; the size is the target's capacity. */
-	if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
+	/* Sparse: blocks are allocated as pools are created; the size is the target's
+	 * capacity, the space map at its start says who owns which part. */
+	if (ftruncate(fd, (off_t)size) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = write_space_map(fd, i, sb, size);
+	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+/* Pool shard files of the layout before space maps (<dir>/pools/): their data is gone
+ * with the reformat, and the engine refuses storage that still has them. */
+static void
+remove_old_pools(const char *dir)
+{
+	char path[4096], f[4400];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/pools", dir);
+	d = opendir(path);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", path, de->d_name);
+		unlink(f);
+	}
+	closedir(d);
+	rmdir(path);
 }
 
 static int
@@ -263,14 +325,7 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 			return rc;
 		}
 		remove_stale_targets(e->storage.dir, 0);
-		for (t = 0; t < e->targets; t++) {
-			rc = create_target(e->storage.dir, t, e->storage.target_size);
-			if (rc) {
-				snprintf(err, errlen, "cannot create target %u in %s: %s", t,
-				         e->storage.dir, cairn_strerror(rc));
-				return rc;
-			}
-		}
+		remove_old_pools(e->storage.dir);
 		memset(&sb, 0, sizeof(sb));
 		sb.rank = i;
 		sb.system_uuid = *sys_uuid;
@@ -279,6 +334,14 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 		sb.nr_targets = e->targets;
 		sb.target_size = e->storage.target_size;
 		sb.format_time = (uint64_t)time(NULL);
+		for (t = 0; t < e->targets; t++) {
+			rc = create_target(e->storage.dir, t, e->storage.target_size, &sb);
+			if (rc) {
+				snprintf(err, errlen, "cannot create target %u in %s: %s", t,
+				         e->storage.dir, cairn_strerror(rc));
+				return rc;
+			}
+		}
 		rc = write_superblock(e->storage.dir, &sb);
 		if (rc) {
 			snprintf(err, errlen, "cannot write the superblock in %s: %s",
@@ -352,6 +415,63 @@ ctl_storage_unlock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES])
 	}
 }
 
+/* Size, used by pools and free space of one target from its space map. */
+static void
+target_space_json(const char *path, const struct stat *st, json_t *to)
+{
+	struct srv_tgt_space *sp = malloc(sizeof(*sp));
+	uint8_t *buf = malloc(SRV_TGT_MAP_SIZE);
+	struct srv_tgt_usage u;
+	char why[400], dev[4096];
+	bool one_bad;
+	ssize_t n;
+	int fd, rc;
+
+	if (S_ISBLK(st->st_mode) && realpath(path, dev) != NULL)
+		json_object_set_new(to, "device", json_string(dev));
+	if (sp == NULL || buf == NULL) {
+		json_object_set_new(to, "error", json_string("out of memory"));
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		json_object_set_new(to, "error", json_string(strerror(errno)));
+		goto out;
+	}
+	n = pread(fd, buf, SRV_TGT_MAP_SIZE, 0);
+	close(fd);
+	if (n != (ssize_t)SRV_TGT_MAP_SIZE) {
+		json_object_set_new(to, "error", json_string("too small to hold a space map"));
+		goto out;
+	}
+	rc = srv_tgt_space_load(buf, SRV_TGT_COPY_SIZE, buf + SRV_TGT_COPY_SIZE,
+	                        SRV_TGT_COPY_SIZE, sp, &one_bad, why, sizeof(why));
+	if (rc) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "%s: no valid space map (%s); restore or reformat",
+		         cairn_strerror(rc), why);
+		json_object_set_new(to, "error", json_string(msg));
+		goto out;
+	}
+	if (one_bad)
+		json_object_set_new(to, "warning", json_string(why));
+	srv_tgt_space_usage(sp, &u);
+	json_object_set_new(to, "size", json_integer((json_int_t)u.dev_size));
+	json_object_set_new(to, "capacity", json_integer((json_int_t)u.capacity));
+	json_object_set_new(to, "used", json_integer((json_int_t)u.used));
+	json_object_set_new(to, "free", json_integer((json_int_t)u.free));
+	json_object_set_new(to, "largest_free", json_integer((json_int_t)u.largest_free));
+	json_object_set_new(to, "shards", json_integer(u.nr_extents));
+	json_object_set_new(to, "map_seq", json_integer((json_int_t)sp->seq));
+	/* what the file system holds for the target (sparse files) */
+	if (S_ISREG(st->st_mode))
+		json_object_set_new(to, "allocated", json_integer((json_int_t)st->st_blocks * 512));
+out:
+	free(buf);
+	free(sp);
+}
+
 json_t *
 ctl_storage_query_json(const struct ctl_config *cfg)
 {
@@ -392,15 +512,11 @@ ctl_storage_query_json(const struct ctl_config *cfg)
 				snprintf(path, sizeof(path), "%s/target-%u", e->storage.dir, t);
 				json_object_set_new(to, "target", json_integer(t));
 				json_object_set_new(to, "path", json_string(path));
-				if (stat(path, &st) == 0) {
-					json_object_set_new(to, "size", json_integer(st.st_size));
-					json_object_set_new(
-					        to, "allocated",
-					        json_integer((json_int_t)st.st_blocks * 512));
-				} else {
+				if (stat(path, &st) == 0)
+					target_space_json(path, &st, to);
+				else
 					json_object_set_new(to, "error",
 					                    json_string(strerror(errno)));
-				}
 				json_array_append_new(ts, to);
 			}
 		} else if (rc != -ENOENT) {

@@ -92,8 +92,9 @@ engine_opts_default(struct cairn_engine_opts *opts)
 	opts->rank = -1;
 }
 
-/* Each target's storage file must exist when a storage dir is given: the control plane
- * created them at format time. */
+/* Each target's storage (a file or a block device) must exist when a storage dir is given:
+ * the control plane set it up at format time. Its space map is checked when the vos module
+ * opens it (srv_tgt_dev.c). */
 static int
 engine_check_storage(const struct cairn_engine_opts *opts)
 {
@@ -114,7 +115,8 @@ engine_check_storage(const struct cairn_engine_opts *opts)
 	}
 	for (i = 0; i < opts->targets; i++) {
 		snprintf(path, sizeof(path), "%s/target-%u", opts->storage_dir, i);
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* A file, or a block device (target-<i> is then a symlink to it). */
+		if (stat(path, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
 			CAIRN_ERROR("target %u storage %s is missing; format the storage with "
 			            "at least %u targets (`cairn-server storage format`)",
 			            i, path, opts->targets);

@@ -374,6 +374,11 @@ srv_pool_create_owned(const char *label, uint64_t size, const char *owner, const
 	p->nr_targets = engine_info()->targets;
 	p->map_version = 1;
 	p->ctime = (uint64_t)time(NULL);
+	/* Each target's free space (and the largest free extent) in the error, not just
+	 * NOSPACE: nothing is written when a target is too full. */
+	rc = srv_vos_space_check(&p->uuid, size, err, errlen);
+	if (rc)
+		goto out;
 	rc = srv_vos_shards_create(&p->uuid, size);
 	if (rc) {
 		snprintf(err, errlen, "cannot create the pool's shards: %s%s", cairn_strerror(rc),
