@@ -11,10 +11,13 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -284,6 +287,135 @@ write_superblock(const char *dir, const struct ctl_superblock *sb)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ devices */
+
+/* Smallest device a target accepts: the space map and one smallest pool shard. */
+#define CTL_DEV_MIN_SIZE (SRV_TGT_MAP_SIZE + (16ull << 20))
+
+/* Size of a block device or regular file open as fd. */
+static int
+dev_size(int fd, const struct stat *st, uint64_t *size)
+{
+	if (S_ISBLK(st->st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	*size = (uint64_t)st->st_size;
+	return 0;
+}
+
+/*
+ * Check devices[t] of engine rank for format: a block device that nobody holds (an
+ * exclusive open fails while it is mounted, part of a RAID/LVM or used by another
+ * program) or an existing regular file standing in for one, large enough, not given
+ * twice, and (unless force) not already holding a Cairn target.
+ */
+static int
+check_device(const struct ctl_config *cfg, unsigned rank, unsigned t, bool force, char *err,
+             size_t errlen)
+{
+	const char *dev = cfg->engines[rank].storage.devices[t];
+	char real[PATH_MAX], other[PATH_MAX];
+	struct srv_tgt_space *sp = NULL;
+	uint8_t *buf = NULL;
+	struct stat st;
+	uint64_t size = 0;
+	unsigned r, k;
+	char why[400];
+	bool one_bad;
+	int fd, rc = 0;
+
+	if (dev[0] != '/' || realpath(dev, real) == NULL || stat(real, &st) < 0) {
+		snprintf(err, errlen, "engines[%u].storage.devices[%u] %s: %s; give the absolute "
+		         "path of a block device or of an existing file", rank, t, dev,
+		         dev[0] != '/' ? "not an absolute path" : strerror(errno));
+		return -CAIRN_ERR_INVAL;
+	}
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "engines[%u].storage.devices[%u] %s is neither a block "
+		         "device nor a regular file", rank, t, dev);
+		return -CAIRN_ERR_INVAL;
+	}
+	for (r = 0; r <= rank; r++) {
+		const struct ctl_storage_cfg *o = &cfg->engines[r].storage;
+
+		for (k = 0; k < o->nr_devices && (r < rank || k < t); k++) {
+			if (realpath(o->devices[k], other) && strcmp(other, real) == 0) {
+				snprintf(err, errlen, "engines[%u].storage.devices[%u] %s is also "
+				         "engines[%u].storage.devices[%u]: give each target its own "
+				         "device", rank, t, dev, r, k);
+				return -CAIRN_ERR_INVAL;
+			}
+		}
+	}
+	fd = open(real, O_RDWR | O_CLOEXEC | (S_ISBLK(st.st_mode) ? O_EXCL : 0));
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "engines[%u].storage.devices[%u] %s %s", rank, t, dev,
+		         errno == EBUSY ? "is in use (mounted, or held by another program or "
+		                          "device mapper); free it first" : strerror(errno));
+		return rc;
+	}
+	rc = dev_size(fd, &st, &size);
+	if (rc == 0 && size < CTL_DEV_MIN_SIZE) {
+		snprintf(err, errlen, "engines[%u].storage.devices[%u] %s has %llu bytes; a target "
+		         "needs at least %llu", rank, t, dev, (unsigned long long)size,
+		         (unsigned long long)CTL_DEV_MIN_SIZE);
+		rc = -CAIRN_ERR_INVAL;
+		goto out;
+	}
+	if (rc) {
+		snprintf(err, errlen, "cannot get the size of %s: %s", dev, cairn_strerror(rc));
+		goto out;
+	}
+	if (force)
+		goto out;
+	sp = malloc(sizeof(*sp));
+	buf = malloc(SRV_TGT_MAP_SIZE);
+	if (sp == NULL || buf == NULL) {
+		rc = -CAIRN_ERR_NOMEM;
+		goto out;
+	}
+	if (pread(fd, buf, SRV_TGT_MAP_SIZE, 0) == (ssize_t)SRV_TGT_MAP_SIZE &&
+	    srv_tgt_space_load(buf, SRV_TGT_COPY_SIZE, buf + SRV_TGT_COPY_SIZE, SRV_TGT_COPY_SIZE,
+	                       sp, &one_bad, why, sizeof(why)) == 0) {
+		snprintf(err, errlen, "engines[%u].storage.devices[%u] %s already holds a Cairn "
+		         "target (target %u, %u pool shard(s)); reformat with --force (destroys "
+		         "its data)", rank, t, dev, sp->tgt_idx, sp->nr);
+		rc = -CAIRN_ERR_EXIST;
+	}
+out:
+	free(buf);
+	free(sp);
+	close(fd);
+	return rc;
+}
+
+/* Record device dev as target t of dir (target-<t> -> its real path) and write its space
+ * map; *size is its size. */
+static int
+create_device_target(const char *dir, unsigned t, const char *dev,
+                     const struct ctl_superblock *sb, uint64_t *size)
+{
+	char path[4096], real[PATH_MAX];
+	struct stat st;
+	int fd, rc;
+
+	if (realpath(dev, real) == NULL)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/target-%u", dir, t);
+	if (symlink(real, path) < 0)
+		return -errno;
+	fd = open(real, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = fstat(fd, &st) < 0 ? -errno : dev_size(fd, &st, size);
+	if (rc == 0)
+		rc = write_space_map(fd, t, sb, *size);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int
 ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *sys_uuid, char *err,
                    size_t errlen)
@@ -304,9 +436,28 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 			}
 		}
 	}
+	/* Every device is checked before anything is written. */
+	for (i = 0; i < cfg->nr_engines; i++) {
+		const struct ctl_engine_cfg *e = &cfg->engines[i];
+
+		if (e->storage.nr_devices == 0)
+			continue;
+		if (e->storage.nr_devices != e->targets) {
+			snprintf(err, errlen, "engines[%u] has %u targets but %u storage devices: "
+			         "give one device per target", i, e->targets,
+			         e->storage.nr_devices);
+			return -CAIRN_ERR_INVAL;
+		}
+		for (t = 0; t < e->targets; t++) {
+			rc = check_device(cfg, i, t, force, err, errlen);
+			if (rc)
+				return rc;
+		}
+	}
 	cairn_uuid_generate(sys_uuid);
 	for (i = 0; i < cfg->nr_engines; i++) {
 		const struct ctl_engine_cfg *e = &cfg->engines[i];
+		uint64_t size, min_size = UINT64_MAX;
 		char path[4096];
 
 		rc = mkdir_p(e->storage.dir);
@@ -335,21 +486,32 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 		sb.target_size = e->storage.target_size;
 		sb.format_time = (uint64_t)time(NULL);
 		for (t = 0; t < e->targets; t++) {
-			rc = create_target(e->storage.dir, t, e->storage.target_size, &sb);
+			if (e->storage.nr_devices) {
+				rc = create_device_target(e->storage.dir, t, e->storage.devices[t],
+				                          &sb, &size);
+				min_size = size < min_size ? size : min_size;
+			} else {
+				rc = create_target(e->storage.dir, t, e->storage.target_size, &sb);
+			}
 			if (rc) {
-				snprintf(err, errlen, "cannot create target %u in %s: %s", t,
-				         e->storage.dir, cairn_strerror(rc));
+				snprintf(err, errlen, "cannot create target %u in %s%s%s: %s", t,
+				         e->storage.dir, e->storage.nr_devices ? " on " : "",
+				         e->storage.nr_devices ? e->storage.devices[t] : "",
+				         cairn_strerror(rc));
 				return rc;
 			}
 		}
+		if (e->storage.nr_devices)
+			sb.target_size = min_size; /* the smallest device */
 		rc = write_superblock(e->storage.dir, &sb);
 		if (rc) {
 			snprintf(err, errlen, "cannot write the superblock in %s: %s",
 			         e->storage.dir, cairn_strerror(rc));
 			return rc;
 		}
-		CAIRN_NOTE("formatted %s: rank %u, %u target(s) of %llu bytes", e->storage.dir, i,
-		           e->targets, (unsigned long long)e->storage.target_size);
+		CAIRN_NOTE("formatted %s: rank %u, %u target(s) of %s%llu bytes", e->storage.dir, i,
+		           e->targets, e->storage.nr_devices ? "devices of at least " : "",
+		           (unsigned long long)sb.target_size);
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <cairn/errno.h>
 
 #define CAIRN_LOG_SS CAIRN_SS_ENGINE
+#include "common/fault.h"
 #include "common/log.h"
 #include "drpc/drpc.h"
 #include "net/net.h"
@@ -271,6 +272,9 @@ cairn_engine_run(const struct cairn_engine_opts *user_opts)
 	rc = engine_check_storage(&opts);
 	if (rc)
 		return 1;
+	/* Named fault points for crash tests (CAIRN_FAULTS, see common/fault.h). */
+	if (cairn_fault_init())
+		return 2;
 
 	memset(&g_info, 0, sizeof(g_info));
 	g_info.rank = opts.rank;

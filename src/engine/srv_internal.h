@@ -69,6 +69,10 @@ int srv_vos_space_check(const struct cairn_uuid *pool, uint64_t size, char *err,
  * storage. From a ULT. */
 struct srv_tgt_usage;
 int srv_vos_tgt_usage(unsigned tgt, struct srv_tgt_usage *u);
+/* Add "target_space": [{target, size, used, free, largest_free}] (this engine's targets,
+ * from their space maps) to JSON object o. From a ULT. */
+struct json_t;
+void srv_vos_tgt_space_json(struct json_t *o);
 /* Close and delete every target's shard of pool (missing shards are skipped). */
 int srv_vos_shards_destroy(const struct cairn_uuid *pool);
 /* Space of a pool summed over targets. nr_shards = how many targets hold a shard. */

@@ -487,6 +487,7 @@ srv_pool_json(struct srv_pool *p, bool space)
 		json_object_set_new(o, "total", json_integer((json_int_t)sp.total));
 		json_object_set_new(o, "free", json_integer((json_int_t)sp.free));
 		json_object_set_new(o, "targets_up", json_integer(sp.nr_shards));
+		srv_vos_tgt_space_json(o); /* "target_space": per target size/used/free */
 	}
 	return o;
 }

@@ -20,11 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cairn/errno.h>
 
 #define CAIRN_LOG_SS CAIRN_SS_VOS
 #include "bdev/bdev.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "rt/rt.h"
 #include "vos/vos.h"
@@ -329,6 +331,12 @@ srv_tgt_dev_shard_open(struct srv_tgt_dev *dev, const struct cairn_uuid *pool, u
 		if (rc) {
 			srv_tgt_space_free(&dev->sp, pool);
 			return rc;
+		}
+		/* Crash tests: die with the extent recorded CREATING. */
+		if (CAIRN_FAULT("tgt.create.crash")) {
+			CAIRN_ERROR("target %u: fault tgt.create.crash: exiting in the middle of "
+				    "creating pool %s", dev->tgt, us);
+			_exit(9);
 		}
 	}
 	rc = dev_part_create(dev, &ext, bdev_name);

@@ -94,8 +94,11 @@ int
 srv_tgt_space_decode(const void *buf, size_t len, struct srv_tgt_space *sp, char *why,
 		     size_t whylen)
 {
-	const struct srv_tgt_map_hdr_df *h = buf;
-	const struct srv_tgt_extent_df *e;
+	/* buf may be any bytes at any alignment (a fuzzer, a misaligned read): copy the
+	 * header and each extent out before looking at them. */
+	struct srv_tgt_map_hdr_df hdr, *h = &hdr;
+	struct srv_tgt_extent_df ext, *e = &ext;
+	const uint8_t *etab;
 	uint64_t prev_end, off, size;
 	uint32_t nr, crc;
 	unsigned i, j;
@@ -105,6 +108,7 @@ srv_tgt_space_decode(const void *buf, size_t len, struct srv_tgt_space *sp, char
 			 sizeof(*h));
 		return -CAIRN_ERR_CORRUPT;
 	}
+	memcpy(&hdr, buf, sizeof(hdr));
 	if (le64toh(h->magic) != SRV_TGT_MAGIC) {
 		if (all_zero(buf, sizeof(*h))) {
 			snprintf(why, whylen, "never written (all zeros)");
@@ -126,8 +130,8 @@ srv_tgt_space_decode(const void *buf, size_t len, struct srv_tgt_space *sp, char
 			 le32toh(h->hdr_size), nr, len);
 		return -CAIRN_ERR_CORRUPT;
 	}
-	e = (const struct srv_tgt_extent_df *)(h + 1);
-	crc = map_crc(h, e, (size_t)nr * sizeof(*e));
+	etab = (const uint8_t *)buf + sizeof(*h);
+	crc = map_crc(h, etab, (size_t)nr * sizeof(*e));
 	if (crc != le32toh(h->crc)) {
 		snprintf(why, whylen, "CRC mismatch (stored %#x, computed %#x)", le32toh(h->crc),
 			 crc);
@@ -149,8 +153,9 @@ srv_tgt_space_decode(const void *buf, size_t len, struct srv_tgt_space *sp, char
 	}
 	prev_end = SRV_TGT_MAP_SIZE;
 	for (i = 0; i < nr; i++) {
-		off = le64toh(e[i].offset);
-		size = le64toh(e[i].size);
+		memcpy(&ext, etab + (size_t)i * sizeof(ext), sizeof(ext));
+		off = le64toh(e->offset);
+		size = le64toh(e->size);
 		if (size == 0 || off % SRV_TGT_ALIGN || size % SRV_TGT_ALIGN) {
 			snprintf(why, whylen, "extent %u [%" PRIu64 ", +%" PRIu64 ") is empty or not "
 				 "aligned to %llu bytes", i, off, size, (unsigned long long)SRV_TGT_ALIGN);
@@ -166,13 +171,13 @@ srv_tgt_space_decode(const void *buf, size_t len, struct srv_tgt_space *sp, char
 				 "device end %" PRIu64, i, off, size, sp->dev_size);
 			return -CAIRN_ERR_CORRUPT;
 		}
-		if (le32toh(e[i].state) != SRV_TGT_EXT_CREATING &&
-		    le32toh(e[i].state) != SRV_TGT_EXT_ACTIVE) {
+		if (le32toh(e->state) != SRV_TGT_EXT_CREATING &&
+		    le32toh(e->state) != SRV_TGT_EXT_ACTIVE) {
 			snprintf(why, whylen, "extent %u has unknown state %u", i,
-				 le32toh(e[i].state));
+				 le32toh(e->state));
 			return -CAIRN_ERR_CORRUPT;
 		}
-		memcpy(sp->ext[i].pool.b, e[i].pool, 16);
+		memcpy(sp->ext[i].pool.b, e->pool, 16);
 		if (cairn_uuid_is_null(&sp->ext[i].pool)) {
 			snprintf(why, whylen, "extent %u has no pool uuid", i);
 			return -CAIRN_ERR_CORRUPT;
@@ -186,7 +191,7 @@ srv_tgt_space_decode(const void *buf, size_t len, struct srv_tgt_space *sp, char
 		}
 		sp->ext[i].offset = off;
 		sp->ext[i].size = size;
-		sp->ext[i].state = le32toh(e[i].state);
+		sp->ext[i].state = le32toh(e->state);
 		prev_end = off + size;
 	}
 	sp->nr = nr;

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include <cairn/errno.h>
 
 #define CAIRN_LOG_SS CAIRN_SS_VOS
@@ -579,6 +581,27 @@ srv_vos_tgt_usage(unsigned tgt, struct srv_tgt_usage *u)
 	if (rc == 0)
 		*u = a.usage;
 	return rc;
+}
+
+void
+srv_vos_tgt_space_json(struct json_t *o)
+{
+	json_t *arr = json_array(), *t;
+	struct srv_tgt_usage u;
+	unsigned i;
+
+	if (arr == NULL)
+		return;
+	for (i = 0; i < engine_info()->targets; i++) {
+		if (srv_vos_tgt_usage(i, &u) != 0)
+			continue;
+		t = json_pack("{s:i, s:I, s:I, s:I, s:I}", "target", (int)i, "size",
+		              (json_int_t)u.dev_size, "used", (json_int_t)u.used, "free",
+		              (json_int_t)u.free, "largest_free", (json_int_t)u.largest_free);
+		if (t)
+			json_array_append_new(arr, t);
+	}
+	json_object_set_new(o, "target_space", arr);
 }
 
 int

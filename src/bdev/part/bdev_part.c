@@ -30,6 +30,7 @@ struct part_base {
 	char name[CAIRN_BDEV_NAME_MAX];
 	struct cairn_bdev_desc *desc;   /* write, claimed "part" */
 	unsigned refs;                  /* parts (registered or being created) */
+	bool removing;                  /* the base got REMOVE: no new parts */
 	struct cairn_list parts;        /* struct part_disk.base_link */
 };
 
@@ -237,6 +238,9 @@ part_base_event(enum cairn_bdev_event_type type, struct cairn_bdev *base, void *
 
 	switch (type) {
 	case CAIRN_BDEV_EVENT_REMOVE:
+		pthread_mutex_lock(&g_part.lock);
+		pb->removing = true;
+		pthread_mutex_unlock(&g_part.lock);
 		part_base_cut(pb, 0);
 		break;
 	case CAIRN_BDEV_EVENT_RESIZE:
@@ -254,6 +258,11 @@ part_base_get(const char *base_name, struct part_base **out)
 
 	cairn_list_for_each_entry(pb, &g_part.bases, link) {
 		if (strcmp(pb->name, base_name) == 0) {
+			if (pb->removing) {
+				CAIRN_ERROR("bdev_part_create: base bdev %s is being deleted",
+					    base_name);
+				return -CAIRN_ERR_NONEXIST;
+			}
 			pb->refs++;
 			*out = pb;
 			return 0;

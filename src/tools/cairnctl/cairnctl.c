@@ -363,6 +363,18 @@ print_pool(const json_t *p)
 	       fsize(json_object_get(p, "free"), c, sizeof(c)),
 	       (long long)json_integer_value(json_object_get(p, "map_version")),
 	       (long long)json_integer_value(json_object_get(p, "connections")));
+	{
+		const json_t *t;
+		size_t k;
+
+		/* pool query: the space of each target the pool lives on */
+		json_array_foreach(json_object_get(p, "target_space"), k, t)
+			printf("  target %lld: size %s, used by pools %s, free %s\n",
+			       (long long)json_integer_value(json_object_get(t, "target")),
+			       fsize(json_object_get(t, "size"), a, sizeof(a)),
+			       fsize(json_object_get(t, "used"), b, sizeof(b)),
+			       fsize(json_object_get(t, "free"), c, sizeof(c)));
+	}
 }
 
 static int

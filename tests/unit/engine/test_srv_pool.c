@@ -26,6 +26,7 @@
 #include "engine_internal.h"
 #include "srv_internal.h"
 #include "srv_pool.h"
+#include "tgt_test.h"
 
 static char g_dir[256];
 

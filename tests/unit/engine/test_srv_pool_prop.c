@@ -31,6 +31,7 @@
 #include "srv_cont_prop.h"
 #include "srv_internal.h"
 #include "srv_pool.h"
+#include "tgt_test.h"
 
 static char g_dir[256];
 
