@@ -9,7 +9,7 @@
 # Each figure is the best of $RUNS runs (the machine is shared; raw TCP and Cairn runs are
 # interleaved so both see the same background load). Prints a table, then as the last
 # line one JSON object. Every wait is bounded; the system is stopped on exit.
-# Env: RUNS (3), COUNT_4K (100000), COUNT_1M (256), POOL_SIZE per target (1G),
+# Env: RUNS (3), COUNT_4K (100000), COUNT_1M (256), POOL_SIZE per target (1G), TARGET_SIZE (4G),
 #      STORE_DIR: where the engine keeps its pool files (default: the run directory
 #      under /tmp, i.e. the disk; STORE_DIR=/dev/shm measures memory-backed storage),
 #      ENGINE_BIN: another cairn-engine binary (A/B a change), KEEP_LOGS=1 keeps the
@@ -25,6 +25,8 @@ RUNS=${RUNS:-3}
 COUNT_4K=${COUNT_4K:-100000}
 COUNT_1M=${COUNT_1M:-256}
 POOL_SIZE=${POOL_SIZE:-1G}
+# Target files are sparse; they must hold the pool plus the 1 MiB space map.
+TARGET_SIZE=${TARGET_SIZE:-4G}
 T=$(mktemp -d /tmp/cairn-bench-sys.XXXXXX)
 if [ -n "${STORE_DIR:-}" ]; then
 	S=$(mktemp -d "$STORE_DIR/cairn-bench-store.XXXXXX") || { echo "bench/system.sh: cannot use STORE_DIR $STORE_DIR" >&2; exit 2; }
@@ -83,7 +85,7 @@ engines:
     port: $EPORT
     storage:
       dir: $S/engine0
-      target_size: 8M
+      target_size: $TARGET_SIZE
     log_file: $T/engine0.log
     log_mask: NOTE
 YML

@@ -34,9 +34,9 @@ struct bdev_globals g_bdev = {
  * cairn_bdev_module_register() appends others. */
 static const struct cairn_bdev_module *g_modules[BDEV_MAX_MODULES] = {
 	&g_bdev_malloc_module, &g_bdev_null_module, &g_bdev_uring_module,
-	&g_bdev_aio_module,    &g_bdev_error_module,
+	&g_bdev_aio_module,    &g_bdev_error_module, &g_bdev_part_module,
 };
-static unsigned g_nr_modules = 5;
+static unsigned g_nr_modules = 6;
 
 static const char *const g_io_type_names[CAIRN_BDEV_IO_NTYPES] = {
 	"read", "write", "flush", "unmap", "write_zeroes",

@@ -165,6 +165,7 @@ extern const struct cairn_bdev_module g_bdev_null_module;
 extern const struct cairn_bdev_module g_bdev_uring_module;
 extern const struct cairn_bdev_module g_bdev_aio_module;
 extern const struct cairn_bdev_module g_bdev_error_module;
+extern const struct cairn_bdev_module g_bdev_part_module;
 
 /* Validate a bdev name ([A-Za-z0-9_.:-], 1..CAIRN_BDEV_NAME_MAX-1). */
 bool bdev_name_valid(const char *name);

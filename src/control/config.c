@@ -40,6 +40,17 @@ static const struct cairn_cfg_field g_storage_fields[] = {
          .offset = offsetof(struct ctl_storage_cfg, target_size),
          .min = 1ull << 20,
          .max = 1ull << 50},
+        /* One block device (or existing file) per target instead of target_size files;
+         * storage format checks and records them (storage.c). */
+        {.name = "devices",
+         .type = CAIRN_CFG_LIST,
+         .offset = offsetof(struct ctl_storage_cfg, devices),
+         .elem_type = CAIRN_CFG_STRING,
+         .count_offset = offsetof(struct ctl_storage_cfg, nr_devices),
+         .min = 1,
+         .max = 4000,
+         .min_count = 1,
+         .max_count = CTL_MAX_TARGETS},
         {.name = NULL},
 };
 

@@ -26,6 +26,8 @@
 struct ctl_storage_cfg {
 	char *dir;            /* engine's storage directory (superblock + target files) */
 	uint64_t target_size; /* bytes per target file */
+	char **devices;       /* or one block device (or existing file) per target */
+	uint32_t nr_devices;
 };
 
 struct ctl_engine_cfg {

@@ -1,7 +1,9 @@
 /*
  * Storage format and query: each engine's directory holds a CRC-protected superblock
- * (system name, rank, system and engine UUIDs, target count and size) and one file per
- * target (target-<i>, created at the configured size; VOS pools live in them).
+ * (system name, rank, system and engine UUIDs, target count and size) and one device per
+ * target (target-<i>: a sparse file of the configured size). Format writes each target's
+ * empty space map (src/engine/srv_tgt_space.h) at the start of its device; the engine
+ * carves pool shards out of the rest; query reads the maps back for size/used/free.
  * The superblock is written to a temporary file, fsync'd and renamed, so a crash during
  * format leaves either no superblock or a complete one.
  */
@@ -9,10 +11,13 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -27,6 +32,7 @@
 #include "common/log.h"
 
 #include "control_internal.h"
+#include "srv_tgt_space.h"
 
 void
 ctl_sb_encode(const struct ctl_superblock *sb, struct ctl_superblock_df *df)
@@ -175,8 +181,39 @@ remove_stale_targets(const char *dir, unsigned keep)
 	closedir(d);
 }
 
+/* Write an empty space map (copy 0, seq 1; copy 1 zeroed) at the start of fd. */
 static int
-create_target(const char *dir, unsigned i, uint64_t size)
+write_space_map(int fd, unsigned i, const struct ctl_superblock *sb, uint64_t size)
+{
+	struct srv_tgt_space *sp;
+	uint8_t *buf;
+	int n, rc = 0;
+
+	sp = malloc(sizeof(*sp));
+	buf = calloc(1, SRV_TGT_MAP_SIZE);
+	if (sp == NULL || buf == NULL) {
+		rc = -CAIRN_ERR_NOMEM;
+		goto out;
+	}
+	rc = srv_tgt_space_init(sp, i, &sb->system_uuid, &sb->engine_uuid, size,
+	                        sb->format_time);
+	if (rc)
+		goto out;
+	n = srv_tgt_space_encode(sp, 1, buf, SRV_TGT_COPY_SIZE);
+	if (n < 0) {
+		rc = n;
+		goto out;
+	}
+	if (pwrite(fd, buf, SRV_TGT_MAP_SIZE, 0) != (ssize_t)SRV_TGT_MAP_SIZE || fdatasync(fd) < 0)
+		rc = errno ? -errno : -CAIRN_ERR_IO;
+out:
+	free(buf);
+	free(sp);
+	return rc;
+}
+
+static int
+create_target(const char *dir, unsigned i, uint64_t size, const struct ctl_superblock *sb)
 {
 	char path[4096];
 	int fd, rc = 0;
@@ -185,11 +222,39 @@ create_target(const char *dir, unsigned i, uint64_t size)
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	/* Sparse: blocks are allocated as VOS writes; the size is the target's capacity. */
-	if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
+	/* Sparse: blocks are allocated as pools are created; the size is the target's
+	 * capacity, the space map at its start says who owns which part. */
+	if (ftruncate(fd, (off_t)size) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = write_space_map(fd, i, sb, size);
+	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+/* Pool shard files of the layout before space maps (<dir>/pools/): their data is gone
+ * with the reformat, and the engine refuses storage that still has them. */
+static void
+remove_old_pools(const char *dir)
+{
+	char path[4096], f[4400];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/pools", dir);
+	d = opendir(path);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", path, de->d_name);
+		unlink(f);
+	}
+	closedir(d);
+	rmdir(path);
 }
 
 static int
@@ -222,6 +287,135 @@ write_superblock(const char *dir, const struct ctl_superblock *sb)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ devices */
+
+/* Smallest device a target accepts: the space map and one smallest pool shard. */
+#define CTL_DEV_MIN_SIZE (SRV_TGT_MAP_SIZE + (16ull << 20))
+
+/* Size of a block device or regular file open as fd. */
+static int
+dev_size(int fd, const struct stat *st, uint64_t *size)
+{
+	if (S_ISBLK(st->st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	*size = (uint64_t)st->st_size;
+	return 0;
+}
+
+/*
+ * Check devices[t] of engine rank for format: a block device that nobody holds (an
+ * exclusive open fails while it is mounted, part of a RAID/LVM or used by another
+ * program) or an existing regular file standing in for one, large enough, not given
+ * twice, and (unless force) not already holding a Cairn target.
+ */
+static int
+check_device(const struct ctl_config *cfg, unsigned rank, unsigned t, bool force, char *err,
+             size_t errlen)
+{
+	const char *dev = cfg->engines[rank].storage.devices[t];
+	char real[PATH_MAX], other[PATH_MAX];
+	struct srv_tgt_space *sp = NULL;
+	uint8_t *buf = NULL;
+	struct stat st;
+	uint64_t size = 0;
+	unsigned r, k;
+	char why[400];
+	bool one_bad;
+	int fd, rc = 0;
+
+	if (dev[0] != '/' || realpath(dev, real) == NULL || stat(real, &st) < 0) {
+		snprintf(err, errlen, "engines[%u].storage.devices[%u] %s: %s; give the absolute "
+		         "path of a block device or of an existing file", rank, t, dev,
+		         dev[0] != '/' ? "not an absolute path" : strerror(errno));
+		return -CAIRN_ERR_INVAL;
+	}
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "engines[%u].storage.devices[%u] %s is neither a block "
+		         "device nor a regular file", rank, t, dev);
+		return -CAIRN_ERR_INVAL;
+	}
+	for (r = 0; r <= rank; r++) {
+		const struct ctl_storage_cfg *o = &cfg->engines[r].storage;
+
+		for (k = 0; k < o->nr_devices && (r < rank || k < t); k++) {
+			if (realpath(o->devices[k], other) && strcmp(other, real) == 0) {
+				snprintf(err, errlen, "engines[%u].storage.devices[%u] %s is also "
+				         "engines[%u].storage.devices[%u]: give each target its own "
+				         "device", rank, t, dev, r, k);
+				return -CAIRN_ERR_INVAL;
+			}
+		}
+	}
+	fd = open(real, O_RDWR | O_CLOEXEC | (S_ISBLK(st.st_mode) ? O_EXCL : 0));
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "engines[%u].storage.devices[%u] %s %s", rank, t, dev,
+		         errno == EBUSY ? "is in use (mounted, or held by another program or "
+		                          "device mapper); free it first" : strerror(errno));
+		return rc;
+	}
+	rc = dev_size(fd, &st, &size);
+	if (rc == 0 && size < CTL_DEV_MIN_SIZE) {
+		snprintf(err, errlen, "engines[%u].storage.devices[%u] %s has %llu bytes; a target "
+		         "needs at least %llu", rank, t, dev, (unsigned long long)size,
+		         (unsigned long long)CTL_DEV_MIN_SIZE);
+		rc = -CAIRN_ERR_INVAL;
+		goto out;
+	}
+	if (rc) {
+		snprintf(err, errlen, "cannot get the size of %s: %s", dev, cairn_strerror(rc));
+		goto out;
+	}
+	if (force)
+		goto out;
+	sp = malloc(sizeof(*sp));
+	buf = malloc(SRV_TGT_MAP_SIZE);
+	if (sp == NULL || buf == NULL) {
+		rc = -CAIRN_ERR_NOMEM;
+		goto out;
+	}
+	if (pread(fd, buf, SRV_TGT_MAP_SIZE, 0) == (ssize_t)SRV_TGT_MAP_SIZE &&
+	    srv_tgt_space_load(buf, SRV_TGT_COPY_SIZE, buf + SRV_TGT_COPY_SIZE, SRV_TGT_COPY_SIZE,
+	                       sp, &one_bad, why, sizeof(why)) == 0) {
+		snprintf(err, errlen, "engines[%u].storage.devices[%u] %s already holds a Cairn "
+		         "target (target %u, %u pool shard(s)); reformat with --force (destroys "
+		         "its data)", rank, t, dev, sp->tgt_idx, sp->nr);
+		rc = -CAIRN_ERR_EXIST;
+	}
+out:
+	free(buf);
+	free(sp);
+	close(fd);
+	return rc;
+}
+
+/* Record device dev as target t of dir (target-<t> -> its real path) and write its space
+ * map; *size is its size. */
+static int
+create_device_target(const char *dir, unsigned t, const char *dev,
+                     const struct ctl_superblock *sb, uint64_t *size)
+{
+	char path[4096], real[PATH_MAX];
+	struct stat st;
+	int fd, rc;
+
+	if (realpath(dev, real) == NULL)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/target-%u", dir, t);
+	if (symlink(real, path) < 0)
+		return -errno;
+	fd = open(real, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = fstat(fd, &st) < 0 ? -errno : dev_size(fd, &st, size);
+	if (rc == 0)
+		rc = write_space_map(fd, t, sb, *size);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int
 ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *sys_uuid, char *err,
                    size_t errlen)
@@ -242,9 +436,28 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 			}
 		}
 	}
+	/* Every device is checked before anything is written. */
+	for (i = 0; i < cfg->nr_engines; i++) {
+		const struct ctl_engine_cfg *e = &cfg->engines[i];
+
+		if (e->storage.nr_devices == 0)
+			continue;
+		if (e->storage.nr_devices != e->targets) {
+			snprintf(err, errlen, "engines[%u] has %u targets but %u storage devices: "
+			         "give one device per target", i, e->targets,
+			         e->storage.nr_devices);
+			return -CAIRN_ERR_INVAL;
+		}
+		for (t = 0; t < e->targets; t++) {
+			rc = check_device(cfg, i, t, force, err, errlen);
+			if (rc)
+				return rc;
+		}
+	}
 	cairn_uuid_generate(sys_uuid);
 	for (i = 0; i < cfg->nr_engines; i++) {
 		const struct ctl_engine_cfg *e = &cfg->engines[i];
+		uint64_t size, min_size = UINT64_MAX;
 		char path[4096];
 
 		rc = mkdir_p(e->storage.dir);
@@ -263,14 +476,7 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 			return rc;
 		}
 		remove_stale_targets(e->storage.dir, 0);
-		for (t = 0; t < e->targets; t++) {
-			rc = create_target(e->storage.dir, t, e->storage.target_size);
-			if (rc) {
-				snprintf(err, errlen, "cannot create target %u in %s: %s", t,
-				         e->storage.dir, cairn_strerror(rc));
-				return rc;
-			}
-		}
+		remove_old_pools(e->storage.dir);
 		memset(&sb, 0, sizeof(sb));
 		sb.rank = i;
 		sb.system_uuid = *sys_uuid;
@@ -279,14 +485,33 @@ ctl_storage_format(const struct ctl_config *cfg, bool force, struct cairn_uuid *
 		sb.nr_targets = e->targets;
 		sb.target_size = e->storage.target_size;
 		sb.format_time = (uint64_t)time(NULL);
+		for (t = 0; t < e->targets; t++) {
+			if (e->storage.nr_devices) {
+				rc = create_device_target(e->storage.dir, t, e->storage.devices[t],
+				                          &sb, &size);
+				min_size = size < min_size ? size : min_size;
+			} else {
+				rc = create_target(e->storage.dir, t, e->storage.target_size, &sb);
+			}
+			if (rc) {
+				snprintf(err, errlen, "cannot create target %u in %s%s%s: %s", t,
+				         e->storage.dir, e->storage.nr_devices ? " on " : "",
+				         e->storage.nr_devices ? e->storage.devices[t] : "",
+				         cairn_strerror(rc));
+				return rc;
+			}
+		}
+		if (e->storage.nr_devices)
+			sb.target_size = min_size; /* the smallest device */
 		rc = write_superblock(e->storage.dir, &sb);
 		if (rc) {
 			snprintf(err, errlen, "cannot write the superblock in %s: %s",
 			         e->storage.dir, cairn_strerror(rc));
 			return rc;
 		}
-		CAIRN_NOTE("formatted %s: rank %u, %u target(s) of %llu bytes", e->storage.dir, i,
-		           e->targets, (unsigned long long)e->storage.target_size);
+		CAIRN_NOTE("formatted %s: rank %u, %u target(s) of %s%llu bytes", e->storage.dir, i,
+		           e->targets, e->storage.nr_devices ? "devices of at least " : "",
+		           (unsigned long long)sb.target_size);
 	}
 	return 0;
 }
@@ -352,6 +577,63 @@ ctl_storage_unlock(const struct ctl_config *cfg, int fds[CTL_MAX_ENGINES])
 	}
 }
 
+/* Size, used by pools and free space of one target from its space map. */
+static void
+target_space_json(const char *path, const struct stat *st, json_t *to)
+{
+	struct srv_tgt_space *sp = malloc(sizeof(*sp));
+	uint8_t *buf = malloc(SRV_TGT_MAP_SIZE);
+	struct srv_tgt_usage u;
+	char why[400], dev[4096];
+	bool one_bad;
+	ssize_t n;
+	int fd, rc;
+
+	if (S_ISBLK(st->st_mode) && realpath(path, dev) != NULL)
+		json_object_set_new(to, "device", json_string(dev));
+	if (sp == NULL || buf == NULL) {
+		json_object_set_new(to, "error", json_string("out of memory"));
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		json_object_set_new(to, "error", json_string(strerror(errno)));
+		goto out;
+	}
+	n = pread(fd, buf, SRV_TGT_MAP_SIZE, 0);
+	close(fd);
+	if (n != (ssize_t)SRV_TGT_MAP_SIZE) {
+		json_object_set_new(to, "error", json_string("too small to hold a space map"));
+		goto out;
+	}
+	rc = srv_tgt_space_load(buf, SRV_TGT_COPY_SIZE, buf + SRV_TGT_COPY_SIZE,
+	                        SRV_TGT_COPY_SIZE, sp, &one_bad, why, sizeof(why));
+	if (rc) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "%s: no valid space map (%s); restore or reformat",
+		         cairn_strerror(rc), why);
+		json_object_set_new(to, "error", json_string(msg));
+		goto out;
+	}
+	if (one_bad)
+		json_object_set_new(to, "warning", json_string(why));
+	srv_tgt_space_usage(sp, &u);
+	json_object_set_new(to, "size", json_integer((json_int_t)u.dev_size));
+	json_object_set_new(to, "capacity", json_integer((json_int_t)u.capacity));
+	json_object_set_new(to, "used", json_integer((json_int_t)u.used));
+	json_object_set_new(to, "free", json_integer((json_int_t)u.free));
+	json_object_set_new(to, "largest_free", json_integer((json_int_t)u.largest_free));
+	json_object_set_new(to, "shards", json_integer(u.nr_extents));
+	json_object_set_new(to, "map_seq", json_integer((json_int_t)sp->seq));
+	/* what the file system holds for the target (sparse files) */
+	if (S_ISREG(st->st_mode))
+		json_object_set_new(to, "allocated", json_integer((json_int_t)st->st_blocks * 512));
+out:
+	free(buf);
+	free(sp);
+}
+
 json_t *
 ctl_storage_query_json(const struct ctl_config *cfg)
 {
@@ -392,15 +674,11 @@ ctl_storage_query_json(const struct ctl_config *cfg)
 				snprintf(path, sizeof(path), "%s/target-%u", e->storage.dir, t);
 				json_object_set_new(to, "target", json_integer(t));
 				json_object_set_new(to, "path", json_string(path));
-				if (stat(path, &st) == 0) {
-					json_object_set_new(to, "size", json_integer(st.st_size));
-					json_object_set_new(
-					        to, "allocated",
-					        json_integer((json_int_t)st.st_blocks * 512));
-				} else {
+				if (stat(path, &st) == 0)
+					target_space_json(path, &st, to);
+				else
 					json_object_set_new(to, "error",
 					                    json_string(strerror(errno)));
-				}
 				json_array_append_new(ts, to);
 			}
 		} else if (rc != -ENOENT) {

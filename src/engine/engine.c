@@ -15,6 +15,7 @@
 #include <cairn/errno.h>
 
 #define CAIRN_LOG_SS CAIRN_SS_ENGINE
+#include "common/fault.h"
 #include "common/log.h"
 #include "drpc/drpc.h"
 #include "net/net.h"
@@ -92,8 +93,9 @@ engine_opts_default(struct cairn_engine_opts *opts)
 	opts->rank = -1;
 }
 
-/* Each target's storage file must exist when a storage dir is given: the control plane
- * created them at format time. */
+/* Each target's storage (a file or a block device) must exist when a storage dir is given:
+ * the control plane set it up at format time. Its space map is checked when the vos module
+ * opens it (srv_tgt_dev.c). */
 static int
 engine_check_storage(const struct cairn_engine_opts *opts)
 {
@@ -114,7 +116,8 @@ engine_check_storage(const struct cairn_engine_opts *opts)
 	}
 	for (i = 0; i < opts->targets; i++) {
 		snprintf(path, sizeof(path), "%s/target-%u", opts->storage_dir, i);
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* A file, or a block device (target-<i> is then a symlink to it). */
+		if (stat(path, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
 			CAIRN_ERROR("target %u storage %s is missing; format the storage with "
 			            "at least %u targets (`cairn-server storage format`)",
 			            i, path, opts->targets);
@@ -269,6 +272,9 @@ cairn_engine_run(const struct cairn_engine_opts *user_opts)
 	rc = engine_check_storage(&opts);
 	if (rc)
 		return 1;
+	/* Named fault points for crash tests (CAIRN_FAULTS, see common/fault.h). */
+	if (cairn_fault_init())
+		return 2;
 
 	memset(&g_info, 0, sizeof(g_info));
 	g_info.rank = opts.rank;

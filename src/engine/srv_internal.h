@@ -31,7 +31,8 @@ void srv_cont_pool_destroyed(const struct cairn_uuid *pool);
 
 /* ---------------------------------------------------------------- srv_vos.c */
 
-/* Directory of the pool shard files (<storage_dir>/pools), NULL without storage. */
+/* The storage directory when this engine has storage (its target devices are open),
+ * NULL without. (Pool shards live inside the target devices, srv_tgt_dev.c.) */
 const char *srv_vos_pools_dir(void);
 
 /*
@@ -58,6 +59,20 @@ uint32_t srv_vos_shard_map_version(const struct cairn_uuid *pool);
 /* Create one shard of `size` bytes per target for pool (undone on failure). From a ULT
  * on the system xstream. -CAIRN_ERR_EXIST, -CAIRN_ERR_NOSPACE, -CAIRN_ERR_IO, ... */
 int srv_vos_shards_create(const struct cairn_uuid *pool, uint64_t size);
+/* Would a shard of `size` bytes per target for pool fit on every target (and on the file
+ * system of file targets)? 0, or -CAIRN_ERR_NOSPACE / -CAIRN_ERR_EXIST with a message
+ * naming the target, what was asked, what is free and the largest free extent in err.
+ * Nothing is written. From a ULT on the system xstream. */
+int srv_vos_space_check(const struct cairn_uuid *pool, uint64_t size, char *err,
+                        size_t errlen);
+/* Space of target tgt's device (size, used by pools, free). -CAIRN_ERR_NOSYS without
+ * storage. From a ULT. */
+struct srv_tgt_usage;
+int srv_vos_tgt_usage(unsigned tgt, struct srv_tgt_usage *u);
+/* Add "target_space": [{target, size, used, free, largest_free}] (this engine's targets,
+ * from their space maps) to JSON object o. From a ULT. */
+struct json_t;
+void srv_vos_tgt_space_json(struct json_t *o);
 /* Close and delete every target's shard of pool (missing shards are skipped). */
 int srv_vos_shards_destroy(const struct cairn_uuid *pool);
 /* Space of a pool summed over targets. nr_shards = how many targets hold a shard. */

@@ -597,6 +597,12 @@ srv_pool_create_ranks(const char *label, uint64_t size, const char *owner, const
 	p->size_per_target = size;
 	p->map_version = 1;
 	p->ctime = (uint64_t)time(NULL);
+	/* This engine's targets: each one's free space (and the largest free extent) in
+	 * the error, not just NOSPACE, before anything is written. Other ranks check
+	 * their own when asked to create their shards. */
+	rc = srv_vos_space_check(&p->uuid, size, err, errlen);
+	if (rc)
+		goto out;
 	rc = pool_shards_create(p, ranks, nr, err, errlen);
 	if (rc)
 		goto out;
@@ -807,6 +813,9 @@ srv_pool_json(struct srv_pool *p, bool space)
 		json_object_set_new(o, "free", json_integer((json_int_t)sp.free));
 		json_object_set_new(o, "targets_up", json_integer(sp.nr_shards));
 		json_object_set_new(o, "ranks", ranks ? ranks : json_array());
+		/* "target_space": size/used/free of each target of this engine (the
+		 * service rank); other ranks' totals are in "ranks" */
+		srv_vos_tgt_space_json(o);
 	} else {
 		ranks = json_array();
 		for (unsigned i = 0; ranks && i < p->nr_ranks; i++) {

@@ -1,10 +1,11 @@
 /*
- * The engine's `vos` module: one VOS pool shard per pool per target. A shard lives in
- * the file <storage_dir>/pools/<pool-uuid>.t<target>, served through a uring bdev named
- * "p<short-uuid>.t<target>", and belongs to that target's main xstream (VOS pools are
- * owned by the xstream that opened them). At engine start every target opens the shard
- * files it finds, so data survives a restart; the pool service creates and destroys
- * shards on every target through srv_vos_shards_*().
+ * The engine's `vos` module: one VOS pool shard per pool per target. Each target owns a
+ * device (<storage_dir>/target-<i>, srv_tgt_dev.c) whose space map hands every shard an
+ * extent; the shard is a part bdev "vos-<pool-uuid>.t<target>" over that extent and
+ * belongs to the target's main xstream (VOS pools are owned by the xstream that opened
+ * them). At engine start every target opens its device and the shards its space map
+ * records, so data survives a restart; the pool service creates and destroys shards on
+ * every target through srv_vos_shards_*().
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include <cairn/errno.h>
 
 #define CAIRN_LOG_SS CAIRN_SS_VOS
@@ -29,6 +32,7 @@
 
 #include "engine_internal.h"
 #include "srv_internal.h"
+#include "srv_tgt_space.h"
 
 /* Containers written since their last aggregation pass, per shard (bounded: a container
  * that does not fit is added again by its next write after a pass). */
@@ -50,6 +54,7 @@ struct vos_shard {
 /* Per target xstream. */
 struct vos_tls {
 	unsigned tgt;
+	struct srv_tgt_dev *dev;         /* the target's device, NULL without storage */
 	struct vos_shard shards[SRV_MAX_POOLS];
 	struct cairn_poller *agg_poller; /* registered on the first write */
 	uint64_t agg_passes;
@@ -337,13 +342,11 @@ srv_vos_shard_map_version(const struct cairn_uuid *pool)
 }
 
 static void
-shard_path(const struct cairn_uuid *uuid, unsigned tgt, char *path, size_t len, char *bdev,
-           size_t blen)
+shard_bdev_name(const struct cairn_uuid *uuid, unsigned tgt, char *bdev, size_t blen)
 {
 	char us[CAIRN_UUID_STR_LEN];
 
 	cairn_uuid_unparse(uuid, us);
-	snprintf(path, len, "%s/%s.t%u", g_pools_dir, us, tgt);
 	snprintf(bdev, blen, "vos-%s.t%u", us, tgt);
 }
 
@@ -352,19 +355,20 @@ static int
 shard_open(struct vos_tls *t, const struct cairn_uuid *uuid, uint64_t size)
 {
 	struct vos_shard *s = NULL;
-	char path[4200];
 	unsigned i;
 	int rc;
 
 	if (shard_find(t, uuid))
 		return size ? -CAIRN_ERR_EXIST : 0;
+	if (t->dev == NULL)
+		return -CAIRN_ERR_NOSYS;
 	for (i = 0; i < SRV_MAX_POOLS && s == NULL; i++)
 		if (t->shards[i].pool == NULL)
 			s = &t->shards[i];
 	if (s == NULL)
 		return -CAIRN_ERR_OVERFLOW;
-	shard_path(uuid, t->tgt, path, sizeof(path), s->bdev, sizeof(s->bdev));
-	rc = srv_vos_file_open(path, s->bdev, size, uuid, &s->pool);
+	shard_bdev_name(uuid, t->tgt, s->bdev, sizeof(s->bdev));
+	rc = srv_tgt_dev_shard_open(t->dev, uuid, size, s->bdev, &s->pool);
 	if (rc) {
 		s->pool = NULL;
 		return rc;
@@ -374,54 +378,46 @@ shard_open(struct vos_tls *t, const struct cairn_uuid *uuid, uint64_t size)
 	return 0;
 }
 
+/* Close this target's shard of uuid; destroy: also free its extent (also when the
+ * shard is not open, e.g. it failed to open at start). */
 static int
-shard_close(struct vos_tls *t, const struct cairn_uuid *uuid, bool unlink_file)
+shard_close(struct vos_tls *t, const struct cairn_uuid *uuid, bool destroy)
 {
 	struct vos_shard *s = shard_find(t, uuid);
-	char path[4200], bdev[48];
-	int rc = 0;
+	char bdev[48];
+	int rc;
 
+	if (t->dev == NULL)
+		return 0;
+	shard_bdev_name(uuid, t->tgt, bdev, sizeof(bdev));
+	/* closing the VOS pool stops a running aggregation pass */
+	rc = srv_tgt_dev_shard_close(t->dev, uuid, s ? s->pool : NULL, bdev, destroy);
 	if (s) {
-		rc = srv_vos_file_close(s->pool, s->bdev); /* stops a running aggregation pass */
 		s->pool = NULL;
 		s->nr_dirty = 0;
-	}
-	if (unlink_file) {
-		shard_path(uuid, t->tgt, path, sizeof(path), bdev, sizeof(bdev));
-		if (unlink(path) < 0 && errno != ENOENT) {
-			CAIRN_ERROR("cannot remove %s: %s", path, strerror(errno));
-			if (rc == 0)
-				rc = -errno;
-		}
 	}
 	return rc;
 }
 
-/* Open every shard file of this target found in the pools directory. */
+/* Open this target's device and every shard its space map records. */
 static int
 shards_open_existing(struct vos_tls *t)
 {
-	struct cairn_uuid uuid;
-	char us[CAIRN_UUID_STR_LEN], suffix[16];
-	struct dirent *de;
-	DIR *d;
-	int rc = 0, one;
+	struct cairn_uuid uuids[SRV_MAX_POOLS];
+	char us[CAIRN_UUID_STR_LEN];
+	unsigned n, i;
+	int rc, one;
 
-	d = opendir(g_pools_dir);
-	if (d == NULL)
-		return -errno;
-	snprintf(suffix, sizeof(suffix), ".t%u", t->tgt);
-	while ((de = readdir(d)) != NULL) {
-		size_t n = strlen(de->d_name);
-
-		if (n != CAIRN_UUID_STR_LEN - 1 + strlen(suffix) ||
-		    strcmp(de->d_name + CAIRN_UUID_STR_LEN - 1, suffix) != 0)
-			continue;
-		memcpy(us, de->d_name, CAIRN_UUID_STR_LEN - 1);
-		us[CAIRN_UUID_STR_LEN - 1] = '\0';
-		if (cairn_uuid_parse(us, &uuid))
-			continue;
-		one = shard_open(t, &uuid, 0);
+	rc = srv_tgt_dev_open(t->tgt, engine_info()->storage_dir, &t->dev);
+	if (rc)
+		return rc;
+	n = srv_tgt_dev_pools(t->dev, uuids, SRV_MAX_POOLS);
+	if (n > SRV_MAX_POOLS)
+		CAIRN_ERROR("target %u: %u pool shards recorded, only %d are served", t->tgt, n,
+		            SRV_MAX_POOLS);
+	for (i = 0; i < n && i < SRV_MAX_POOLS; i++) {
+		cairn_uuid_unparse(&uuids[i], us);
+		one = shard_open(t, &uuids[i], 0);
 		if (one) {
 			CAIRN_ERROR("target %u: pool %s shard cannot be opened: %s", t->tgt, us,
 			            cairn_strerror(one));
@@ -430,13 +426,13 @@ shards_open_existing(struct vos_tls *t)
 			CAIRN_NOTE("target %u: pool %s shard opened", t->tgt, us);
 		}
 	}
-	closedir(d);
 	return rc;
 }
 
 /* ------------------------------------------------------------------ fan-out */
 
-enum shard_op { OP_CREATE, OP_DESTROY, OP_QUERY, OP_OPEN_ALL, OP_CLOSE_ALL };
+enum shard_op { OP_CREATE, OP_DESTROY, OP_QUERY, OP_OPEN_ALL, OP_CLOSE_ALL, OP_CHECK,
+	OP_USAGE };
 
 struct shard_arg {
 	enum shard_op op;
@@ -445,6 +441,9 @@ struct shard_arg {
 	int rc;
 	struct cairn_vos_pool_info info;
 	bool present;
+	bool is_file;                 /* OP_USAGE */
+	struct srv_tgt_usage usage;   /* OP_USAGE */
+	char err[320];                /* OP_CHECK */
 };
 
 static void
@@ -480,7 +479,20 @@ shard_op_ult(void *arg)
 		for (i = 0; i < SRV_MAX_POOLS; i++)
 			if (t->shards[i].pool)
 				shard_close(t, &t->shards[i].uuid, false);
+		srv_tgt_dev_close(t->dev);
+		t->dev = NULL;
 		a->rc = 0;
+		break;
+	case OP_CHECK:
+		a->rc = t->dev ? srv_tgt_dev_check(t->dev, &a->uuid, a->size, a->err,
+		                                   sizeof(a->err)) : -CAIRN_ERR_NOSYS;
+		break;
+	case OP_USAGE:
+		a->rc = t->dev ? 0 : -CAIRN_ERR_NOSYS;
+		if (t->dev) {
+			srv_tgt_dev_usage(t->dev, &a->usage);
+			a->is_file = srv_tgt_dev_is_file(t->dev);
+		}
 		break;
 	}
 }
@@ -497,15 +509,115 @@ shard_run(unsigned tgt, struct shard_arg *a)
 	return rc ? rc : a->rc;
 }
 
+/* Keep this much of a file system that holds file targets free for logs, the metadata
+ * store and everyone else: 1/64 of it, at least 64 MiB. */
+static int
+fs_space_check(uint64_t need, char *err, size_t errlen)
+{
+	const char *dir = engine_info()->storage_dir;
+	uint64_t avail, total, reserve;
+	struct statvfs sv;
+
+	if (statvfs(dir, &sv) != 0)
+		return 0; /* cannot tell: the writes decide */
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	total = (uint64_t)sv.f_blocks * sv.f_frsize;
+	reserve = total / 64 > (64ull << 20) ? total / 64 : (64ull << 20);
+	if (need > avail || avail - need < reserve) {
+		snprintf(err, errlen,
+		         "not enough space on the file system of %s (its target files are "
+		         "sparse): the pool needs %llu MiB, %llu MiB are available and %llu MiB "
+		         "are kept free",
+		         dir, (unsigned long long)(need >> 20), (unsigned long long)(avail >> 20),
+		         (unsigned long long)(reserve >> 20));
+		return -CAIRN_ERR_NOSPACE;
+	}
+	return 0;
+}
+
+int
+srv_vos_space_check(const struct cairn_uuid *pool, uint64_t size, char *err, size_t errlen)
+{
+	struct shard_arg a;
+	unsigned ntgt = engine_info()->targets, i;
+	uint64_t file_need = 0;
+	int rc;
+
+	if (!g_have_storage) {
+		snprintf(err, errlen, "this engine has no storage");
+		return -CAIRN_ERR_NOSYS;
+	}
+	for (i = 0; i < ntgt; i++) {
+		memset(&a, 0, sizeof(a));
+		a.op = OP_CHECK;
+		a.uuid = *pool;
+		a.size = size;
+		rc = shard_run(i, &a);
+		if (rc) {
+			snprintf(err, errlen, "%s", a.err[0] ? a.err : cairn_strerror(rc));
+			CAIRN_ERROR("pool create refused: %s", err);
+			return rc;
+		}
+		memset(&a, 0, sizeof(a));
+		a.op = OP_USAGE;
+		if (shard_run(i, &a) == 0 && a.is_file)
+			file_need += srv_tgt_space_round(size);
+	}
+	rc = file_need ? fs_space_check(file_need, err, errlen) : 0;
+	if (rc)
+		CAIRN_ERROR("pool create refused: %s", err);
+	return rc;
+}
+
+int
+srv_vos_tgt_usage(unsigned tgt, struct srv_tgt_usage *u)
+{
+	struct shard_arg a = {.op = OP_USAGE};
+	int rc;
+
+	if (!g_have_storage)
+		return -CAIRN_ERR_NOSYS;
+	rc = shard_run(tgt, &a);
+	if (rc == 0)
+		*u = a.usage;
+	return rc;
+}
+
+void
+srv_vos_tgt_space_json(struct json_t *o)
+{
+	json_t *arr = json_array(), *t;
+	struct srv_tgt_usage u;
+	unsigned i;
+
+	if (arr == NULL)
+		return;
+	for (i = 0; i < engine_info()->targets; i++) {
+		if (srv_vos_tgt_usage(i, &u) != 0)
+			continue;
+		t = json_pack("{s:i, s:I, s:I, s:I, s:I}", "target", (int)i, "size",
+		              (json_int_t)u.dev_size, "used", (json_int_t)u.used, "free",
+		              (json_int_t)u.free, "largest_free", (json_int_t)u.largest_free);
+		if (t)
+			json_array_append_new(arr, t);
+	}
+	json_object_set_new(o, "target_space", arr);
+}
+
 int
 srv_vos_shards_create(const struct cairn_uuid *pool, uint64_t size)
 {
 	struct shard_arg a = {.op = OP_CREATE, .uuid = *pool, .size = size};
 	unsigned ntgt = engine_info()->targets, i;
+	char err[320];
 	int rc = 0;
 
 	if (!g_have_storage)
 		return -CAIRN_ERR_NOSYS;
+	/* Refuse what cannot fit on every target before anything is written. */
+	rc = srv_vos_space_check(pool, size, err, sizeof(err));
+	if (rc)
+		return rc;
 	for (i = 0; i < ntgt; i++) {
 		rc = shard_run(i, &a);
 		if (rc)
@@ -571,20 +683,16 @@ struct list_arg {
 	unsigned max, n;
 };
 
+/* From the space map: shards that failed to open are listed too, so that the pool
+ * service can reap the orphans among them. */
 static void
 shard_list_ult(void *arg)
 {
 	struct list_arg *a = arg;
 	struct vos_tls *t = vos_tls();
-	unsigned i;
 
-	for (i = 0; t && i < SRV_MAX_POOLS; i++) {
-		if (t->shards[i].pool == NULL)
-			continue;
-		if (a->n < a->max)
-			a->uuids[a->n] = t->shards[i].uuid;
-		a->n++;
-	}
+	if (t && t->dev)
+		a->n = srv_tgt_dev_pools(t->dev, a->uuids, a->max);
 }
 
 unsigned
@@ -613,6 +721,58 @@ vos_mod_fini(void)
 	return 0;
 }
 
+static int vos_mod_cleanup(void);
+
+/* Pool shards in the layout before space maps (<storage_dir>/pools/<uuid>.t<i> files)
+ * are not migrated: refuse the storage with advice. */
+static int
+old_layout_check(const char *dir)
+{
+	char path[4200];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/pools", dir);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && !found)
+		found = de->d_name[0] != '.';
+	closedir(d);
+	if (!found)
+		return 0;
+	CAIRN_ERROR("storage %s holds pool shards in the old layout (%s/); this engine keeps "
+	            "pools inside the target devices and does not migrate them: back the data "
+	            "up and reformat (`cairn-server storage format --force`)",
+	            dir, path);
+	return -CAIRN_ERR_VERSION;
+}
+
+struct dev_missing_arg {
+	bool missing;
+};
+
+static void
+dev_missing_ult(void *arg)
+{
+	struct vos_tls *t = vos_tls();
+
+	((struct dev_missing_arg *)arg)->missing = t == NULL || t->dev == NULL;
+}
+
+/* Did target i fail to open its device (as opposed to some of its shards)? */
+static bool
+shard_dev_missing(unsigned i)
+{
+	struct dev_missing_arg m = {.missing = true};
+	struct cairn_xstream *xs = cairn_xs_by_role(CAIRN_XS_MAIN, i);
+
+	if (xs == NULL || cairn_rt_run_sync(xs, dev_missing_ult, &m))
+		return true;
+	return m.missing;
+}
+
 static int
 vos_mod_setup(void)
 {
@@ -625,14 +785,20 @@ vos_mod_setup(void)
 		CAIRN_NOTE("no storage directory: pools cannot be created on this engine");
 		return 0;
 	}
-	snprintf(g_pools_dir, sizeof(g_pools_dir), "%s/pools", info->storage_dir);
-	if (mkdir(g_pools_dir, 0700) < 0 && errno != EEXIST) {
-		CAIRN_ERROR("cannot create %s: %s", g_pools_dir, strerror(errno));
-		return -errno;
-	}
+	rc = old_layout_check(info->storage_dir);
+	if (rc)
+		return rc;
+	snprintf(g_pools_dir, sizeof(g_pools_dir), "%s", info->storage_dir);
 	g_have_storage = true;
 	for (i = 0; i < info->targets; i++) {
 		rc = shard_run(i, &a);
+		if (rc && shard_dev_missing(i)) {
+			/* The device itself is unusable (logged with what to do): refuse to
+			 * run rather than serve pools with a missing target. */
+			CAIRN_ERROR("target %u: storage refused: %s", i, cairn_strerror(rc));
+			vos_mod_cleanup();
+			return rc;
+		}
 		if (rc) {
 			/* A shard that cannot be opened is reported, not fatal: the other
 			 * pools stay available. */
@@ -649,10 +815,8 @@ vos_mod_cleanup(void)
 	struct shard_arg a = {.op = OP_CLOSE_ALL};
 	unsigned i;
 
-	if (!g_have_storage)
-		return 0;
 	for (i = 0; i < engine_info()->targets; i++)
-		shard_run(i, &a);
+		shard_run(i, &a); /* closes what is open, also after a failed setup */
 	g_have_storage = false;
 	return 0;
 }

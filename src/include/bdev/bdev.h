@@ -418,6 +418,40 @@ int cairn_bdev_error_clear(const char *name);
 /** I/Os hit so far by the current config. */
 int cairn_bdev_error_hits(const char *name, uint64_t *hits);
 
+/**
+ * Partition (part) virtual bdev: blocks [offset_blocks, offset_blocks + num_blocks) of a
+ * base bdev, shown as a bdev of num_blocks blocks (same block size, alignment and write
+ * cache as the base). Several parts may share a base; their ranges may not overlap. The
+ * first part opens the base for writing and claims it as "part" (other writers are then
+ * refused), the last part deleted releases it. A REMOVE of the base deletes its parts; a
+ * base RESIZE deletes the parts that no longer fit (the others are unchanged).
+ * Not replayed by cairn_bdev_write_config_json() (no JSON-RPC method creates parts).
+ */
+struct cairn_bdev_part_opts {
+	size_t opts_size;       /* sizeof(struct cairn_bdev_part_opts) */
+	const char *name;       /* the part's bdev name */
+	const char *base_name;  /* the base bdev */
+	uint64_t offset_blocks; /* first block of the base, in base blocks */
+	uint64_t num_blocks;    /* size, >= 1 */
+	const uint8_t *uuid;    /* 16 bytes or NULL = random */
+};
+/** Fill opts with zeros and its size. */
+void cairn_bdev_part_opts_default(struct cairn_bdev_part_opts *opts);
+/**
+ * Create a part bdev. Any thread.
+ * \param[in]  opts the name, base and range
+ * \param[out] out  the new bdev
+ * \return 0; -CAIRN_ERR_INVAL (bad name, 0 blocks, range overflow), -CAIRN_ERR_NONEXIST (no
+ *         base), -CAIRN_ERR_PERM (base claimed or open for writing by a non-part user),
+ *         -CAIRN_ERR_OVERFLOW (range beyond the end of the base), -CAIRN_ERR_BUSY (range
+ *         overlaps another part of the base), -CAIRN_ERR_EXIST (name or uuid taken),
+ *         -CAIRN_ERR_NOMEM. Each error is logged with the offending values.
+ */
+int cairn_bdev_part_create(const struct cairn_bdev_part_opts *opts, struct cairn_bdev **out);
+/** Delete a part bdev (see "Deletion functions" above); the base closes with its last
+ * part. */
+int cairn_bdev_part_delete(const char *name, cairn_bdev_cb cb, void *cb_arg);
+
 /* ================================================================== module interface */
 
 /*

@@ -242,11 +242,23 @@ print_storage(const json_t *res)
 		       fsize(json_object_get(e, "fs_total"), b, sizeof(b)));
 		json_array_foreach(json_object_get(e, "targets"), k, t)
 		{
-			printf("  target %lld: %s, size %s, allocated %s\n",
-			       (long long)json_integer_value(json_object_get(t, "target")),
-			       jstr(t, "path", "?"),
+			char c[32], d[32];
+
+			printf("  target %lld: %s%s%s", (long long)json_integer_value(
+			                                      json_object_get(t, "target")),
+			       jstr(t, "path", "?"), json_object_get(t, "device") ? " -> " : "",
+			       jstr(t, "device", ""));
+			if (json_object_get(t, "error")) {
+				printf(", error: %s\n", jstr(t, "error", "?"));
+				continue;
+			}
+			printf(", size %s, used by pools %s, free %s (largest extent %s)\n",
 			       fsize(json_object_get(t, "size"), a, sizeof(a)),
-			       fsize(json_object_get(t, "allocated"), b, sizeof(b)));
+			       fsize(json_object_get(t, "used"), b, sizeof(b)),
+			       fsize(json_object_get(t, "free"), c, sizeof(c)),
+			       fsize(json_object_get(t, "largest_free"), d, sizeof(d)));
+			if (json_object_get(t, "warning"))
+				printf("    warning: %s\n", jstr(t, "warning", "?"));
 		}
 	}
 }
@@ -383,6 +395,18 @@ print_pool(const json_t *p)
 	       (long long)json_integer_value(json_object_get(p, "map_version")),
 	       (long long)json_integer_value(json_object_get(p, "connections")));
 	print_pool_ranks(p);
+	{
+		const json_t *t;
+		size_t k;
+
+		/* pool query: the space of each target of the service rank */
+		json_array_foreach(json_object_get(p, "target_space"), k, t)
+			printf("  rank 0 target %lld: size %s, used by pools %s, free %s\n",
+			       (long long)json_integer_value(json_object_get(t, "target")),
+			       fsize(json_object_get(t, "size"), a, sizeof(a)),
+			       fsize(json_object_get(t, "used"), b, sizeof(b)),
+			       fsize(json_object_get(t, "free"), c, sizeof(c)));
+	}
 }
 
 static int

@@ -60,7 +60,7 @@ engines:
     port: $EPORT
     storage:
       dir: $T/engine0
-      target_size: 8M
+      target_size: 1G
     log_file: $T/engine0.log
     log_mask: NOTE
 YML

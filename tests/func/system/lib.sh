@@ -2,7 +2,7 @@
 # engine with 2 targets) on loopback in a temporary directory. Source it after setting
 # BIN (the bin directory), then call sys_init NAME; every wait is bounded and cleanup
 # stops what was started. A script may define sys_cleanup_extra() to stop more.
-#   sys_init NAME     T, PORT, EPORT, SOCK, $T/sys.yml; helpers ctl, cairn, q, jfield
+#   sys_init NAME     T, PORT, EPORT, SOCK, $T/sys.yml; helpers ctl, cairn, q, jfield, tgt
 #   sys_start         format, start cairn-server, wait until rank 0 joined; sets SRV_PID
 #   sys_stop          clean stop (exit 0 expected), then fail on any sanitizer report
 #   sys_add_engine    (after sys_init) a second engine, rank 1: EPORT1, $T/engine1
@@ -58,6 +58,10 @@ ctl() { "$CTL" -o "$SOCK" -t 30 "$@"; }
 cairn() { timeout 30 "$CAIRN" -o "$SOCK" "$@"; }
 jfield() { sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1; }
 q() { ctl -j system query 2>/dev/null | jfield "$1"; }
+# tgt FIELD N: FIELD (size, used, free, largest_free, shards) of target N of engine 0, from
+# its space map (cairnctl storage query).
+tgt() { ctl -j storage query 2>/dev/null | sed -n "s/^ *\"$1\": \([0-9]*\),\{0,1\}\$/\1/p" |
+	sed -n "$(($2 + 1))p"; }
 
 sys_init() {
 	local name=$1
@@ -86,7 +90,7 @@ engines:
     port: $EPORT
     storage:
       dir: $T/engine0
-      target_size: 8M
+      target_size: 1G
     log_file: $T/engine0.log
     log_mask: NOTE
 YML

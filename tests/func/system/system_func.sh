@@ -27,8 +27,8 @@ UUID=$(echo "$out" | jfield uuid)
 [ ${#UUID} = 36 ] || fail "no uuid in: $out"
 [ "$(echo "$out" | jfield targets)" = 2 ] || fail "pool not on 2 targets: $out"
 [ "$(echo "$out" | jfield size_per_target)" = 33554432 ] || fail "wrong size: $out"
-[ -f "$T/engine0/pools/$UUID.t0" ] && [ -f "$T/engine0/pools/$UUID.t1" ] ||
-	fail "shard files missing"
+[ "$(tgt used 0)" = 33554432 ] && [ "$(tgt used 1)" = 33554432 ] ||
+	fail "shard extents missing from the space maps: $(ctl storage query)"
 free=$(echo "$out" | jfield free)
 [ -n "$free" ] && [ "$free" -gt 0 ] || fail "no free space reported: $out"
 
@@ -46,8 +46,8 @@ out=$(ctl pool create -z 1M -l small 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "16M" || fail "too small: rc $rc: $out"
 out=$(ctl pool create -z 1T -l huge 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "not enough space" || fail "1T pool: rc $rc: $out"
-ls "$T/engine0/pools" | grep -q . && [ "$(ls "$T/engine0/pools" | wc -l)" != 2 ] &&
-	fail "a failed create left shard files: $(ls "$T/engine0/pools")"
+[ "$(tgt used 0)" = 33554432 ] && [ "$(tgt used 1)" = 33554432 ] ||
+	fail "a failed create left extents: $(ctl storage query)"
 out=$(ctl pool create -z 12Q -l sz 2>&1); rc=$?
 [ $rc = 1 ] || fail "bad size string accepted: rc $rc: $out"
 out=$(ctl pool query nosuchpool 2>&1); rc=$?
@@ -204,7 +204,8 @@ ctl pool destroy --force "$UUID" >/dev/null || fail "destroy --force demo by uui
 echo done >&"${HOLD[1]}"
 wait "$HOLD_PID" 2>/dev/null && fail "holder's close succeeded on a destroyed pool"
 HOLD_PID=
-[ -e "$T/engine0/pools/$UUID.t0" ] && fail "shard file left behind"
+[ "$(tgt used 0)" = 0 ] && [ "$(tgt used 1)" = 0 ] ||
+	fail "extents left behind: $(ctl storage query)"
 ctl pool list | grep -q "No pools" || fail "pools left"
 
 echo "== a destroyed pool stays destroyed across a restart"

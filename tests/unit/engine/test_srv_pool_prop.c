@@ -31,6 +31,7 @@
 #include "srv_cont_prop.h"
 #include "srv_internal.h"
 #include "srv_pool.h"
+#include "tgt_test.h"
 
 static char g_dir[256];
 
@@ -59,7 +60,7 @@ setup(void **state)
 	struct cairn_rt_opts o;
 
 	snprintf(g_dir, sizeof(g_dir), "/tmp/cairn-test-pprop-%d", (int)getpid());
-	if (mkdir(g_dir, 0700) < 0)
+	if (mkdir(g_dir, 0700) < 0 || tgt_test_format(g_dir, 2, 1ull << 30) != 0)
 		return -1;
 	memset(info, 0, sizeof(*info));
 	info->rank = 0;
