@@ -626,6 +626,29 @@ target_space_json(const char *path, const struct stat *st, json_t *to)
 	json_object_set_new(to, "largest_free", json_integer((json_int_t)u.largest_free));
 	json_object_set_new(to, "shards", json_integer(u.nr_extents));
 	json_object_set_new(to, "map_seq", json_integer((json_int_t)sp->seq));
+	{
+		/* which pools hold a shard here (uuid, size, state) */
+		json_t *pools = json_array();
+		char us[CAIRN_UUID_STR_LEN];
+		unsigned k;
+
+		for (k = 0; pools != NULL && k < sp->nr; k++) {
+			json_t *x = json_object();
+
+			if (x == NULL)
+				break;
+			cairn_uuid_unparse(&sp->ext[k].pool, us);
+			json_object_set_new(x, "pool", json_string(us));
+			json_object_set_new(x, "size", json_integer((json_int_t)sp->ext[k].size));
+			json_object_set_new(x, "state",
+			                    json_string(sp->ext[k].state == SRV_TGT_EXT_ACTIVE
+			                                        ? "active"
+			                                        : "creating"));
+			json_array_append_new(pools, x);
+		}
+		if (pools != NULL)
+			json_object_set_new(to, "pools", pools);
+	}
 	/* what the file system holds for the target (sparse files) */
 	if (S_ISREG(st->st_mode))
 		json_object_set_new(to, "allocated", json_integer((json_int_t)st->st_blocks * 512));

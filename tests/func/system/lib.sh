@@ -63,6 +63,15 @@ q() { ctl -j system query 2>/dev/null | jfield "$1"; }
 tgt() { ctl -j storage query 2>/dev/null | sed -n "s/^ *\"$1\": \([0-9]*\),\{0,1\}\$/\1/p" |
 	sed -n "$(($2 + 1))p"; }
 
+# pool_shards SOCK ENGINE [UUID-PREFIX]: pool shards (space-map extents) on the targets of
+# engine ENGINE of the server at SOCK, optionally only those of pools whose uuid starts so.
+pool_shards() {
+	"$CTL" -o "$1" -t 30 -j storage query |
+		jq --argjson e "$2" --arg p "${3:-}" \
+			'[.engines[] | select(.engine == $e) | .targets[].pools[]? |
+			  select(.pool | startswith($p))] | length'
+}
+
 sys_init() {
 	local name=$1
 	T=$(mktemp -d "/tmp/cairn-$name-func.XXXXXX")
@@ -109,7 +118,7 @@ sys_add_engine() {
     port: $EPORT1
     storage:
       dir: $T/engine1
-      target_size: 8M
+      target_size: 1G
     log_file: $T/engine1.log
     log_mask: NOTE
 YML

@@ -29,7 +29,7 @@ sys_cleanup_extra() { [ -n "$WPID" ] && stop_pid "$WPID"; }
 used_of() {
 	ctl -j pool query mp | sed -n 's/^ *"used": \([0-9]*\),\{0,1\}$/\1/p' | sed -n "$(($1 + 1))p"
 }
-shards() { ls "$T/engine$1/pools" 2>/dev/null | grep -c '\.t[0-9]*$'; }
+shards() { pool_shards "$SOCK" "$1"; }
 client() { timeout 120 "$CLIENT" "$URI" mp c1 "$@"; }
 
 echo "== format, start: both ranks join and get the membership table"
@@ -145,7 +145,7 @@ client 11 check 64 || fail "keys after rank 1 came back"
 echo "== pool destroy --force with rank 1 down: its shards go when it rejoins"
 ctl pool create -z 16M -l fp >/dev/null || fail "pool fp"
 FP=$(ctl -j pool query fp | jfield uuid)
-fp_shards() { ls "$T/engine$1/pools" 2>/dev/null | grep -c "^$FP"; }
+fp_shards() { pool_shards "$SOCK" "$1" "$FP"; }
 [ "$(fp_shards 0)" = 2 ] && [ "$(fp_shards 1)" = 2 ] || fail "fp shards"
 ctl system stop --ranks 1 >/dev/null || fail "stop rank 1"
 ctl pool destroy fp --force >/dev/null || fail "forced destroy"

@@ -40,7 +40,7 @@ engines:
     port: $EPORTB
     storage:
       dir: $T/nodeb
-      target_size: 8M
+      target_size: 1G
     log_file: $T/nodeb.log
     log_mask: NOTE
 YML
@@ -62,7 +62,8 @@ stop_b() {
 	B_PID=
 }
 client() { timeout 120 "$CLIENT" "$URI" np c1 "$@"; }
-shards() { ls "$1/pools" 2>/dev/null | grep -c '\.t[0-9]*$'; }
+# shards SOCK: pool shards on engine 0 of the server at SOCK
+shards() { pool_shards "$1" 0; }
 
 echo "== server A (management service), then server B joins through access_points"
 sys_start
@@ -82,7 +83,7 @@ echo "$out" | grep -q "pools are managed there" || fail "unclear error on B: $ou
 echo "== a pool over both servers; KV I/O lands on both"
 ctl pool create -z 32M -l np || fail "pool create"
 [ "$(ctl -j pool query np | jfield targets)" = 4 ] || fail "pool is not on 4 targets"
-[ "$(shards "$T/engine0")" = 2 ] && [ "$(shards "$T/nodeb")" = 2 ] || fail "shard files"
+[ "$(shards "$SOCK")" = 2 ] && [ "$(shards "$T/b.sock")" = 2 ] || fail "shard files"
 cairn container create np c1 --oclass SX >/dev/null || fail "container create"
 client 31 fill 64 || fail "fill"
 
@@ -101,7 +102,7 @@ client 31 check 64 || fail "keys after B came back"
 echo "== pool destroy: no shard files on either server"
 cairn container destroy np c1 >/dev/null || fail "container destroy"
 ctl pool destroy np >/dev/null || fail "pool destroy"
-[ "$(shards "$T/engine0")" = 0 ] && [ "$(shards "$T/nodeb")" = 0 ] || fail "shards left"
+[ "$(shards "$SOCK")" = 0 ] && [ "$(shards "$T/b.sock")" = 0 ] || fail "shards left"
 stop_b
 grep -E " (ERR|CRIT) " "$T/engine0.log" "$T/nodeb.log" && fail "engine errors logged"
 sys_stop
