@@ -267,8 +267,8 @@ engine_setup_fill(struct ctl_system *sys, struct ctl_engine *e, struct cairn_drp
 	if (e->cfg->log_mask) {
 		n = strlen(e->cfg->log_mask);
 		if (n >= sizeof(s->log_mask)) {
-			CAIRN_ERROR("rank %u: log_mask is %zu bytes, longer than %zu", e->rank,
-			            n, sizeof(s->log_mask) - 1);
+			CAIRN_ERROR("rank %u: log_mask is %zu bytes, longer than %zu", e->rank, n,
+			            sizeof(s->log_mask) - 1);
 			return -CAIRN_ERR_INVAL;
 		}
 		memcpy(s->log_mask, e->cfg->log_mask, n + 1);
@@ -293,8 +293,8 @@ engine_send_setup(struct ctl_system *sys, struct ctl_engine *e)
 		rc = cairn_drpc_setup_encode(&s, &body, &len);
 	if (rc)
 		return rc;
-	rc = cairn_drpc_client_call(e->drpc, CAIRN_DRPC_MODULE_MGMT, CAIRN_DRPC_MGMT_SETUP,
-	                            body, len, SETUP_TIMEOUT_MS, &resp);
+	rc = cairn_drpc_client_call(e->drpc, CAIRN_DRPC_MODULE_MGMT, CAIRN_DRPC_MGMT_SETUP, body,
+	                            len, SETUP_TIMEOUT_MS, &resp);
 	free(body);
 	if (rc)
 		return rc;

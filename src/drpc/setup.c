@@ -69,8 +69,7 @@ setup_uri_ok(const char *uri, uint32_t *port)
 }
 
 static int
-setup_validate(const Cairn__Mgmt__SetUpReq *m, struct cairn_drpc_setup *s, char *err,
-               size_t errlen)
+setup_validate(const Cairn__Mgmt__SetUpReq *m, struct cairn_drpc_setup *s, char *err, size_t errlen)
 {
 	uint8_t levels[CAIRN_SS_MAX];
 	char why[160];
@@ -112,8 +111,8 @@ setup_validate(const Cairn__Mgmt__SetUpReq *m, struct cairn_drpc_setup *s, char 
 	s->port = m->port;
 	n = strlen(m->uri);
 	if (n >= CAIRN_SETUP_URI_MAX)
-		return setup_err(-CAIRN_ERR_INVAL, err, errlen,
-		                 "uri: %zu bytes, longer than %d", n, CAIRN_SETUP_URI_MAX - 1);
+		return setup_err(-CAIRN_ERR_INVAL, err, errlen, "uri: %zu bytes, longer than %d", n,
+		                 CAIRN_SETUP_URI_MAX - 1);
 	if (n) {
 		if (!setup_printable(m->uri) || !setup_uri_ok(m->uri, &uri_port))
 			return setup_err(-CAIRN_ERR_INVAL, err, errlen,
@@ -150,8 +149,9 @@ setup_validate(const Cairn__Mgmt__SetUpReq *m, struct cairn_drpc_setup *s, char 
 
 	n = strlen(m->log_mask);
 	if (n >= CAIRN_SETUP_LOG_MASK_MAX)
-		return setup_err(-CAIRN_ERR_INVAL, err, errlen, "log_mask: %zu bytes, longer than %d",
-		                 n, CAIRN_SETUP_LOG_MASK_MAX - 1);
+		return setup_err(-CAIRN_ERR_INVAL, err, errlen,
+		                 "log_mask: %zu bytes, longer than %d", n,
+		                 CAIRN_SETUP_LOG_MASK_MAX - 1);
 	if (n) {
 		memset(levels, 0, sizeof(levels));
 		if (!setup_printable(m->log_mask) ||
@@ -159,9 +159,10 @@ setup_validate(const Cairn__Mgmt__SetUpReq *m, struct cairn_drpc_setup *s, char 
 			return setup_err(-CAIRN_ERR_INVAL, err, errlen,
 			                 "log_mask: '%.64s' is not a log mask (%s); e.g. "
 			                 "ERR,engine=INFO",
-			                 m->log_mask, setup_printable(m->log_mask)
-			                                      ? why
-			                                      : "control characters or spaces");
+			                 m->log_mask,
+			                 setup_printable(m->log_mask)
+			                         ? why
+			                         : "control characters or spaces");
 		memcpy(s->log_mask, m->log_mask, n + 1);
 	}
 	s->pin = m->pin;

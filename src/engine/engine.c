@@ -109,8 +109,9 @@ engine_check_storage(const char *dir, unsigned targets, char *err, size_t errlen
 	if (dir == NULL)
 		return 0;
 	if (stat(dir, &st) < 0) {
-		snprintf(err, errlen, "storage dir %.300s: %s; run `cairn-server storage format` first",
-		         dir, strerror(errno));
+		snprintf(err, errlen,
+		         "storage dir %.300s: %s; run `cairn-server storage format` first", dir,
+		         strerror(errno));
 		CAIRN_ERROR("%s", err);
 		return -CAIRN_ERR_NONEXIST;
 	}
@@ -148,8 +149,8 @@ struct engine_boot {
 	int listen_fd;
 	int conns[BOOT_MAX_CONNS];
 	unsigned nr_conns;
-	int setup_fd;         /* connection whose SETUP was accepted */
-	uint64_t setup_seq;   /* its sequence, for the deferred Response */
+	int setup_fd;       /* connection whose SETUP was accepted */
+	uint64_t setup_seq; /* its sequence, for the deferred Response */
 	struct cairn_drpc_setup setup;
 	uint8_t *rxbuf;
 };
@@ -214,9 +215,9 @@ boot_close_all(struct engine_boot *b)
 }
 
 enum boot_verdict {
-	BOOT_WAIT = 0,  /* keep waiting */
-	BOOT_SETUP,     /* a valid SETUP arrived: b->setup, b->setup_fd */
-	BOOT_SHUTDOWN,  /* SHUTDOWN asked */
+	BOOT_WAIT = 0, /* keep waiting */
+	BOOT_SETUP,    /* a valid SETUP arrived: b->setup, b->setup_fd */
+	BOOT_SHUTDOWN, /* SHUTDOWN asked */
 };
 
 static enum boot_verdict
@@ -259,8 +260,7 @@ boot_handle(struct engine_boot *b, int fd, size_t len, uint64_t start_us)
 		cairn_drpc_call_release(&call);
 		return BOOT_SHUTDOWN;
 	case CAIRN_DRPC_MGMT_SETUP:
-		rc = cairn_drpc_setup_decode(call.body, call.body_len, &b->setup, err,
-		                             sizeof(err));
+		rc = cairn_drpc_setup_decode(call.body, call.body_len, &b->setup, err, sizeof(err));
 		if (rc == 0)
 			rc = engine_check_storage(b->setup.storage_dir[0] ? b->setup.storage_dir
 			                                                  : NULL,
@@ -673,7 +673,8 @@ cairn_engine_run(const struct cairn_engine_opts *user_opts)
 			snprintf(err, sizeof(err),
 			         "cannot serve the network on %s (ports %u..%u): %s; is another "
 			         "process using them? pick another `port`",
-			         g_info.uri, opts.port, opts.port + opts.targets, cairn_strerror(rc));
+			         g_info.uri, opts.port, opts.port + opts.targets,
+			         cairn_strerror(rc));
 			goto out_drpc;
 		}
 	}

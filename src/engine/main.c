@@ -36,8 +36,8 @@ usage(FILE *f)
 	        "any of them it starts at once from the command line.\n\n"
 	        "Exit codes: 0 clean shutdown, 1 start-up failure, 2 bad options,\n"
 	        "3 no valid SETUP within --setup-timeout.\n",
-	        ENGINE_MAX_TARGETS, ENGINE_MAX_HELPERS, ENGINE_DEFAULT_DRPC,
-	        ENGINE_SETUP_TIMEOUT_S, ENGINE_SETUP_TIMEOUT_MAX_S);
+	        ENGINE_MAX_TARGETS, ENGINE_MAX_HELPERS, ENGINE_DEFAULT_DRPC, ENGINE_SETUP_TIMEOUT_S,
+	        ENGINE_SETUP_TIMEOUT_MAX_S);
 }
 
 int
@@ -139,6 +139,9 @@ main(int argc, char **argv)
 	}
 	return cairn_engine_run(&opts);
 bad:
-	fprintf(stderr, "cairn-engine: option -%c: %s\n", c, err);
+	for (v = 0; lopts[v].name != NULL && lopts[v].val != c; v++)
+		;
+	fprintf(stderr, "cairn-engine: option --%s: %s\n", lopts[v].name ? lopts[v].name : "?",
+	        err);
 	return 2;
 }

@@ -178,8 +178,8 @@ mgmt_setup(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
 	}
 	dir = info->storage_dir ? info->storage_dir : "";
 	if (s->targets != info->targets || s->helpers != info->helpers ||
-	    strcmp(s->storage_dir, dir) != 0 || info->rank < 0 ||
-	    s->rank != (uint32_t)info->rank || strcmp(s->system, info->system) != 0) {
+	    strcmp(s->storage_dir, dir) != 0 || info->rank < 0 || s->rank != (uint32_t)info->rank ||
+	    strcmp(s->system, info->system) != 0) {
 		cairn_drpc_errmsg(body, body_len,
 		                  "SETUP refused: the engine already runs as rank %d of '%s' "
 		                  "with %u target(s) on '%s'; restart it to change its "

@@ -23,23 +23,23 @@
 #define CAIRN_SETUP_MAX_TARGETS 64
 #define CAIRN_SETUP_MAX_HELPERS 64
 #define CAIRN_SETUP_MAX_RANK ((1u << 20) - 1)
-#define CAIRN_SETUP_PATH_MAX 1024  /* storage_dir incl. NUL */
-#define CAIRN_SETUP_URI_MAX 128    /* incl. NUL */
-#define CAIRN_SETUP_SYSTEM_MAX 64  /* system name incl. NUL */
+#define CAIRN_SETUP_PATH_MAX 1024 /* storage_dir incl. NUL */
+#define CAIRN_SETUP_URI_MAX 128   /* incl. NUL */
+#define CAIRN_SETUP_SYSTEM_MAX 64 /* system name incl. NUL */
 #define CAIRN_SETUP_LOG_MASK_MAX 256
 
 /* A decoded, validated SetUpReq (fixed-size copies: no ownership to manage). */
 struct cairn_drpc_setup {
-	uint32_t targets;                     /* 1..CAIRN_SETUP_MAX_TARGETS */
-	uint32_t helpers;                     /* 0..CAIRN_SETUP_MAX_HELPERS */
-	char storage_dir[CAIRN_SETUP_PATH_MAX]; /* absolute; "" = no storage */
-	uint32_t port;                        /* fabric port on 127.0.0.1, 0 = see uri */
-	char uri[CAIRN_SETUP_URI_MAX];        /* "" = tcp://127.0.0.1:<port> (or none) */
-	uint32_t rank;                        /* 0..CAIRN_SETUP_MAX_RANK */
-	char system[CAIRN_SETUP_SYSTEM_MAX];  /* [A-Za-z0-9_.-], 1..63 bytes */
-	uint8_t system_uuid[16];              /* not all zero */
+	uint32_t targets;                        /* 1..CAIRN_SETUP_MAX_TARGETS */
+	uint32_t helpers;                        /* 0..CAIRN_SETUP_MAX_HELPERS */
+	char storage_dir[CAIRN_SETUP_PATH_MAX];  /* absolute; "" = no storage */
+	uint32_t port;                           /* fabric port on 127.0.0.1, 0 = see uri */
+	char uri[CAIRN_SETUP_URI_MAX];           /* "" = tcp://127.0.0.1:<port> (or none) */
+	uint32_t rank;                           /* 0..CAIRN_SETUP_MAX_RANK */
+	char system[CAIRN_SETUP_SYSTEM_MAX];     /* [A-Za-z0-9_.-], 1..63 bytes */
+	uint8_t system_uuid[16];                 /* not all zero */
 	char log_mask[CAIRN_SETUP_LOG_MASK_MAX]; /* "" = keep the engine's mask */
-	bool pin;                             /* pin xstreams to cores */
+	bool pin;                                /* pin xstreams to cores */
 };
 
 /*
@@ -47,8 +47,8 @@ struct cairn_drpc_setup {
  * unknown fields) / -CAIRN_ERR_INVAL (a field out of range) with a one-line reason naming
  * the field in err (errlen > 0). Any thread; no runtime needed.
  */
-int cairn_drpc_setup_decode(const void *buf, size_t len, struct cairn_drpc_setup *out,
-                            char *err, size_t errlen);
+int cairn_drpc_setup_decode(const void *buf, size_t len, struct cairn_drpc_setup *out, char *err,
+                            size_t errlen);
 
 /*
  * Encode s as a SetUpReq into a malloc'd buffer (*out, *out_len; free() it). The fields

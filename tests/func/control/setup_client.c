@@ -20,13 +20,13 @@
 static struct cairn_drpc_client *g_cl;
 static int g_bad;
 
-#define CHECK(cond, ...)                                                                 \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "setup-client: FAIL: " __VA_ARGS__);             \
-			fprintf(stderr, "\n");                                           \
-			g_bad++;                                                         \
-		}                                                                        \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "setup-client: FAIL: " __VA_ARGS__);                       \
+			fprintf(stderr, "\n");                                                     \
+			g_bad++;                                                                   \
+		}                                                                                  \
 	} while (0)
 
 /* One call; status (or transport error) returned, reply text copied into msg. */
@@ -91,8 +91,7 @@ expect_refused(const char *what, const void *body, size_t len, const char *field
 	rc = call(CAIRN_DRPC_MGMT_SETUP, body, len, msg, sizeof(msg), NULL);
 	CHECK(rc == -CAIRN_ERR_INVAL || rc == -CAIRN_ERR_PROTO || rc == -CAIRN_ERR_NONEXIST,
 	      "%s: status %d (%s), expected a refusal", what, rc, msg);
-	CHECK(strstr(msg, field) != NULL, "%s: message '%s' does not name '%s'", what, msg,
-	      field);
+	CHECK(strstr(msg, field) != NULL, "%s: message '%s' does not name '%s'", what, msg, field);
 	printf("refused %-28s %s\n", what, msg);
 	rc = call(CAIRN_DRPC_MGMT_PING, NULL, 0, msg, sizeof(msg), NULL);
 	CHECK(rc == 0, "%s: PING after the refusal: %d %s", what, rc, msg);
@@ -133,7 +132,7 @@ main(int argc, char **argv)
 	rc = cairn_drpc_client_connect(argv[1], 10000, &g_cl);
 	if (rc) {
 		fprintf(stderr, "setup-client: cannot connect to %s: %s\n", argv[1],
-		            cairn_strerror(rc));
+		        cairn_strerror(rc));
 		return 1;
 	}
 	good_setup(&good, argv[2], port, targets);
@@ -217,8 +216,8 @@ main(int argc, char **argv)
 			CHECK(strcmp(info->state, "ready") == 0, "state %s", info->state);
 			CHECK(info->rank == 0 && strcmp(info->system, "setuptest") == 0,
 			      "rank %d system %s", info->rank, info->system);
-			CHECK(info->targets == targets && info->helpers == 1, "targets %u helpers %u",
-			      info->targets, info->helpers);
+			CHECK(info->targets == targets && info->helpers == 1,
+			      "targets %u helpers %u", info->targets, info->helpers);
 			CHECK(info->net_contexts == targets + 1, "net_contexts %u",
 			      info->net_contexts);
 			CHECK(strcmp(info->storage_dir, argv[2]) == 0, "storage_dir %s",

@@ -33,6 +33,9 @@ grep -q "waiting for SETUP" "$T/w.out" || fail "no waiting line on stdout"
 [ -e "$T/w.sock" ] && fail "socket left behind"
 "$ENGINE" -t 1 --setup-timeout 5 >/dev/null 2>&1; rc=$?
 [ $rc = 2 ] || fail "--setup-timeout with -t: exit $rc, expected 2"
+out=$("$ENGINE" --setup-timeout 0 2>&1); rc=$?
+[ $rc = 2 ] && echo "$out" | grep -q -- "--setup-timeout: '0': out of range" ||
+	fail "--setup-timeout 0: exit $rc: $out"
 
 echo "== SIGTERM while waiting: clean exit"
 "$ENGINE" -d "$T/w.sock" --log-file "$T/w2.log" >"$T/w2.out" 2>&1 &

@@ -11,8 +11,8 @@
  *   badinput-client URI POOL CONT fill
  *     write 1 MiB values until -CAIRN_ERR_NOSPACE, verify every acknowledged value,
  *     punch all but two, then write again until the space comes back (aggregation
- *     frees the punched versions; bounded retries), verify the kept values and that
- *     punched ones read as empty.
+ *     frees the punched versions; bounded retries) and on until NOSPACE again; verify
+ *     the kept and new values and that punched ones read as empty.
  * Exit 0 on success; every failure says what differed.
  */
 #include <stdbool.h>
@@ -27,25 +27,25 @@
 #include <cairn/obj.h>
 #include <cairn/pool.h>
 
-#define FAILF(...)                                                                            \
-	do {                                                                                  \
-		fprintf(stderr, "badinput-client: " __VA_ARGS__);                             \
-		fputc('\n', stderr);                                                          \
-		return 1;                                                                     \
+#define FAILF(...)                                                                                 \
+	do {                                                                                       \
+		fprintf(stderr, "badinput-client: " __VA_ARGS__);                                  \
+		fputc('\n', stderr);                                                               \
+		return 1;                                                                          \
 	} while (0)
-#define CHECK(expr, what)                                                                     \
-	do {                                                                                  \
-		int rc_ = (expr);                                                             \
-		if (rc_)                                                                      \
-			FAILF("%s: %s", what, cairn_strerror(rc_));                           \
+#define CHECK(expr, what)                                                                          \
+	do {                                                                                       \
+		int rc_ = (expr);                                                                  \
+		if (rc_)                                                                           \
+			FAILF("%s: %s", what, cairn_strerror(rc_));                                \
 	} while (0)
-#define EXPECT(expr, want, what)                                                              \
-	do {                                                                                  \
-		int rc_ = (expr);                                                             \
-		if (rc_ != (want))                                                            \
-			FAILF("%s: got %s, expected %s", what, cairn_strerror(rc_),           \
-			      cairn_strerror(want));                                          \
-		printf("refused: %-40s %s\n", what, cairn_strerror(rc_));                    \
+#define EXPECT(expr, want, what)                                                                   \
+	do {                                                                                       \
+		int rc_ = (expr);                                                                  \
+		if (rc_ != (want))                                                                 \
+			FAILF("%s: got %s, expected %s", what, cairn_strerror(rc_),                \
+			      cairn_strerror(want));                                               \
+		printf("refused: %-40s %s\n", what, cairn_strerror(rc_));                          \
 	} while (0)
 
 static const char g_ref[] = "reference value written before the bad input";
@@ -102,14 +102,14 @@ lib(const char *uri, const char *pool, const char *cont)
 	/* Pools that do not exist, names that cannot be pools. */
 	EXPECT(cairn_pool_connect("nosuchpool", uri, CAIRN_PC_RW, &poh, NULL, NULL),
 	       -CAIRN_ERR_NONEXIST, "connect to an unknown pool label");
-	EXPECT(cairn_pool_connect("00000000-0000-4000-8000-000000000001", uri, CAIRN_PC_RW,
-	                          &poh, NULL, NULL),
+	EXPECT(cairn_pool_connect("00000000-0000-4000-8000-000000000001", uri, CAIRN_PC_RW, &poh,
+	                          NULL, NULL),
 	       -CAIRN_ERR_NONEXIST, "connect to an unknown pool UUID");
 	memset(label, 'p', 70);
 	label[70] = '\0';
 	/* No pool can have such a label: "does not exist" (the documented code). */
-	EXPECT(cairn_pool_connect(label, uri, CAIRN_PC_RW, &poh, NULL, NULL),
-	       -CAIRN_ERR_NONEXIST, "connect with a 70-byte label");
+	EXPECT(cairn_pool_connect(label, uri, CAIRN_PC_RW, &poh, NULL, NULL), -CAIRN_ERR_NONEXIST,
+	       "connect with a 70-byte label");
 	EXPECT(cairn_pool_connect("", uri, CAIRN_PC_RW, &poh, NULL, NULL), -CAIRN_ERR_INVAL,
 	       "connect with an empty label");
 	EXPECT(cairn_pool_connect(NULL, uri, CAIRN_PC_RW, &poh, NULL, NULL), -CAIRN_ERR_INVAL,
@@ -144,11 +144,13 @@ lib(const char *uri, const char *pool, const char *cont)
 	cairn_iov_set(&ak, "a", 1);
 	cairn_iov_set(&v, "x", 1);
 	cairn_iov_set(&dk, big, CAIRN_OBJ_KEY_MAX + 1);
-	EXPECT(cairn_obj_update(oh, &dk, &ak, &v, NULL), -CAIRN_ERR_INVAL, "update a 4097-byte dkey");
+	EXPECT(cairn_obj_update(oh, &dk, &ak, &v, NULL), -CAIRN_ERR_INVAL,
+	       "update a 4097-byte dkey");
 	EXPECT(cairn_obj_fetch(oh, &dk, &ak, &v, NULL), -CAIRN_ERR_INVAL, "fetch a 4097-byte dkey");
 	cairn_iov_set(&dk, "d", 1);
 	cairn_iov_set(&ak, big, CAIRN_OBJ_KEY_MAX + 1);
-	EXPECT(cairn_obj_update(oh, &dk, &ak, &v, NULL), -CAIRN_ERR_INVAL, "update a 4097-byte akey");
+	EXPECT(cairn_obj_update(oh, &dk, &ak, &v, NULL), -CAIRN_ERR_INVAL,
+	       "update a 4097-byte akey");
 	cairn_iov_set(&ak, "a", 1);
 	cairn_iov_set(&dk, big, 0);
 	EXPECT(cairn_obj_update(oh, &dk, &ak, &v, NULL), -CAIRN_ERR_INVAL, "update an empty dkey");
@@ -184,8 +186,8 @@ lib(const char *uri, const char *pool, const char *cont)
 	big[CAIRN_ATTR_NAME_MAX + 1] = '\0';
 	EXPECT(cairn_cont_set_attr(coh, big, "v", 1, NULL), -CAIRN_ERR_INVAL,
 	       "set a 256-byte attribute name");
-	EXPECT(cairn_cont_set_attr(coh, "a", big, CAIRN_ATTR_VALUE_MAX + 1, NULL),
-	       -CAIRN_ERR_INVAL, "set a 4001-byte attribute value");
+	EXPECT(cairn_cont_set_attr(coh, "a", big, CAIRN_ATTR_VALUE_MAX + 1, NULL), -CAIRN_ERR_INVAL,
+	       "set a 4001-byte attribute value");
 	EXPECT(cairn_cont_set_attr(coh, "", "v", 1, NULL), -CAIRN_ERR_INVAL,
 	       "set an empty attribute name");
 	free(big);
@@ -213,8 +215,8 @@ lib(const char *uri, const char *pool, const char *cont)
 static bool
 gone_error(int rc)
 {
-	return rc == -CAIRN_ERR_NONEXIST || rc == -CAIRN_ERR_NOHANDLE ||
-	       rc == -CAIRN_ERR_PERM || rc == -CAIRN_ERR_STALE;
+	return rc == -CAIRN_ERR_NONEXIST || rc == -CAIRN_ERR_NOHANDLE || rc == -CAIRN_ERR_PERM ||
+	       rc == -CAIRN_ERR_STALE;
 }
 
 static int
@@ -282,6 +284,7 @@ fill(const char *uri, const char *pool, const char *cont)
 	struct cairn_obj_id oid;
 	struct cairn_iov dk;
 	unsigned i, nr_acked = 0, kept = 0, tries, first_fail = FILL_MAX;
+	unsigned nr_punched = 0, nr_again;
 	char key[32], *want, *got;
 	size_t n;
 	int rc;
@@ -308,7 +311,8 @@ fill(const char *uri, const char *pool, const char *cont)
 			if (first_fail == FILL_MAX)
 				first_fail = i;
 		} else {
-			FAILF("write %s: %s (expected success or NOSPACE)", key, cairn_strerror(rc));
+			FAILF("write %s: %s (expected success or NOSPACE)", key,
+			      cairn_strerror(rc));
 		}
 		if (first_fail != FILL_MAX && i >= first_fail + 8)
 			break;
@@ -339,6 +343,7 @@ fill(const char *uri, const char *pool, const char *cont)
 		cairn_iov_set(&dk, key, strlen(key));
 		CHECK(cairn_obj_punch(oh, &dk, NULL), "punch in a full pool");
 		acked[i] = false;
+		nr_punched++;
 	}
 	/* The space comes back once aggregation drops the punched versions: retry the
 	 * write that failed first (bounded: 600 x 100 ms). */
@@ -356,17 +361,24 @@ fill(const char *uri, const char *pool, const char *cont)
 		FAILF("still NOSPACE after punching and %u retries", tries - 1);
 	acked[first_fail] = true;
 	printf("fill: the write that hit NOSPACE succeeded after punching (try %u)\n", tries);
-	/* And more: at least half of what was punched fits again. */
-	for (i = 0; i < nr_acked / 2; i++) {
-		snprintf(key, sizeof(key), "again%03u", i);
-		fill_pattern(want, 1000 + i);
+	/* And more, until NOSPACE again (each key retried while aggregation may still be
+	 * freeing): at least a quarter of what was punched must fit again (dkeys hash to
+	 * the two targets unevenly, so one target may fill up first). */
+	for (nr_again = 0; nr_again < FILL_MAX; nr_again++) {
+		snprintf(key, sizeof(key), "again%03u", nr_again);
+		fill_pattern(want, 1000 + nr_again);
 		rc = put(oh, key, want, FILL_VAL);
-		for (tries = 0; rc == -CAIRN_ERR_NOSPACE && tries < 100; tries++) {
+		for (tries = 0; rc == -CAIRN_ERR_NOSPACE && tries < 30; tries++) {
 			usleep(100000);
 			rc = put(oh, key, want, FILL_VAL);
 		}
-		CHECK(rc, "write again after punching");
+		if (rc == -CAIRN_ERR_NOSPACE)
+			break;
+		if (rc)
+			FAILF("write %s after punching: %s", key, cairn_strerror(rc));
 	}
+	if (nr_again < nr_punched / 4)
+		FAILF("only %u values of 1 MiB fit after punching %u", nr_again, nr_punched);
 	/* Kept values intact, punched ones gone, new ones there. */
 	for (i = 0; i < FILL_MAX; i++) {
 		snprintf(key, sizeof(key), "k%03u", i);
@@ -381,14 +393,16 @@ fill(const char *uri, const char *pool, const char *cont)
 			FAILF("%s: punched or never written, yet %zu bytes read", key, n);
 		}
 	}
-	for (i = 0; i < nr_acked / 2; i++) {
+	for (i = 0; i < nr_again; i++) {
 		snprintf(key, sizeof(key), "again%03u", i);
 		fill_pattern(want, 1000 + i);
 		CHECK(get(oh, key, got, FILL_VAL, &n), "read a value written after punching");
 		if (n != FILL_VAL || memcmp(got, want, FILL_VAL) != 0)
 			FAILF("%s differs", key);
 	}
-	printf("fill: %u values written again after punching; all verified\n", nr_acked / 2);
+	printf("fill: punched %u, then %u values of 1 MiB written until NOSPACE again; all "
+	       "verified\n",
+	       nr_punched, nr_again);
 	CHECK(cairn_obj_close(oh, NULL), "obj close");
 	CHECK(cairn_cont_close(coh, NULL), "close");
 	CHECK(cairn_pool_disconnect(poh, NULL), "disconnect");

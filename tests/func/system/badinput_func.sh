@@ -90,8 +90,10 @@ expect 1 "empty size" ctl pool create -z "" -l sz
 expect 2 "" ctl pool create -l sz
 ctl pool list | grep -q "^sz " && fail "a pool 'sz' was created from a bad size"
 K4097=$(head -c 4097 /dev/zero | tr '\0' k)
-expect 2 "" cairn object put demo c1 1 "$K4097" -v x
-expect 2 "" cairn object put demo c1 1 k -a "$K4097" -v x
+expect 2 "1..4096 bytes (got 4097 and 4)" cairn object put demo c1 1 "$K4097" -v x
+expect 2 "1..4096 bytes (got 1 and 4097)" cairn object put demo c1 1 k -a "$K4097" -v x
+expect 2 "1..4096 bytes (got 4097" cairn object get demo c1 1 "$K4097"
+expect 2 "1..4096 bytes (got 0" cairn object put demo c1 1 "" -v x
 expect 1 "empty" cairn object put demo c1 1 k -v ""
 truncate -s $((64 * 1024 * 1024 + 1)) "$T/big"
 expect 1 "larger than 67108864" cairn object put demo c1 1 big -i "$T/big"

@@ -426,8 +426,10 @@ runtime(const char *uri, const char *pool)
 		nt = nr_threads();
 		rc = cairn_pool_disconnect(poh, NULL);
 		if (nt <= 0 || rc) {
-			fprintf(stderr, "glob-client: forked child: %d runtime threads after "
-			        "connect, disconnect %s\n", nt, cairn_strerror(rc));
+			fprintf(stderr,
+			        "glob-client: forked child: %d runtime threads after "
+			        "connect, disconnect %s\n",
+			        nt, cairn_strerror(rc));
 			_exit(1);
 		}
 		rc = cairn_fini();
@@ -575,7 +577,8 @@ forks(const char *uri, const char *pool, const char *cont, unsigned n)
 	free(pg.buf);
 	free(cg.buf);
 	printf("forks: %u children forked after connecting used global handles and their "
-	       "own connections; every value verified\n", n);
+	       "own connections; every value verified\n",
+	       n);
 	return 0;
 }
 

@@ -35,8 +35,7 @@ good(struct cairn_drpc_setup *s)
 
 /* Encode s, decode it: the status, and the message in err. */
 static int
-roundtrip(const struct cairn_drpc_setup *s, struct cairn_drpc_setup *out, char *err,
-          size_t errlen)
+roundtrip(const struct cairn_drpc_setup *s, struct cairn_drpc_setup *out, char *err, size_t errlen)
 {
 	uint8_t *buf;
 	size_t len;
