@@ -4,6 +4,14 @@
  *
  * Call cairn_init() before anything else and cairn_fini() once per successful
  * cairn_init(). Every other function may be called from any thread.
+ *
+ * fork(): a child forked after cairn_init() (even with connections open) inherits an
+ * initialised library without the parent's runtime threads; its first network use
+ * (cairn_pool_global2local() of the parent's global handles, or cairn_pool_connect())
+ * starts a runtime of its own. It holds the parent's cairn_init() references: call
+ * cairn_fini() as the parent would. Convert the parent's handles with global handles
+ * rather than using the inherited local ones, and fork while no other thread is inside
+ * libcairn.
  */
 #ifndef CAIRN_CAIRN_H
 #define CAIRN_CAIRN_H

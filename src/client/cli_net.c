@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cairn/errno.h>
 
@@ -28,9 +29,9 @@ static struct cairn_xstream *g_xs;
 static bool g_protos;
 static bool g_embedded; /* g_xs belongs to the host process's runtime */
 static bool g_own_rt;   /* we started the runtime (cairn_rt_init) */
-/* A fork()ed child of a process whose client runtime was up: the runtime's threads did
- * not survive the fork, and the runtime cannot be started again in this process. */
-static bool g_fork_lost;
+/* Number of fork()s this process's libcairn network was forgotten in (see
+ * net_atfork_child); for logs. */
+static unsigned g_forks;
 
 static const struct cairn_rpc_def g_cli_pool_rpcs[] = PROTO_POOL_RPCS(NULL, NULL, NULL, NULL);
 static const struct cairn_rpc_def g_cli_cont_rpcs[] = PROTO_CONT_RPCS(NULL);
@@ -175,20 +176,29 @@ net_atfork_parent(void)
 	pthread_mutex_unlock(&g_net_lock);
 }
 
-/* In the child only the forking thread exists: forget the runtime (its memory is
- * leaked on purpose; touching it would wait for threads that are gone). */
+/*
+ * In the child only the forking thread exists: the runtime's xstream, the RPC context and
+ * its connections belong to the parent. Forget them (their memory and fds are leaked on
+ * purpose: touching them would wait for threads that are gone, or talk on the parent's
+ * sockets); the runtime forgets itself (src/rt's own atfork handler). The next user
+ * (cairn_pool_connect, cairn_pool_global2local, cairn_init after cairn_fini) starts a
+ * fresh runtime and context of the child's own. The cairn_init() references the parent
+ * held stay (the child inherits an initialised library); those of the parent's attached
+ * users (its pool connections) go, as those users do not exist here.
+ */
 static void
 net_atfork_child(void)
 {
 	pthread_mutex_init(&g_net_lock, NULL);
 	if (g_ctx == NULL && g_xs == NULL && g_group == NULL)
 		return;
-	g_fork_lost = true;
+	g_forks++;
 	g_ctx = NULL;
 	g_xs = NULL;
 	g_group = NULL;
 	g_own_rt = false;
 	g_embedded = false;
+	g_rt_refs = g_rt_refs >= g_net_refs ? g_rt_refs - g_net_refs : 0;
 	g_net_refs = 0;
 	g_net_uri[0] = '\0';
 }
@@ -208,9 +218,9 @@ cli_net_rt_get(void)
 
 	pthread_once(&g_atfork_once, net_atfork_register);
 	pthread_mutex_lock(&g_net_lock);
-	/* A forked child keeps the library usable for everything but the network
-	 * (cli_net_get() says why). */
-	if (g_rt_refs == 0 && !g_fork_lost)
+	/* Not running: the first reference, or a fork()ed child whose inherited runtime was
+	 * forgotten (net_atfork_child). */
+	if (g_ctx == NULL)
 		rc = net_start_locked();
 	if (rc == 0)
 		g_rt_refs++;
@@ -247,14 +257,6 @@ cli_net_get(const char *uri)
 	}
 	pthread_once(&g_atfork_once, net_atfork_register);
 	pthread_mutex_lock(&g_net_lock);
-	if (g_fork_lost) {
-		CAIRN_ERROR("this process was forked from one whose libcairn runtime was "
-		            "running (started by cairn_init()): its network cannot be used "
-		            "here. exec() a new program (global handles can be passed to it), "
-		            "or fork before cairn_init()");
-		pthread_mutex_unlock(&g_net_lock);
-		return -CAIRN_ERR_SHUTDOWN;
-	}
 	if (g_net_refs > 0) {
 		if (strcmp(g_net_uri, uri) != 0) {
 			CAIRN_ERROR("already connected to the system at %s; one system per "
@@ -270,8 +272,12 @@ cli_net_get(const char *uri)
 	}
 	/* Normally up since cairn_init(); started here if that could not (then stopped
 	 * with the last user). */
-	if (g_ctx == NULL)
+	if (g_ctx == NULL) {
 		rc = net_start_locked();
+		if (rc == 0 && g_forks)
+			CAIRN_INFO("fork()ed child (pid %d): started a runtime of its own",
+			           (int)getpid());
+	}
 	if (rc)
 		goto out;
 	g_rt_refs++;

@@ -17,6 +17,8 @@
 
 #include "control_internal.h"
 
+#define CTL_CONFIG_TEXT_MAX (1u << 20) /* read for line numbers only */
+
 #define NS_PER_MS 1000000ull
 
 static void
@@ -219,12 +221,71 @@ name_ok(const char *s)
 	return true;
 }
 
-/* Checks across fields; the schema loader already checked types and ranges. */
+/*
+ * Line (1-based) of `key` at the top level (engine < 0) or inside the list item
+ * engines[engine] of a block-style YAML text, for the "file:line:" of the checks below
+ * (the schema loader reports its own errors with lines; these run after it). In an
+ * engine, a key not found gives the line of the engine's "- " item; 0 when even that is
+ * not found (flow style): the message then names the file only.
+ */
+static unsigned
+key_line(const char *text, int engine, const char *key)
+{
+	const char *p = text, *q, *end, *eol;
+	size_t klen = strlen(key);
+	unsigned line = 1, item_line = 0;
+	bool in_engines = false;
+	int item = -1;
+
+	while (p != NULL && *p != '\0') {
+		eol = strchr(p, '\n');
+		end = eol ? eol : p + strlen(p);
+		for (q = p; q < end && *q == ' '; q++)
+			;
+		if (q < end && *q != '#') {
+			if (q == p) {
+				in_engines = strncmp(q, "engines:", 8) == 0;
+				if (engine < 0 && (size_t)(end - q) > klen &&
+				    strncmp(q, key, klen) == 0 && q[klen] == ':')
+					return line;
+			} else if (in_engines && engine >= 0) {
+				if (*q == '-' && (q + 1 == end || q[1] == ' ')) {
+					if (++item == engine)
+						item_line = line;
+					for (q++; q < end && *q == ' '; q++)
+						;
+				}
+				if (item == engine && (size_t)(end - q) > klen &&
+				    strncmp(q, key, klen) == 0 && q[klen] == ':')
+					return line;
+			}
+		}
+		p = eol ? eol + 1 : NULL;
+		line++;
+	}
+	return item_line;
+}
+
+/* "src:LINE" (or "src" when the line is unknown) of a key, for messages. */
+static const char *
+key_where(char *buf, size_t len, const char *src, const char *text, int engine, const char *key)
+{
+	unsigned line = text ? key_line(text, engine, key) : 0;
+
+	if (line)
+		snprintf(buf, len, "%s:%u", src, line);
+	else
+		snprintf(buf, len, "%s", src);
+	return buf;
+}
+
+/* Checks across fields; the schema loader already checked types and ranges. text is
+ * the YAML (may be NULL), for the line numbers of the messages. */
 static int
-config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
+config_check(const char *src, const char *text, struct ctl_config *cfg, char *err, size_t errlen)
 {
 	uint8_t levels[CAIRN_SS_MAX];
-	char why[200], path[CTL_SOCK_PATH_MAX + 16];
+	char why[200], path[CTL_SOCK_PATH_MAX + 16], at[PATH_MAX + 16];
 	unsigned i, j;
 	int n;
 
@@ -232,7 +293,7 @@ config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen,
 		         "%s: key 'name': '%s' may only hold letters, digits, "
 		         "'-', '_' and '.'",
-		         src, cfg->name);
+		         key_where(at, sizeof(at), src, text, -1, "name"), cfg->name);
 		return -CAIRN_ERR_INVAL;
 	}
 	for (i = 0; i < cfg->nr_access_points; i++) {
@@ -260,18 +321,20 @@ config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen,
 		         "%s: restart_backoff_min is larger than "
 		         "restart_backoff_max",
-		         src);
+		         key_where(at, sizeof(at), src, text, -1, "restart_backoff_min"));
 		return -CAIRN_ERR_INVAL;
 	}
 	if (cfg->log_mask && cairn_log_parse_mask(cfg->log_mask, levels, why, sizeof(why))) {
-		snprintf(err, errlen, "%s: key 'log_mask': %s", src, why);
+		snprintf(err, errlen, "%s: key 'log_mask': %s",
+		         key_where(at, sizeof(at), src, text, -1, "log_mask"), why);
 		return -CAIRN_ERR_INVAL;
 	}
 	for (i = 0; i < cfg->nr_engines; i++) {
 		struct ctl_engine_cfg *e = &cfg->engines[i];
 
 		if (e->log_mask && cairn_log_parse_mask(e->log_mask, levels, why, sizeof(why))) {
-			snprintf(err, errlen, "%s: key 'engines[%u].log_mask': %s", src, i, why);
+			snprintf(err, errlen, "%s: key 'engines[%u].log_mask': %s",
+			         key_where(at, sizeof(at), src, text, (int)i, "log_mask"), i, why);
 			return -CAIRN_ERR_INVAL;
 		}
 		if (e->drpc_socket == NULL) {
@@ -280,7 +343,7 @@ config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
 				snprintf(err, errlen,
 				         "%s: key 'socket_dir': too long for a socket "
 				         "path",
-				         src);
+				         key_where(at, sizeof(at), src, text, -1, "socket_dir"));
 				return -CAIRN_ERR_INVAL;
 			}
 			if (set_default_str(&e->drpc_socket, path))
@@ -289,14 +352,16 @@ config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
 		/* An engine listens on port .. port + targets (one per RPC context). */
 		if (e->port && e->port + e->targets > 65535) {
 			snprintf(err, errlen, "%s: engines[%u]: port %u + %u targets passes 65535",
-			         src, i, e->port, e->targets);
+			         key_where(at, sizeof(at), src, text, (int)i, "port"), i, e->port,
+			         e->targets);
 			return -CAIRN_ERR_INVAL;
 		}
 		if (e->port && cfg->port >= e->port && cfg->port <= e->port + e->targets) {
 			snprintf(err, errlen,
 			         "%s: engines[%u] listens on ports %u-%u, which "
 			         "include the management port %u",
-			         src, i, e->port, e->port + e->targets, cfg->port);
+			         key_where(at, sizeof(at), src, text, (int)i, "port"), i, e->port,
+			         e->port + e->targets, cfg->port);
 			return -CAIRN_ERR_INVAL;
 		}
 		for (j = 0; j < i; j++) {
@@ -306,14 +371,17 @@ config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
 				snprintf(err, errlen,
 				         "%s: engines[%u].storage.dir is the same as "
 				         "engines[%u]'s (%s): each engine needs its own",
-				         src, i, j, e->storage.dir);
+				         key_where(at, sizeof(at), src, text, (int)i, "storage"), i,
+				         j, e->storage.dir);
 				return -CAIRN_ERR_INVAL;
 			}
 			if (strcmp(o->drpc_socket, e->drpc_socket) == 0) {
-				snprintf(err, errlen,
-				         "%s: engines[%u] and engines[%u] share the "
-				         "dRPC socket %s",
-				         src, i, j, e->drpc_socket);
+				snprintf(
+				        err, errlen,
+				        "%s: engines[%u] and engines[%u] share the "
+				        "dRPC socket %s",
+				        key_where(at, sizeof(at), src, text, (int)i, "drpc_socket"),
+				        i, j, e->drpc_socket);
 				return -CAIRN_ERR_INVAL;
 			}
 			if (e->port && o->port && e->port <= o->port + o->targets &&
@@ -322,7 +390,8 @@ config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
 				         "%s: engines[%u] (ports %u-%u) and engines[%u] "
 				         "(ports %u-%u) overlap: each engine uses port .. port + "
 				         "targets",
-				         src, i, e->port, e->port + e->targets, j, o->port,
+				         key_where(at, sizeof(at), src, text, (int)i, "port"), i,
+				         e->port, e->port + e->targets, j, o->port,
 				         o->port + o->targets);
 				return -CAIRN_ERR_INVAL;
 			}
@@ -331,11 +400,31 @@ config_check(const char *src, struct ctl_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* The file's text for key_line() (NULL if it cannot be read: no line numbers then). */
+static char *
+config_slurp(const char *path)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return NULL;
+	buf = malloc(CTL_CONFIG_TEXT_MAX + 1);
+	if (buf != NULL) {
+		n = fread(buf, 1, CTL_CONFIG_TEXT_MAX, f);
+		buf[n] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
 static int
-config_finish(const char *src, int rc, struct ctl_config *cfg, char *err, size_t errlen)
+config_finish(const char *src, const char *text, int rc, struct ctl_config *cfg, char *err,
+              size_t errlen)
 {
 	if (rc == 0)
-		rc = config_check(src, cfg, err, errlen);
+		rc = config_check(src, text, cfg, err, errlen);
 	if (rc == 0) {
 		cfg->path = strdup(src);
 		if (cfg->path == NULL)
@@ -350,12 +439,17 @@ int
 ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errlen)
 {
 	int rc = config_defaults(cfg);
+	char *text;
 
 	if (rc == 0)
 		rc = cairn_cfg_load_file(path, &g_server_schema, cfg, err, errlen);
+
 	if (rc && rc != -CAIRN_ERR_INVAL && rc != -CAIRN_ERR_NOMEM)
 		snprintf(err, errlen, "%s: cannot read: %s", path, cairn_strerror(rc));
-	return config_finish(path, rc, cfg, err, errlen);
+	text = rc == 0 ? config_slurp(path) : NULL;
+	rc = config_finish(path, text, rc, cfg, err, errlen);
+	free(text);
+	return rc;
 }
 
 int
@@ -367,7 +461,7 @@ ctl_config_load_string(const char *name, const char *text, struct ctl_config *cf
 	if (rc == 0)
 		rc = cairn_cfg_load_string(name, text, strlen(text), &g_server_schema, cfg, err,
 		                           errlen);
-	return config_finish(name, rc, cfg, err, errlen);
+	return config_finish(name, text, rc, cfg, err, errlen);
 }
 
 void

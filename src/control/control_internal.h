@@ -155,6 +155,7 @@ struct ctl_engine {
 	enum ctl_rank_state state;
 	bool want_running; /* admin intent: restart on crash */
 	bool formatted;
+	bool setup_done; /* this engine process accepted its SETUP (config over dRPC) */
 	pid_t pid;
 	struct cairn_drpc_client *drpc;
 	uint64_t started_ms;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +25,14 @@
 #define CAIRN_LOG_SS CAIRN_SS_MGMT
 #include "common/log.h"
 #include "drpc/drpc.h"
+#include "drpc/setup.h"
 #include "mgmt.pb-c.h"
 
 #include "control_internal.h"
 
 #define JOIN_TIMEOUT_MS 15000 /* from fork to joined */
 #define DRPC_TIMEOUT_MS 2000
+#define SETUP_TIMEOUT_MS 10000 /* SETUP returns once the engine's targets run */
 #define STABLE_MS 30000 /* up this long: the crash streak is over */
 #define PING_PERIOD_MS 2000
 
@@ -186,29 +189,17 @@ engine_simple_call(struct ctl_engine *e, uint32_t method)
 static int
 engine_launch(struct ctl_system *sys, struct ctl_engine *e)
 {
-	char targets[16], helpers[16], port[16];
-	const char *argv[24];
+	const char *argv[12];
 	sigset_t all;
 	unsigned a = 0;
 	pid_t pid;
 	int fd;
 
-	snprintf(targets, sizeof(targets), "%u", e->cfg->targets);
-	snprintf(helpers, sizeof(helpers), "%u", e->cfg->helpers);
-	snprintf(port, sizeof(port), "%u", e->cfg->port);
+	/* Only what the engine needs to open its dRPC socket and log its start-up; the
+	 * rest of its configuration goes over dRPC in a SETUP (engine_send_setup). */
 	argv[a++] = "cairn-engine";
-	argv[a++] = "-t";
-	argv[a++] = targets;
-	argv[a++] = "-x";
-	argv[a++] = helpers;
-	argv[a++] = "-s";
-	argv[a++] = e->cfg->storage.dir;
 	argv[a++] = "-d";
 	argv[a++] = e->drpc_path;
-	if (e->cfg->port) {
-		argv[a++] = "-p";
-		argv[a++] = port;
-	}
 	if (e->cfg->log_mask) {
 		argv[a++] = "--log-mask";
 		argv[a++] = e->cfg->log_mask;
@@ -242,6 +233,7 @@ engine_launch(struct ctl_system *sys, struct ctl_engine *e)
 	}
 	e->pid = pid;
 	e->kill_sent = false;
+	e->setup_done = false;
 	e->state = CTL_RANK_STARTING;
 	e->started_ms = ctl_now_ms();
 	e->start_deadline_ms = e->started_ms + JOIN_TIMEOUT_MS;
@@ -250,7 +242,76 @@ engine_launch(struct ctl_system *sys, struct ctl_engine *e)
 	return 0;
 }
 
-/* STARTING: connect, ping, set rank. 0 when joined, -CAIRN_ERR_AGAIN to retry. */
+/* The engine's whole configuration, as the SETUP body. */
+static int
+engine_setup_fill(struct ctl_system *sys, struct ctl_engine *e, struct cairn_drpc_setup *s)
+{
+	char dir[PATH_MAX];
+	size_t n;
+
+	memset(s, 0, sizeof(*s));
+	s->targets = e->cfg->targets;
+	s->helpers = e->cfg->helpers;
+	/* The engine wants an absolute path; the server's cwd is not its business. */
+	if (realpath(e->cfg->storage.dir, dir) == NULL)
+		snprintf(dir, sizeof(dir), "%s", e->cfg->storage.dir);
+	n = strlen(dir);
+	if (n >= sizeof(s->storage_dir)) {
+		CAIRN_ERROR("rank %u: storage dir %.64s... is %zu bytes, longer than %zu; use a "
+		            "shorter path",
+		            e->rank, dir, n, sizeof(s->storage_dir) - 1);
+		return -CAIRN_ERR_INVAL;
+	}
+	memcpy(s->storage_dir, dir, n + 1);
+	s->port = e->cfg->port;
+	s->rank = e->rank;
+	snprintf(s->system, sizeof(s->system), "%s", sys->cfg->name);
+	memcpy(s->system_uuid, sys->uuid.b, sizeof(s->system_uuid));
+	if (e->cfg->log_mask) {
+		n = strlen(e->cfg->log_mask);
+		if (n >= sizeof(s->log_mask)) {
+			CAIRN_ERROR("rank %u: log_mask is %zu bytes, longer than %zu", e->rank, n,
+			            sizeof(s->log_mask) - 1);
+			return -CAIRN_ERR_INVAL;
+		}
+		memcpy(s->log_mask, e->cfg->log_mask, n + 1);
+	}
+	return 0;
+}
+
+/* Send SETUP; the engine answers once its targets, network and modules run (or with a
+ * message saying which value it refuses). -CAIRN_ERR_TIMEDOUT: ask again later (an
+ * engine already set up answers a repeated identical SETUP with 0). */
+static int
+engine_send_setup(struct ctl_system *sys, struct ctl_engine *e)
+{
+	struct cairn_drpc_response resp;
+	struct cairn_drpc_setup s;
+	uint8_t *body;
+	size_t len;
+	int rc;
+
+	rc = engine_setup_fill(sys, e, &s);
+	if (rc == 0)
+		rc = cairn_drpc_setup_encode(&s, &body, &len);
+	if (rc)
+		return rc;
+	rc = cairn_drpc_client_call(e->drpc, CAIRN_DRPC_MODULE_MGMT, CAIRN_DRPC_MGMT_SETUP, body,
+	                            len, SETUP_TIMEOUT_MS, &resp);
+	free(body);
+	if (rc)
+		return rc;
+	rc = resp.status;
+	if (rc)
+		CAIRN_ERROR("rank %u: the engine refused its configuration: %.*s", e->rank,
+		            (int)resp.body_len, (const char *)resp.body);
+	else
+		e->setup_done = true;
+	cairn_drpc_response_release(&resp);
+	return rc;
+}
+
+/* STARTING: connect, SETUP, ping, set rank. 0 when joined, -CAIRN_ERR_AGAIN to retry. */
 static int
 engine_try_join(struct ctl_system *sys, struct ctl_engine *e)
 {
@@ -264,6 +325,11 @@ engine_try_join(struct ctl_system *sys, struct ctl_engine *e)
 		rc = cairn_drpc_client_connect(e->drpc_path, 0, &e->drpc);
 		if (rc)
 			return -CAIRN_ERR_AGAIN; /* not listening yet */
+	}
+	if (!e->setup_done) {
+		rc = engine_send_setup(sys, e);
+		if (rc)
+			return rc;
 	}
 	rc = engine_simple_call(e, CAIRN_DRPC_MGMT_PING);
 	if (rc)

@@ -6,6 +6,7 @@
  * encode, send. Everything here runs on the owning xstream, so no locks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,11 +298,37 @@ conn_read(struct drpc_conn *c)
 	return work;
 }
 
+/* Serve a connected socket (non-blocking); the caller closes fd on failure. */
 static int
-drpc_accept(struct cairn_drpc_server *srv)
+drpc_conn_add(struct cairn_drpc_server *srv, int fd)
 {
 	struct epoll_event ev;
 	struct drpc_conn *c;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -CAIRN_ERR_NOMEM;
+	c->srv = srv;
+	c->fd = fd;
+	c->refs = 1;
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(c);
+		return -errno;
+	}
+	c->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->nr_conns++;
+	srv->refs++;
+	return 0;
+}
+
+static int
+drpc_accept(struct cairn_drpc_server *srv)
+{
 	int i, fd, work = 0;
 
 	for (i = 0; i < DRPC_ACCEPT_BUDGET; i++) {
@@ -322,27 +349,8 @@ drpc_accept(struct cairn_drpc_server *srv)
 			close(fd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (c == NULL) {
+		if (drpc_conn_add(srv, fd) != 0)
 			close(fd);
-			continue;
-		}
-		c->srv = srv;
-		c->fd = fd;
-		c->refs = 1;
-		ev.events = EPOLLIN;
-		ev.data.ptr = c;
-		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = srv->conns;
-		if (srv->conns)
-			srv->conns->prev = c;
-		srv->conns = c;
-		srv->nr_conns++;
-		srv->refs++;
 	}
 	return work;
 }
@@ -415,13 +423,24 @@ drpc_listen(const char *path, int *out_fd)
 }
 
 int
-cairn_drpc_server_start(const char *path, unsigned max_conns, struct cairn_drpc_server **out)
+cairn_drpc_listen(const char *path, int *listen_fd)
+{
+	if (listen_fd == NULL)
+		return -CAIRN_ERR_INVAL;
+	return drpc_listen(path, listen_fd);
+}
+
+/* listen_fd < 0: listen on path; else serve that listener (bound to path). On failure
+ * an adopted listener is left open for its owner. */
+static int
+drpc_server_start(const char *path, int listen_fd, unsigned max_conns,
+                  struct cairn_drpc_server **out)
 {
 	struct cairn_drpc_server *srv;
 	struct epoll_event ev;
 	int rc;
 
-	if (out == NULL || cairn_xs_self() == NULL)
+	if (out == NULL || path == NULL || cairn_xs_self() == NULL)
 		return -CAIRN_ERR_INVAL;
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
@@ -439,8 +458,9 @@ cairn_drpc_server_start(const char *path, unsigned max_conns, struct cairn_drpc_
 		rc = -errno;
 		goto err_free;
 	}
-	rc = drpc_listen(path, &srv->listen_fd);
-	if (rc)
+	if (listen_fd >= 0)
+		srv->listen_fd = listen_fd;
+	else if ((rc = drpc_listen(path, &srv->listen_fd)) != 0)
 		goto err_epoll;
 	snprintf(srv->path, sizeof(srv->path), "%s", path);
 	ev.events = EPOLLIN;
@@ -464,14 +484,46 @@ cairn_drpc_server_start(const char *path, unsigned max_conns, struct cairn_drpc_
 	return 0;
 
 err_listen:
-	close(srv->listen_fd);
-	unlink(path);
+	if (listen_fd < 0) {
+		close(srv->listen_fd);
+		unlink(path);
+	}
 err_epoll:
 	close(srv->epfd);
 err_free:
 	free(srv->rxbuf);
 	free(srv);
 	return rc;
+}
+
+int
+cairn_drpc_server_start(const char *path, unsigned max_conns, struct cairn_drpc_server **out)
+{
+	return drpc_server_start(path, -1, max_conns, out);
+}
+
+int
+cairn_drpc_server_start_fd(const char *path, int listen_fd, unsigned max_conns,
+                           struct cairn_drpc_server **out)
+{
+	if (listen_fd < 0)
+		return -CAIRN_ERR_INVAL;
+	return drpc_server_start(path, listen_fd, max_conns, out);
+}
+
+int
+cairn_drpc_server_adopt(struct cairn_drpc_server *srv, int fd)
+{
+	int fl;
+
+	if (srv == NULL || fd < 0 || srv->stopping)
+		return -CAIRN_ERR_INVAL;
+	if (srv->nr_conns >= srv->max_conns)
+		return -CAIRN_ERR_BUSY;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return drpc_conn_add(srv, fd);
 }
 
 void

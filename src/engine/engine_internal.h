@@ -41,7 +41,17 @@ struct cairn_engine_opts {
 	const char *log_file;    /* --log-file */
 	int rank;                /* -r: initial rank, -1 = assigned over dRPC */
 	bool pin;                /* --pin: pin xstreams to cores */
+	/* No configuration option given (only -d and the log options, as cairn-server
+	 * starts it): wait up to setup_timeout_s for a dRPC SETUP carrying the whole
+	 * configuration before starting anything. */
+	bool wait_setup;
+	unsigned setup_timeout_s; /* --setup-timeout: default ENGINE_SETUP_TIMEOUT_S */
 };
+
+#define ENGINE_SETUP_TIMEOUT_S 60
+#define ENGINE_SETUP_TIMEOUT_MAX_S 3600
+/* Exit code of an engine that waited for its SETUP and got none in time. */
+#define ENGINE_EXIT_NO_SETUP 3
 
 void engine_opts_default(struct cairn_engine_opts *opts);
 /* Run until SIGTERM/SIGINT or a dRPC SHUTDOWN; returns the process exit code. */

@@ -28,9 +28,16 @@ usage(FILE *f)
 	        "      --log-mask MASK  e.g. ERR,engine=INFO (see CAIRN_LOG_MASK)\n"
 	        "      --log-file PATH  log file (default stderr)\n"
 	        "      --pin            pin xstreams to cores\n"
+	        "      --setup-timeout S  seconds to wait for SETUP (default %u, max %u)\n"
 	        "  -h, --help           this text\n\n"
-	        "Exit codes: 0 clean shutdown, 1 start-up failure, 2 bad options.\n",
-	        ENGINE_MAX_TARGETS, ENGINE_MAX_HELPERS, ENGINE_DEFAULT_DRPC);
+	        "Without any of -t/-x/-s/-p/--uri/-r/--pin the engine waits (up to\n"
+	        "--setup-timeout) for cairn-server to send its whole configuration in a dRPC\n"
+	        "SETUP on the -d socket, as cairn-server does when it launches engines; with\n"
+	        "any of them it starts at once from the command line.\n\n"
+	        "Exit codes: 0 clean shutdown, 1 start-up failure, 2 bad options,\n"
+	        "3 no valid SETUP within --setup-timeout.\n",
+	        ENGINE_MAX_TARGETS, ENGINE_MAX_HELPERS, ENGINE_DEFAULT_DRPC, ENGINE_SETUP_TIMEOUT_S,
+	        ENGINE_SETUP_TIMEOUT_MAX_S);
 }
 
 int
@@ -47,16 +54,20 @@ main(int argc, char **argv)
 	        {"log-mask", required_argument, NULL, 'M'},
 	        {"log-file", required_argument, NULL, 'L'},
 	        {"pin", no_argument, NULL, 'P'},
+	        {"setup-timeout", required_argument, NULL, 'W'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct cairn_engine_opts opts;
 	char err[160];
+	bool configured = false; /* a configuration option was given */
 	uint32_t v;
 	int c;
 
 	engine_opts_default(&opts);
 	while ((c = getopt_long(argc, argv, "t:x:s:p:d:r:h", lopts, NULL)) != -1) {
+		if (strchr("txspUrP", c))
+			configured = true;
 		switch (c) {
 		case 't':
 			if (cairn_parse_u32(optarg, 1, ENGINE_MAX_TARGETS, &v, err, sizeof(err)))
@@ -101,6 +112,12 @@ main(int argc, char **argv)
 		case 'P':
 			opts.pin = true;
 			break;
+		case 'W':
+			if (cairn_parse_u32(optarg, 1, ENGINE_SETUP_TIMEOUT_MAX_S, &v, err,
+			                    sizeof(err)))
+				goto bad;
+			opts.setup_timeout_s = v;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -114,8 +131,17 @@ main(int argc, char **argv)
 		        argv[optind]);
 		return 2;
 	}
+	opts.wait_setup = !configured;
+	if (configured && opts.setup_timeout_s) {
+		fprintf(stderr, "cairn-engine: --setup-timeout applies only to an engine that "
+		                "waits for SETUP (no -t/-x/-s/-p/--uri/-r/--pin)\n");
+		return 2;
+	}
 	return cairn_engine_run(&opts);
 bad:
-	fprintf(stderr, "cairn-engine: option -%c: %s\n", c, err);
+	for (v = 0; lopts[v].name != NULL && lopts[v].val != c; v++)
+		;
+	fprintf(stderr, "cairn-engine: option --%s: %s\n", lopts[v].name ? lopts[v].name : "?",
+	        err);
 	return 2;
 }

@@ -14,6 +14,7 @@
 #define CAIRN_LOG_SS CAIRN_SS_MGMT
 #include "common/log.h"
 #include "drpc/drpc.h"
+#include "drpc/setup.h"
 #include "rt/module.h"
 #include "rt/rt.h"
 
@@ -172,7 +173,46 @@ mgmt_group_update(const struct cairn_drpc_call *call, uint8_t **body, size_t *bo
 	return rc;
 }
 
+/*
+ * SETUP on an engine that already runs (the waiting phase in engine.c answers the first
+ * one): the control plane repeats it when its first call timed out. The same
+ * configuration is acknowledged; a different one is refused (restart the engine).
+ */
+static int
+mgmt_setup(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
+{
+	struct engine_info *info = engine_info();
+	struct cairn_drpc_setup *s;
+	const char *dir;
+	char err[512];
+	int rc;
+
+	s = malloc(sizeof(*s));
+	if (s == NULL)
+		return -CAIRN_ERR_NOMEM;
+	rc = cairn_drpc_setup_decode(call->body, call->body_len, s, err, sizeof(err));
+	if (rc) {
+		cairn_drpc_errmsg(body, body_len, "SETUP refused: %s", err);
+		goto out;
+	}
+	dir = info->storage_dir ? info->storage_dir : "";
+	if (s->targets != info->targets || s->helpers != info->helpers ||
+	    strcmp(s->storage_dir, dir) != 0 || info->rank < 0 || s->rank != (uint32_t)info->rank ||
+	    strcmp(s->system, info->system) != 0) {
+		cairn_drpc_errmsg(body, body_len,
+		                  "SETUP refused: the engine already runs as rank %d of '%s' "
+		                  "with %u target(s) on '%s'; restart it to change its "
+		                  "configuration",
+		                  info->rank, info->system, info->targets, dir);
+		rc = -CAIRN_ERR_BUSY;
+	}
+out:
+	free(s);
+	return rc;
+}
+
 static const struct cairn_drpc_method g_mgmt_methods[] = {
+        {CAIRN_DRPC_MGMT_SETUP, "setup", mgmt_setup},
         {CAIRN_DRPC_MGMT_PING, "ping", mgmt_ping},
         {CAIRN_DRPC_MGMT_GET_INFO, "get_info", mgmt_get_info},
         {CAIRN_DRPC_MGMT_SET_RANK, "set_rank", mgmt_set_rank},

@@ -48,6 +48,7 @@ struct vos_shard {
 	uint32_t map_version;        /* the pool map version served (pools have one so far) */
 	char bdev[48];
 	uint8_t dirty[AGG_MAX_DIRTY][16];
+	uint64_t dirty_epoch[AGG_MAX_DIRTY]; /* epoch after the container's latest write */
 	unsigned nr_dirty;
 };
 
@@ -284,18 +285,36 @@ agg_poll(void *arg)
 {
 	struct vos_tls *t = arg;
 	uint64_t ub;
-	unsigned i;
+	unsigned i, j;
 	int rc, did = 0;
 
 	for (i = 0; i < SRV_MAX_POOLS; i++) {
 		struct vos_shard *s = &t->shards[i];
 
 		if (s->pool == NULL || s->nr_dirty == 0 ||
-		    cairn_vos_aggregate_running(s->pool, NULL))
+		    cairn_vos_aggregate_running(s->pool, &rc))
 			continue;
+		if (rc)
+			CAIRN_WARN("target %u: the last aggregation pass failed: %s", t->tgt,
+			           cairn_strerror(rc));
 		ub = srv_epoch_next() - AGG_LAG_NS;
-		s->nr_dirty--;
-		rc = cairn_vos_aggregate_start(s->pool, s->dirty[s->nr_dirty], ub);
+		/* The pass covers writes up to ub only: a container written after ub stays
+		 * dirty (a later pass merges the rest). Otherwise the last writes before the
+		 * pool filled up (punches that would free it) were never aggregated. */
+		j = s->nr_dirty - 1;
+		rc = cairn_vos_aggregate_start(s->pool, s->dirty[j], ub);
+		if (rc != 0 || s->dirty_epoch[j] <= ub)
+			s->nr_dirty--;
+		else if (j > 0) { /* rotate: the others get their turn first */
+			uint8_t cont[16];
+			uint64_t e = s->dirty_epoch[j];
+
+			memcpy(cont, s->dirty[j], 16);
+			memmove(s->dirty[1], s->dirty[0], (size_t)j * 16);
+			memmove(&s->dirty_epoch[1], &s->dirty_epoch[0], (size_t)j * sizeof(e));
+			memcpy(s->dirty[0], cont, 16);
+			s->dirty_epoch[0] = e;
+		}
 		if (rc == 0) {
 			t->agg_passes++;
 			did = 1;
@@ -322,11 +341,15 @@ srv_vos_note_write(struct cairn_vos_pool *pool, const uint8_t cont[16])
 			s = &t->shards[i];
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nr_dirty; i++)
-		if (memcmp(s->dirty[i], cont, 16) == 0)
+	for (i = 0; i < s->nr_dirty; i++) {
+		if (memcmp(s->dirty[i], cont, 16) == 0) {
+			s->dirty_epoch[i] = srv_epoch_next();
 			return;
+		}
+	}
 	if (s->nr_dirty == AGG_MAX_DIRTY)
 		return;
+	s->dirty_epoch[s->nr_dirty] = srv_epoch_next();
 	memcpy(s->dirty[s->nr_dirty++], cont, 16);
 	if (t->agg_poller == NULL)
 		t->agg_poller = cairn_poller_register(agg_poll, t, AGG_PERIOD_US, "vos_agg");

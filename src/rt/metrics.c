@@ -90,6 +90,13 @@ cairn_metric_register(struct cairn_metric *m)
 	return 0;
 }
 
+/* In a fork()ed child (xstream.c): the lock may have been held by a thread that is gone. */
+void
+rt_metrics_atfork_child(void)
+{
+	pthread_mutex_init(&g_m_lock, NULL);
+}
+
 static void
 values_free(int id)
 {

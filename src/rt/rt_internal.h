@@ -379,6 +379,8 @@ void rt_module_xs_fini(struct cairn_xstream *xs);
 
 /* metrics.c: runtime's own metrics */
 void rt_metrics_register_builtin(void);
+/* fork() child: reset the registry lock (xstream.c's atfork handler). */
+void rt_metrics_atfork_child(void);
 void rt_metrics_free_values(void);
 void rt_metric_ult_created(void);
 void rt_metric_msgs(unsigned n);

@@ -516,6 +516,43 @@ cairn_rt_poll_until_idle(unsigned max_rounds)
 	return r;
 }
 
+/*
+ * fork(): the child has only the forking thread; the runtime's xstream threads are gone.
+ * Forget the runtime there, so the child may start one of its own (a forked libcairn
+ * user, an MPI rank): its memory and fds are leaked on purpose, since freeing them would
+ * wait for threads that do not exist. Locks another thread may have held are reset.
+ */
+static void
+rt_atfork_child(void)
+{
+	pthread_mutex_init(&g_init_lock, NULL);
+	pthread_mutex_init(&g_start.lock, NULL);
+	pthread_cond_init(&g_start.cond, NULL);
+	rt_metrics_atfork_child();
+	t_rt_xs = NULL;
+	if (!atomic_load(&g_rt.running))
+		return;
+	g_rt.xs = NULL;
+	g_rt.nr_xs = 0;
+	memset(g_rt.nr_role, 0, sizeof(g_rt.nr_role));
+	memset(g_rt.first_role, 0, sizeof(g_rt.first_role));
+	g_rt.manual = false;
+	atomic_store(&g_rt.live_ults, 0);
+	atomic_store(&g_rt.stopping, false);
+	atomic_store(&g_rt.running, false);
+	g_topo = NULL;
+	g_cpus = NULL;
+	g_nr_cpus = 0;
+}
+
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+rt_atfork_register(void)
+{
+	(void)pthread_atfork(NULL, NULL, rt_atfork_child);
+}
+
 int
 cairn_rt_init(const struct cairn_rt_opts *opts)
 {
@@ -523,6 +560,7 @@ cairn_rt_init(const struct cairn_rt_opts *opts)
 	unsigned i, started = 0, role, idx, id;
 	int rc;
 
+	pthread_once(&g_atfork_once, rt_atfork_register);
 	pthread_mutex_lock(&g_init_lock);
 	if (atomic_load(&g_rt.running)) {
 		CAIRN_ERROR("runtime already running");

@@ -54,9 +54,8 @@ enum cairn_drpc_mgmt_method {
 	CAIRN_DRPC_MGMT_SET_RANK = 3,
 	CAIRN_DRPC_MGMT_PREP_SHUTDOWN = 4,
 	CAIRN_DRPC_MGMT_SHUTDOWN = 5,
-	/* membership push (GroupUpdateReq); an id of its own range so methods other
-	 * work adds after SHUTDOWN do not collide */
-	CAIRN_DRPC_MGMT_GROUP_UPDATE = 16,
+	CAIRN_DRPC_MGMT_SETUP = 6,        /* SetUpReq: the engine's whole configuration */
+	CAIRN_DRPC_MGMT_GROUP_UPDATE = 7, /* GroupUpdateReq: membership push */
 };
 
 /* ------------------------------------------------------------------ codec */
@@ -150,6 +149,26 @@ struct cairn_drpc_server;
  * extra connections are closed at once.
  */
 int cairn_drpc_server_start(const char *path, unsigned max_conns, struct cairn_drpc_server **out);
+/*
+ * Listen on path exactly as cairn_drpc_server_start() does (same checks, mode 0600,
+ * non-blocking) without serving it: an engine waiting for its SETUP answers on this
+ * listener before its runtime exists, then hands it to cairn_drpc_server_start_fd().
+ * 0 or the errors of cairn_drpc_server_start(). Any thread.
+ */
+int cairn_drpc_listen(const char *path, int *listen_fd);
+/*
+ * As cairn_drpc_server_start(), serving listen_fd (from cairn_drpc_listen(path)) instead
+ * of opening one: the server owns it on success (closes it and unlinks path at stop); on
+ * failure it stays the caller's. From a ULT on the owning xstream.
+ */
+int cairn_drpc_server_start_fd(const char *path, int listen_fd, unsigned max_conns,
+                               struct cairn_drpc_server **out);
+/*
+ * Serve an already connected socket (accepted before the server existed) as if the
+ * server had accepted it; the server owns fd on success. -CAIRN_ERR_INVAL,
+ * -CAIRN_ERR_BUSY (max_conns reached), -errno. From a ULT on the owning xstream.
+ */
+int cairn_drpc_server_adopt(struct cairn_drpc_server *srv, int fd);
 /*
  * Stop: close the listener, answer nothing new, wait (yielding, up to timeout_us) for
  * calls being handled to send their Responses, close connections, unlink the socket and

@@ -754,8 +754,14 @@ cmd_obj(const struct args *a, const char *sub, struct cairn_handle coh, char **a
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (argc != 2 || strlen(argv[1]) > CAIRN_OBJ_KEY_MAX || strlen(akey) > CAIRN_OBJ_KEY_MAX ||
+	if (argc != 2) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (strlen(argv[1]) > CAIRN_OBJ_KEY_MAX || strlen(akey) > CAIRN_OBJ_KEY_MAX ||
 	    argv[1][0] == '\0' || akey[0] == '\0') {
+		fprintf(stderr, "cairn: dkey and akey are 1..%u bytes (got %zu and %zu)\n",
+		        CAIRN_OBJ_KEY_MAX, strlen(argv[1]), strlen(akey));
 		ret = EXIT_USAGE;
 		goto out;
 	}

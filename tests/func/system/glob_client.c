@@ -12,7 +12,12 @@
  *   glob-client URI POOL CONT runtime
  *     cairn_init() starts the client runtime (a thread appears), the first connect finds
  *     it up, cairn_fini() stops it (the thread goes); init/fini twice; a child forked
- *     after cairn_init() gets a clear SHUTDOWN for network calls and still fini's.
+ *     after cairn_init() starts a runtime of its own to connect, and fini stops it.
+ *   glob-client URI POOL CONT forks N
+ *     connect + open + write, local2global; fork N children (no exec) that each
+ *     global2local the handles, read the parent's value, write/read their own (64 KiB,
+ *     bulk) and connect on their own; the parent verifies every child's value and
+ *     keeps using its connection.
  *   glob-client URI POOL CONT stale ENGINE_DRPC_SOCK
  *     connect + open + write (map v1); the engine's pool map version is bumped over its
  *     dRPC socket (SRV_DRPC_POOL_MAP_BUMP); the next update and fetch with the old map
@@ -403,14 +408,32 @@ runtime(const char *uri, const char *pool)
 	if (pid < 0)
 		FAILF("fork: %s", strerror(errno));
 	if (pid == 0) {
-		int rc = cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL);
+		/* The parent's runtime threads are gone here; connecting starts the
+		 * child's own runtime, and the inherited cairn_init() reference stops it. */
+		int rc, nt;
 
-		if (rc != -CAIRN_ERR_SHUTDOWN) {
-			fprintf(stderr, "glob-client: forked child: connect gave %s, expected "
-			        "SHUTDOWN\n", cairn_strerror(rc));
+		if (nr_threads() != 0) {
+			fprintf(stderr, "glob-client: forked child has %d runtime threads\n",
+			        nr_threads());
 			_exit(1);
 		}
-		_exit(cairn_fini() == 0 ? 0 : 2);
+		rc = cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL);
+		if (rc) {
+			fprintf(stderr, "glob-client: forked child: connect: %s\n",
+			        cairn_strerror(rc));
+			_exit(1);
+		}
+		nt = nr_threads();
+		rc = cairn_pool_disconnect(poh, NULL);
+		if (nt <= 0 || rc) {
+			fprintf(stderr,
+			        "glob-client: forked child: %d runtime threads after "
+			        "connect, disconnect %s\n",
+			        nt, cairn_strerror(rc));
+			_exit(1);
+		}
+		rc = cairn_fini();
+		_exit(rc == 0 && nr_threads() == 0 ? 0 : 2);
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		FAILF("forked child failed (status 0x%x)", status);
@@ -418,6 +441,144 @@ runtime(const char *uri, const char *pool)
 	CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL), "connect after fork");
 	CHECK(cairn_pool_disconnect(poh, NULL), "disconnect after fork");
 	CHECK(cairn_fini(), "fini");
+	return 0;
+}
+
+#define FORK_VAL_LEN 65536 /* over the inline threshold: bulk transfers too */
+
+static void
+fork_fill(char *b, size_t n, unsigned who)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull * (who + 1);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		b[i] = (char)('a' + x % 26);
+	}
+}
+
+/* dkey "fork-<who>": a FORK_VAL_LEN value, written or read back and compared. */
+static int
+fork_io(struct cairn_handle coh, struct cairn_obj_id oid, unsigned who, bool write)
+{
+	static char want[FORK_VAL_LEN], got[FORK_VAL_LEN];
+	struct cairn_iov ak = {"a", 1, 1};
+	struct cairn_iov dk, v;
+	struct cairn_handle oh;
+	char key[32];
+	int rc;
+
+	snprintf(key, sizeof(key), "fork-%u", who);
+	cairn_iov_set(&dk, key, strlen(key));
+	fork_fill(want, sizeof(want), who);
+	rc = cairn_obj_open(coh, oid, 0, &oh, NULL);
+	if (rc)
+		return rc;
+	if (write) {
+		cairn_iov_set(&v, want, sizeof(want));
+		rc = cairn_obj_update(oh, &dk, &ak, &v, NULL);
+	} else {
+		memset(got, 0, sizeof(got));
+		cairn_iov_set(&v, got, sizeof(got));
+		v.len = 0;
+		rc = cairn_obj_fetch(oh, &dk, &ak, &v, NULL);
+		if (rc == 0 && (v.len != sizeof(want) || memcmp(got, want, sizeof(want)) != 0)) {
+			fprintf(stderr, "glob-client: %s read back %zu bytes, differing\n", key,
+			        v.len);
+			rc = 1;
+		}
+	}
+	cairn_obj_close(oh, NULL);
+	return rc;
+}
+
+/* A forked child of `forks`: global handles -> local, I/O, and a connect of its own. */
+static int
+fork_child(const char *uri, const char *pool, const char *cont, struct cairn_iov *pg,
+           struct cairn_iov *cg, struct cairn_obj_id oid, unsigned who)
+{
+	struct cairn_handle poh, coh, poh2, coh2;
+
+	if (nr_threads() != 0)
+		FAILF("child %u: %d runtime threads inherited", who, nr_threads());
+	CHECK(cairn_pool_global2local(pg, &poh), "child: pool global2local");
+	CHECK(cairn_cont_global2local(poh, cg, &coh), "child: cont global2local");
+	CHECK(kv_check(coh, oid, "parent", g_parent_val), "child: read the parent's value");
+	CHECK(fork_io(coh, oid, who, true), "child: write");
+	CHECK(fork_io(coh, oid, who, false), "child: read back");
+	CHECK(cairn_cont_close(coh, NULL), "child: close (local)");
+	CHECK(cairn_pool_disconnect(poh, NULL), "child: disconnect (local)");
+	/* A connection of the child's own works too (cairn_init again: a reference). */
+	CHECK(cairn_init(), "child: init");
+	CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh2, NULL, NULL), "child: connect");
+	CHECK(cairn_cont_open(poh2, cont, 0, &coh2, NULL, NULL), "child: cont open");
+	CHECK(fork_io(coh2, oid, who, false), "child: read back on its own connection");
+	CHECK(cairn_cont_close(coh2, NULL), "child: close");
+	CHECK(cairn_pool_disconnect(poh2, NULL), "child: disconnect");
+	CHECK(cairn_fini(), "child: fini");
+	CHECK(cairn_fini(), "child: fini of the inherited reference");
+	if (nr_threads() != 0)
+		FAILF("child %u: %d runtime threads left after cairn_fini()", who, nr_threads());
+	return 0;
+}
+
+/*
+ * forks N: connect + open + write, local2global, then fork N children at once (no exec:
+ * the MPI / multiprocessing pattern); each converts the global handles, reads the
+ * parent's value, writes and reads its own, connects on its own; the parent then reads
+ * every child's value and keeps using its own connection.
+ */
+static int
+forks(const char *uri, const char *pool, const char *cont, unsigned n)
+{
+	struct cairn_iov pg, cg;
+	struct cairn_handle poh, coh;
+	struct cairn_obj_id oid;
+	pid_t pids[64];
+	unsigned i, bad = 0;
+	int status;
+
+	CHECK(cairn_init(), "init");
+	CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL), "connect");
+	CHECK(cairn_cont_open(poh, cont, 0, &coh, NULL, NULL), "cont open");
+	CHECK(cairn_cont_alloc_oid(coh, CAIRN_OT_MULTI, CAIRN_OC_UNKNOWN, &oid, NULL), "oid");
+	CHECK(kv_put(coh, oid, "parent", g_parent_val), "update");
+	CHECK(to_global(poh, true, &pg), "pool local2global");
+	CHECK(to_global(coh, false, &cg), "cont local2global");
+	fflush(NULL);
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			FAILF("fork %u: %s", i, strerror(errno));
+		if (pids[i] == 0)
+			_exit(fork_child(uri, pool, cont, &pg, &cg, oid, i));
+	}
+	/* The parent's runtime keeps working while the children run. */
+	CHECK(fork_io(coh, oid, 1000, true), "parent: write while the children run");
+	for (i = 0; i < n; i++) {
+		if (waitpid(pids[i], &status, 0) != pids[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "glob-client: child %u failed (status 0x%x)\n", i, status);
+			bad++;
+		}
+	}
+	if (bad)
+		FAILF("%u of %u forked children failed", bad, n);
+	for (i = 0; i < n; i++)
+		CHECK(fork_io(coh, oid, i, false), "parent: read a child's value");
+	CHECK(fork_io(coh, oid, 1000, false), "parent: read its own value");
+	CHECK(kv_check(coh, oid, "parent", g_parent_val), "parent: first value");
+	CHECK(cairn_cont_close(coh, NULL), "close");
+	CHECK(cairn_pool_disconnect(poh, NULL), "disconnect");
+	CHECK(cairn_fini(), "fini");
+	free(pg.buf);
+	free(cg.buf);
+	printf("forks: %u children forked after connecting used global handles and their "
+	       "own connections; every value verified\n",
+	       n);
 	return 0;
 }
 
@@ -515,6 +676,16 @@ main(int argc, char **argv)
 		return runtime(argv[1], argv[2]);
 	if (argc == 6 && strcmp(argv[4], "stale") == 0)
 		return stale(argv[1], argv[2], argv[3], argv[5]);
+	if (argc == 6 && strcmp(argv[4], "forks") == 0) {
+		char *end;
+		long n = strtol(argv[5], &end, 10);
+
+		if (*argv[5] == '\0' || *end != '\0' || n < 1 || n > 64) {
+			fprintf(stderr, "glob-client: forks N: N is 1..64\n");
+			return 2;
+		}
+		return forks(argv[1], argv[2], argv[3], (unsigned)n);
+	}
 	if (argc == 6 && strcmp(argv[4], "child") == 0) {
 		char *end;
 		long fd = strtol(argv[5], &end, 10);

@@ -30,6 +30,9 @@ timeout 60 "$CLIENT" "$URI" glob c1 share || fail "glob-client share"
 echo "== cairn_init() starts the client runtime, cairn_fini() stops it; fork after init"
 timeout 60 "$CLIENT" "$URI" glob c1 runtime || fail "glob-client runtime"
 
+echo "== fork() after connecting: 4 children use global handles with runtimes of their own"
+timeout 120 "$CLIENT" "$URI" glob c1 forks 4 || fail "glob-client forks"
+
 echo "== stale pool map: the engine's map moves on, the client refreshes and retries"
 CAIRN_LOG_MASK=ERR,client=INFO timeout 60 "$CLIENT" "$URI" glob c1 stale "$T/sock/engine0.sock" \
 	>"$T/stale.out" 2>&1 || { cat "$T/stale.out" >&2; fail "glob-client stale"; }

@@ -31,7 +31,9 @@ stop_pid() {
 }
 
 sys_cleanup() {
-	declare -F sys_cleanup_extra >/dev/null && sys_cleanup_extra
+	# In a subshell: an error there (e.g. `set -u` on a coprocess's *_PID, which bash
+	# unsets when the coprocess exits) must not abort the rest of the cleanup.
+	declare -F sys_cleanup_extra >/dev/null && (sys_cleanup_extra)
 	[ -n "${TGT_PID:-}" ] && stop_pid "$TGT_PID"
 	if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
 		kill -TERM "$SRV_PID" 2>/dev/null

@@ -105,6 +105,27 @@ test_config_errors(void **state)
 	expect_error("name: x\naccess_points: []\nengines:\n  - targets: 1\n"
 	             "    storage: {dir: /a}\n",
 	             "bad.yml:2:");
+	/* ... and name the line of the key they are about. */
+	expect_error("# a comment\nname: 'a b'\nengines:\n  - targets: 1\n    storage: {dir: /a}\n",
+	             "bad.yml:2: key 'name'");
+	expect_error("name: x\nport: 5001\nengines:\n  - targets: 1\n    port: 5000\n"
+	             "    storage: {dir: /a}\n",
+	             "bad.yml:5: engines[0] listens");
+	expect_error("name: x\nengines:\n  - targets: 4\n    port: 6000\n    storage: {dir: /a}\n"
+	             "  - targets: 1\n    port: 6004\n    storage: {dir: /b}\n",
+	             "bad.yml:7: engines[1] (ports");
+	expect_error("name: x\nengines:\n  - targets: 1\n    storage: {dir: /a}\n"
+	             "  - storage: {dir: /a}\n    targets: 1\n",
+	             "bad.yml:5: engines[1].storage.dir");
+	expect_error("name: x\nengines:\n  - targets: 1\n    storage: {dir: /a}\n"
+	             "    log_mask: LOUD\n",
+	             "bad.yml:5: key 'engines[0].log_mask'");
+	expect_error("name: x\nrestart_backoff_max: 1s\nrestart_backoff_min: 5s\nengines:\n"
+	             "  - targets: 1\n    storage: {dir: /a}\n",
+	             "bad.yml:3: restart_backoff_min");
+	/* Flow style: no line to find, the file is still named. */
+	expect_error("{name: 'a b', engines: [{targets: 1, storage: {dir: /a}}]}\n",
+	             "bad.yml: key 'name'");
 }
 
 static void

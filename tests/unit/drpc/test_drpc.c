@@ -510,6 +510,77 @@ test_socket_path_rules(void **state)
 	assert_int_equal(cairn_drpc_client_connect("", 0, &cl), -CAIRN_ERR_INVAL);
 }
 
+struct handover_ctx {
+	const char *path;
+	int listen_fd;
+	int conn_fd;
+	struct cairn_drpc_server *srv;
+	int rc, adopt_rc;
+};
+
+static void
+handover_ult(void *arg)
+{
+	struct handover_ctx *c = arg;
+
+	c->rc = cairn_drpc_server_start_fd(c->path, c->listen_fd, 0, &c->srv);
+	if (c->rc == 0)
+		c->adopt_rc = cairn_drpc_server_adopt(c->srv, c->conn_fd);
+}
+
+/* A listener opened before the server (cairn_drpc_listen), a connection accepted by
+ * hand, then both handed to a server: calls on the adopted connection, on one queued
+ * in the backlog meanwhile and on a new one all work; stop unlinks the path. */
+static void
+test_listen_handover(void **state)
+{
+	struct handover_ctx c = {.conn_fd = -1};
+	struct cairn_drpc_client *early, *queued, *late;
+	struct cairn_drpc_response r;
+	struct cairn_drpc_server *srv = NULL;
+	char path[108];
+	int lfd;
+
+	snprintf(path, sizeof(path), "/tmp/cairn-test-drpc-%d-ho.sock", (int)getpid());
+	unlink(path);
+	assert_int_equal(cairn_drpc_listen(path, NULL), -CAIRN_ERR_INVAL);
+	assert_int_equal(cairn_drpc_listen(g_path, &lfd), -CAIRN_ERR_BUSY); /* live server */
+	assert_int_equal(cairn_drpc_listen(path, &lfd), 0);
+	assert_int_equal(cairn_drpc_client_connect(path, 1000, &early), 0);
+	c.conn_fd = accept(lfd, NULL, NULL);
+	assert_true(c.conn_fd >= 0);
+	assert_int_equal(cairn_drpc_client_connect(path, 1000, &queued), 0); /* in the backlog */
+
+	assert_int_equal(cairn_drpc_server_start_fd(path, -1, 0, &srv), -CAIRN_ERR_INVAL);
+	c.path = path;
+	c.listen_fd = lfd;
+	c.rc = c.adopt_rc = -1;
+	assert_int_equal(cairn_rt_run_sync(cairn_xs_by_role(CAIRN_XS_SYSTEM, 0), handover_ult, &c),
+	                 0);
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.adopt_rc, 0);
+
+	assert_int_equal(cairn_drpc_client_call(early, 0, TEST_METHOD_ECHO, "e", 1, 2000, &r), 0);
+	assert_int_equal(r.status, 0);
+	assert_memory_equal(r.body, "e", 1);
+	cairn_drpc_response_release(&r);
+	assert_int_equal(cairn_drpc_client_call(queued, 0, TEST_METHOD_ECHO, "q", 1, 2000, &r), 0);
+	assert_int_equal(r.status, 0);
+	cairn_drpc_response_release(&r);
+	assert_int_equal(cairn_drpc_client_connect(path, 1000, &late), 0);
+	assert_int_equal(cairn_drpc_client_call(late, 0, TEST_METHOD_ECHO, "l", 1, 2000, &r), 0);
+	assert_int_equal(r.status, 0);
+	cairn_drpc_response_release(&r);
+
+	server_stop(c.srv);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(cairn_drpc_client_call(early, 0, TEST_METHOD_ECHO, "e", 1, 2000, &r),
+	                 -CAIRN_ERR_UNREACH);
+	cairn_drpc_client_close(early);
+	cairn_drpc_client_close(queued);
+	cairn_drpc_client_close(late);
+}
+
 static void
 test_max_conns_and_stop(void **state)
 {
@@ -552,6 +623,7 @@ main(void)
 	        cmocka_unit_test(test_timeout_and_late_reply),
 	        cmocka_unit_test(test_concurrent_clients),
 	        cmocka_unit_test(test_socket_path_rules),
+	        cmocka_unit_test(test_listen_handover),
 	        cmocka_unit_test(test_max_conns_and_stop),
 	};
 
