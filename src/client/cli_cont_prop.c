@@ -109,6 +109,12 @@ cprop_net(void *arg)
 		op->props->csum = pp.csum;
 		op->props->rf = pp.rf;
 		break;
+	case CONT_RPC_PROP_SET:
+		/* this handle's ids without a class take the new default from now on */
+		pp = *(const struct proto_cont_props *)op->val;
+		if (pp.mask & PROTO_CPROP_OCLASS)
+			__atomic_store_n(&c->oclass, pp.oclass, __ATOMIC_RELAXED);
+		break;
 	case CONT_RPC_ATTR_GET:
 		rc = out_bytes(op, o);
 		break;
