@@ -175,7 +175,9 @@ int cairn_cont_list(struct cairn_handle poh, struct cairn_cont_entry *ents, uint
  * \param[in]  oclass object class, or CAIRN_OC_UNKNOWN
  * \param[out] oid    the id
  * \param[in]  ev     completion event, or NULL to wait
- * \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_OVERFLOW; network errors
+ * \return 0; -CAIRN_ERR_INVAL (also: a class tolerating fewer failures than the
+ *         container's redundancy factor); -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_OVERFLOW;
+ *         network errors
  */
 int cairn_cont_alloc_oid(struct cairn_handle coh, enum cairn_otype type,
                          enum cairn_oclass oclass, struct cairn_obj_id *oid,

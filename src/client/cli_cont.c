@@ -206,6 +206,7 @@ cont_op_free(struct cont_op *op)
 static bool
 oid_take(struct cli_cont *c, struct cont_op *op)
 {
+	uint32_t oc = op->oclass;
 	bool ok = false;
 	int rc;
 
@@ -215,10 +216,12 @@ oid_take(struct cli_cont *c, struct cont_op *op)
 		op->oid->hi = 0;
 		ok = true;
 	}
+	if (oc == 0)
+		oc = c->oclass; /* (under the lock: a set-prop on this handle may change it) */
 	pthread_mutex_unlock(&c->lock);
 	if (ok) {
 		rc = cairn_obj_id_generate(op->oid, (enum cairn_otype)op->otype,
-		                           (enum cairn_oclass)(op->oclass ? op->oclass : c->oclass));
+		                           (enum cairn_oclass)oc);
 		if (rc)
 			return false;
 	}
@@ -613,6 +616,13 @@ cairn_cont_alloc_oid(struct cairn_handle coh, enum cairn_otype type, enum cairn_
 	op = cont_op_new(coh, CONT_RPC_OID_ALLOC, &rc);
 	if (op == NULL)
 		return rc;
+	if (oclass != CAIRN_OC_UNKNOWN && (uint32_t)proto_oclass_rf(oclass) < op->cont->rf) {
+		CAIRN_ERROR("container %s has redundancy factor %u: object class %s tolerates %d "
+		            "failure(s); use RP_2G1 (rf 1) or RP_3G1 (rf 2)", op->cont->label,
+		            op->cont->rf, cairn_oclass_name(oclass), proto_oclass_rf(oclass));
+		cont_op_free(op);
+		return -CAIRN_ERR_INVAL;
+	}
 	op->oid = oid;
 	op->otype = (uint32_t)type;
 	op->oclass = (uint32_t)oclass;
@@ -653,7 +663,9 @@ cont_pack(void *obj, void *buf, size_t len)
 	cli_gput_u(&g, c->pool->srv_hdl, 8);
 	cli_gput(&g, c->uuid, 16);
 	cli_gput_u(&g, c->srv_hdl, 8);
+	pthread_mutex_lock(&c->lock);
 	cli_gput_u(&g, c->oclass, 4);
+	pthread_mutex_unlock(&c->lock);
 	cli_gput_u(&g, c->snap_epoch, 8);
 	cli_gput_str(&g, c->label);
 	return g.err || g.off != len ? -CAIRN_ERR_TRUNC : 0;

@@ -23,6 +23,15 @@
 #include "cli_pool.h"
 #include "client_internal.h"
 
+_Static_assert(CAIRN_COND_DKEY_INSERT == PROTO_COND_DKEY_INSERT &&
+                       CAIRN_COND_DKEY_UPDATE == PROTO_COND_DKEY_UPDATE &&
+                       CAIRN_COND_AKEY_INSERT == PROTO_COND_AKEY_INSERT &&
+                       CAIRN_COND_AKEY_UPDATE == PROTO_COND_AKEY_UPDATE &&
+                       CAIRN_COND_PUNCH == PROTO_COND_PUNCH &&
+                       CAIRN_COND_DKEY_FETCH == PROTO_COND_DKEY_FETCH &&
+                       CAIRN_COND_AKEY_FETCH == PROTO_COND_AKEY_FETCH,
+               "the public condition flags are the wire's");
+
 struct cli_obj {
 	struct cli_cont *cont;
 	struct cli_href *cont_ref;
@@ -409,17 +418,19 @@ key_ok(const struct cairn_iov *k)
 /* An id without a class gets the container's default class (its type bits kept); the
  * class must then tolerate the container's redundancy factor. */
 static int
-obj_class_resolve(const struct cli_cont *c, struct cairn_obj_id *oid)
+obj_class_resolve(struct cli_cont *c, struct cairn_obj_id *oid)
 {
 	uint32_t oc = (uint32_t)(oid->hi >> CAIRN_OID_CLASS_SHIFT);
 	int type, orf;
 
 	if (oc == CAIRN_OC_UNKNOWN) {
-		type = cairn_obj_id_type(*oid);
-		if (type < 0 || cairn_obj_id_generate(oid, (enum cairn_otype)type,
-		                                      (enum cairn_oclass)c->oclass) != 0)
-			return -CAIRN_ERR_INVAL;
+		pthread_mutex_lock(&c->lock); /* a set-prop on this handle may change it */
 		oc = c->oclass;
+		pthread_mutex_unlock(&c->lock);
+		type = cairn_obj_id_type(*oid);
+		if (type < 0 ||
+		    cairn_obj_id_generate(oid, (enum cairn_otype)type, (enum cairn_oclass)oc) != 0)
+			return -CAIRN_ERR_INVAL;
 	}
 	orf = proto_oclass_rf(oc);
 	if (orf < 0)
@@ -490,6 +501,10 @@ cairn_obj_open(struct cairn_handle coh, struct cairn_obj_id oid, unsigned int mo
 	}
 	o->oid = oid;
 	rc = obj_layout(o);
+	if (rc == -CAIRN_ERR_INVAL)
+		CAIRN_ERROR("object class %s does not fit the pool (S2/S4/S8 need that many "
+		            "targets, RP_2G1/RP_3G1 their replicas on distinct ranks)",
+		            cairn_oclass_name(cairn_obj_id_class(oid)) ?: "?");
 	if (rc == 0)
 		rc = cli_hdl_insert(o, CLI_HTYPE_OBJ, obj_free, NULL, &cookie);
 	if (rc) {

@@ -2,9 +2,9 @@
  * The engine's `cont` module: the container service, on the system xstream (tag 0).
  * Containers of a pool: uuid, label (unique in the pool), type (POSIX, KV, ARRAY),
  * default object class, chunk size, checksum type, redundancy factor (those three and
- * the type fixed at create), and the next unallocated object id. Records are durable in the metadata store
- * (table SRV_MD_CONTS, key = pool uuid + container uuid); every target's VOS shard of the
- * pool holds the container (created and destroyed on all targets). Open handles are
+ * the type fixed at create), and the next unallocated object id. Records are durable in
+ * the metadata store (table SRV_MD_CONTS, key = pool uuid + container uuid); every
+ * target's VOS shard of the pool holds the container (created and destroyed on all targets). Open handles are
  * kept in memory: a destroy is refused while the container is open unless forced.
  */
 #include <stdio.h>
@@ -238,13 +238,13 @@ create_props(const struct cont_in *in, struct proto_cont_props *pp)
 	memset(pp, 0, sizeof(*pp));
 	if (in->value_len) {
 		if (in->value_len != sizeof(*pp)) {
-			CAIRN_INFO("container create refused: properties of %u bytes, expected %zu",
+			CAIRN_WARN("container create refused: properties of %u bytes, expected %zu",
 			           in->value_len, sizeof(*pp));
 			return -CAIRN_ERR_INVAL;
 		}
 		memcpy(pp, in->value, sizeof(*pp));
 		if (memchr(pp->label, '\0', sizeof(pp->label)) == NULL) {
-			CAIRN_INFO("container create refused: label not terminated");
+			CAIRN_WARN("container create refused: label not terminated");
 			return -CAIRN_ERR_INVAL;
 		}
 	} else {
@@ -252,17 +252,17 @@ create_props(const struct cont_in *in, struct proto_cont_props *pp)
 		pp->type = in->type;
 		pp->oclass = in->oclass;
 		if (pp->type == 0 || pp->oclass == 0) {
-			CAIRN_INFO("container create refused: no type or object class");
+			CAIRN_WARN("container create refused: no type or object class");
 			return -CAIRN_ERR_INVAL;
 		}
 	}
 	if (srv_label_check(pp->label, err, sizeof(err))) {
-		CAIRN_INFO("container create refused: %s", err);
+		CAIRN_WARN("container create refused: %s", err);
 		return -CAIRN_ERR_INVAL;
 	}
 	rc = proto_cont_props_check(pp, 1, err, sizeof(err));
 	if (rc)
-		CAIRN_INFO("container %s: create refused: %s", pp->label, err);
+		CAIRN_WARN("container %s: create refused: %s", pp->label, err);
 	return rc;
 }
 
@@ -509,7 +509,7 @@ props_set(struct srv_pool *p, struct srv_cont *c, const struct cont_in *in)
 	/* The data path depends on these: data written under one chunk size or checksum
 	 * would not be found or verified under another. */
 	if (pp.mask & PROTO_CPROP_IMMUTABLE) {
-		CAIRN_INFO("container %s: set-prop refused: chunk size, checksum and redundancy "
+		CAIRN_WARN("container %s: set-prop refused: chunk size, checksum and redundancy "
 		           "factor are fixed at create", c->label);
 		return -CAIRN_ERR_PERM;
 	}
@@ -529,7 +529,7 @@ props_set(struct srv_pool *p, struct srv_cont *c, const struct cont_in *in)
 		if (orf < 0)
 			return -CAIRN_ERR_INVAL;
 		if ((uint32_t)orf < c->rf) {
-			CAIRN_INFO("container %s: set-prop refused: class %s tolerates %d "
+			CAIRN_WARN("container %s: set-prop refused: class %s tolerates %d "
 			           "failure(s), fewer than the redundancy factor %u", c->label,
 			           cairn_oclass_name((enum cairn_oclass)pp.oclass), orf, c->rf);
 			return -CAIRN_ERR_INVAL;

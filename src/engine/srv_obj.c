@@ -100,6 +100,7 @@ obj_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	rc = srv_obj_csum_verify(in, iod.buf, iod.size);
 	if (rc)
 		goto out;
+	srv_obj_csum_to_iod(in, &iod);
 	rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), in->cond, in->dkey,
 	                      in->dkey_len, 1, &iod);
 out:
@@ -185,7 +186,8 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	o->size = iod.size;
 	if (iod.size == 0)
 		return obj_fetch_cond(vp, in);
-	rc = srv_obj_csum_reply(in, o, *obuf, iod.size);
+	rc = srv_obj_csum_reply(in, o, *obuf, iod.size,
+	                        (iod.flags & CAIRN_VOS_IOD_CRC_GIVEN) ? &iod.crc : NULL);
 	if (rc)
 		return rc;
 	if (in->bulk_len) {

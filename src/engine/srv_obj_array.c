@@ -95,6 +95,7 @@ arr_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	rc = srv_obj_csum_verify(in, iod.buf, bytes);
 	if (rc)
 		goto out;
+	srv_obj_csum_to_iod(in, &iod);
 	rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), in->cond, in->dkey,
 	                      in->dkey_len, 1, &iod);
 out:
@@ -141,7 +142,7 @@ arr_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	if (rc)
 		return rc;
 	o->size = iod.size; /* the akey's record size; 0: no such akey (all zeros) */
-	rc = srv_obj_csum_reply(in, o, *obuf, bytes);
+	rc = srv_obj_csum_reply(in, o, *obuf, bytes, NULL); /* extents may be cut: computed */
 	if (rc)
 		return rc;
 	if (in->bulk_len) {

@@ -21,8 +21,16 @@
 #include "common/fault.h"
 #include "common/log.h"
 #include "engine/proto.h"
+#include "vos/vos.h"
 
 #include "srv_obj_csum.h"
+
+_Static_assert(PROTO_COND_DKEY_INSERT == CAIRN_VOS_COND_DKEY_INSERT &&
+                       PROTO_COND_DKEY_UPDATE == CAIRN_VOS_COND_DKEY_UPDATE &&
+                       PROTO_COND_AKEY_INSERT == CAIRN_VOS_COND_AKEY_INSERT &&
+                       PROTO_COND_AKEY_UPDATE == CAIRN_VOS_COND_AKEY_UPDATE &&
+                       PROTO_COND_PUNCH == CAIRN_VOS_COND_PUNCH,
+               "update/punch conditions go to VOS as they are");
 
 static pthread_once_t g_fault_once = PTHREAD_ONCE_INIT;
 
@@ -73,23 +81,40 @@ srv_obj_csum_verify(const struct obj_in *in, const void *buf, uint64_t len)
 		CAIRN_ERROR("object %llx.%llx: update of %llu bytes fails its %s checksum (client "
 		            "sent %llx, data gives %llx): corrupted on the way, not stored",
 		            (unsigned long long)in->oid_hi, (unsigned long long)in->oid_lo,
-		            (unsigned long long)len, cairn_csum_name((enum cairn_csum_type)in->csum_type),
+		            (unsigned long long)len,
+		            cairn_csum_name((enum cairn_csum_type)in->csum_type),
 		            (unsigned long long)in->csum, (unsigned long long)got);
 		return -CAIRN_ERR_CSUM;
 	}
 	return 0;
 }
 
+void
+srv_obj_csum_to_iod(const struct obj_in *in, struct cairn_vos_iod *iod)
+{
+	/* VOS's media checksum is CRC32C with seed 0, as cairn_crc32c() */
+	if (in->csum_type == CAIRN_CSUM_CRC32C) {
+		iod->flags |= CAIRN_VOS_IOD_CRC_GIVEN;
+		iod->crc = (uint32_t)in->csum;
+	}
+}
+
 int
-srv_obj_csum_reply(const struct obj_in *in, struct obj_out *o, void *buf, uint64_t len)
+srv_obj_csum_reply(const struct obj_in *in, struct obj_out *o, void *buf, uint64_t len,
+                   const uint32_t *stored)
 {
 	int rc;
 
 	if (in->csum_type == CAIRN_CSUM_NONE)
 		return 0;
-	rc = csum_of(in->csum_type, buf, len, &o->csum);
-	if (rc)
-		return rc;
+	if (stored && in->csum_type == CAIRN_CSUM_CRC32C) {
+		pthread_once(&g_fault_once, fault_init);
+		o->csum = *stored;
+	} else {
+		rc = csum_of(in->csum_type, buf, len, &o->csum);
+		if (rc)
+			return rc;
+	}
 	o->csum_type = in->csum_type;
 	if (len > 0 && fault_fires("obj.srv.fetch.corrupt", in->oid_lo)) {
 		((uint8_t *)buf)[len / 2] ^= 0x10;
@@ -119,7 +144,7 @@ srv_obj_cond_check(uint32_t idx, uint32_t cond)
 		break;
 	}
 	if (cond & ~ok) {
-		CAIRN_INFO("object RPC %u: conditional flags %#x not accepted (allowed %#x)", idx,
+		CAIRN_WARN("object RPC %u: conditional flags %#x not accepted (allowed %#x)", idx,
 		           cond, ok);
 		return -CAIRN_ERR_INVAL;
 	}

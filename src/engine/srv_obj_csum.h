@@ -14,10 +14,20 @@
  * nothing. -CAIRN_ERR_INVAL: unknown checksum type. */
 int srv_obj_csum_verify(const struct obj_in *in, const void *buf, uint64_t len);
 
+struct cairn_vos_iod;
+
+/* After srv_obj_csum_verify() succeeded: a CRC32C the client sent is the value's VOS
+ * media checksum too (CAIRN_VOS_IOD_CRC_GIVEN), so VOS does not compute it again. */
+void srv_obj_csum_to_iod(const struct obj_in *in, struct cairn_vos_iod *iod);
+
 /* A fetch reply: the checksum of the len bytes at buf, of the type the client asked
- * for (in->csum_type; nothing when 0). Fault point "obj.srv.fetch.corrupt" flips a bit
- * of buf after the checksum, as corruption on the way would. */
-int srv_obj_csum_reply(const struct obj_in *in, struct obj_out *o, void *buf, uint64_t len);
+ * for (in->csum_type; nothing when 0). stored: the value's stored CRC32C from VOS (a
+ * single value's, CAIRN_VOS_IOD_CRC_GIVEN), used as is for a CRC32C container instead
+ * of computing one (end to end: the writer's checksum comes back); NULL to compute.
+ * Fault point "obj.srv.fetch.corrupt" flips a bit of buf after the checksum, as
+ * corruption on the way would. */
+int srv_obj_csum_reply(const struct obj_in *in, struct obj_out *o, void *buf, uint64_t len,
+                       const uint32_t *stored);
 
 /* The conditional flags of a request, for the RPC (idx): -CAIRN_ERR_INVAL when it
  * carries flags that operation does not take. */

@@ -1096,6 +1096,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "cairn: expected COMMAND SUBCOMMAND POOL ...; see --help\n");
 		return EXIT_USAGE;
 	}
+	if (a.put_cond == (CAIRN_COND_DKEY_INSERT | CAIRN_COND_DKEY_UPDATE)) {
+		fprintf(stderr, "cairn: use one of --if-absent or --if-exists\n");
+		return EXIT_USAGE;
+	}
 	cmd = argv[optind];
 	sub = argv[optind + 1];
 	rest = argv + optind + 3;

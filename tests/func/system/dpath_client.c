@@ -175,6 +175,16 @@ props(struct cairn_handle poh)
 		FAIL("rf 1 container: rf %u class %u", ci.rf, ci.oclass);
 	EXPECT(cairn_obj_open(coh, oid_of(9, CAIRN_OT_MULTI, CAIRN_OC_SX), 0, &oh, NULL),
 	       -CAIRN_ERR_INVAL, "SX object in an rf 1 container");
+	{
+		struct cairn_obj_id a;
+
+		EXPECT(cairn_cont_alloc_oid(coh, CAIRN_OT_MULTI, CAIRN_OC_S1, &a, NULL),
+		       -CAIRN_ERR_INVAL, "alloc an S1 id in an rf 1 container");
+		CHECK(cairn_cont_alloc_oid(coh, CAIRN_OT_MULTI, CAIRN_OC_UNKNOWN, &a, NULL),
+		      "alloc a default-class id in an rf 1 container");
+		if (cairn_obj_id_class(a) != CAIRN_OC_RP_2G1)
+			FAIL("rf 1 default-class id has class %d", (int)cairn_obj_id_class(a));
+	}
 	EXPECT(cairn_array_create(coh, oid_of(9, CAIRN_OT_ARRAY, CAIRN_OC_S1), 1, 0, &oh, NULL),
 	       -CAIRN_ERR_INVAL, "S1 array in an rf 1 container");
 	q.oclass = CAIRN_OC_S2;

@@ -9,7 +9,8 @@
 # cond -> `cairn object put --if-absent|--if-exists` -> two processes racing to create
 # the same 100 arrays (three rounds, started together): exactly one creator of each -> checksums: data verified with crc32c,
 # crc64 and off; client-side corruption refused by the engine (logged), engine-side
-# corruption refused by the client -> clean stop. Bounded: every wait has a limit.
+# corruption refused by the client -> kill -9 the engine: properties and checksummed data
+# survive the restart -> clean stop. Bounded: every wait has a limit.
 # Usage: dpath_func.sh <bin dir> <dpath-client binary>
 set -u
 BIN=${1:?usage: dpath_func.sh <bin dir> <dpath-client>}
@@ -75,6 +76,8 @@ echo "== set-prop: chunk size, checksum and rf are fixed at create"
 expect_fail 1 "fixed at create" cairn container set-prop dp c32 chunk_size:1M
 expect_fail 1 "fixed at create" cairn container set-prop dp c32 cksum:off
 expect_fail 1 "fixed at create" cairn container set-prop dp c32 rf:1
+grep -q "container c32: set-prop refused: chunk size, checksum and redundancy factor are" \
+	"$T/engine0.log" || fail "the container service did not log the refusal"
 cairn container set-prop dp c32 oclass:S1 >/dev/null || fail "set-prop oclass"
 cairn container set-prop dp c32 oclass:SX >/dev/null || fail "set-prop oclass back"
 out=$(cairn -j container get-prop dp c32)
@@ -85,6 +88,8 @@ echo "== redundancy factor: an rf 1 container takes RP classes only"
 out=$(cairn container create dp --label r1 --rf 1) || fail "create rf 1: $out"
 echo "$out" | grep -q "class RP_2G1" || fail "rf 1 default class: $out"
 expect_fail 1 "object class SX tolerates 0 failure(s)" cairn object put dp r1 7 k -v x -c SX
+# (one rank: RP_2G1 has nowhere to put its second replica; replication is not built yet)
+expect_fail 1 "replicas on distinct ranks" cairn object put dp r1 7 k -v x
 expect_fail 1 "tolerates the container.s rf" cairn container set-prop dp r1 oclass:S1
 
 echo "== libcairn: properties, chunk size in the array path, conditional ops"
@@ -100,6 +105,8 @@ expect_fail 1 "exists (--if-absent): nothing written" \
 [ "$(cairn object get dp coff 9 k1)" = first ] || fail "refused put changed the value"
 expect_fail 1 "does not exist (--if-exists)" cairn object put dp coff 9 k2 -v x --if-exists
 cairn object put dp coff 9 k1 -v third --if-exists >/dev/null || fail "put --if-exists"
+expect_fail 2 "one of --if-absent or --if-exists" \
+	cairn object put dp coff 9 k1 -v x --if-absent --if-exists
 [ "$(cairn object get dp coff 9 k1)" = third ] || fail "put --if-exists did not write"
 
 echo "== two processes race to create the same 100 arrays: one creator each"
@@ -146,6 +153,28 @@ grep -q "fails its crc32c checksum" "$T/ce.err" || fail "client did not report: 
 client dp c64 csum-engine 4242 2>"$T/ce.err" || fail "csum-engine crc64: $(cat "$T/ce.err")"
 echo "== checksums off: the same object reads back (no checksum, no fault point)"
 client dp coff csum-off 4242 || fail "csum-off"
+
+echo "== kill -9 the engine: properties and checksummed data survive the restart"
+cairn object put dp c32 11 greeting -v "hello, crc32c" >/dev/null || fail "put c32"
+head -c 200000 /dev/urandom >"$T/blob"
+cairn array write dp c64 12 0 -i "$T/blob" >/dev/null || fail "array write c64"
+EPID=$(q pid)
+kill -9 "$EPID"
+for _ in $(seq 150); do
+	p=$(q pid)
+	[ -n "$p" ] && [ "$p" != "$EPID" ] && [ "$p" != null ] && [ "$(q state)" = joined ] && break
+	sleep 0.1
+done
+[ "$(q state)" = joined ] && [ "$(q pid)" != "$EPID" ] || fail "engine not restarted"
+out=$(cairn -j container query dp c32)
+echo "$out" | grep -q '"csum": "crc32c"' && echo "$out" | grep -q '"chunk_size": 65536' ||
+	fail "c32 properties after restart: $out"
+cairn -j container query dp r1 | grep -q '"rf": 1' || fail "rf lost after restart"
+cairn -j container query dp kv1 | grep -q '"type": "KV"' || fail "type lost after restart"
+[ "$(cairn object get dp c32 11 greeting)" = "hello, crc32c" ] || fail "c32 value after restart"
+cairn array read dp c64 12 0 200000 -O "$T/blob.out" || fail "array read c64 after restart"
+cmp -s "$T/blob" "$T/blob.out" || fail "c64 array differs after restart"
+expect_fail 1 "fixed at create" cairn container set-prop dp c32 cksum:off
 
 echo "== clean stop"
 sys_stop
