@@ -37,15 +37,20 @@ extern "C" {
 
 /**
  * Create an array in object oid of an open container.
+ * The metadata is written with a conditional insert: of two racing creators of the same
+ * object exactly one succeeds, the other gets -CAIRN_ERR_EXIST.
  * \param[in]  coh        container handle
- * \param[in]  oid        object id (with a class)
+ * \param[in]  oid        object id (without a class: the container's default class)
  * \param[in]  cell_size  bytes per cell (1 .. CAIRN_ARRAY_CELL_MAX)
  * \param[in]  chunk_size cells per chunk (cell_size * chunk_size <=
- *                        CAIRN_ARRAY_CHUNK_BYTES_MAX)
+ *                        CAIRN_ARRAY_CHUNK_BYTES_MAX), or 0 for the container's chunk
+ *                        size: its bytes / cell_size cells (bytes capped at
+ *                        CAIRN_ARRAY_CHUNK_BYTES_MAX, at least one cell)
  * \param[out] oh         array handle
  * \param[in]  ev         completion event, or NULL to wait
- * \return 0; -CAIRN_ERR_INVAL (sizes, class); -CAIRN_ERR_EXIST (the object already holds
- *         an array); -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_NOMEM; network errors
+ * \return 0; -CAIRN_ERR_INVAL (sizes, class, a class below the container's redundancy
+ *         factor); -CAIRN_ERR_EXIST (the object already holds an array);
+ *         -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_NOMEM; network errors
  */
 int cairn_array_create(struct cairn_handle coh, struct cairn_obj_id oid, uint64_t cell_size,
                        uint64_t chunk_size, struct cairn_handle *oh, struct cairn_event *ev);

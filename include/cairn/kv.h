@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "cairn/event.h"
+#include "cairn/obj.h"
 #include "cairn/types.h"
 
 #ifdef __cplusplus
@@ -40,6 +41,25 @@ int cairn_kv_close(struct cairn_handle oh, struct cairn_event *ev);
  */
 int cairn_kv_put(struct cairn_handle oh, const struct cairn_iov *key, const struct cairn_iov *value,
                  struct cairn_event *ev);
+
+/** cairn_kv_put_cond() flags. */
+#define CAIRN_KV_PUT_IF_ABSENT 0x1u /**< only if the key does not exist, else -CAIRN_ERR_EXIST */
+#define CAIRN_KV_PUT_IF_EXISTS 0x2u /**< only if the key exists, else -CAIRN_ERR_NONEXIST */
+
+/**
+ * Set key to value conditionally, atomically with the check (the key's target serves
+ * both): put-if-absent or update-only. flags 0 is cairn_kv_put().
+ * \param[in] oh    KV handle
+ * \param[in] flags 0, CAIRN_KV_PUT_IF_ABSENT or CAIRN_KV_PUT_IF_EXISTS
+ * \param[in] key   the key (1 .. CAIRN_OBJ_KEY_MAX bytes)
+ * \param[in] value 1 .. CAIRN_OBJ_VALUE_MAX bytes
+ * \param[in] ev    completion event, or NULL to wait
+ * \return 0; -CAIRN_ERR_EXIST (IF_ABSENT and the key exists); -CAIRN_ERR_NONEXIST
+ *         (IF_EXISTS and it does not); otherwise as cairn_kv_put() (-CAIRN_ERR_INVAL also
+ *         for unknown or both flags)
+ */
+int cairn_kv_put_cond(struct cairn_handle oh, uint32_t flags, const struct cairn_iov *key,
+                      const struct cairn_iov *value, struct cairn_event *ev);
 
 /**
  * Read key's value into value->buf (value->buf_len bytes of room); value->len is set

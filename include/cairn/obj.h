@@ -25,15 +25,34 @@ extern "C" {
 /** Longest dkey or akey. */
 #define CAIRN_OBJ_KEY_MAX 4096u
 
+/** Conditional flags (DAOS's DAOS_COND_*), checked by the target atomically with the
+ *  operation. Update: at most one of DKEY_INSERT/DKEY_UPDATE and one of AKEY_INSERT/
+ *  AKEY_UPDATE. Fetch: DKEY_FETCH, AKEY_FETCH. Punch: PUNCH. */
+#define CAIRN_COND_DKEY_INSERT 0x01u /**< update: the dkey must not exist (-CAIRN_ERR_EXIST) */
+#define CAIRN_COND_DKEY_UPDATE 0x02u /**< update: the dkey must exist (-CAIRN_ERR_NONEXIST) */
+#define CAIRN_COND_AKEY_INSERT 0x04u /**< update: the akey must not exist (-CAIRN_ERR_EXIST) */
+#define CAIRN_COND_AKEY_UPDATE 0x08u /**< update: the akey must exist (-CAIRN_ERR_NONEXIST) */
+#define CAIRN_COND_PUNCH 0x10u       /**< punch: the key must exist (-CAIRN_ERR_NONEXIST) */
+#define CAIRN_COND_DKEY_FETCH 0x20u  /**< fetch: the dkey must exist (-CAIRN_ERR_NONEXIST) */
+#define CAIRN_COND_AKEY_FETCH 0x40u  /**< fetch: the value must exist (-CAIRN_ERR_NONEXIST) */
+
 /**
  * Open an object (local: computes its layout from the pool map; no RPC).
+ * An id without a class (cairn_obj_id_class() is CAIRN_OC_UNKNOWN) gets the container's
+ * default class (as of cairn_cont_open(), or of a cairn_cont_set_props() on the same
+ * handle) at open, its type bits kept: objects opened that way must be opened under the
+ * same default, so prefer ids stamped by cairn_cont_alloc_oid() or
+ * cairn_obj_id_generate() for objects that outlive a change of the default.
+ * The class must tolerate the container's redundancy factor (S* classes tolerate no
+ * failure, RP_2G1 one, RP_3G1 two); RP classes need targets on distinct ranks and their
+ * I/O goes to the first replica only (replication is not implemented yet).
  * \param[in]  coh  container handle
- * \param[in]  oid  object id (with a class, see cairn_obj_id_generate())
+ * \param[in]  oid  object id (see cairn_obj_id_generate())
  * \param[in]  mode 0 (reserved)
  * \param[out] oh   object handle
  * \param[in]  ev   completion event, or NULL to wait
- * \return 0; -CAIRN_ERR_INVAL (no class, class wider than the pool, bad mode);
- *         -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_NOMEM
+ * \return 0; -CAIRN_ERR_INVAL (class wider than the pool, class below the container's
+ *         redundancy factor, bad mode); -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_NOMEM
  */
 int cairn_obj_open(struct cairn_handle coh, struct cairn_obj_id oid, unsigned int mode,
                    struct cairn_handle *oh, struct cairn_event *ev);
@@ -43,7 +62,8 @@ int cairn_obj_close(struct cairn_handle oh, struct cairn_event *ev);
 
 /**
  * Write the single value of (dkey, akey): value->len bytes at value->buf (1..VALUE_MAX).
- * Durable when it completes with 0.
+ * Durable when it completes with 0. With the container's checksum on, the value's
+ * checksum travels with it and the target verifies it before writing (-CAIRN_ERR_CSUM).
  * \return 0; -CAIRN_ERR_INVAL (empty or long keys, empty value); -CAIRN_ERR_OVERFLOW
  *         (value too large); -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_NONEXIST (container gone);
  *         -CAIRN_ERR_NOSPACE; -CAIRN_ERR_IO; network errors
@@ -53,15 +73,40 @@ int cairn_obj_update(struct cairn_handle oh, const struct cairn_iov *dkey,
                      struct cairn_event *ev);
 
 /**
+ * cairn_obj_update() with conditions, checked atomically with the write.
+ * \param[in] flags 0 or CAIRN_COND_DKEY_INSERT / _DKEY_UPDATE / _AKEY_INSERT /
+ *                  _AKEY_UPDATE (at most one of each pair)
+ * \return as cairn_obj_update(); -CAIRN_ERR_EXIST (an INSERT condition failed: nothing
+ *         written); -CAIRN_ERR_NONEXIST (an UPDATE condition failed); -CAIRN_ERR_CSUM
+ *         (the container checksums values and the target received a value that does
+ *         not match its checksum: nothing written)
+ */
+int cairn_obj_update_cond(struct cairn_handle oh, uint32_t flags, const struct cairn_iov *dkey,
+                          const struct cairn_iov *akey, const struct cairn_iov *value,
+                          struct cairn_event *ev);
+
+/**
  * Read the single value of (dkey, akey) into value->buf (value->buf_len bytes of room).
  * On return value->len is the value's size (0 when there is none).
  * \return 0; -CAIRN_ERR_TRUNC (buffer too small: value->len says how much is needed);
  *         -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_NONEXIST (container gone);
- *         -CAIRN_ERR_CSUM (stored data corrupt); network errors
+ *         -CAIRN_ERR_CSUM (stored data corrupt, or, with the container's checksum on,
+ *         the data received does not match the checksum the engine sent: the buffer
+ *         is zeroed, never left with corrupt bytes); network errors
  */
 int cairn_obj_fetch(struct cairn_handle oh, const struct cairn_iov *dkey,
                     const struct cairn_iov *akey, struct cairn_iov *value,
                     struct cairn_event *ev);
+
+/**
+ * cairn_obj_fetch() with conditions: instead of value->len 0, a missing key fails.
+ * \param[in] flags 0, CAIRN_COND_DKEY_FETCH and/or CAIRN_COND_AKEY_FETCH
+ * \return as cairn_obj_fetch(); -CAIRN_ERR_NONEXIST (DKEY_FETCH: no such dkey;
+ *         AKEY_FETCH: no value under the akey)
+ */
+int cairn_obj_fetch_cond(struct cairn_handle oh, uint32_t flags, const struct cairn_iov *dkey,
+                         const struct cairn_iov *akey, struct cairn_iov *value,
+                         struct cairn_event *ev);
 
 /**
  * Punch a dkey (with all its akeys), or the whole object when dkey is NULL.
@@ -69,6 +114,17 @@ int cairn_obj_fetch(struct cairn_handle oh, const struct cairn_iov *dkey,
  */
 int cairn_obj_punch(struct cairn_handle oh, const struct cairn_iov *dkey,
                     struct cairn_event *ev);
+
+/**
+ * Punch a dkey, or one akey of it, with conditions.
+ * \param[in] flags 0 or CAIRN_COND_PUNCH (the key must exist)
+ * \param[in] dkey  the dkey (required)
+ * \param[in] akey  an akey of it, or NULL for the whole dkey
+ * \return 0; -CAIRN_ERR_NONEXIST (COND_PUNCH and the key does not exist);
+ *         -CAIRN_ERR_INVAL; -CAIRN_ERR_NOHANDLE; network errors
+ */
+int cairn_obj_punch_cond(struct cairn_handle oh, uint32_t flags, const struct cairn_iov *dkey,
+                         const struct cairn_iov *akey, struct cairn_event *ev);
 
 /**
  * List dkeys, resuming at *anchor (zero it to start; cairn_anchor_is_eof() at the end).

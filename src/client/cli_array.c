@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cairn/array.h>
+#include <cairn/cont.h>
 #include <cairn/errno.h>
 #include <cairn/obj.h>
 
@@ -23,6 +24,7 @@
 
 #include "cli_net.h"
 #include "cli_obj.h"
+#include "cli_pool.h"
 #include "client_internal.h"
 
 #define ARR_FANOUT 32u
@@ -181,6 +183,9 @@ md_read(struct cli_array *a)
 	return cli_obj_call(a->obj, OBJ_RPC_FETCH, &in, 0, md_fetch_use, a);
 }
 
+/* Written once, by create, as a conditional insert of the metadata dkey: of two racing
+ * creators exactly one succeeds, the other gets -CAIRN_ERR_EXIST (the target serves both
+ * on one xstream and VOS evaluates the condition atomically with the insert). */
 static int
 md_write(struct cli_array *a)
 {
@@ -198,6 +203,7 @@ md_write(struct cli_array *a)
 	in.akey_len = sizeof(g_md_akey) - 1;
 	in.data = w.b;
 	in.data_len = sizeof(w.b);
+	in.cond = PROTO_COND_DKEY_INSERT;
 	return cli_obj_call(a->obj, OBJ_RPC_UPDATE, &in, 0, NULL, NULL);
 }
 
@@ -313,12 +319,6 @@ arr_net(void *arg)
 
 	switch (op->kind) {
 	case ARR_CREATE:
-		rc = md_read(a);
-		if (rc == 0)
-			return -CAIRN_ERR_EXIST;
-		if (rc != -CAIRN_ERR_NONEXIST)
-			return rc;
-		/* set by the caller; md_read() only overwrites them on success */
 		return md_write(a);
 	case ARR_OPEN:
 		return md_read(a);
@@ -579,10 +579,39 @@ open_common(struct cairn_handle coh, struct cairn_obj_id oid, enum arr_kind kind
 
 /* ------------------------------------------------------------------ API */
 
+/* Cells per chunk from the container's chunk size (bytes), capped at the array's
+ * largest chunk; at least one cell. */
+static int
+cont_chunk_cells(struct cairn_handle coh, uint64_t cell, uint64_t *chunk)
+{
+	struct cli_href *ref;
+	struct cli_cont *c;
+	uint64_t bytes;
+
+	if (cell == 0 || cell > CAIRN_ARRAY_CELL_MAX)
+		return -CAIRN_ERR_INVAL;
+	c = cli_cont_get(coh.cookie, &ref);
+	if (c == NULL)
+		return -CAIRN_ERR_NOHANDLE;
+	bytes = c->chunk_size ? c->chunk_size : CAIRN_CONT_CHUNK_DEFAULT;
+	cli_href_put(ref);
+	if (bytes > CAIRN_ARRAY_CHUNK_BYTES_MAX)
+		bytes = CAIRN_ARRAY_CHUNK_BYTES_MAX;
+	*chunk = bytes / cell ? bytes / cell : 1;
+	return 0;
+}
+
 int
 cairn_array_create(struct cairn_handle coh, struct cairn_obj_id oid, uint64_t cell_size,
                    uint64_t chunk_size, struct cairn_handle *oh, struct cairn_event *ev)
 {
+	int rc;
+
+	if (chunk_size == 0) {
+		rc = cont_chunk_cells(coh, cell_size, &chunk_size);
+		if (rc)
+			return rc;
+	}
 	if (!sizes_ok(cell_size, chunk_size))
 		return -CAIRN_ERR_INVAL;
 	return open_common(coh, oid, ARR_CREATE, cell_size, chunk_size, oh, NULL, NULL, ev);

@@ -50,6 +50,23 @@ info_from_out(const struct cont_out *o, struct cairn_cont_info *info)
 	info->nr_open = o->nr_open;
 	info->ctime = o->ctime;
 	info->oid_next = o->oid_next;
+	info->chunk_size = o->chunk_size;
+	info->csum = o->csum;
+	info->rf = o->rf;
+}
+
+/* The open reply's data-path properties, checked: the engine is trusted to send sane
+ * values, but a bad one must not turn into a division by zero or a silent no-checksum. */
+static int
+cont_props_from_out(struct cli_cont *c, const struct cont_out *o)
+{
+	if (o->chunk_size < PROTO_CONT_CHUNK_MIN || o->chunk_size > PROTO_CONT_CHUNK_MAX ||
+	    o->csum > PROTO_CONT_CSUM_MAX || o->rf > PROTO_CONT_RF_MAX)
+		return -CAIRN_ERR_PROTO;
+	c->chunk_size = o->chunk_size;
+	c->csum = o->csum;
+	c->rf = o->rf;
+	return 0;
 }
 
 /* One operation of any kind; fields used per kind. */
@@ -134,6 +151,9 @@ cont_net(void *arg)
 		op->cont->srv_hdl = o->hdl;
 		snprintf(op->cont->label, sizeof(op->cont->label), "%s", o->label);
 		op->cont->oclass = o->oclass;
+		rc = cont_props_from_out(op->cont, o);
+		if (rc)
+			break;
 		/* fall through */
 	case CONT_RPC_QUERY:
 		if (op->info)
@@ -186,6 +206,7 @@ cont_op_free(struct cont_op *op)
 static bool
 oid_take(struct cli_cont *c, struct cont_op *op)
 {
+	uint32_t oc = op->oclass;
 	bool ok = false;
 	int rc;
 
@@ -195,10 +216,12 @@ oid_take(struct cli_cont *c, struct cont_op *op)
 		op->oid->hi = 0;
 		ok = true;
 	}
+	if (oc == 0)
+		oc = c->oclass; /* (under the lock: a set-prop on this handle may change it) */
 	pthread_mutex_unlock(&c->lock);
 	if (ok) {
 		rc = cairn_obj_id_generate(op->oid, (enum cairn_otype)op->otype,
-		                           (enum cairn_oclass)(op->oclass ? op->oclass : c->oclass));
+		                           (enum cairn_oclass)oc);
 		if (rc)
 			return false;
 	}
@@ -308,29 +331,117 @@ id_ok(const char *s)
 	return s != NULL && s[0] != '\0' && strlen(s) < PROTO_LABEL_MAX + 40;
 }
 
+/* The client's label rule: what the service's srv_label_check() accepts. */
+static int
+label_check(const char *l, char *err, size_t errlen)
+{
+	size_t n = strnlen(l, CAIRN_LABEL_MAX), i;
+	struct cairn_uuid u;
+
+	if (n == 0 || n >= CAIRN_LABEL_MAX) {
+		snprintf(err, errlen, "a label has 1..%d characters", CAIRN_LABEL_MAX - 1);
+		return -CAIRN_ERR_INVAL;
+	}
+	for (i = 0; i < n; i++) {
+		char ch = l[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-')) {
+			snprintf(err, errlen, "label '%s': only A-Z a-z 0-9 _ . - are allowed", l);
+			return -CAIRN_ERR_INVAL;
+		}
+	}
+	if (cairn_uuid_parse(l, &u) == 0) {
+		snprintf(err, errlen, "label '%s' looks like a UUID: pick another", l);
+		return -CAIRN_ERR_INVAL;
+	}
+	return 0;
+}
+
+static void
+props_to_proto(const struct cairn_cont_props *p, struct proto_cont_props *pp)
+{
+	memset(pp, 0, sizeof(*pp));
+	memcpy(pp->label, p->label, sizeof(pp->label));
+	pp->label[sizeof(pp->label) - 1] = '\0';
+	pp->type = p->type;
+	pp->oclass = p->oclass;
+	pp->chunk_size = p->chunk_size;
+	pp->csum = p->csum;
+	pp->rf = p->rf;
+}
+
+int
+cairn_cont_props_check(const struct cairn_cont_props *props, char *err, size_t errlen)
+{
+	struct proto_cont_props pp;
+	char tmp[200];
+	int rc;
+
+	if (err == NULL || errlen == 0) {
+		err = tmp;
+		errlen = sizeof(tmp);
+	}
+	err[0] = '\0';
+	if (props == NULL) {
+		snprintf(err, errlen, "no properties");
+		return -CAIRN_ERR_INVAL;
+	}
+	if (memchr(props->label, '\0', sizeof(props->label)) == NULL) {
+		snprintf(err, errlen, "label not NUL-terminated");
+		return -CAIRN_ERR_INVAL;
+	}
+	rc = label_check(props->label, err, errlen);
+	if (rc)
+		return rc;
+	props_to_proto(props, &pp);
+	return proto_cont_props_check(&pp, 1, err, errlen);
+}
+
+int
+cairn_cont_create_with_props(struct cairn_handle poh, const struct cairn_cont_props *props,
+                             uint8_t uuid[16], struct cairn_event *ev)
+{
+	struct proto_cont_props *pp;
+	struct cont_op *op;
+	char err[200];
+	int rc;
+
+	rc = cairn_cont_props_check(props, err, sizeof(err));
+	if (rc) {
+		CAIRN_ERROR("container create: %s", err);
+		return rc;
+	}
+	op = pool_op_new(poh, CONT_RPC_CREATE, &rc);
+	if (op == NULL)
+		return rc;
+	pp = calloc(1, sizeof(*pp));
+	op->label = (char *)pp; /* freed with the op */
+	if (pp == NULL) {
+		cont_op_free(op);
+		return -CAIRN_ERR_NOMEM;
+	}
+	props_to_proto(props, pp);
+	op->in.label = pp->label;
+	op->in.type = pp->type;
+	op->in.oclass = pp->oclass;
+	op->in.value = pp;
+	op->in.value_len = sizeof(*pp);
+	op->uuid_out = uuid;
+	return cont_start(op, ev);
+}
+
 int
 cairn_cont_create(struct cairn_handle poh, const char *label, enum cairn_cont_type type,
                   enum cairn_oclass oclass, uint8_t uuid[16], struct cairn_event *ev)
 {
-	struct cont_op *op;
-	int rc;
+	struct cairn_cont_props p = {.type = (uint32_t)type, .oclass = (uint32_t)oclass};
 
-	if (!id_ok(label) || strlen(label) >= CAIRN_LABEL_MAX || type != CAIRN_CONT_POSIX ||
+	if (!id_ok(label) || strlen(label) >= CAIRN_LABEL_MAX || type == 0 ||
 	    cairn_oclass_name(oclass) == NULL)
 		return -CAIRN_ERR_INVAL;
-	op = pool_op_new(poh, CONT_RPC_CREATE, &rc);
-	if (op == NULL)
-		return rc;
-	op->label = strdup(label);
-	if (op->label == NULL) {
-		cont_op_free(op);
-		return -CAIRN_ERR_NOMEM;
-	}
-	op->in.label = op->label;
-	op->in.type = (uint32_t)type;
-	op->in.oclass = (uint32_t)oclass;
-	op->uuid_out = uuid;
-	return cont_start(op, ev);
+	snprintf(p.label, sizeof(p.label), "%s", label);
+	return cairn_cont_create_with_props(poh, &p, uuid, ev);
 }
 
 int
@@ -505,6 +616,13 @@ cairn_cont_alloc_oid(struct cairn_handle coh, enum cairn_otype type, enum cairn_
 	op = cont_op_new(coh, CONT_RPC_OID_ALLOC, &rc);
 	if (op == NULL)
 		return rc;
+	if (oclass != CAIRN_OC_UNKNOWN && (uint32_t)proto_oclass_rf(oclass) < op->cont->rf) {
+		CAIRN_ERROR("container %s has redundancy factor %u: object class %s tolerates %d "
+		            "failure(s); use RP_2G1 (rf 1) or RP_3G1 (rf 2)", op->cont->label,
+		            op->cont->rf, cairn_oclass_name(oclass), proto_oclass_rf(oclass));
+		cont_op_free(op);
+		return -CAIRN_ERR_INVAL;
+	}
 	op->oid = oid;
 	op->otype = (uint32_t)type;
 	op->oclass = (uint32_t)oclass;
@@ -545,7 +663,9 @@ cont_pack(void *obj, void *buf, size_t len)
 	cli_gput_u(&g, c->pool->srv_hdl, 8);
 	cli_gput(&g, c->uuid, 16);
 	cli_gput_u(&g, c->srv_hdl, 8);
+	pthread_mutex_lock(&c->lock);
 	cli_gput_u(&g, c->oclass, 4);
+	pthread_mutex_unlock(&c->lock);
 	cli_gput_u(&g, c->snap_epoch, 8);
 	cli_gput_str(&g, c->label);
 	return g.err || g.off != len ? -CAIRN_ERR_TRUNC : 0;
@@ -564,8 +684,24 @@ cont_verify_net(void *arg)
 	memcpy(in.uuid, c->uuid, 16);
 	rc = cli_rpc(cli_pool_svc_ep(c->pool), CAIRN_NET_OPC(PROTO_CONT_BASE, CONT_RPC_PROP_GET),
 	             &in, sizeof(in), &rpc);
-	if (rc == 0)
+	if (rc == 0) {
+		/* the data path's properties are not in the global form: take them here */
+		const struct cont_out *o = cairn_rpc_out(rpc);
+		struct proto_cont_props pp;
+
+		if (o->value_len != sizeof(pp)) {
+			rc = -CAIRN_ERR_PROTO;
+		} else {
+			struct cont_out po = {0};
+
+			memcpy(&pp, o->value, sizeof(pp));
+			po.chunk_size = pp.chunk_size;
+			po.csum = pp.csum;
+			po.rf = pp.rf;
+			rc = cont_props_from_out(c, &po);
+		}
 		cairn_rpc_decref(rpc);
+	}
 	return rc;
 }
 

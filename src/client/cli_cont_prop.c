@@ -4,6 +4,7 @@
  * container handle, sent from a ULT on the client xstream; outputs are written there
  * into the caller's memory before the task completes.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,15 @@ cprop_net(void *arg)
 		op->props->chunk_size = pp.chunk_size;
 		op->props->csum = pp.csum;
 		op->props->rf = pp.rf;
+		break;
+	case CONT_RPC_PROP_SET:
+		/* this handle's ids without a class take the new default from now on */
+		pp = *(const struct proto_cont_props *)op->val;
+		if (pp.mask & PROTO_CPROP_OCLASS) {
+			pthread_mutex_lock(&c->lock);
+			c->oclass = pp.oclass;
+			pthread_mutex_unlock(&c->lock);
+		}
 		break;
 	case CONT_RPC_ATTR_GET:
 		rc = out_bytes(op, o);

@@ -35,6 +35,23 @@ cairn_kv_put(struct cairn_handle oh, const struct cairn_iov *key, const struct c
 	return cairn_obj_update(oh, key, &g_kv_akey, value, ev);
 }
 
+int
+cairn_kv_put_cond(struct cairn_handle oh, uint32_t flags, const struct cairn_iov *key,
+                  const struct cairn_iov *value, struct cairn_event *ev)
+{
+	uint32_t cond = 0;
+
+	/* A key is a dkey holding one akey: its existence is the dkey's. */
+	if (flags & ~(CAIRN_KV_PUT_IF_ABSENT | CAIRN_KV_PUT_IF_EXISTS) ||
+	    flags == (CAIRN_KV_PUT_IF_ABSENT | CAIRN_KV_PUT_IF_EXISTS))
+		return -CAIRN_ERR_INVAL;
+	if (flags & CAIRN_KV_PUT_IF_ABSENT)
+		cond = CAIRN_COND_DKEY_INSERT;
+	if (flags & CAIRN_KV_PUT_IF_EXISTS)
+		cond = CAIRN_COND_DKEY_UPDATE;
+	return cairn_obj_update_cond(oh, cond, key, &g_kv_akey, value, ev);
+}
+
 /* The fetch runs as a child of an internal parent task: a missing value (size 0) is
  * NONEXIST for a KV. */
 struct kv_get {

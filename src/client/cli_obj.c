@@ -23,6 +23,15 @@
 #include "cli_pool.h"
 #include "client_internal.h"
 
+_Static_assert(CAIRN_COND_DKEY_INSERT == PROTO_COND_DKEY_INSERT &&
+                       CAIRN_COND_DKEY_UPDATE == PROTO_COND_DKEY_UPDATE &&
+                       CAIRN_COND_AKEY_INSERT == PROTO_COND_AKEY_INSERT &&
+                       CAIRN_COND_AKEY_UPDATE == PROTO_COND_AKEY_UPDATE &&
+                       CAIRN_COND_PUNCH == PROTO_COND_PUNCH &&
+                       CAIRN_COND_DKEY_FETCH == PROTO_COND_DKEY_FETCH &&
+                       CAIRN_COND_AKEY_FETCH == PROTO_COND_AKEY_FETCH,
+               "the public condition flags are the wire's");
+
 struct cli_obj {
 	struct cli_cont *cont;
 	struct cli_href *cont_ref;
@@ -107,6 +116,8 @@ struct obj_op {
 	struct cairn_key_desc *kds;
 	void *buf;
 	size_t buf_len;
+	uint32_t cond; /* PROTO_COND_* (CAIRN_COND_*) */
+	uint32_t csum; /* FETCH: the checksum type asked for (0: none) */
 };
 
 /* One RPC to the dkey's target (grp for dkey-less ops); the reply is handled by `use`. */
@@ -136,14 +147,31 @@ static int
 fetch_use(struct obj_op *op, struct cairn_rpc *rpc)
 {
 	struct obj_out *o = cairn_rpc_out(rpc);
+	int rc;
 
 	op->value->len = o->size;
 	if (o->flags & PROTO_OBJ_TRUNC)
 		return -CAIRN_ERR_TRUNC;
+	if (o->size > op->value->buf_len)
+		return -CAIRN_ERR_PROTO;
 	if (o->data_len) {
-		if (o->data_len != o->size || o->size > op->value->buf_len)
+		if (o->data_len != o->size)
 			return -CAIRN_ERR_PROTO;
+		/* checked before the copy: corrupt bytes never reach the caller's buffer */
+		rc = cli_csum_check(op->csum, o, o->data, o->data_len);
+		if (rc) {
+			op->value->len = 0;
+			return rc;
+		}
 		memcpy(op->value->buf, o->data, o->data_len);
+	} else if (o->size) {
+		/* arrived by bulk, straight into the caller's buffer */
+		rc = cli_csum_check(op->csum, o, op->value->buf, o->size);
+		if (rc) {
+			memset(op->value->buf, 0, o->size);
+			op->value->len = 0;
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -199,8 +227,11 @@ obj_net_once(struct obj_op *op, bool *stale)
 	struct proto_list_pos pos;
 	struct iovec iov;
 	uint32_t grp, want;
+	void *copy = NULL;
+	const void *src;
 	int rc = 0;
 
+	in.cond = op->cond;
 	memcpy(in.pool, c->pool->uuid, 16);
 	memcpy(in.cont, c->uuid, 16);
 	in.oid_hi = obj->oid.hi;
@@ -219,21 +250,29 @@ obj_net_once(struct obj_op *op, bool *stale)
 	}
 	switch (op->rpc) {
 	case OBJ_RPC_UPDATE:
+		rc = cli_csum_in(&in, c->csum, op->value->buf, op->value->len, &copy);
+		if (rc)
+			return rc;
+		src = copy ? copy : op->value->buf;
 		if (op->value->len <= PROTO_INLINE_MAX) {
-			in.data = op->value->buf;
+			in.data = src;
 			in.data_len = (uint32_t)op->value->len;
 		} else {
-			iov.iov_base = op->value->buf;
+			iov.iov_base = (void *)src;
 			iov.iov_len = op->value->len;
 			rc = cairn_bulk_create(cli_net_ctx(), &iov, 1, CAIRN_BULK_RO, &bulk);
-			if (rc)
+			if (rc) {
+				free(copy);
 				return rc;
+			}
 			cairn_bulk_get_desc(bulk, &in.bulk);
 			in.bulk_len = op->value->len;
 		}
 		rc = obj_rpc(op, &in, 0, NULL, stale);
 		break;
 	case OBJ_RPC_FETCH:
+		op->csum = c->csum;
+		in.csum_type = c->csum;
 		in.buf_size = op->value->buf_len;
 		if (op->value->buf_len > PROTO_INLINE_MAX) {
 			iov.iov_base = op->value->buf;
@@ -283,6 +322,7 @@ obj_net_once(struct obj_op *op, bool *stale)
 	}
 	if (bulk)
 		cairn_bulk_free(bulk);
+	free(copy);
 	return rc;
 }
 
@@ -375,6 +415,56 @@ key_ok(const struct cairn_iov *k)
 
 /* ------------------------------------------------------------------ API */
 
+/* An id without a class gets the container's default class (its type bits kept); the
+ * class must then tolerate the container's redundancy factor. */
+static int
+obj_class_resolve(struct cli_cont *c, struct cairn_obj_id *oid)
+{
+	uint32_t oc = (uint32_t)(oid->hi >> CAIRN_OID_CLASS_SHIFT);
+	int type, orf;
+
+	if (oc == CAIRN_OC_UNKNOWN) {
+		pthread_mutex_lock(&c->lock); /* a set-prop on this handle may change it */
+		oc = c->oclass;
+		pthread_mutex_unlock(&c->lock);
+		type = cairn_obj_id_type(*oid);
+		if (type < 0 ||
+		    cairn_obj_id_generate(oid, (enum cairn_otype)type, (enum cairn_oclass)oc) != 0)
+			return -CAIRN_ERR_INVAL;
+	}
+	orf = proto_oclass_rf(oc);
+	if (orf < 0)
+		return -CAIRN_ERR_INVAL;
+	if ((uint32_t)orf < c->rf) {
+		CAIRN_ERROR("container %s has redundancy factor %u: object class %s tolerates %d "
+		            "failure(s); use RP_2G1 (rf 1) or RP_3G1 (rf 2)", c->label, c->rf,
+		            cairn_oclass_name((enum cairn_oclass)oc), orf);
+		return -CAIRN_ERR_INVAL;
+	}
+	return 0;
+}
+
+/* The CAIRN_COND_* flags an operation accepts; both INSERT and UPDATE of one key level
+ * cannot hold at once. */
+static bool
+cond_ok(uint32_t rpc, uint32_t cond)
+{
+	switch (rpc) {
+	case OBJ_RPC_UPDATE:
+		return (cond & ~PROTO_COND_UPDATE_MASK) == 0 &&
+		       (cond & (PROTO_COND_DKEY_INSERT | PROTO_COND_DKEY_UPDATE)) !=
+		               (PROTO_COND_DKEY_INSERT | PROTO_COND_DKEY_UPDATE) &&
+		       (cond & (PROTO_COND_AKEY_INSERT | PROTO_COND_AKEY_UPDATE)) !=
+		               (PROTO_COND_AKEY_INSERT | PROTO_COND_AKEY_UPDATE);
+	case OBJ_RPC_FETCH:
+		return (cond & ~PROTO_COND_FETCH_MASK) == 0;
+	case OBJ_RPC_PUNCH:
+		return (cond & ~PROTO_COND_PUNCH) == 0;
+	default:
+		return cond == 0;
+	}
+}
+
 static int
 open_body(struct cli_task *task)
 {
@@ -402,8 +492,19 @@ cairn_obj_open(struct cairn_handle coh, struct cairn_obj_id oid, unsigned int mo
 		return -CAIRN_ERR_NOHANDLE;
 	}
 	pthread_mutex_init(&o->lock, NULL);
+	rc = obj_class_resolve(o->cont, &oid);
+	if (rc) {
+		cli_href_put(o->cont_ref);
+		pthread_mutex_destroy(&o->lock);
+		free(o);
+		return rc;
+	}
 	o->oid = oid;
 	rc = obj_layout(o);
+	if (rc == -CAIRN_ERR_INVAL)
+		CAIRN_ERROR("object class %s does not fit the pool (S2/S4/S8 need that many "
+		            "targets, RP_2G1/RP_3G1 their replicas on distinct ranks)",
+		            cairn_oclass_name(cairn_obj_id_class(oid)) ?: "?");
 	if (rc == 0)
 		rc = cli_hdl_insert(o, CLI_HTYPE_OBJ, obj_free, NULL, &cookie);
 	if (rc) {
@@ -440,11 +541,19 @@ cairn_obj_update(struct cairn_handle oh, const struct cairn_iov *dkey,
                  const struct cairn_iov *akey, const struct cairn_iov *value,
                  struct cairn_event *ev)
 {
+	return cairn_obj_update_cond(oh, 0, dkey, akey, value, ev);
+}
+
+int
+cairn_obj_update_cond(struct cairn_handle oh, uint32_t flags, const struct cairn_iov *dkey,
+                      const struct cairn_iov *akey, const struct cairn_iov *value,
+                      struct cairn_event *ev)
+{
 	struct obj_op *op;
 	int rc;
 
 	if (!key_ok(dkey) || !key_ok(akey) || value == NULL || value->buf == NULL ||
-	    value->len == 0 || value->len > value->buf_len)
+	    value->len == 0 || value->len > value->buf_len || !cond_ok(OBJ_RPC_UPDATE, flags))
 		return -CAIRN_ERR_INVAL;
 	if (value->len > CAIRN_OBJ_VALUE_MAX)
 		return -CAIRN_ERR_OVERFLOW;
@@ -454,6 +563,7 @@ cairn_obj_update(struct cairn_handle oh, const struct cairn_iov *dkey,
 	op->dkey = dkey;
 	op->akey = akey;
 	op->value = (struct cairn_iov *)value;
+	op->cond = flags;
 	return obj_run(op, ev);
 }
 
@@ -461,11 +571,19 @@ int
 cairn_obj_fetch(struct cairn_handle oh, const struct cairn_iov *dkey,
                 const struct cairn_iov *akey, struct cairn_iov *value, struct cairn_event *ev)
 {
+	return cairn_obj_fetch_cond(oh, 0, dkey, akey, value, ev);
+}
+
+int
+cairn_obj_fetch_cond(struct cairn_handle oh, uint32_t flags, const struct cairn_iov *dkey,
+                     const struct cairn_iov *akey, struct cairn_iov *value,
+                     struct cairn_event *ev)
+{
 	struct obj_op *op;
 	int rc;
 
 	if (!key_ok(dkey) || !key_ok(akey) || value == NULL ||
-	    (value->buf == NULL && value->buf_len > 0))
+	    (value->buf == NULL && value->buf_len > 0) || !cond_ok(OBJ_RPC_FETCH, flags))
 		return -CAIRN_ERR_INVAL;
 	rc = obj_start(oh, OBJ_RPC_FETCH, &op);
 	if (rc)
@@ -473,6 +591,7 @@ cairn_obj_fetch(struct cairn_handle oh, const struct cairn_iov *dkey,
 	op->dkey = dkey;
 	op->akey = akey;
 	op->value = value;
+	op->cond = flags;
 	return obj_run(op, ev);
 }
 
@@ -488,6 +607,25 @@ cairn_obj_punch(struct cairn_handle oh, const struct cairn_iov *dkey, struct cai
 	if (rc)
 		return rc;
 	op->dkey = dkey;
+	return obj_run(op, ev);
+}
+
+int
+cairn_obj_punch_cond(struct cairn_handle oh, uint32_t flags, const struct cairn_iov *dkey,
+                     const struct cairn_iov *akey, struct cairn_event *ev)
+{
+	struct obj_op *op;
+	int rc;
+
+	/* a conditional punch names one key: the whole object spans every shard */
+	if (!key_ok(dkey) || (akey && !key_ok(akey)) || !cond_ok(OBJ_RPC_PUNCH, flags))
+		return -CAIRN_ERR_INVAL;
+	rc = obj_start(oh, OBJ_RPC_PUNCH, &op);
+	if (rc)
+		return rc;
+	op->dkey = dkey;
+	op->akey = akey;
+	op->cond = flags;
 	return obj_run(op, ev);
 }
 
@@ -558,14 +696,23 @@ obj_call_once(struct cli_obj *obj, uint32_t opc, struct obj_in *in, uint32_t grp
 		*stale = true;
 	if (rc)
 		return rc;
-	rc = use ? use(arg, rpc) : 0;
+	if (in->csum_type && (opc == OBJ_RPC_FETCH || opc == OBJ_RPC_ARRAY_FETCH)) {
+		const struct obj_out *o = cairn_rpc_out(rpc);
+
+		/* inline data is checked before `use` copies it anywhere */
+		if (o->data_len && !(o->flags & PROTO_OBJ_TRUNC))
+			rc = cli_csum_check(in->csum_type, o, o->data, o->data_len);
+	}
+	if (rc == 0)
+		rc = use ? use(arg, rpc) : 0;
 	cairn_rpc_decref(rpc);
 	return rc;
 }
 
-int
-cli_obj_call(struct cli_obj *obj, uint32_t opc, struct obj_in *in, uint32_t grp,
-             int (*use)(void *arg, struct cairn_rpc *rpc), void *arg)
+/* One call, and on STALE a map refresh and one retry. */
+static int
+obj_call_retry(struct cli_obj *obj, uint32_t opc, struct obj_in *in, uint32_t grp,
+               int (*use)(void *arg, struct cairn_rpc *rpc), void *arg)
 {
 	bool stale = false;
 	int rc;
@@ -579,6 +726,37 @@ cli_obj_call(struct cli_obj *obj, uint32_t opc, struct obj_in *in, uint32_t grp,
 		if (rc == 0)
 			rc = obj_call_once(obj, opc, in, grp, use, arg, &stale);
 	}
+	return rc;
+}
+
+uint32_t
+cli_obj_csum(struct cli_obj *obj)
+{
+	return obj->cont->csum;
+}
+
+int
+cli_obj_call(struct cli_obj *obj, uint32_t opc, struct obj_in *in, uint32_t grp,
+             int (*use)(void *arg, struct cairn_rpc *rpc), void *arg)
+{
+	uint32_t cs = obj->cont->csum;
+	void *copy = NULL;
+	int rc;
+
+	/* Inline values are checksummed here; callers sending by bulk did it already
+	 * (cli_obj_array.c), and check bulk fetches themselves. */
+	if (cs && (opc == OBJ_RPC_UPDATE || opc == OBJ_RPC_ARRAY_UPDATE) && in->csum_type == 0 &&
+	    in->bulk_len == 0 && in->data_len) {
+		rc = cli_csum_in(in, cs, in->data, in->data_len, &copy);
+		if (rc)
+			return rc;
+		if (copy)
+			in->data = copy;
+	}
+	if (opc == OBJ_RPC_FETCH || opc == OBJ_RPC_ARRAY_FETCH)
+		in->csum_type = cs;
+	rc = obj_call_retry(obj, opc, in, grp, use, arg);
+	free(copy);
 	return rc;
 }
 

@@ -50,6 +50,18 @@ int cli_obj_punch_dkey(struct cli_obj *obj, const void *dkey, uint32_t dkey_len)
 int cli_obj_fetch_cb(struct cairn_handle oh, const struct cairn_iov *dkey,
                      const struct cairn_iov *akey, struct cairn_iov *value, cli_task_cb_t cb,
                      const void *arg, size_t arg_size, struct cairn_event *ev);
+/* The object's container's checksum type (enum cairn_cont_csum; 0 = off). */
+uint32_t cli_obj_csum(struct cli_obj *obj);
+
+/* End-to-end checksums (cli_csum.c). cli_csum_in(): set in->csum_type/csum for a value
+ * of len bytes at buf (nothing for type 0); *copy is non-NULL when fault injection wants
+ * a corrupted copy sent instead (the caller sends and frees it). cli_csum_check(): the
+ * fetch reply's checksum against the len bytes that arrived at buf: -CAIRN_ERR_CSUM on a
+ * mismatch (the caller then zeroes what it copied: corrupt bytes are never returned). */
+int cli_csum_value(uint32_t type, const void *buf, uint64_t len, uint64_t *out);
+int cli_csum_in(struct obj_in *in, uint32_t type, const void *buf, uint64_t len, void **copy);
+int cli_csum_check(uint32_t type, const struct obj_out *o, const void *buf, uint64_t len);
+
 /* Wire decoders, kept apart for the fuzz target (tests/fuzz/array):
  * the array metadata value (cli_array.c) and a QUERY_KEY reply (cli_obj_array.c).
  * \return 0, -CAIRN_ERR_PROTO (malformed), -CAIRN_ERR_VERSION (newer metadata) */

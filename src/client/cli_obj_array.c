@@ -45,12 +45,19 @@ cli_obj_arr_update(struct cli_obj *obj, const void *dkey, uint32_t dkey_len, con
 	struct obj_in in;
 	struct iovec iov;
 	uint64_t bytes;
+	void *copy = NULL;
 	int rc;
 
 	if (rec_size == 0 || nr == 0 || nr > PROTO_VALUE_MAX / rec_size)
 		return -CAIRN_ERR_INVAL;
 	bytes = nr * rec_size;
 	arr_in(&in, &rx, dkey, dkey_len, akey, akey_len, rec_size, idx, nr);
+	/* the extent's checksum (container property csum), over the bytes sent */
+	rc = cli_csum_in(&in, cli_obj_csum(obj), buf, bytes, &copy);
+	if (rc)
+		return rc;
+	if (copy)
+		buf = copy;
 	if (bytes <= PROTO_INLINE_MAX) {
 		in.data = buf;
 		in.data_len = (uint32_t)bytes;
@@ -59,13 +66,15 @@ cli_obj_arr_update(struct cli_obj *obj, const void *dkey, uint32_t dkey_len, con
 		iov.iov_len = bytes;
 		rc = cairn_bulk_create(cli_net_ctx(), &iov, 1, CAIRN_BULK_RO, &bulk);
 		if (rc)
-			return rc;
+			goto out;
 		cairn_bulk_get_desc(bulk, &in.bulk);
 		in.bulk_len = bytes;
 	}
 	rc = cli_obj_call(obj, OBJ_RPC_ARRAY_UPDATE, &in, 0, NULL, NULL);
 	if (bulk)
 		cairn_bulk_free(bulk);
+out:
+	free(copy);
 	return rc;
 }
 
@@ -73,6 +82,7 @@ struct arr_fetch_arg {
 	void *buf;
 	uint64_t bytes;
 	uint64_t rec_size;
+	uint32_t csum; /* checksum type asked for */
 };
 
 static int
@@ -80,12 +90,21 @@ arr_fetch_use(void *arg, struct cairn_rpc *rpc)
 {
 	struct arr_fetch_arg *a = arg;
 	struct obj_out *o = cairn_rpc_out(rpc);
+	int rc;
 
 	a->rec_size = o->size;
 	if (o->data_len) {
+		/* (inline data was checked against its checksum by cli_obj_call) */
 		if (o->data_len != a->bytes)
 			return -CAIRN_ERR_PROTO;
 		memcpy(a->buf, o->data, o->data_len);
+	} else if (a->csum) {
+		/* arrived by bulk, straight into the caller's buffer */
+		rc = cli_csum_check(a->csum, o, a->buf, a->bytes);
+		if (rc) {
+			memset(a->buf, 0, a->bytes);
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -95,7 +114,7 @@ cli_obj_arr_fetch(struct cli_obj *obj, const void *dkey, uint32_t dkey_len, cons
                   uint32_t akey_len, uint32_t rec_size, uint64_t idx, uint64_t nr, void *buf,
                   uint64_t *akey_rec_size)
 {
-	struct arr_fetch_arg a = {.buf = buf};
+	struct arr_fetch_arg a = {.buf = buf, .csum = cli_obj_csum(obj)};
 	struct cairn_bulk *bulk = NULL;
 	struct proto_recx rx;
 	struct obj_in in;

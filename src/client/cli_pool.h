@@ -41,6 +41,10 @@ struct cli_cont {
 	pthread_mutex_t lock; /* oid range */
 	uint64_t oid_next, oid_end;
 	bool g2l; /* from global2local: close is local only (cli_glob.c) */
+	/* fixed at create (set at open / global2local): the data path's properties */
+	uint64_t chunk_size; /* bytes */
+	uint32_t csum;       /* enum cairn_cont_csum: checksums on object RPCs */
+	uint32_t rf;         /* classes opened must tolerate this many failures */
 };
 
 /* Look a handle up (reference in *ref on success). NULL for an unknown handle. */

@@ -1,9 +1,10 @@
 /*
  * The engine's `cont` module: the container service, on the system xstream (tag 0).
- * Containers of a pool: uuid, label (unique in the pool), type (POSIX), default object
- * class, and the next unallocated object id. Records are durable in the metadata store
- * (table SRV_MD_CONTS, key = pool uuid + container uuid); every target's VOS shard of the
- * pool holds the container (created and destroyed on all targets). Open handles are
+ * Containers of a pool: uuid, label (unique in the pool), type (POSIX, KV, ARRAY),
+ * default object class, chunk size, checksum type, redundancy factor (those three and
+ * the type fixed at create), and the next unallocated object id. Records are durable in
+ * the metadata store (table SRV_MD_CONTS, key = pool uuid + container uuid); every
+ * target's VOS shard of the pool holds the container (created and destroyed on all targets). Open handles are
  * kept in memory: a destroy is refused while the container is open unless forced.
  */
 #include <stdio.h>
@@ -63,15 +64,13 @@ struct srv_cont {
 	uint64_t ctime;
 	uint64_t oid_next;
 	uint64_t chunk_size; /* bytes, CONT_CHUNK_MIN..CONT_CHUNK_MAX */
-	uint32_t csum;       /* 0 off, 1 on */
+	uint32_t csum;       /* enum cairn_csum_type: 0 off, 1 crc32c, 2 crc64 */
 	uint32_t rf;         /* redundancy factor 0..CONT_RF_MAX */
 	unsigned nr_open;
 };
 
-#define CONT_CHUNK_DEFAULT (1ull << 20)
-#define CONT_CHUNK_MIN 4096ull
-#define CONT_CHUNK_MAX (1ull << 30)
-#define CONT_RF_MAX 4u
+#define CONT_CHUNK_DEFAULT PROTO_CONT_CHUNK_DEFAULT
+#define CONT_RF_MAX PROTO_CONT_RF_MAX
 
 struct cont_hdl {
 	struct srv_cont *cont; /* NULL: free */
@@ -169,8 +168,8 @@ cont_load_one(void *arg, const void *key, uint32_t klen)
 	c->ctime = df.ctime;
 	c->oid_next = df.oid_next;
 	c->chunk_size = df.chunk_size ? df.chunk_size : CONT_CHUNK_DEFAULT;
-	c->csum = df.csum ? 1 : 0;
-	c->rf = df.rf <= CONT_RF_MAX ? df.rf : 0;
+	c->csum = df.csum <= PROTO_CONT_CSUM_MAX ? df.csum : 1;
+	c->rf = df.rf <= CONT_RF_MAX ? df.rf : CONT_RF_MAX;
 	c->used = true;
 	return 0;
 }
@@ -238,23 +237,58 @@ cont_shards(const struct srv_cont *c, bool create)
 
 /* ------------------------------------------------------------------ handlers */
 
+/* The create's properties: a struct proto_cont_props in in->value, or (older callers)
+ * label/type/oclass of cont_in with defaults for the rest. Checked here again: the
+ * service never trusts the client's checks. */
+static int
+create_props(const struct cont_in *in, struct proto_cont_props *pp)
+{
+	char err[200];
+	int rc;
+
+	memset(pp, 0, sizeof(*pp));
+	if (in->value_len) {
+		if (in->value_len != sizeof(*pp)) {
+			CAIRN_WARN("container create refused: properties of %u bytes, expected %zu",
+			           in->value_len, sizeof(*pp));
+			return -CAIRN_ERR_INVAL;
+		}
+		memcpy(pp, in->value, sizeof(*pp));
+		if (memchr(pp->label, '\0', sizeof(pp->label)) == NULL) {
+			CAIRN_WARN("container create refused: label not terminated");
+			return -CAIRN_ERR_INVAL;
+		}
+	} else {
+		snprintf(pp->label, sizeof(pp->label), "%s", in->label ? in->label : "");
+		pp->type = in->type;
+		pp->oclass = in->oclass;
+		if (pp->type == 0 || pp->oclass == 0) {
+			CAIRN_WARN("container create refused: no type or object class");
+			return -CAIRN_ERR_INVAL;
+		}
+	}
+	if (srv_label_check(pp->label, err, sizeof(err))) {
+		CAIRN_WARN("container create refused: %s", err);
+		return -CAIRN_ERR_INVAL;
+	}
+	rc = proto_cont_props_check(pp, 1, err, sizeof(err));
+	if (rc)
+		CAIRN_WARN("container %s: create refused: %s", pp->label, err);
+	return rc;
+}
+
 static int
 cont_create(struct srv_pool *p, const struct cont_in *in, struct cont_out *o)
 {
+	struct proto_cont_props pp;
 	struct srv_cont *c = NULL;
-	char err[160];
 	unsigned i;
 	int rc;
 
-	if (srv_label_check(in->label, err, sizeof(err))) {
-		CAIRN_INFO("container create refused: %s", err);
-		return -CAIRN_ERR_INVAL;
-	}
-	if (in->type != PROTO_CONT_POSIX)
-		return -CAIRN_ERR_INVAL;
-	if (cairn_oclass_name((enum cairn_oclass)in->oclass) == NULL)
-		return -CAIRN_ERR_INVAL;
-	if (cont_lookup(&p->uuid, in->label))
+	rc = create_props(in, &pp);
+	if (rc)
+		return rc;
+	if (cont_lookup(&p->uuid, pp.label))
 		return -CAIRN_ERR_EXIST;
 	for (i = 0; i < SRV_MAX_CONTS && c == NULL; i++)
 		if (!g_conts[i].used)
@@ -264,12 +298,14 @@ cont_create(struct srv_pool *p, const struct cont_in *in, struct cont_out *o)
 	memset(c, 0, sizeof(*c));
 	c->pool = p->uuid;
 	cairn_uuid_generate(&c->uuid);
-	snprintf(c->label, sizeof(c->label), "%s", in->label);
-	c->type = in->type;
-	c->oclass = in->oclass;
+	snprintf(c->label, sizeof(c->label), "%s", pp.label);
+	c->type = pp.type;
+	c->oclass = pp.oclass;
 	c->ctime = (uint64_t)time(NULL);
 	c->oid_next = CONT_OID_FIRST;
-	c->chunk_size = CONT_CHUNK_DEFAULT;
+	c->chunk_size = pp.chunk_size;
+	c->csum = pp.csum;
+	c->rf = pp.rf;
 	rc = cont_shards(c, true);
 	if (rc)
 		return rc;
@@ -279,11 +315,16 @@ cont_create(struct srv_pool *p, const struct cont_in *in, struct cont_out *o)
 		return rc;
 	}
 	c->used = true;
-	CAIRN_NOTE("pool %s: container %s created", p->label, c->label);
+	CAIRN_NOTE("pool %s: container %s created (type %u, class %s, chunk %llu, csum %u, rf %u)",
+	           p->label, c->label, c->type, cairn_oclass_name((enum cairn_oclass)c->oclass),
+	           (unsigned long long)c->chunk_size, c->csum, c->rf);
 	memcpy(o->uuid, c->uuid.b, 16);
 	o->label = c->label;
 	o->type = c->type;
 	o->oclass = c->oclass;
+	o->chunk_size = c->chunk_size;
+	o->csum = c->csum;
+	o->rf = c->rf;
 	return 0;
 }
 
@@ -327,6 +368,9 @@ cont_fill(const struct srv_cont *c, struct cont_out *o)
 	o->nr_open = c->nr_open;
 	o->ctime = c->ctime;
 	o->oid_next = c->oid_next;
+	o->chunk_size = c->chunk_size;
+	o->csum = c->csum;
+	o->rf = c->rf;
 }
 
 static int
@@ -473,6 +517,13 @@ props_set(struct srv_pool *p, struct srv_cont *c, const struct cont_in *in)
 	if (pp.mask == 0 || (pp.mask & ~(PROTO_CPROP_LABEL | PROTO_CPROP_OCLASS |
 	                                 PROTO_CPROP_CHUNK | PROTO_CPROP_CSUM | PROTO_CPROP_RF)))
 		return -CAIRN_ERR_INVAL;
+	/* The data path depends on these: data written under one chunk size or checksum
+	 * would not be found or verified under another. */
+	if (pp.mask & PROTO_CPROP_IMMUTABLE) {
+		CAIRN_WARN("container %s: set-prop refused: chunk size, checksum and redundancy "
+		           "factor are fixed at create", c->label);
+		return -CAIRN_ERR_PERM;
+	}
 	if (pp.mask & PROTO_CPROP_LABEL) {
 		if (memchr(pp.label, '\0', sizeof(pp.label)) == NULL ||
 		    srv_label_check(pp.label, err, sizeof(err))) {
@@ -484,25 +535,17 @@ props_set(struct srv_pool *p, struct srv_cont *c, const struct cont_in *in)
 		snprintf(tmp.label, sizeof(tmp.label), "%s", pp.label);
 	}
 	if (pp.mask & PROTO_CPROP_OCLASS) {
-		if (cairn_oclass_name((enum cairn_oclass)pp.oclass) == NULL)
+		int orf = proto_oclass_rf(pp.oclass);
+
+		if (orf < 0)
 			return -CAIRN_ERR_INVAL;
+		if ((uint32_t)orf < c->rf) {
+			CAIRN_WARN("container %s: set-prop refused: class %s tolerates %d "
+			           "failure(s), fewer than the redundancy factor %u", c->label,
+			           cairn_oclass_name((enum cairn_oclass)pp.oclass), orf, c->rf);
+			return -CAIRN_ERR_INVAL;
+		}
 		tmp.oclass = pp.oclass;
-	}
-	if (pp.mask & PROTO_CPROP_CHUNK) {
-		if (pp.chunk_size < CONT_CHUNK_MIN || pp.chunk_size > CONT_CHUNK_MAX ||
-		    (pp.chunk_size & (pp.chunk_size - 1)))
-			return -CAIRN_ERR_INVAL;
-		tmp.chunk_size = pp.chunk_size;
-	}
-	if (pp.mask & PROTO_CPROP_CSUM) {
-		if (pp.csum > 1)
-			return -CAIRN_ERR_INVAL;
-		tmp.csum = pp.csum;
-	}
-	if (pp.mask & PROTO_CPROP_RF) {
-		if (pp.rf > CONT_RF_MAX)
-			return -CAIRN_ERR_INVAL;
-		tmp.rf = pp.rf;
 	}
 	rc = cont_store(&tmp);
 	if (rc)

@@ -22,6 +22,7 @@
 
 #include "engine_internal.h"
 #include "srv_internal.h"
+#include "srv_obj_csum.h"
 #include "srv_pool_map.h"
 
 #define OBJ_LIST_MAX_BYTES (256u << 10)
@@ -96,13 +97,53 @@ obj_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 		iod.buf = (void *)in->data;
 		iod.size = in->data_len;
 	}
-	rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), 0, in->dkey, in->dkey_len, 1,
-	                      &iod);
+	rc = srv_obj_csum_verify(in, iod.buf, iod.size);
+	if (rc)
+		goto out;
+	srv_obj_csum_to_iod(in, &iod);
+	rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), in->cond, in->dkey,
+	                      in->dkey_len, 1, &iod);
 out:
 	if (local)
 		cairn_bulk_free(local);
 	free(buf);
 	return rc;
+}
+
+static int
+first_key_cb(void *arg, const void *key, uint32_t len)
+{
+	(void)key;
+	(void)len;
+	*(bool *)arg = true;
+	return 1;
+}
+
+/* A fetch found no value: with COND_AKEY_FETCH that fails, with COND_DKEY_FETCH when the
+ * dkey has no akey at all. */
+static int
+obj_fetch_cond(struct cairn_vos_pool *vp, const struct obj_in *in)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct cairn_vos_anchor *anchor;
+	bool found = false;
+	int rc;
+
+	if (in->cond & PROTO_COND_AKEY_FETCH)
+		return -CAIRN_ERR_NONEXIST;
+	if (!(in->cond & PROTO_COND_DKEY_FETCH))
+		return 0;
+	anchor = malloc(sizeof(*anchor));
+	if (anchor == NULL)
+		return -CAIRN_ERR_NOMEM;
+	cairn_vos_anchor_init(anchor);
+	rc = cairn_vos_list_akeys(vp, in->cont, &oid, in->dkey, in->dkey_len,
+	                          in->epoch ? in->epoch : CAIRN_VOS_EPOCH_MAX, anchor,
+	                          first_key_cb, &found);
+	free(anchor);
+	if (rc)
+		return rc;
+	return found ? 0 : -CAIRN_ERR_NONEXIST;
 }
 
 static int
@@ -144,7 +185,11 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 		return rc;
 	o->size = iod.size;
 	if (iod.size == 0)
-		return 0;
+		return obj_fetch_cond(vp, in);
+	rc = srv_obj_csum_reply(in, o, *obuf, iod.size,
+	                        (iod.flags & CAIRN_VOS_IOD_CRC_GIVEN) ? &iod.crc : NULL);
+	if (rc)
+		return rc;
 	if (in->bulk_len) {
 		iov.iov_base = *obuf;
 		iov.iov_len = iod.size;
@@ -248,6 +293,8 @@ rpc_obj(struct cairn_rpc *rpc)
 	    (idx == OBJ_RPC_UPDATE || idx == OBJ_RPC_PUNCH || idx == OBJ_RPC_ARRAY_UPDATE ||
 	     idx == OBJ_RPC_ARRAY_TRUNC))
 		rc = -CAIRN_ERR_PERM;
+	if (rc == 0)
+		rc = srv_obj_cond_check(idx, in->cond);
 	if (rc == 0) {
 		switch (idx) {
 		case OBJ_RPC_UPDATE:
@@ -257,7 +304,7 @@ rpc_obj(struct cairn_rpc *rpc)
 			rc = obj_fetch(rpc, vp, in, o, &obuf);
 			break;
 		case OBJ_RPC_PUNCH:
-			rc = cairn_vos_punch(vp, in->cont, &oid, srv_epoch_next(), 0,
+			rc = cairn_vos_punch(vp, in->cont, &oid, srv_epoch_next(), in->cond,
 			                     in->dkey_len ? in->dkey : NULL, in->dkey_len,
 			                     in->akey_len ? in->akey : NULL, in->akey_len);
 			break;

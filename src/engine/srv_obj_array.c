@@ -19,6 +19,7 @@
 #include "vos/vos.h"
 
 #include "srv_internal.h"
+#include "srv_obj_csum.h"
 
 #define ARR_LIST_MAX_BYTES (256u << 10)
 #define ARR_LIST_MAX_KEYS 16384u
@@ -91,8 +92,12 @@ arr_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	iod.nr_recx = 1;
 	iod.recx = &vr;
 	iod.buf_size = bytes;
-	rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), 0, in->dkey, in->dkey_len, 1,
-	                      &iod);
+	rc = srv_obj_csum_verify(in, iod.buf, bytes);
+	if (rc)
+		goto out;
+	srv_obj_csum_to_iod(in, &iod);
+	rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), in->cond, in->dkey,
+	                      in->dkey_len, 1, &iod);
 out:
 	if (local)
 		cairn_bulk_free(local);
@@ -137,6 +142,9 @@ arr_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	if (rc)
 		return rc;
 	o->size = iod.size; /* the akey's record size; 0: no such akey (all zeros) */
+	rc = srv_obj_csum_reply(in, o, *obuf, bytes, NULL); /* extents may be cut: computed */
+	if (rc)
+		return rc;
 	if (in->bulk_len) {
 		iov.iov_base = *obuf;
 		iov.iov_len = bytes;

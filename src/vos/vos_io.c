@@ -86,9 +86,10 @@ tx_init(struct cairn_vos_tx *tx, struct vos_pool *p, const uint8_t cont[16], uin
 	vos_tx_encode_hdr(&tx->w, cont, epoch, 0);
 }
 
-/* Store one value: inline, or in a new extent written now. */
+/* Store one value: inline, or in a new extent written now. crc: its CRC32C when the
+ * caller has it (CAIRN_VOS_IOD_CRC_GIVEN), else NULL. */
 static int
-tx_put_value(struct cairn_vos_tx *tx, const void *data, uint64_t len,
+tx_put_value(struct cairn_vos_tx *tx, const void *data, uint64_t len, const uint32_t *crc,
 	     struct cairn_vos_idx_vrec *rec)
 {
 	struct vos_pool *p = tx->p;
@@ -98,7 +99,7 @@ tx_put_value(struct cairn_vos_tx *tx, const void *data, uint64_t len,
 
 	memset(rec, 0, sizeof(*rec));
 	rec->len = (uint32_t)len;
-	rec->crc = vos_crc32c(0, data, len);
+	rec->crc = crc ? *crc : vos_crc32c(0, data, len);
 	if (len <= p->sb.inline_max) {
 		rec->kind = CAIRN_VOS_REC_INLINE;
 		rec->inl = data;
@@ -222,7 +223,9 @@ tx_add_update(struct cairn_vos_tx *tx, const struct cairn_vos_oid *oid, uint32_t
 		}
 		if (iod->type == CAIRN_VOS_IOD_SINGLE) {
 			op.kind = VOS_OP_SV;
-			rc = tx_put_value(tx, data, iod->size, &op.rec);
+			rc = tx_put_value(tx, data, iod->size,
+					  (iod->flags & CAIRN_VOS_IOD_CRC_GIVEN) ? &iod->crc : NULL,
+					  &op.rec);
 			if (rc)
 				goto rollback;
 			vos_tx_encode_op(&tx->w, &op);
@@ -240,7 +243,10 @@ tx_add_update(struct cairn_vos_tx *tx, const struct cairn_vos_oid *oid, uint32_t
 			}
 			op.index = iod->recx[j].idx;
 			op.count = iod->recx[j].nr;
-			rc = tx_put_value(tx, data, len, &op.rec);
+			rc = tx_put_value(tx, data, len,
+					  (iod->flags & CAIRN_VOS_IOD_CRC_GIVEN) && iod->nr_recx == 1
+						  ? &iod->crc : NULL,
+					  &op.rec);
 			if (rc)
 				goto rollback;
 			vos_tx_encode_op(&tx->w, &op);
@@ -519,6 +525,9 @@ fetch_single(struct vos_pool *p, struct cairn_vos_idx_cont *cont,
 	if (rc)
 		return rc;
 	iod->size = rec.len;
+	/* the record's media checksum (the writer's end-to-end CRC32C when it gave one) */
+	iod->crc = rec.crc;
+	iod->flags |= CAIRN_VOS_IOD_CRC_GIVEN;
 	if (iod->buf_size < rec.len)
 		return -CAIRN_ERR_TRUNC;
 	if (rec.kind == CAIRN_VOS_REC_LOC) {

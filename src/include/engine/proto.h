@@ -12,7 +12,11 @@
 #define CAIRN_ENGINE_PROTO_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <cairn/errno.h>
+#include <cairn/placement.h>
 
 #include "net/codec.h"
 #include "net/net.h"
@@ -94,8 +98,8 @@ struct proto_recx {
  * API writes them) whose akey has visible extents, the largest: obj_out.keys = its 8
  * bytes (nr_keys 1; 0 when none), obj_out.size = its akey's max extent end (records). */
 
-/* Container types. */
-enum { PROTO_CONT_POSIX = 1 };
+/* Container types (the values of enum cairn_cont_type). */
+enum { PROTO_CONT_POSIX = 1, PROTO_CONT_KV = 2, PROTO_CONT_ARRAY = 3, PROTO_CONT_TYPE_MAX };
 /* Container user attributes and snapshots: bounds. */
 #define PROTO_ATTR_NAME_MAX 255u   /* bytes, excl. NUL */
 #define PROTO_ATTR_VALUE_MAX 4000u /* bytes */
@@ -113,11 +117,100 @@ struct proto_cont_props {
 	uint32_t mask; /* PROP_SET: PROTO_CPROP_* to change */
 	uint32_t type;
 	uint32_t oclass;
-	uint32_t csum; /* 0 off, 1 on (crc32c) */
+	uint32_t csum; /* enum cairn_csum_type: 0 off, 1 crc32c, 2 crc64 */
 	uint64_t chunk_size;
-	uint32_t rf; /* redundancy factor 0..4 */
+	uint32_t rf; /* redundancy factor 0..PROTO_CONT_RF_MAX */
 	uint32_t pad;
 };
+/* CONT_RPC_CREATE may carry a struct proto_cont_props in cont_in.value (the label, type
+ * and class fields of cont_in are then ignored); zero fields take the defaults. */
+#define PROTO_CONT_CHUNK_DEFAULT (1ull << 20)
+#define PROTO_CONT_CHUNK_MIN 4096ull
+#define PROTO_CONT_CHUNK_MAX (1ull << 30)
+#define PROTO_CONT_RF_MAX 2u
+#define PROTO_CONT_CSUM_MAX 2u
+/* Properties fixed at create: set-prop refuses them (-CAIRN_ERR_PERM). */
+#define PROTO_CPROP_IMMUTABLE (PROTO_CPROP_CHUNK | PROTO_CPROP_CSUM | PROTO_CPROP_RF)
+
+/* Failures an object class tolerates: S* none, RP_2G1 one, RP_3G1 two (-1: unknown). */
+static inline int
+proto_oclass_rf(uint32_t oclass)
+{
+	switch (oclass) {
+	case CAIRN_OC_S1:
+	case CAIRN_OC_S2:
+	case CAIRN_OC_S4:
+	case CAIRN_OC_S8:
+	case CAIRN_OC_SX:
+		return 0;
+	case CAIRN_OC_RP_2G1:
+		return 1;
+	case CAIRN_OC_RP_3G1:
+		return 2;
+	default:
+		return -1;
+	}
+}
+
+/* Check the values of a create (mask ignored: every field) or of the mask's fields of a
+ * set-prop, against each other where both are given. Zero type/oclass/chunk/csum/rf at
+ * create mean the default (filled in here: POSIX, SX, 1 MiB, off, 0). The label is
+ * checked by the caller (client and service have their own rules for it).
+ * \return 0, or -CAIRN_ERR_INVAL with a sentence in err. */
+static inline int
+proto_cont_props_check(struct proto_cont_props *pp, int create, char *err, size_t errlen)
+{
+	uint32_t m = create ? ~0u : pp->mask;
+	int orf;
+
+	err[0] = '\0';
+	if (create) {
+		if (pp->type == 0)
+			pp->type = PROTO_CONT_POSIX;
+		if (pp->oclass == 0)
+			pp->oclass = pp->rf == 0   ? CAIRN_OC_SX
+			             : pp->rf == 1 ? CAIRN_OC_RP_2G1
+			                           : CAIRN_OC_RP_3G1;
+		if (pp->chunk_size == 0)
+			pp->chunk_size = PROTO_CONT_CHUNK_DEFAULT;
+		if (pp->type >= PROTO_CONT_TYPE_MAX) {
+			snprintf(err, errlen, "unknown container type %u (POSIX, KV or ARRAY)",
+			         pp->type);
+			return -CAIRN_ERR_INVAL;
+		}
+	}
+	if ((m & PROTO_CPROP_CHUNK) &&
+	    (pp->chunk_size < PROTO_CONT_CHUNK_MIN || pp->chunk_size > PROTO_CONT_CHUNK_MAX ||
+	     (pp->chunk_size & (pp->chunk_size - 1)))) {
+		snprintf(err, errlen, "chunk size %llu out of range: a power of two, 4 KiB..1 GiB",
+		         (unsigned long long)pp->chunk_size);
+		return -CAIRN_ERR_INVAL;
+	}
+	if ((m & PROTO_CPROP_CSUM) && pp->csum > PROTO_CONT_CSUM_MAX) {
+		snprintf(err, errlen, "unknown checksum type %u (off, crc32c or crc64)", pp->csum);
+		return -CAIRN_ERR_INVAL;
+	}
+	if ((m & PROTO_CPROP_RF) && pp->rf > PROTO_CONT_RF_MAX) {
+		snprintf(err, errlen, "redundancy factor %u out of range 0..%u", pp->rf,
+		         PROTO_CONT_RF_MAX);
+		return -CAIRN_ERR_INVAL;
+	}
+	if (m & PROTO_CPROP_OCLASS) {
+		orf = proto_oclass_rf(pp->oclass);
+		if (orf < 0) {
+			snprintf(err, errlen, "unknown object class %u", pp->oclass);
+			return -CAIRN_ERR_INVAL;
+		}
+		if (create && (uint32_t)orf < pp->rf) {
+			snprintf(err, errlen,
+			         "object class %s tolerates %d failure(s), fewer than the redundancy "
+			         "factor %u: use an RP class (RP_2G1 for rf 1, RP_3G1 for rf 2)",
+			         cairn_oclass_name((enum cairn_oclass)pp->oclass), orf, pp->rf);
+			return -CAIRN_ERR_INVAL;
+		}
+	}
+	return 0;
+}
 /* cont_in.flags */
 #define PROTO_CONT_FORCE 0x1u
 /* obj_out.flags */
@@ -377,6 +470,10 @@ struct cont_out {
 	const void *value;  /* PROP_GET, ATTR_GET, ATTR_LIST, SNAP_LIST */
 	uint32_t value_len;
 	uint64_t epoch; /* SNAP_CREATE */
+	/* OPEN, QUERY, CREATE: the properties the data path uses */
+	uint64_t chunk_size;
+	uint32_t csum; /* enum cairn_csum_type */
+	uint32_t rf;
 };
 
 static inline int
@@ -437,6 +534,9 @@ cont_out_enc(struct cairn_enc *e, const void *p)
 	cairn_enc_str(e, o->list);
 	cairn_enc_bytes(e, o->value, o->value_len);
 	cairn_enc_u64(e, o->epoch);
+	cairn_enc_u64(e, o->chunk_size);
+	cairn_enc_u32(e, o->csum);
+	cairn_enc_u32(e, o->rf);
 	return cairn_enc_rc(e);
 }
 
@@ -456,6 +556,9 @@ cont_out_dec(struct cairn_dec *d, void *p)
 	cairn_dec_str(d, &o->list, 1u << 20);
 	cairn_dec_bytes(d, &o->value, &o->value_len, PROTO_CONT_VALUE_MAX);
 	cairn_dec_u64(d, &o->epoch);
+	cairn_dec_u64(d, &o->chunk_size);
+	cairn_dec_u32(d, &o->csum);
+	cairn_dec_u32(d, &o->rf);
 	return cairn_dec_rc(d);
 }
 
@@ -505,7 +608,22 @@ struct obj_in {
 	const void *anchor; /* LIST_DKEYS: struct proto_list_pos */
 	uint32_t anchor_len;
 	uint64_t epoch; /* reads (FETCH, LIST_*): at this snapshot epoch; 0 = latest */
+	uint32_t cond;      /* UPDATE, ARRAY_UPDATE, PUNCH, FETCH: PROTO_COND_* */
+	uint32_t csum_type; /* enum cairn_csum_type; UPDATE/ARRAY_UPDATE: of csum; FETCH/
+	                     * ARRAY_FETCH: the checksum wanted in obj_out (0: none) */
+	uint64_t csum;      /* UPDATE/ARRAY_UPDATE: checksum of the value (all its bytes) */
 };
+/* obj_in.cond: the values of CAIRN_COND_* (include/cairn/obj.h); the update/punch bits
+ * are those of enum cairn_vos_cond. */
+#define PROTO_COND_DKEY_INSERT 0x01u
+#define PROTO_COND_DKEY_UPDATE 0x02u
+#define PROTO_COND_AKEY_INSERT 0x04u
+#define PROTO_COND_AKEY_UPDATE 0x08u
+#define PROTO_COND_PUNCH 0x10u
+#define PROTO_COND_DKEY_FETCH 0x20u
+#define PROTO_COND_AKEY_FETCH 0x40u
+#define PROTO_COND_UPDATE_MASK 0x0fu
+#define PROTO_COND_FETCH_MASK 0x60u
 
 struct obj_out {
 	uint32_t flags; /* PROTO_OBJ_* */
@@ -517,6 +635,8 @@ struct obj_out {
 	uint32_t keys_len;
 	const void *anchor; /* unused (empty) */
 	uint32_t anchor_len;
+	uint32_t csum_type; /* FETCH/ARRAY_FETCH: of csum (0: none) */
+	uint64_t csum;      /* of the value's bytes returned (size for single values) */
 };
 
 static inline int
@@ -538,6 +658,9 @@ obj_in_enc(struct cairn_enc *e, const void *p)
 	cairn_enc_u64(e, i->buf_size);
 	cairn_enc_bytes(e, i->anchor, i->anchor_len);
 	cairn_enc_u64(e, i->epoch);
+	cairn_enc_u32(e, i->cond);
+	cairn_enc_u32(e, i->csum_type);
+	cairn_enc_u64(e, i->csum);
 	return cairn_enc_rc(e);
 }
 
@@ -560,6 +683,9 @@ obj_in_dec(struct cairn_dec *d, void *p)
 	cairn_dec_u64(d, &i->buf_size);
 	cairn_dec_bytes(d, &i->anchor, &i->anchor_len, PROTO_ANCHOR_MAX);
 	cairn_dec_u64(d, &i->epoch);
+	cairn_dec_u32(d, &i->cond);
+	cairn_dec_u32(d, &i->csum_type);
+	cairn_dec_u64(d, &i->csum);
 	return cairn_dec_rc(d);
 }
 
@@ -574,6 +700,8 @@ obj_out_enc(struct cairn_enc *e, const void *p)
 	cairn_enc_bytes(e, o->data, o->data_len);
 	cairn_enc_bytes(e, o->keys, o->keys_len);
 	cairn_enc_bytes(e, o->anchor, o->anchor_len);
+	cairn_enc_u32(e, o->csum_type);
+	cairn_enc_u64(e, o->csum);
 	return cairn_enc_rc(e);
 }
 
@@ -588,6 +716,8 @@ obj_out_dec(struct cairn_dec *d, void *p)
 	cairn_dec_bytes(d, &o->data, &o->data_len, PROTO_INLINE_MAX);
 	cairn_dec_bytes(d, &o->keys, &o->keys_len, 1u << 20);
 	cairn_dec_bytes(d, &o->anchor, &o->anchor_len, PROTO_ANCHOR_MAX);
+	cairn_dec_u32(d, &o->csum_type);
+	cairn_dec_u64(d, &o->csum);
 	return cairn_dec_rc(d);
 }
 

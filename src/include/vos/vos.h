@@ -104,7 +104,15 @@ struct cairn_vos_iod {
 	void *buf;
 	uint64_t buf_size;      /**< bytes available at buf (fetch) */
 	uint64_t size;          /**< SINGLE update: value bytes; fetch: out, see above */
+	uint32_t flags;         /**< CAIRN_VOS_IOD_CRC_GIVEN (update: in; fetch: out) */
+	uint32_t crc;           /**< with CRC_GIVEN: see below */
 };
+/** Update: iod.crc is the CRC32C (seed 0) of the value (SINGLE) or of the one extent
+ *  (ARRAY with nr_recx 1), already verified by the caller: VOS keeps it as the record's
+ *  media checksum instead of computing its own (the engine's end-to-end checksum).
+ *  Fetch of a SINGLE value that exists: VOS sets the flag and iod.crc = the stored
+ *  record's CRC32C, which the bytes returned match (VOS verified them). */
+#define CAIRN_VOS_IOD_CRC_GIVEN 0x1u
 
 /** Opaque, resumable enumeration position. Initialise with cairn_vos_anchor_init(). */
 struct cairn_vos_anchor {

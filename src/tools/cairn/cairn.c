@@ -1,9 +1,12 @@
 /*
  * cairn: the user CLI (DAOS `daos`). Pools and containers by label or UUID:
  *   cairn pool query POOL | pool list-containers POOL
- *   cairn container create POOL LABEL [--oclass SX] | destroy POOL CONT [--force]
+ *   cairn container create POOL [LABEL | --label L] [--type POSIX|KV|ARRAY] [--oclass SX]
+ *                          [--chunk-size 1M] [--csum off|crc32c|crc64] [--rf 0..2]
+ *   cairn container destroy POOL CONT [--force]
  *   cairn container list POOL | query POOL CONT
  *   cairn object put POOL CONT OID DKEY (-i FILE | -v VALUE) [-a AKEY]
+ *                    [--if-absent | --if-exists]
  *   cairn object get POOL CONT OID DKEY [-a AKEY] [-O FILE]
  *   cairn object list POOL CONT OID
  * The system is found through $CAIRN_SYSTEM_URI / --sys, or by asking cairn-server
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -47,9 +51,46 @@ struct args {
 	const char *out_file;
 	const char *oclass;
 	const char *snap; /* object get/list --snap EPOCH */
+	/* container create */
+	const char *label;
+	const char *type;
+	const char *chunk;
+	const char *csum;
+	const char *rf;
+	uint32_t put_cond; /* object put: CAIRN_COND_* */
 	bool json;
 	bool force;
 };
+
+/* Long-only options. */
+enum {
+	OPT_SNAP = 'S',
+	OPT_LABEL = 0x100,
+	OPT_TYPE,
+	OPT_CHUNK,
+	OPT_CSUM,
+	OPT_RF,
+	OPT_IF_ABSENT,
+	OPT_IF_EXISTS,
+};
+
+static const char *
+type_name(uint32_t t)
+{
+	return t == CAIRN_CONT_POSIX ? "POSIX"
+	       : t == CAIRN_CONT_KV  ? "KV"
+	       : t == CAIRN_CONT_ARRAY ? "ARRAY"
+	                               : "?";
+}
+
+static const char *
+csum_name(uint32_t c)
+{
+	return c == CAIRN_CONT_CSUM_OFF ? "off"
+	       : c == CAIRN_CONT_CSUM_CRC32C ? "crc32c"
+	       : c == CAIRN_CONT_CSUM_CRC64 ? "crc64"
+	                                    : "?";
+}
 
 static void
 usage(FILE *f)
@@ -59,16 +100,21 @@ usage(FILE *f)
 	        "Commands (POOL and CONT are labels or UUIDs):\n"
 	        "  pool query POOL                      pool space, targets, map version\n"
 	        "  pool list-containers POOL            containers of a pool\n"
-	        "  container create POOL LABEL [--oclass S1|SX]  new POSIX container\n"
+	        "  container create POOL (LABEL | --label L) [--type POSIX|KV|ARRAY] [--oclass C]\n"
+	        "                   [--chunk-size SIZE] [--csum off|crc32c|crc64] [--rf 0..2]\n"
+	        "                                       new container (defaults: POSIX, SX, 1M,\n"
+	        "                                       off, 0; type, chunk size, csum and rf\n"
+	        "                                       are fixed for the container's life)\n"
 	        "  container destroy POOL CONT [--force]        (force: even while open)\n"
 	        "  container list POOL                  same as pool list-containers\n"
 	        "  container query POOL CONT            one container\n"
 	        "  object put POOL CONT OID DKEY (-i FILE | -v VALUE) [-a AKEY]\n"
+	        "                   [--if-absent | --if-exists]  (conditional on the dkey)\n"
 	        "  object get POOL CONT OID DKEY [-a AKEY] [-O FILE]  (stdout by default)\n"
 	        "  object list POOL CONT OID            dkeys of an object\n"
 	        "  container get-prop POOL CONT         label, type, class, chunk size, ...\n"
-	        "  container set-prop POOL CONT NAME:VALUE...  label:L, oclass:S1, chunk_size:1M,\n"
-	        "                                       cksum:on|off, rf:0..4\n"
+	        "  container set-prop POOL CONT NAME:VALUE...  label:L, oclass:S1 (chunk size,\n"
+	        "                                       checksum and rf are fixed at create)\n"
 	        "  container list-attrs POOL CONT       user attribute names\n"
 	        "  container get-attr POOL CONT NAME [-O FILE]\n"
 	        "  container set-attr POOL CONT NAME (VALUE | -v VALUE | -i FILE)  (<= 4000 B)\n"
@@ -78,7 +124,8 @@ usage(FILE *f)
 	        "  container destroy-snap POOL CONT EPOCH\n"
 	        "  object get|list ... --snap EPOCH     read as of a snapshot\n"
 	        "  array write POOL CONT OID OFFSET (-i FILE | -v VALUE)  byte array (created\n"
-	        "                                       on first write: 1 MiB chunks)\n"
+	        "                                       on first write: the container's chunk\n"
+	        "                                       size)\n"
 	        "  array read POOL CONT OID OFFSET LENGTH [-O FILE]  (holes read as zeros)\n"
 	        "  array size POOL CONT OID             bytes (one past the last written)\n\n"
 	        "OID is the application's object number (decimal); its class is --oclass or\n"
@@ -92,7 +139,10 @@ usage(FILE *f)
 	        "  -i, --input FILE    object put: value from FILE ('-' = stdin)\n"
 	        "  -v, --value TEXT    object put: value given inline\n"
 	        "  -O, --output FILE   object get: write the value to FILE\n"
-	        "  -c, --oclass CLASS  object class (S1, S2, S4, S8, SX)\n"
+	        "  -c, --oclass CLASS  object class (S1, S2, S4, S8, SX, RP_2G1, RP_3G1)\n"
+	        "      --label, --type, --chunk-size, --csum, --rf   container create\n"
+	        "      --if-absent     object put: only if the dkey does not exist yet\n"
+	        "      --if-exists     object put: only if the dkey exists\n"
 	        "      --snap EPOCH    object get/list: read at this snapshot\n"
 	        "  -f, --force         see the commands\n"
 	        "  -j, --json          JSON output\n"
@@ -202,10 +252,12 @@ cont_json(const struct cairn_cont_info *ci)
 
 	memcpy(u.b, ci->uuid, 16);
 	cairn_uuid_unparse(&u, us);
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "uuid", us, "label", ci->label,
-	                 "type", ci->type == CAIRN_CONT_POSIX ? "POSIX" : "unknown", "oclass",
-	                 oc ? oc : "?", "open_handles", (json_int_t)ci->nr_open, "ctime",
-	                 (json_int_t)ci->ctime, "oid_next", (json_int_t)ci->oid_next);
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:I}", "uuid", us,
+	                 "label", ci->label, "type", type_name(ci->type), "oclass", oc ? oc : "?",
+	                 "open_handles", (json_int_t)ci->nr_open, "ctime", (json_int_t)ci->ctime,
+	                 "oid_next", (json_int_t)ci->oid_next, "chunk_size",
+	                 (json_int_t)ci->chunk_size, "csum", csum_name(ci->csum), "rf",
+	                 (json_int_t)ci->rf);
 }
 
 static int
@@ -309,13 +361,14 @@ cont_props(const struct args *a, const char *sub, struct cairn_handle coh, char 
 					goto bad;
 				p.chunk_size = v;
 				mask |= CAIRN_CONT_PROP_CHUNK;
-			} else if (IS("cksum") || IS("checksum")) {
-				if (strcmp(val, "on") && strcmp(val, "off"))
+			} else if (IS("cksum") || IS("checksum") || IS("csum")) {
+				if (strcmp(val, "on") && strcmp(val, "off") && strcmp(val, "crc32c") &&
+				    strcmp(val, "crc64"))
 					goto bad;
-				p.csum = strcmp(val, "on") == 0;
+				p.csum = strcmp(val, "off") == 0 ? 0 : strcmp(val, "crc64") == 0 ? 2 : 1;
 				mask |= CAIRN_CONT_PROP_CSUM;
 			} else if (IS("rf")) {
-				if (cairn_parse_u64(val, 0, 4, &v, err, sizeof(err)))
+				if (cairn_parse_u64(val, 0, CAIRN_CONT_RF_MAX, &v, err, sizeof(err)))
 					goto bad;
 				p.rf = (uint32_t)v;
 				mask |= CAIRN_CONT_PROP_RF;
@@ -330,7 +383,12 @@ cont_props(const struct args *a, const char *sub, struct cairn_handle coh, char 
 			        p.label);
 		else if (rc == -CAIRN_ERR_INVAL)
 			fprintf(stderr, "cairn: a value is out of range (label: 1..63 of "
-			        "[A-Za-z0-9_.-]; chunk_size: a power of two, 4K..1G; rf: 0..4)\n");
+			        "[A-Za-z0-9_.-]; oclass: one that tolerates the container's rf)\n");
+		else if (rc == -CAIRN_ERR_PERM &&
+		         (mask & (CAIRN_CONT_PROP_CHUNK | CAIRN_CONT_PROP_CSUM | CAIRN_CONT_PROP_RF)))
+			fprintf(stderr, "cairn: chunk size, checksum and redundancy factor are fixed "
+			        "at create: create a new container with --chunk-size, --csum, --rf "
+			        "and copy the data\n");
 		if (rc)
 			return fail("container set-prop", rc);
 	} else if (argc != 0) {
@@ -341,21 +399,22 @@ cont_props(const struct args *a, const char *sub, struct cairn_handle coh, char 
 		return fail("container get-prop", rc);
 	if (a->json) {
 		print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "label", p.label, "type",
-		                     p.type == CAIRN_CONT_POSIX ? "POSIX" : "?", "oclass",
+		                     type_name(p.type), "oclass",
 		                     cairn_oclass_name((enum cairn_oclass)p.oclass) ?: "?",
 		                     "chunk_size", (json_int_t)p.chunk_size, "cksum",
-		                     p.csum ? "on" : "off", "rf", (json_int_t)p.rf));
+		                     csum_name(p.csum), "rf", (json_int_t)p.rf));
 	} else {
 		cairn_format_size(p.chunk_size, sz, sizeof(sz));
 		printf("%-12s %s\n%-12s %s\n%-12s %s\n%-12s %s\n%-12s %s\n%-12s %u\n", "label",
-		       p.label, "type", p.type == CAIRN_CONT_POSIX ? "POSIX" : "?", "oclass",
+		       p.label, "type", type_name(p.type), "oclass",
 		       cairn_oclass_name((enum cairn_oclass)p.oclass) ?: "?", "chunk_size", sz,
-		       "cksum", p.csum ? "on" : "off", "rf", p.rf);
+		       "cksum", csum_name(p.csum), "rf", p.rf);
 	}
 	return EXIT_OK;
 bad:
-	fprintf(stderr, "cairn: set-prop '%s': expected label:LABEL, oclass:S1|S2|S4|S8|SX, "
-	        "chunk_size:SIZE, cksum:on|off or rf:0..4\n", argv[i]);
+	fprintf(stderr, "cairn: set-prop '%s': expected label:LABEL or oclass:CLASS "
+	        "(chunk_size:SIZE, cksum:off|crc32c|crc64 and rf:0..2 are fixed at create)\n",
+	        argv[i]);
 	return EXIT_USAGE;
 }
 
@@ -554,46 +613,139 @@ cmd_cont_open_ops(const struct args *a, const char *sub, struct cairn_handle poh
 	return ret;
 }
 
+static int cmd_cont_create(const struct args *a, struct cairn_handle poh, char **argv,
+                           int argc);
+static int cmd_cont_one(const struct args *a, const char *sub, struct cairn_handle poh,
+                        const char *cont);
+
 static int
 cmd_cont(const struct args *a, const char *sub, struct cairn_handle poh, char **argv, int argc)
 {
-	struct cairn_cont_info ci;
-	uint8_t uuid[16];
-	int oc = CAIRN_OC_SX, rc;
+	int rc;
 
 	if (strcmp(sub, "list") == 0)
 		return argc == 0 ? cmd_cont_list(a, poh) : EXIT_USAGE;
+	if (strcmp(sub, "create") == 0)
+		return cmd_cont_create(a, poh, argv, argc);
 	rc = cmd_cont_open_ops(a, sub, poh, argv, argc);
 	if (rc >= 0)
 		return rc;
 	if (argc != 1)
 		return EXIT_USAGE;
-	if (strcmp(sub, "create") == 0) {
-		if (a->oclass && (oc = cairn_oclass_from_name(a->oclass)) < 0) {
-			fprintf(stderr, "cairn: unknown object class '%s' (S1, S2, S4, S8, SX)\n",
-			        a->oclass);
+	return cmd_cont_one(a, sub, poh, argv[0]);
+}
+
+/* container create POOL (LABEL | --label L) [--type] [--oclass] [--chunk-size] [--csum]
+ * [--rf]: every value checked here with a message saying what is allowed, and again by
+ * libcairn and the container service. */
+static int
+cmd_cont_create(const struct args *a, struct cairn_handle poh, char **argv, int argc)
+{
+	struct cairn_cont_props p = {0};
+	struct cairn_cont_info ci;
+	const char *label;
+	char err[200], sz[32];
+	uint8_t uuid[16];
+	uint64_t v;
+	int oc, rc;
+
+	if (argc > 1 || (argc == 1 && a->label) || (argc == 0 && !a->label)) {
+		fprintf(stderr, "cairn: container create takes one label: POOL LABEL or POOL "
+		        "--label LABEL\n");
+		return EXIT_USAGE;
+	}
+	label = argc == 1 ? argv[0] : a->label;
+	if (strlen(label) >= sizeof(p.label)) {
+		fprintf(stderr, "cairn: label '%s' is longer than %d characters\n", label,
+		        CAIRN_LABEL_MAX - 1);
+		return EXIT_USAGE;
+	}
+	snprintf(p.label, sizeof(p.label), "%s", label);
+	if (a->type) {
+		if (strcasecmp(a->type, "POSIX") == 0)
+			p.type = CAIRN_CONT_POSIX;
+		else if (strcasecmp(a->type, "KV") == 0)
+			p.type = CAIRN_CONT_KV;
+		else if (strcasecmp(a->type, "ARRAY") == 0)
+			p.type = CAIRN_CONT_ARRAY;
+		else {
+			fprintf(stderr, "cairn: --type '%s': expected POSIX, KV or ARRAY\n", a->type);
 			return EXIT_USAGE;
 		}
-		rc = cairn_cont_create(poh, argv[0], CAIRN_CONT_POSIX, (enum cairn_oclass)oc, uuid,
-		                       NULL);
-		if (rc == -CAIRN_ERR_EXIST)
-			fprintf(stderr, "cairn: a container labelled '%s' exists in this pool\n",
-			        argv[0]);
-		else if (rc == -CAIRN_ERR_INVAL)
-			fprintf(stderr, "cairn: invalid label '%s': 1..63 of [A-Za-z0-9_.-], not "
-			                "UUID-shaped\n", argv[0]);
-		if (rc)
-			return fail("container create", rc);
-		rc = cairn_cont_query(poh, argv[0], &ci, NULL);
-		if (rc)
-			return fail("container query", rc);
-		if (a->json)
-			print_json(cont_json(&ci));
-		else
-			printf("Container %s created (class %s)\n", ci.label,
-			       cairn_oclass_name((enum cairn_oclass)ci.oclass));
-		return EXIT_OK;
 	}
+	if (a->oclass) {
+		if ((oc = cairn_oclass_from_name(a->oclass)) < 0) {
+			fprintf(stderr, "cairn: unknown object class '%s' (S1, S2, S4, S8, SX, "
+			        "RP_2G1, RP_3G1)\n", a->oclass);
+			return EXIT_USAGE;
+		}
+		p.oclass = (uint32_t)oc;
+	}
+	if (a->chunk) {
+		if (cairn_parse_size(a->chunk, &v, err, sizeof(err))) {
+			fprintf(stderr, "cairn: --chunk-size '%s': %s\n", a->chunk, err);
+			return EXIT_USAGE;
+		}
+		if (v == 0) {
+			fprintf(stderr, "cairn: --chunk-size must be a power of two, 4K..1G\n");
+			return EXIT_USAGE;
+		}
+		p.chunk_size = v;
+	}
+	if (a->csum) {
+		if (strcasecmp(a->csum, "off") == 0 || strcasecmp(a->csum, "none") == 0)
+			p.csum = CAIRN_CONT_CSUM_OFF;
+		else if (strcasecmp(a->csum, "crc32c") == 0 || strcasecmp(a->csum, "on") == 0)
+			p.csum = CAIRN_CONT_CSUM_CRC32C;
+		else if (strcasecmp(a->csum, "crc64") == 0)
+			p.csum = CAIRN_CONT_CSUM_CRC64;
+		else {
+			fprintf(stderr, "cairn: --csum '%s': expected off, crc32c or crc64\n", a->csum);
+			return EXIT_USAGE;
+		}
+	}
+	if (a->rf) {
+		if (cairn_parse_u64(a->rf, 0, CAIRN_CONT_RF_MAX, &v, err, sizeof(err))) {
+			fprintf(stderr, "cairn: --rf '%s': %s (0..%d)\n", a->rf, err,
+			        CAIRN_CONT_RF_MAX);
+			return EXIT_USAGE;
+		}
+		p.rf = (uint32_t)v;
+	}
+	if (cairn_cont_props_check(&p, err, sizeof(err))) {
+		/* (exit 1 as the service's refusal would be: scripts see one behaviour) */
+		fprintf(stderr, "cairn: container create: invalid label or property: %s\n", err);
+		return EXIT_FAILED;
+	}
+	rc = cairn_cont_create_with_props(poh, &p, uuid, NULL);
+	if (rc == -CAIRN_ERR_EXIST)
+		fprintf(stderr, "cairn: a container labelled '%s' exists in this pool\n", label);
+	else if (rc == -CAIRN_ERR_INVAL)
+		fprintf(stderr, "cairn: the container service refused the properties (see the "
+		        "engine log)\n");
+	if (rc)
+		return fail("container create", rc);
+	rc = cairn_cont_query(poh, label, &ci, NULL);
+	if (rc)
+		return fail("container query", rc);
+	if (a->json) {
+		print_json(cont_json(&ci));
+	} else {
+		cairn_format_size(ci.chunk_size, sz, sizeof(sz));
+		printf("Container %s created (type %s, class %s, chunk size %s, csum %s, rf %u)\n",
+		       ci.label, type_name(ci.type), cairn_oclass_name((enum cairn_oclass)ci.oclass),
+		       sz, csum_name(ci.csum), ci.rf);
+	}
+	return EXIT_OK;
+}
+
+static int
+cmd_cont_one(const struct args *a, const char *sub, struct cairn_handle poh, const char *cont)
+{
+	struct cairn_cont_info ci;
+	char *argv[1] = {(char *)cont};
+	int rc;
+
 	if (strcmp(sub, "destroy") == 0) {
 		rc = cairn_cont_destroy(poh, argv[0], a->force, NULL);
 		if (rc == -CAIRN_ERR_BUSY)
@@ -623,10 +775,14 @@ cmd_cont(const struct args *a, const char *sub, struct cairn_handle poh, char **
 
 			memcpy(u.b, ci.uuid, 16);
 			cairn_uuid_unparse(&u, us);
-			printf("Container %s: uuid %s, type POSIX, class %s, %u open handle(s), "
-			       "next object id %llu\n",
-			       ci.label, us, cairn_oclass_name((enum cairn_oclass)ci.oclass),
-			       ci.nr_open, (unsigned long long)ci.oid_next);
+			char sz[32];
+
+			cairn_format_size(ci.chunk_size, sz, sizeof(sz));
+			printf("Container %s: uuid %s, type %s, class %s, chunk size %s, csum %s, "
+			       "rf %u, %u open handle(s), next object id %llu\n",
+			       ci.label, us, type_name(ci.type),
+			       cairn_oclass_name((enum cairn_oclass)ci.oclass), sz, csum_name(ci.csum),
+			       ci.rf, ci.nr_open, (unsigned long long)ci.oid_next);
 		}
 		return EXIT_OK;
 	}
@@ -781,7 +937,16 @@ cmd_obj(const struct args *a, const char *sub, struct cairn_handle coh, char **a
 			goto out;
 		}
 		cairn_iov_set(&val, buf, len);
-		rc = cairn_obj_update(oh, &dk, &ak, &val, NULL);
+		rc = cairn_obj_update_cond(oh, a->put_cond, &dk, &ak, &val, NULL);
+		if (rc == -CAIRN_ERR_EXIST && (a->put_cond & CAIRN_COND_DKEY_INSERT))
+			fprintf(stderr, "cairn: dkey '%s' exists (--if-absent): nothing written\n",
+			        argv[1]);
+		else if (rc == -CAIRN_ERR_NONEXIST && (a->put_cond & CAIRN_COND_DKEY_UPDATE))
+			fprintf(stderr, "cairn: dkey '%s' does not exist (--if-exists): nothing "
+			        "written\n", argv[1]);
+		else if (rc == -CAIRN_ERR_CSUM)
+			fprintf(stderr, "cairn: the target received data that fails its checksum: "
+			        "nothing written (see the engine log; check memory and network)\n");
 		if (rc) {
 			ret = fail("object put", rc);
 			goto out;
@@ -893,7 +1058,15 @@ main(int argc, char **argv)
 	        {"value", required_argument, NULL, 'v'},  {"output", required_argument, NULL, 'O'},
 	        {"oclass", required_argument, NULL, 'c'}, {"force", no_argument, NULL, 'f'},
 	        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-	        {"snap", required_argument, NULL, 'S'},   {NULL, 0, NULL, 0},
+	        {"snap", required_argument, NULL, OPT_SNAP},
+	        {"label", required_argument, NULL, OPT_LABEL},
+	        {"type", required_argument, NULL, OPT_TYPE},
+	        {"chunk-size", required_argument, NULL, OPT_CHUNK},
+	        {"csum", required_argument, NULL, OPT_CSUM},
+	        {"rf", required_argument, NULL, OPT_RF},
+	        {"if-absent", no_argument, NULL, OPT_IF_ABSENT},
+	        {"if-exists", no_argument, NULL, OPT_IF_EXISTS},
+	        {NULL, 0, NULL, 0},
 	};
 	struct args a = {0};
 	struct cairn_handle poh, coh;
@@ -913,13 +1086,24 @@ main(int argc, char **argv)
 		case 'c': a.oclass = optarg; break;
 		case 'f': a.force = true; break;
 		case 'j': a.json = true; break;
-		case 'S': a.snap = optarg; break;
+		case OPT_SNAP: a.snap = optarg; break;
+		case OPT_LABEL: a.label = optarg; break;
+		case OPT_TYPE: a.type = optarg; break;
+		case OPT_CHUNK: a.chunk = optarg; break;
+		case OPT_CSUM: a.csum = optarg; break;
+		case OPT_RF: a.rf = optarg; break;
+		case OPT_IF_ABSENT: a.put_cond |= CAIRN_COND_DKEY_INSERT; break;
+		case OPT_IF_EXISTS: a.put_cond |= CAIRN_COND_DKEY_UPDATE; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if (argc - optind < 3) {
 		fprintf(stderr, "cairn: expected COMMAND SUBCOMMAND POOL ...; see --help\n");
+		return EXIT_USAGE;
+	}
+	if (a.put_cond == (CAIRN_COND_DKEY_INSERT | CAIRN_COND_DKEY_UPDATE)) {
+		fprintf(stderr, "cairn: use one of --if-absent or --if-exists\n");
 		return EXIT_USAGE;
 	}
 	cmd = argv[optind];

@@ -1,7 +1,8 @@
 /*
  * `cairn array write|read|size`: quick access to byte arrays (include/cairn/array.h)
- * from the shell. Arrays made here have 1-byte cells and 1 MiB chunks; a write to an
- * object that holds no array yet creates it.
+ * from the shell. Arrays made here have 1-byte cells and the container's chunk size
+ * (property chunk_size, 1 MiB by default); a write to an object that holds no array yet
+ * creates it.
  *   cairn array write POOL CONT OID OFFSET (-i FILE | -v VALUE)
  *   cairn array read  POOL CONT OID OFFSET LENGTH [-O FILE]   (holes read as zeros)
  *   cairn array size  POOL CONT OID
@@ -20,7 +21,6 @@
 
 #include "cairn_array.h"
 
-#define ARR_CHUNK (1u << 20)
 #define ARR_READ_MAX (1ull << 30)
 
 static int
@@ -80,7 +80,9 @@ cairn_cli_array(const char *sub, struct cairn_handle coh, char **argv, int argc,
 		return 2;
 	rc = cairn_array_open(coh, oid, &ah, NULL, NULL, NULL);
 	if (rc == -CAIRN_ERR_NONEXIST && strcmp(sub, "write") == 0)
-		rc = cairn_array_create(coh, oid, 1, ARR_CHUNK, &ah, NULL);
+		rc = cairn_array_create(coh, oid, 1, 0, &ah, NULL); /* 0: the container's */
+	if (rc == -CAIRN_ERR_EXIST) /* another writer created it first */
+		rc = cairn_array_open(coh, oid, &ah, NULL, NULL, NULL);
 	if (rc == -CAIRN_ERR_NONEXIST) {
 		fprintf(stderr, "cairn: no array in object %s (write to it first)\n", argv[0]);
 		return 1;

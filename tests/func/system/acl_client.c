@@ -162,19 +162,20 @@ props(struct cairn_handle coh, struct cairn_handle eq)
 		return 1;
 	EXPECT(cairn_cont_set_props(coh, &p, 0, NULL), -CAIRN_ERR_INVAL, "mask 0");
 	EXPECT(cairn_cont_set_props(coh, &p, 0x100, NULL), -CAIRN_ERR_INVAL, "unknown bit");
-	p.chunk_size = 3 << 12;
-	EXPECT(cairn_cont_set_props(coh, &p, CAIRN_CONT_PROP_CHUNK, NULL), -CAIRN_ERR_INVAL,
-	       "chunk not a power of two");
+	/* chunk size, checksum and rf are fixed at create */
 	p.chunk_size = 128 << 10;
-	p.rf = 1;
+	EXPECT(cairn_cont_set_props(coh, &p, CAIRN_CONT_PROP_CHUNK, NULL), -CAIRN_ERR_PERM,
+	       "chunk size is immutable");
+	EXPECT(cairn_cont_set_props(coh, &p, CAIRN_CONT_PROP_RF | CAIRN_CONT_PROP_OCLASS, NULL),
+	       -CAIRN_ERR_PERM, "rf is immutable");
+	p.oclass = CAIRN_OC_S1;
 	p.type = 99; /* read-only: ignored */
-	CHECK(cairn_cont_set_props(coh, &p, CAIRN_CONT_PROP_CHUNK | CAIRN_CONT_PROP_RF, &ev),
-	      "set_props launch");
+	CHECK(cairn_cont_set_props(coh, &p, CAIRN_CONT_PROP_OCLASS, &ev), "set_props launch");
 	if (wait_all(eq, 1, "set_props"))
 		return 1;
 	CHECK(cairn_cont_get_props(coh, &q, NULL), "get_props");
-	if (q.chunk_size != 128 << 10 || q.rf != 1 || q.type != CAIRN_CONT_POSIX ||
-	    strcmp(q.label, p.label) != 0) {
+	if (q.chunk_size != 1 << 20 || q.rf != 0 || q.oclass != CAIRN_OC_S1 ||
+	    q.type != CAIRN_CONT_POSIX || strcmp(q.label, p.label) != 0) {
 		fprintf(stderr, "acl-client: props after set: chunk %llu rf %u type %u label %s\n",
 		        (unsigned long long)q.chunk_size, q.rf, q.type, q.label);
 		return 1;

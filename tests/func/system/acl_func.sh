@@ -95,24 +95,26 @@ expect_fail 1 "at most 32" ctl pool update-acl acl2 "${many[@]:0:60}"
 ctl pool get-acl acl2 | grep -q "u1@" && fail "a refused update-acl changed the ACL"
 
 echo "== container properties"
-cairn container create acl2 props --oclass S1 >/dev/null || fail "create props container"
+cairn container create acl2 props --oclass S1 --chunk-size 64K --csum crc32c >/dev/null ||
+	fail "create props container"
 out=$(cairn container get-prop acl2 props) || fail "get-prop"
 echo "$out" | grep -q "^oclass *S1$" || fail "oclass not S1: $out"
-echo "$out" | grep -q "^chunk_size *1 MiB$" || fail "default chunk size not 1M: $out"
-echo "$out" | grep -q "^cksum *off$" || fail "default cksum not off: $out"
+echo "$out" | grep -q "^chunk_size *64 KiB$" || fail "chunk size not 64K: $out"
+echo "$out" | grep -q "^cksum *crc32c$" || fail "cksum not crc32c: $out"
 echo "$out" | grep -q "^type *POSIX$" || fail "type not POSIX: $out"
-cairn container set-prop acl2 props chunk_size:64K cksum:on rf:2 oclass:SX >/dev/null ||
-	fail "set-prop"
+cairn container set-prop acl2 props oclass:SX >/dev/null || fail "set-prop"
 out=$(cairn -j container get-prop acl2 props) || fail "get-prop -j"
-echo "$out" | grep -q '"chunk_size": 65536' || fail "chunk size not set: $out"
-echo "$out" | grep -q '"cksum": "on"' || fail "cksum not set: $out"
-echo "$out" | grep -q '"rf": 2' || fail "rf not set: $out"
+echo "$out" | grep -q '"chunk_size": 65536' || fail "chunk size changed: $out"
+echo "$out" | grep -q '"cksum": "crc32c"' || fail "cksum changed: $out"
+echo "$out" | grep -q '"rf": 0' || fail "rf changed: $out"
 echo "$out" | grep -q '"oclass": "SX"' || fail "oclass not set: $out"
+# chunk size, checksum and rf are fixed at create (cont_props_func.sh covers them)
+expect_fail 1 "fixed at create" cairn container set-prop acl2 props chunk_size:64K
 cairn container set-prop acl2 props label:props2 >/dev/null || fail "container rename"
 cairn container query acl2 props >/dev/null 2>&1 && fail "old container label resolves"
 cairn container query acl2 props2 >/dev/null || fail "renamed container not found"
-expect_fail 1 "out of range" cairn container set-prop acl2 props2 chunk_size:3000
-expect_fail 1 "out of range" cairn container set-prop acl2 props2 chunk_size:2G
+expect_fail 1 "fixed at create" cairn container set-prop acl2 props2 chunk_size:3000
+expect_fail 1 "fixed at create" cairn container set-prop acl2 props2 cksum:on
 expect_fail 2 "expected label" cairn container set-prop acl2 props2 rf:5
 expect_fail 2 "expected label" cairn container set-prop acl2 props2 bogus:1
 expect_fail 1 "exists" cairn container set-prop acl2 props2 label:c4
