@@ -77,7 +77,7 @@ alive "unknown labels"
 echo "== CLIs: values beyond limits"
 L64=$(printf 'l%.0s' $(seq 64)); L63=$(printf 'm%.0s' $(seq 63))
 expect 1 "1..63 characters" ctl pool create -z 16M -l "$L64"
-expect 1 "1..63" cairn container create demo "$L64"
+expect 2 "longer than 63 characters" cairn container create demo "$L64"
 cairn container create demo "$L63" >/dev/null || fail "a 63-character container label"
 cairn container destroy demo "$L63" >/dev/null || fail "destroy the 63-character label"
 expect 1 "unknown size suffix 'Q'" ctl pool create -z 1Q -l sz
@@ -101,7 +101,8 @@ rm -f "$T/big"
 expect 2 "1..255 bytes" cairn container set-attr demo c1 "$(printf 'n%.0s' $(seq 256))" v
 expect 1 "at most 4000 bytes" cairn container set-attr demo c1 a "$(head -c 4001 /dev/zero | tr '\0' v)"
 expect 2 "" cairn container set-prop demo c1 rf:9
-expect 1 "power of two" cairn container set-prop demo c1 chunk_size:3
+expect 1 "fixed at create" cairn container set-prop demo c1 chunk_size:3
+expect 1 "a power of two" cairn container create demo cbad --chunk-size 3
 alive "values beyond limits"
 
 echo "== libcairn: unknown names, limits, documented codes"
