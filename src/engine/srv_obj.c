@@ -76,7 +76,8 @@ obj_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	if (in->bulk_len) {
 		if (in->data_len || in->bulk_len > PROTO_VALUE_MAX || in->bulk.len < in->bulk_len)
 			return -CAIRN_ERR_INVAL;
-		buf = srv_obj_buf_alloc(in->bulk_len);
+		/* shareable: VOS's extent cache keeps it instead of copying the value */
+		buf = cairn_vos_buf_alloc(in->bulk_len);
 		if (buf == NULL)
 			return -CAIRN_ERR_NOMEM;
 		iov.iov_base = buf;
@@ -101,7 +102,7 @@ obj_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 out:
 	if (local)
 		cairn_bulk_free(local);
-	free(buf);
+	cairn_vos_buf_free(buf);
 	return rc;
 }
 
@@ -114,6 +115,7 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	struct cairn_bulk *local = NULL;
 	struct iovec iov;
 	uint64_t room;
+	void *vbuf = NULL;
 	int rc;
 
 	if (in->dkey_len == 0 || in->akey_len == 0)
@@ -125,39 +127,49 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 		room = PROTO_INLINE_MAX;
 	if (in->bulk_len && in->bulk.len < in->bulk_len)
 		return -CAIRN_ERR_INVAL;
-	*obuf = srv_obj_buf_alloc(room ? room : 1);
-	if (*obuf == NULL)
+	/* A bulk reply is sent before we return: a recycled, shareable buffer (a value read
+	 * from the device into it is cached by reference). An inline one goes out with the
+	 * reply, after rpc_obj frees *obuf. */
+	if (in->bulk_len)
+		vbuf = cairn_vos_buf_alloc(room ? room : 1);
+	else
+		vbuf = *obuf = srv_obj_buf_alloc(room ? room : 1);
+	if (vbuf == NULL)
 		return -CAIRN_ERR_NOMEM;
 	iod.akey = in->akey;
 	iod.akey_len = in->akey_len;
 	iod.type = CAIRN_VOS_IOD_SINGLE;
-	iod.buf = *obuf;
+	iod.buf = vbuf;
 	iod.buf_size = room;
 	rc = cairn_vos_fetch(vp, in->cont, &oid, in->epoch ? in->epoch : CAIRN_VOS_EPOCH_MAX,
 	                     in->dkey, in->dkey_len, 1, &iod);
 	if (rc == -CAIRN_ERR_TRUNC) {
 		o->flags |= PROTO_OBJ_TRUNC;
 		o->size = iod.size;
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	if (rc)
-		return rc;
+		goto out;
 	o->size = iod.size;
 	if (iod.size == 0)
-		return 0;
+		goto out;
 	if (in->bulk_len) {
-		iov.iov_base = *obuf;
+		iov.iov_base = vbuf;
 		iov.iov_len = iod.size;
 		rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RO, &local);
 		if (rc)
-			return rc;
+			goto out;
 		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_PUT, &in->bulk, 0, local, 0, iod.size);
 		cairn_bulk_free(local);
-		return rc;
+		goto out;
 	}
 	o->data = *obuf;
 	o->data_len = (uint32_t)iod.size;
-	return 0;
+out:
+	if (in->bulk_len)
+		cairn_vos_buf_free(vbuf);
+	return rc;
 }
 
 /* Enumeration resumes by position: the client says how many keys of this shard it has

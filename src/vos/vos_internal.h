@@ -167,6 +167,11 @@ int vos_dev_write(struct vos_pool *p, uint64_t off, const void *buf, uint64_t le
 int vos_dev_flush(struct vos_pool *p);
 void *vos_buf_alloc(uint64_t len);   /* block aligned, len rounded up; NULL on ENOMEM */
 void vos_buf_free(void *buf);
+/* Shareable buffers (vos_buf.c): take a reference to data if it is the start of a buffer
+ * from cairn_vos_buf_alloc() holding at least len bytes (false: not one, copy instead);
+ * vos_buf_unref() drops it. */
+bool vos_buf_ref(const void *data, uint64_t len);
+void vos_buf_unref(const void *data);
 
 /* ------------------------------------------------------------------ WAL */
 

@@ -210,6 +210,20 @@ int cairn_vos_pool_query(struct cairn_vos_pool *pool, struct cairn_vos_pool_info
  *  \return 0 or -CAIRN_ERR_INVAL. */
 int cairn_vos_pool_set_cache(struct cairn_vos_pool *pool, uint64_t bytes);
 
+/** Allocate a shareable I/O buffer: block aligned, at least len bytes, reference counted.
+ *  When an update's value (a SINGLE value, or the first extent of an ARRAY iod) starts
+ *  at such a buffer, or a fetch reads a whole-block extent from the device into one,
+ *  the extent cache keeps a reference to it instead of copying the value; the uring
+ *  bdev also does O_DIRECT I/O straight from it. The caller must not write into the
+ *  buffer once it was passed to an update or fetch (only read and free it). Released
+ *  buffers are recycled (a bounded free list), so no fresh pages are faulted in per
+ *  request. Any thread. \return the buffer, or NULL (out of memory). */
+void *cairn_vos_buf_alloc(uint64_t len);
+
+/** Release the caller's reference to a buffer from cairn_vos_buf_alloc() (NULL: no-op;
+ *  any other pointer is logged as a caller bug and ignored). */
+void cairn_vos_buf_free(void *buf);
+
 /** Write a checkpoint now (normally automatic, by WAL fill level).
  *  \return 0; -CAIRN_ERR_NOSPACE (index larger than a checkpoint slot); -CAIRN_ERR_IO. */
 int cairn_vos_pool_checkpoint(struct cairn_vos_pool *pool);
