@@ -114,7 +114,7 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	struct cairn_vos_iod iod = {0};
 	struct cairn_bulk *local = NULL;
 	struct iovec iov;
-	uint64_t room;
+	uint64_t room, size;
 	void *vbuf = NULL;
 	int rc;
 
@@ -127,49 +127,53 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 		room = PROTO_INLINE_MAX;
 	if (in->bulk_len && in->bulk.len < in->bulk_len)
 		return -CAIRN_ERR_INVAL;
-	/* A bulk reply is sent before we return: a recycled, shareable buffer (a value read
-	 * from the device into it is cached by reference). An inline one goes out with the
-	 * reply, after rpc_obj frees *obuf. */
-	if (in->bulk_len)
-		vbuf = cairn_vos_buf_alloc(room ? room : 1);
-	else
-		vbuf = *obuf = srv_obj_buf_alloc(room ? room : 1);
-	if (vbuf == NULL)
+	if (in->bulk_len) {
+		/* By reference: a cached value is sent straight from VOS's extent cache (no
+		 * copy); else VOS reads it into a new shareable buffer and caches that. */
+		rc = cairn_vos_fetch_ref(vp, in->cont, &oid,
+		                         in->epoch ? in->epoch : CAIRN_VOS_EPOCH_MAX, in->dkey,
+		                         in->dkey_len, in->akey, in->akey_len, &vbuf, &size);
+		if (rc)
+			return rc;
+		o->size = size;
+		if (size > room)
+			o->flags |= PROTO_OBJ_TRUNC;
+		else if (size > 0) {
+			iov.iov_base = vbuf;
+			iov.iov_len = size;
+			rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RO, &local);
+			if (rc == 0) {
+				rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_PUT, &in->bulk, 0, local,
+				                              0, size);
+				cairn_bulk_free(local);
+			}
+		}
+		cairn_vos_buf_free(vbuf);
+		return rc;
+	}
+	*obuf = srv_obj_buf_alloc(room ? room : 1);
+	if (*obuf == NULL)
 		return -CAIRN_ERR_NOMEM;
 	iod.akey = in->akey;
 	iod.akey_len = in->akey_len;
 	iod.type = CAIRN_VOS_IOD_SINGLE;
-	iod.buf = vbuf;
+	iod.buf = *obuf;
 	iod.buf_size = room;
 	rc = cairn_vos_fetch(vp, in->cont, &oid, in->epoch ? in->epoch : CAIRN_VOS_EPOCH_MAX,
 	                     in->dkey, in->dkey_len, 1, &iod);
 	if (rc == -CAIRN_ERR_TRUNC) {
 		o->flags |= PROTO_OBJ_TRUNC;
 		o->size = iod.size;
-		rc = 0;
-		goto out;
+		return 0;
 	}
 	if (rc)
-		goto out;
+		return rc;
 	o->size = iod.size;
 	if (iod.size == 0)
-		goto out;
-	if (in->bulk_len) {
-		iov.iov_base = vbuf;
-		iov.iov_len = iod.size;
-		rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RO, &local);
-		if (rc)
-			goto out;
-		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_PUT, &in->bulk, 0, local, 0, iod.size);
-		cairn_bulk_free(local);
-		goto out;
-	}
+		return 0;
 	o->data = *obuf;
 	o->data_len = (uint32_t)iod.size;
-out:
-	if (in->bulk_len)
-		cairn_vos_buf_free(vbuf);
-	return rc;
+	return 0;
 }
 
 /* Enumeration resumes by position: the client says how many keys of this shard it has

@@ -31,6 +31,9 @@ struct cairn_xstream;
 /* Before sealing a frame, the committer waits up to this long for ULTs that are still
  * writing their data extents, so they join this frame instead of the next one. */
 #define VOS_GC_LINGER_US 300
+/* ...but not for data writes averaging more than this: a 1 MiB write takes longer than
+ * the flush the wait would save (the frame goes now, they ride the next one). */
+#define VOS_GC_LINGER_MAX_AVG_BYTES (128u << 10)
 /* Start a checkpoint once the WAL written since the newest checkpoint exceeds
  * wal_size / VOS_CKPT_TRIGGER_DIV. */
 #define VOS_CKPT_TRIGGER_DIV 4
@@ -114,6 +117,7 @@ struct vos_pool {
 	bool committing;              /* a ULT is writing frames */
 	uint32_t busy;                /* API calls in progress (close waits for them) */
 	uint32_t preparing;           /* ULTs writing data extents, about to commit */
+	uint64_t preparing_bytes;     /* bytes those ULTs are writing */
 	int failed;                   /* sticky error after a failed WAL write or apply:
 				       * the pool refuses further mutations until reopened
 				       * (recovery then decides what the disk holds) */

@@ -285,6 +285,21 @@ int cairn_vos_fetch(struct cairn_vos_pool *pool, const uint8_t cont[16],
 		    uint32_t dkey_len, uint32_t nr_iods, struct cairn_vos_iod *iods);
 
 /**
+ * Fetch one single value as of epoch by reference, to send it on without copying it: on
+ * success *bufp is a shareable buffer (cairn_vos_buf_alloc) holding the value's *size
+ * bytes, checked against the value's CRC32C — the extent cache's own buffer when the
+ * value is cached, else a new one (read from the device and then cached). Only read it;
+ * release it with cairn_vos_buf_free(). A value that does not exist gives *bufp NULL and
+ * *size 0. The value must be a single value (an array akey gives -CAIRN_ERR_INVAL).
+ * \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NONEXIST (no container); -CAIRN_ERR_CSUM;
+ *   -CAIRN_ERR_CORRUPT; -CAIRN_ERR_IO; -CAIRN_ERR_NOMEM.
+ */
+int cairn_vos_fetch_ref(struct cairn_vos_pool *pool, const uint8_t cont[16],
+			const struct cairn_vos_oid *oid, uint64_t epoch, const void *dkey,
+			uint32_t dkey_len, const void *akey, uint32_t akey_len, void **bufp,
+			uint64_t *size);
+
+/**
  * Punch an object (dkey NULL), a dkey (akey NULL) or an akey at epoch.
  * \param[in] cond 0 or CAIRN_VOS_COND_PUNCH
  * \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NONEXIST (container, or COND_PUNCH);
