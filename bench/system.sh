@@ -5,11 +5,14 @@
 #   - 4 KiB object updates, depth 128         -> update_4k_d128_iops (WAL group commit
 #     scaling: each frame costs one device cache flush)
 #   - 1 MiB object writes then reads, depth 8 -> write_1m_gbps, read_1m_gbps (verified)
-# beside raw loopback TCP throughput (cairn-tcp-raw stream) -> tcp_gbps.
+# beside raw loopback TCP throughput (cairn-tcp-raw stream, one 1 MiB buffer sent over
+# and over, so it stays in the CPU caches) -> tcp_gbps, the reference of the targets;
+# and the same stream cycling through 8 distinct 1 MiB buffers on both sides (the data
+# footprint of 8 values in flight, which Cairn moves) -> tcp_8buf_gbps, for information.
 # Each figure is the best of $RUNS runs (the machine is shared; raw TCP and Cairn runs are
 # interleaved so both see the same background load). Prints a table, then as the last
 # line one JSON object. Every wait is bounded; the system is stopped on exit.
-# Env: RUNS (3), COUNT_4K (100000), COUNT_1M (256), POOL_SIZE per target (1G), TARGET_SIZE (4G),
+# Env: RUNS (3), COUNT_4K (100000), COUNT_1M (1024), POOL_SIZE per target (1G), TARGET_SIZE (4G),
 #      STORE_DIR: where the engine keeps its pool files (default: the run directory
 #      under /tmp, i.e. the disk; STORE_DIR=/dev/shm measures memory-backed storage),
 #      ENGINE_BIN: another cairn-engine binary (A/B a change), KEEP_LOGS=1 keeps the
@@ -23,7 +26,7 @@ done
 command -v jq >/dev/null || { echo "bench/system.sh: needs jq" >&2; exit 2; }
 RUNS=${RUNS:-3}
 COUNT_4K=${COUNT_4K:-100000}
-COUNT_1M=${COUNT_1M:-256}
+COUNT_1M=${COUNT_1M:-1024}
 POOL_SIZE=${POOL_SIZE:-1G}
 # Target files are sparse; they must hold the pool plus the 1 MiB space map.
 TARGET_SIZE=${TARGET_SIZE:-4G}
@@ -112,7 +115,7 @@ drop() { timeout 60 "$BIN/cairn" -o "$SOCK" container destroy bench "$1" >/dev/n
 # raw TCP as bench/net.sh measures it: sender and receiver pinned to cores 0 and 1
 TCP_CPUS=; [ "$(nproc)" -ge 2 ] && TCP_CPUS="--cpus 0,1"
 bench() { timeout 300 "$BIN/cairn-bench" -o "$SOCK" -P bench -C bench --create --no-progress -j "$@" | tail -1; }
-u4=""; u4d=""; rw=""; tcp=""
+u4=""; u4d=""; rw=""; tcp=""; tcp8=""
 for r in $(seq "$RUNS"); do
 	# a fresh container per run: the pool holds every version written (no aggregation)
 	j=$(bench -C "u4k-$r" -w update -z 4k -d 32 -n "$COUNT_4K") || fail "4 KiB update run failed"
@@ -127,6 +130,10 @@ for r in $(seq "$RUNS"); do
 	# shellcheck disable=SC2086 # TCP_CPUS is empty or two words
 	j=$("$BIN/cairn-tcp-raw" stream --chunk 1m --bytes 4g $TCP_CPUS | tr -d ' ') || fail "cairn-tcp-raw failed"
 	tcp="$tcp $j"
+	# shellcheck disable=SC2086
+	j=$("$BIN/cairn-tcp-raw" stream --chunk 1m --bytes 4g --buffers 8 $TCP_CPUS | tr -d ' ') ||
+		fail "cairn-tcp-raw --buffers 8 failed"
+	tcp8="$tcp8 $j"
 done
 # shellcheck disable=SC2086
 best_u4=$(for j in $u4; do echo "$j"; done | jq -s 'sort_by(.results[0].iops) | .[-1].results[0]')
@@ -138,14 +145,19 @@ best_w=$(for j in $rw; do echo "$j"; done | jq -s 'sort_by(.results[0].gbps) | .
 best_r=$(for j in $rw; do echo "$j"; done | jq -s 'sort_by(.results[1].gbps) | .[-1].results[1]')
 # shellcheck disable=SC2086
 tcp_gbps=$(for j in $tcp; do echo "$j"; done | jq -s 'map(.gbps) | max')
+# shellcheck disable=SC2086
+tcp8_gbps=$(for j in $tcp8; do echo "$j"; done | jq -s 'map(.gbps) | max')
 
 f() { echo "$1" | jq -r "$2"; }
 iops=$(f "$best_u4" '.iops | floor')
 wg=$(f "$best_w" '.gbps * 1000 | round / 1000')
 rg=$(f "$best_r" '.gbps * 1000 | round / 1000')
 tg=$(echo "$tcp_gbps" | jq '. * 1000 | round / 1000')
+tg8=$(echo "$tcp8_gbps" | jq '. * 1000 | round / 1000')
 ratio=$(echo "$wg $tg" | awk '{printf "%.3f", $1 / $2}')
 rratio=$(echo "$rg $tg" | awk '{printf "%.3f", $1 / $2}')
+ratio8=$(echo "$wg $tg8" | awk '{printf "%.3f", $1 / $2}')
+rratio8=$(echo "$rg $tg8" | awk '{printf "%.3f", $1 / $2}')
 
 printf '%-40s %12s %10s %10s %10s %10s\n' "test (1 engine, 2 targets, loopback)" "result" "p50_us" "p99_us" "p99.9_us" "vs TCP"
 printf '%-40s %12s %10s %10s %10s %10s\n' "4 KiB update, depth 32 (IOPS)" "$iops" \
@@ -157,6 +169,7 @@ printf '%-40s %12s %10s %10s %10s %10s\n' "1 MiB write, depth 8 (Gbit/s)" "$wg" 
 printf '%-40s %12s %10s %10s %10s %10s\n' "1 MiB read, depth 8, verified (Gbit/s)" "$rg" \
 	"$(f "$best_r" .p50_us)" "$(f "$best_r" .p99_us)" "$(f "$best_r" .p999_us)" "$rratio"
 printf '%-40s %12s %10s %10s %10s %10s\n' "raw loopback TCP stream, 1 MiB (Gbit/s)" "$tg" "" "" "" ""
-printf '{"update_4k_iops":%s,"update_4k_p50_us":%s,"update_4k_p99_us":%s,"update_4k_d128_iops":%s,"write_1m_gbps":%s,"read_1m_gbps":%s,"tcp_gbps":%s,"write_1m_vs_tcp":%s,"read_1m_vs_tcp":%s,"write_1m_p99_us":%s,"read_1m_p99_us":%s,"runs":%s,"store":"%s"}\n' \
-	"$iops" "$(f "$best_u4" .p50_us)" "$(f "$best_u4" .p99_us)" "$(f "$best_u4d" '.iops | floor')" "$wg" "$rg" "$tg" "$ratio" "$rratio" \
+printf '%-40s %12s %10s %10s %10s %10s\n' "  same, 8 buffers (Gbit/s; w, r vs it)" "$tg8" "" "" "$ratio8" "$rratio8"
+printf '{"update_4k_iops":%s,"update_4k_p50_us":%s,"update_4k_p99_us":%s,"update_4k_d128_iops":%s,"write_1m_gbps":%s,"read_1m_gbps":%s,"tcp_gbps":%s,"write_1m_vs_tcp":%s,"read_1m_vs_tcp":%s,"tcp_8buf_gbps":%s,"write_1m_vs_tcp_8buf":%s,"read_1m_vs_tcp_8buf":%s,"write_1m_p99_us":%s,"read_1m_p99_us":%s,"runs":%s,"store":"%s"}\n' \
+	"$iops" "$(f "$best_u4" .p50_us)" "$(f "$best_u4" .p99_us)" "$(f "$best_u4d" '.iops | floor')" "$wg" "$rg" "$tg" "$ratio" "$rratio" "$tg8" "$ratio8" "$rratio8" \
 	"$(f "$best_w" .p99_us)" "$(f "$best_r" .p99_us)" "$RUNS" "$(df --output=fstype "$S" | tail -1)"

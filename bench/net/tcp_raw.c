@@ -3,7 +3,11 @@
  * Two threads pinned to different cores, non-blocking sockets, busy polling (no wake-ups).
  *
  *   cairn-tcp-raw pingpong [--size 64] [--iters 100000] [--cpus 0,1]
- *   cairn-tcp-raw stream [--chunk 1m] [--bytes 2g] [--cpus 0,1]
+ *   cairn-tcp-raw stream [--chunk 1m] [--bytes 2g] [--cpus 0,1] [--buffers 1]
+ *
+ * --buffers N (stream): both sides cycle through N chunk-sized buffers instead of reusing
+ * one (one 1 MiB buffer stays in the CPU caches; a store's client and engine move N
+ * distinct values in flight, so this is the like-for-like data footprint).
  *
  * Prints one JSON line: pingpong -> rtt_us (mean) and p50_us/p99_us; stream -> gbps.
  */
@@ -24,6 +28,7 @@
 struct cfg {
 	int stream;
 	size_t size;
+	uint64_t nbufs;
 	uint64_t iters;
 	uint64_t bytes;
 	int cpu[2];
@@ -87,9 +92,10 @@ static void *
 server(void *arg)
 {
 	struct cfg *c = arg;
-	uint8_t *buf = malloc(c->stream ? c->size : c->size + 1);
+	uint8_t *buf = malloc(c->stream ? c->size * c->nbufs : c->size + 1);
 	int fd;
-	uint64_t i, got = 0;
+	uint64_t i, got = 0, k = 0;
+	size_t off = 0;
 
 	pin(c->cpu[1]);
 	fd = accept(c->lfd, NULL, NULL);
@@ -98,10 +104,16 @@ server(void *arg)
 	tune(fd);
 	if (c->stream) {
 		while (got < c->bytes) {
-			ssize_t n = recv(fd, buf, c->size, MSG_DONTWAIT);
+			ssize_t n = recv(fd, buf + k * c->size + off, c->size - off, MSG_DONTWAIT);
 
-			if (n > 0)
+			if (n > 0) {
 				got += (uint64_t)n;
+				off += (size_t)n;
+				if (off == c->size) {
+					off = 0;
+					k = (k + 1) % c->nbufs;
+				}
+			}
 			else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 				break;
 		}
@@ -150,7 +162,8 @@ parse_u64(const char *s, uint64_t *v)
 int
 main(int argc, char **argv)
 {
-	struct cfg c = {.size = 64, .iters = 100000, .bytes = 2ull << 30, .cpu = {0, 1}};
+	struct cfg c = {.size = 64, .nbufs = 1, .iters = 100000, .bytes = 2ull << 30,
+	                .cpu = {0, 1}};
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
 	pthread_t th;
@@ -160,7 +173,7 @@ main(int argc, char **argv)
 
 	if (argc < 2 || (strcmp(argv[1], "pingpong") && strcmp(argv[1], "stream"))) {
 		fprintf(stderr, "usage: cairn-tcp-raw pingpong|stream [--size N] [--chunk N] "
-		                "[--iters N] [--bytes N] [--cpus A,B]\n");
+		                "[--iters N] [--bytes N] [--cpus A,B] [--buffers N]\n");
 		return 2;
 	}
 	c.stream = strcmp(argv[1], "stream") == 0;
@@ -176,6 +189,9 @@ main(int argc, char **argv)
 				goto bad;
 		} else if (strcmp(argv[i], "--bytes") == 0) {
 			if (parse_u64(argv[i + 1], &c.bytes) || c.bytes == 0)
+				goto bad;
+		} else if (strcmp(argv[i], "--buffers") == 0) {
+			if (parse_u64(argv[i + 1], &c.nbufs) || c.nbufs == 0 || c.nbufs > 64)
 				goto bad;
 		} else if (strcmp(argv[i], "--cpus") == 0) {
 			if (sscanf(argv[i + 1], "%d,%d", &c.cpu[0], &c.cpu[1]) != 2)
@@ -202,7 +218,7 @@ main(int argc, char **argv)
 		perror("cairn-tcp-raw: connect");
 		return 1;
 	}
-	buf = calloc(1, c.size + 1);
+	buf = calloc(1, c.stream ? c.size * c.nbufs : c.size + 1);
 	if (!c.stream) {
 		lat = calloc(c.iters, sizeof(*lat));
 		/* warm-up */
@@ -223,22 +239,28 @@ main(int argc, char **argv)
 		       c.size, (unsigned long)c.iters, (double)(t1 - t0) / c.iters / 1000.0,
 		       lat[c.iters / 2] / 1000.0, lat[c.iters * 99 / 100] / 1000.0);
 	} else {
-		uint64_t sent = 0;
+		uint64_t sent = 0, k = 0;
 
+		if (c.size * c.nbufs > (256u << 20)) {
+			fprintf(stderr, "cairn-tcp-raw: --chunk x --buffers above 256 MiB\n");
+			return 2;
+		}
 		t0 = now_ns();
 		while (sent < c.bytes) {
 			size_t n = c.bytes - sent < c.size ? (size_t)(c.bytes - sent) : c.size;
 
-			if (xfer(fd, buf, n, 1)) {
+			if (xfer(fd, buf + k * c.size, n, 1)) {
 				fprintf(stderr, "cairn-tcp-raw: connection lost\n");
 				return 1;
 			}
 			sent += n;
+			k = (k + 1) % c.nbufs;
 		}
 		xfer(fd, buf, 1, 0); /* wait until the reader has everything */
 		t1 = now_ns();
-		printf("{\"mode\":\"stream\",\"chunk\":%zu,\"bytes\":%lu,\"gbps\":%.3f}\n", c.size,
-		       (unsigned long)c.bytes, (double)c.bytes * 8 / ((double)(t1 - t0)));
+		printf("{\"mode\":\"stream\",\"chunk\":%zu,\"buffers\":%lu,\"bytes\":%lu,"
+		       "\"gbps\":%.3f}\n", c.size, (unsigned long)c.nbufs, (unsigned long)c.bytes,
+		       (double)c.bytes * 8 / ((double)(t1 - t0)));
 	}
 	pthread_join(th, NULL);
 	close(fd);

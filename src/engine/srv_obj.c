@@ -77,7 +77,8 @@ obj_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	if (in->bulk_len) {
 		if (in->data_len || in->bulk_len > PROTO_VALUE_MAX || in->bulk.len < in->bulk_len)
 			return -CAIRN_ERR_INVAL;
-		buf = srv_obj_buf_alloc(in->bulk_len);
+		/* shareable: VOS's extent cache keeps it instead of copying the value */
+		buf = cairn_vos_buf_alloc(in->bulk_len);
 		if (buf == NULL)
 			return -CAIRN_ERR_NOMEM;
 		iov.iov_base = buf;
@@ -106,7 +107,7 @@ obj_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 out:
 	if (local)
 		cairn_bulk_free(local);
-	free(buf);
+	cairn_vos_buf_free(buf);
 	return rc;
 }
 
@@ -154,7 +155,9 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	struct cairn_vos_iod iod = {0};
 	struct cairn_bulk *local = NULL;
 	struct iovec iov;
-	uint64_t room;
+	uint64_t room, size;
+	void *vbuf = NULL;
+	uint32_t crc = 0;
 	int rc;
 
 	if (in->dkey_len == 0 || in->akey_len == 0)
@@ -166,6 +169,34 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 		room = PROTO_INLINE_MAX;
 	if (in->bulk_len && in->bulk.len < in->bulk_len)
 		return -CAIRN_ERR_INVAL;
+	if (in->bulk_len) {
+		/* By reference: a cached value is sent straight from VOS's extent cache (no
+		 * copy); else VOS reads it into a new shareable buffer and caches that. */
+		rc = cairn_vos_fetch_ref(vp, in->cont, &oid,
+		                         in->epoch ? in->epoch : CAIRN_VOS_EPOCH_MAX, in->dkey,
+		                         in->dkey_len, in->akey, in->akey_len, &vbuf, &size, &crc);
+		if (rc)
+			return rc;
+		o->size = size;
+		if (size == 0)
+			return obj_fetch_cond(vp, in);
+		if (size > room)
+			o->flags |= PROTO_OBJ_TRUNC;
+		else
+			rc = srv_obj_csum_reply_shared(in, o, &vbuf, size, &crc);
+		if (rc == 0 && size <= room) {
+			iov.iov_base = vbuf;
+			iov.iov_len = size;
+			rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RO, &local);
+			if (rc == 0) {
+				rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_PUT, &in->bulk, 0, local,
+				                              0, size);
+				cairn_bulk_free(local);
+			}
+		}
+		cairn_vos_buf_free(vbuf);
+		return rc;
+	}
 	*obuf = srv_obj_buf_alloc(room ? room : 1);
 	if (*obuf == NULL)
 		return -CAIRN_ERR_NOMEM;
@@ -190,16 +221,6 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	                        (iod.flags & CAIRN_VOS_IOD_CRC_GIVEN) ? &iod.crc : NULL);
 	if (rc)
 		return rc;
-	if (in->bulk_len) {
-		iov.iov_base = *obuf;
-		iov.iov_len = iod.size;
-		rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RO, &local);
-		if (rc)
-			return rc;
-		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_PUT, &in->bulk, 0, local, 0, iod.size);
-		cairn_bulk_free(local);
-		return rc;
-	}
 	o->data = *obuf;
 	o->data_len = (uint32_t)iod.size;
 	return 0;

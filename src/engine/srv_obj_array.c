@@ -66,7 +66,8 @@ arr_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	if (in->bulk_len) {
 		if (in->data_len || in->bulk_len != bytes || in->bulk.len < bytes)
 			return -CAIRN_ERR_INVAL;
-		buf = srv_obj_buf_alloc(bytes);
+		/* shareable: VOS's extent cache keeps it instead of copying the value */
+		buf = cairn_vos_buf_alloc(bytes);
 		if (buf == NULL)
 			return -CAIRN_ERR_NOMEM;
 		iov.iov_base = buf;
@@ -101,7 +102,7 @@ arr_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 out:
 	if (local)
 		cairn_bulk_free(local);
-	free(buf);
+	cairn_vos_buf_free(buf);
 	return rc;
 }
 

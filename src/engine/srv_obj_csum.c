@@ -99,14 +99,13 @@ srv_obj_csum_to_iod(const struct obj_in *in, struct cairn_vos_iod *iod)
 	}
 }
 
-int
-srv_obj_csum_reply(const struct obj_in *in, struct obj_out *o, void *buf, uint64_t len,
-                   const uint32_t *stored)
+/* The reply's checksum (no fault point). */
+static int
+csum_fill(const struct obj_in *in, struct obj_out *o, const void *buf, uint64_t len,
+          const uint32_t *stored)
 {
 	int rc;
 
-	if (in->csum_type == CAIRN_CSUM_NONE)
-		return 0;
 	if (stored && in->csum_type == CAIRN_CSUM_CRC32C) {
 		pthread_once(&g_fault_once, fault_init);
 		o->csum = *stored;
@@ -116,8 +115,49 @@ srv_obj_csum_reply(const struct obj_in *in, struct obj_out *o, void *buf, uint64
 			return rc;
 	}
 	o->csum_type = in->csum_type;
+	return 0;
+}
+
+int
+srv_obj_csum_reply(const struct obj_in *in, struct obj_out *o, void *buf, uint64_t len,
+                   const uint32_t *stored)
+{
+	int rc;
+
+	if (in->csum_type == CAIRN_CSUM_NONE)
+		return 0;
+	rc = csum_fill(in, o, buf, len, stored);
+	if (rc)
+		return rc;
 	if (len > 0 && fault_fires("obj.srv.fetch.corrupt", in->oid_lo)) {
 		((uint8_t *)buf)[len / 2] ^= 0x10;
+		CAIRN_WARN("fault obj.srv.fetch.corrupt: sending a value with a flipped bit");
+	}
+	return 0;
+}
+
+int
+srv_obj_csum_reply_shared(const struct obj_in *in, struct obj_out *o, void **vbuf,
+                          uint64_t len, const uint32_t *stored)
+{
+	void *copy;
+	int rc;
+
+	if (in->csum_type == CAIRN_CSUM_NONE)
+		return 0;
+	/* the value must not change in VOS's cache: checksum it there, and let the fault
+	 * point (if armed) flip its bit in a private copy */
+	rc = csum_fill(in, o, *vbuf, len, stored);
+	if (rc)
+		return rc;
+	if (len > 0 && fault_fires("obj.srv.fetch.corrupt", in->oid_lo)) {
+		copy = cairn_vos_buf_alloc(len);
+		if (copy == NULL)
+			return -CAIRN_ERR_NOMEM;
+		memcpy(copy, *vbuf, len);
+		((uint8_t *)copy)[len / 2] ^= 0x10;
+		cairn_vos_buf_free(*vbuf);
+		*vbuf = copy;
 		CAIRN_WARN("fault obj.srv.fetch.corrupt: sending a value with a flipped bit");
 	}
 	return 0;

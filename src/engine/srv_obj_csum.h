@@ -28,6 +28,11 @@ void srv_obj_csum_to_iod(const struct obj_in *in, struct cairn_vos_iod *iod);
  * corruption on the way would. */
 int srv_obj_csum_reply(const struct obj_in *in, struct obj_out *o, void *buf, uint64_t len,
                        const uint32_t *stored);
+/* The same for a value in VOS's shared buffer (cairn_vos_fetch_ref), which is only
+ * read: *vbuf may be replaced by a private copy (the fault point's flipped bit); release
+ * whatever *vbuf is afterwards with cairn_vos_buf_free(). */
+int srv_obj_csum_reply_shared(const struct obj_in *in, struct obj_out *o, void **vbuf,
+                              uint64_t len, const uint32_t *stored);
 
 /* The conditional flags of a request, for the RPC (idx): -CAIRN_ERR_INVAL when it
  * carries flags that operation does not take. */

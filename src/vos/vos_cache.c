@@ -7,6 +7,7 @@
 
 #include "cairn/errno.h"
 #include "vos_cache.h"
+#include "vos_internal.h"
 
 struct vos_cache_ent {
 	struct cairn_list lru;
@@ -14,7 +15,9 @@ struct vos_cache_ent {
 	uint64_t off;
 	uint32_t len;
 	uint32_t crc;
-	char data[];
+	const char *data;     /* inl, or a shared buffer (vos_buf.c) we hold a reference to */
+	bool shared;
+	char inl[];
 };
 
 static inline uint32_t
@@ -57,6 +60,8 @@ cache_unlink(struct vos_cache *c, struct vos_cache_ent **pp)
 	*pp = e->next;
 	cairn_list_del(&e->lru);
 	c->used -= e->len;
+	if (e->shared)
+		vos_buf_unref(e->data);
 	free(e);
 }
 
@@ -94,6 +99,7 @@ void
 vos_cache_put(struct vos_cache *c, uint64_t off, uint32_t len, uint32_t crc, const void *data)
 {
 	struct vos_cache_ent **pp, *e;
+	bool shared;
 
 	if (c->buckets == NULL || len == 0 || len > c->max_val || len > c->cap)
 		return;
@@ -101,13 +107,24 @@ vos_cache_put(struct vos_cache *c, uint64_t off, uint32_t len, uint32_t crc, con
 	if (*pp != NULL)
 		cache_unlink(c, pp);
 	cache_evict(c, len);
-	e = malloc(sizeof(*e) + len);
-	if (e == NULL)
+	/* A shareable buffer is referenced, not copied (the caller no longer writes it). */
+	shared = vos_buf_ref(data, len);
+	e = malloc(sizeof(*e) + (shared ? 0 : len));
+	if (e == NULL) {
+		if (shared)
+			vos_buf_unref(data);
 		return;
+	}
 	e->off = off;
 	e->len = len;
 	e->crc = crc;
-	memcpy(e->data, data, len);
+	e->shared = shared;
+	if (shared) {
+		e->data = data;
+	} else {
+		memcpy(e->inl, data, len);
+		e->data = e->inl;
+	}
 	pp = &c->buckets[cache_bucket(c, off)];
 	e->next = *pp;
 	*pp = e;

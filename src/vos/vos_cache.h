@@ -29,7 +29,9 @@ int vos_cache_init(struct vos_cache *c, uint64_t cap);
 void vos_cache_fini(struct vos_cache *c);
 /* Change the capacity (evicts as needed; 0 empties and disables). */
 int vos_cache_resize(struct vos_cache *c, uint64_t cap);
-/* Copy len bytes of extent off (CRC crc) in, replacing any older entry. Best effort. */
+/* Cache len bytes of extent off (CRC crc), replacing any older entry. Best effort. A
+ * buffer from cairn_vos_buf_alloc() is referenced (it must not change afterwards), any
+ * other is copied. */
 void vos_cache_put(struct vos_cache *c, uint64_t off, uint32_t len, uint32_t crc,
 		   const void *data);
 /* The cached bytes of (off, len, crc), or NULL. Valid until the next cache call. */

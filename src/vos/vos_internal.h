@@ -31,6 +31,9 @@ struct cairn_xstream;
 /* Before sealing a frame, the committer waits up to this long for ULTs that are still
  * writing their data extents, so they join this frame instead of the next one. */
 #define VOS_GC_LINGER_US 300
+/* ...but not for data writes averaging more than this: a 1 MiB write takes longer than
+ * the flush the wait would save (the frame goes now, they ride the next one). */
+#define VOS_GC_LINGER_MAX_AVG_BYTES (128u << 10)
 /* Start a checkpoint once the WAL written since the newest checkpoint exceeds
  * wal_size / VOS_CKPT_TRIGGER_DIV. */
 #define VOS_CKPT_TRIGGER_DIV 4
@@ -114,6 +117,7 @@ struct vos_pool {
 	bool committing;              /* a ULT is writing frames */
 	uint32_t busy;                /* API calls in progress (close waits for them) */
 	uint32_t preparing;           /* ULTs writing data extents, about to commit */
+	uint64_t preparing_bytes;     /* bytes those ULTs are writing */
 	int failed;                   /* sticky error after a failed WAL write or apply:
 				       * the pool refuses further mutations until reopened
 				       * (recovery then decides what the disk holds) */
@@ -167,6 +171,11 @@ int vos_dev_write(struct vos_pool *p, uint64_t off, const void *buf, uint64_t le
 int vos_dev_flush(struct vos_pool *p);
 void *vos_buf_alloc(uint64_t len);   /* block aligned, len rounded up; NULL on ENOMEM */
 void vos_buf_free(void *buf);
+/* Shareable buffers (vos_buf.c): take a reference to data if it is the start of a buffer
+ * from cairn_vos_buf_alloc() holding at least len bytes (false: not one, copy instead);
+ * vos_buf_unref() drops it. */
+bool vos_buf_ref(const void *data, uint64_t len);
+void vos_buf_unref(const void *data);
 
 /* ------------------------------------------------------------------ WAL */
 

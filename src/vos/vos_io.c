@@ -123,6 +123,7 @@ tx_put_value(struct cairn_vos_tx *tx, const void *data, uint64_t len, const uint
 	tx->locs[2 * tx->nlocs + 1] = len;
 	tx->nlocs++;
 	p->preparing++;
+	p->preparing_bytes += len;
 	if (len % VOS_BLK == 0) {
 		rc = vos_dev_write(p, p->sb.data_off + rec->off, data, len);
 	} else {
@@ -130,6 +131,7 @@ tx_put_value(struct cairn_vos_tx *tx, const void *data, uint64_t len, const uint
 
 		if (b == NULL) {
 			p->preparing--;
+			p->preparing_bytes -= len;
 			return -CAIRN_ERR_NOMEM;
 		}
 		memcpy(b, data, len);
@@ -138,6 +140,7 @@ tx_put_value(struct cairn_vos_tx *tx, const void *data, uint64_t len, const uint
 		vos_buf_free(b);
 	}
 	p->preparing--;
+	p->preparing_bytes -= len;
 	if (rc == 0) {
 		p->stats.data_bytes += len;
 		vos_cache_put(&p->cache, rec->off, rec->len, rec->crc, data);
@@ -688,6 +691,107 @@ cairn_vos_fetch(struct cairn_vos_pool *pool, const uint8_t cont[16],
 	vos_buf_free(s.buf);
 	free(s.pieces);
 	return ret;
+}
+
+/* One value by reference (cairn_vos_fetch_ref): the cache's shared buffer, or a new
+ * shareable buffer filled from the cache's copy, the device (then cached by reference)
+ * or the inline bytes. */
+static int
+fetch_ref_once(struct vos_pool *p, struct cairn_vos_idx_cont *c,
+	       const struct cairn_vos_idx_path *path, uint64_t epoch, void **bufp,
+	       uint64_t *size, uint32_t *crc)
+{
+	struct cairn_vos_idx_vrec rec;
+	const char *bytes = NULL;
+	uint64_t len;
+	char *b;
+	int rc;
+
+	rc = cairn_vos_idx_sv_fetch(c, path, epoch, &rec, NULL);
+	if (rc == -CAIRN_ERR_NONEXIST)
+		return 0;
+	if (rc)
+		return rc;
+	*crc = rec.crc;
+	if (rec.kind == CAIRN_VOS_REC_LOC) {
+		len = vos_round_up(rec.len, VOS_BLK);
+		if (rec.off % VOS_BLK || rec.off > p->sb.data_size ||
+		    len > p->sb.data_size - rec.off)
+			return -CAIRN_ERR_CORRUPT;
+		bytes = vos_cache_get(&p->cache, rec.off, rec.len, rec.crc);
+		if (bytes != NULL && vos_buf_ref(bytes, rec.len)) {
+			*bufp = (void *)bytes;
+			*size = rec.len;
+			return 0;
+		}
+	} else if (rec.kind != CAIRN_VOS_REC_INLINE) {
+		return -CAIRN_ERR_CORRUPT;
+	}
+	b = cairn_vos_buf_alloc(rec.len);
+	if (b == NULL)
+		return -CAIRN_ERR_NOMEM;
+	if (rec.kind == CAIRN_VOS_REC_INLINE) {
+		if (vos_crc32c(0, rec.inl, rec.len) != rec.crc) {
+			cairn_vos_buf_free(b);
+			return -CAIRN_ERR_CSUM;
+		}
+		memcpy(b, rec.inl, rec.len);
+	} else if (bytes != NULL) {
+		memcpy(b, bytes, rec.len); /* a copied (unshared) cache entry */
+	} else {
+		rc = vos_dev_read(p, p->sb.data_off + rec.off, b, vos_round_up(rec.len, VOS_BLK));
+		if (rc == 0 && vos_crc32c(0, b, rec.len) != rec.crc) {
+			CAIRN_ERROR("%s: data extent at %llu (%u bytes) fails its checksum",
+				    p->bdev_name, (unsigned long long)rec.off, rec.len);
+			rc = -CAIRN_ERR_CSUM;
+		}
+		if (rc) {
+			cairn_vos_buf_free(b);
+			return rc;
+		}
+		vos_cache_put(&p->cache, rec.off, rec.len, rec.crc, b);
+	}
+	*bufp = b;
+	*size = rec.len;
+	return 0;
+}
+
+int
+cairn_vos_fetch_ref(struct cairn_vos_pool *pool, const uint8_t cont[16],
+		    const struct cairn_vos_oid *oid, uint64_t epoch, const void *dkey,
+		    uint32_t dkey_len, const void *akey, uint32_t akey_len, void **bufp,
+		    uint64_t *size, uint32_t *crc)
+{
+	struct cairn_vos_idx_path path;
+	struct cairn_vos_idx_cont *c;
+	uint32_t crc_local;
+	int rc, tries;
+
+	if (bufp == NULL || size == NULL)
+		return -CAIRN_ERR_INVAL;
+	*bufp = NULL;
+	*size = 0;
+	if (oid == NULL || !key_ok(dkey, dkey_len) || !key_ok(akey, akey_len) || epoch == 0)
+		return -CAIRN_ERR_INVAL;
+	rc = pool_cont(pool, cont, &c);
+	if (rc)
+		return rc;
+	path = (struct cairn_vos_idx_path){ .oid = *oid, .dkey = dkey, .dkey_len = dkey_len,
+					    .akey = akey, .akey_len = akey_len };
+	pool->p.busy++;
+	/* as cairn_vos_fetch: a checksum failure may be an extent reused during the read */
+	for (tries = 0; tries < 3; tries++) {
+		rc = fetch_ref_once(&pool->p, c, &path, epoch, bufp, size,
+				    crc ? crc : &crc_local);
+		if (rc != -CAIRN_ERR_CSUM)
+			break;
+		if (pool_cont(pool, cont, &c) != 0) {
+			rc = -CAIRN_ERR_NONEXIST;
+			break;
+		}
+	}
+	pool->p.busy--;
+	return rc;
 }
 
 /* ------------------------------------------------------------------ enumeration */

@@ -158,7 +158,9 @@ wal_commit_loop(struct vos_pool *p, struct vos_commit *self)
 		if (p->preparing > 0) {
 			uint64_t t0 = cairn_rt_now_us();
 
-			while (p->preparing > 0 && cairn_rt_now_us() - t0 < VOS_GC_LINGER_US)
+			while (p->preparing > 0 &&
+			       p->preparing_bytes <= (uint64_t)VOS_GC_LINGER_MAX_AVG_BYTES * p->preparing &&
+			       cairn_rt_now_us() - t0 < VOS_GC_LINGER_US)
 				cairn_ult_yield();
 		}
 		cairn_list_init(&batch);

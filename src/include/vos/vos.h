@@ -218,6 +218,20 @@ int cairn_vos_pool_query(struct cairn_vos_pool *pool, struct cairn_vos_pool_info
  *  \return 0 or -CAIRN_ERR_INVAL. */
 int cairn_vos_pool_set_cache(struct cairn_vos_pool *pool, uint64_t bytes);
 
+/** Allocate a shareable I/O buffer: block aligned, at least len bytes, reference counted.
+ *  When an update's value (a SINGLE value, or the first extent of an ARRAY iod) starts
+ *  at such a buffer, or a fetch reads a whole-block extent from the device into one,
+ *  the extent cache keeps a reference to it instead of copying the value; the uring
+ *  bdev also does O_DIRECT I/O straight from it. The caller must not write into the
+ *  buffer once it was passed to an update or fetch (only read and free it). Released
+ *  buffers are recycled (a bounded free list), so no fresh pages are faulted in per
+ *  request. Any thread. \return the buffer, or NULL (out of memory). */
+void *cairn_vos_buf_alloc(uint64_t len);
+
+/** Release the caller's reference to a buffer from cairn_vos_buf_alloc() (NULL: no-op;
+ *  any other pointer is logged as a caller bug and ignored). */
+void cairn_vos_buf_free(void *buf);
+
 /** Write a checkpoint now (normally automatic, by WAL fill level).
  *  \return 0; -CAIRN_ERR_NOSPACE (index larger than a checkpoint slot); -CAIRN_ERR_IO. */
 int cairn_vos_pool_checkpoint(struct cairn_vos_pool *pool);
@@ -277,6 +291,23 @@ int cairn_vos_update(struct cairn_vos_pool *pool, const uint8_t cont[16],
 int cairn_vos_fetch(struct cairn_vos_pool *pool, const uint8_t cont[16],
 		    const struct cairn_vos_oid *oid, uint64_t epoch, const void *dkey,
 		    uint32_t dkey_len, uint32_t nr_iods, struct cairn_vos_iod *iods);
+
+/**
+ * Fetch one single value as of epoch by reference, to send it on without copying it: on
+ * success *bufp is a shareable buffer (cairn_vos_buf_alloc) holding the value's *size
+ * bytes, checked against the value's CRC32C — the extent cache's own buffer when the
+ * value is cached, else a new one (read from the device and then cached). Only read it;
+ * release it with cairn_vos_buf_free(). A value that does not exist gives *bufp NULL and
+ * *size 0. The value must be a single value (an array akey gives -CAIRN_ERR_INVAL).
+ * crc (may be NULL) receives the value's stored CRC32C (the writer's, when the update
+ * gave one with CAIRN_VOS_IOD_CRC_GIVEN).
+ * \return 0; -CAIRN_ERR_INVAL; -CAIRN_ERR_NONEXIST (no container); -CAIRN_ERR_CSUM;
+ *   -CAIRN_ERR_CORRUPT; -CAIRN_ERR_IO; -CAIRN_ERR_NOMEM.
+ */
+int cairn_vos_fetch_ref(struct cairn_vos_pool *pool, const uint8_t cont[16],
+			const struct cairn_vos_oid *oid, uint64_t epoch, const void *dkey,
+			uint32_t dkey_len, const void *akey, uint32_t akey_len, void **bufp,
+			uint64_t *size, uint32_t *crc);
 
 /**
  * Punch an object (dkey NULL), a dkey (akey NULL) or an akey at epoch.
