@@ -27,23 +27,15 @@
 #include <cairn/obj.h>
 #include <cairn/pool.h>
 
-#define FAILF(...)                                                                                 \
-	do {                                                                                       \
-		fprintf(stderr, "badinput-client: " __VA_ARGS__);                                  \
-		fputc('\n', stderr);                                                               \
-		return 1;                                                                          \
-	} while (0)
-#define CHECK(expr, what)                                                                          \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			FAILF("%s: %s", what, cairn_strerror(rc_));                                \
-	} while (0)
+#define FUNC_CLIENT_NAME "badinput-client"
+#include "func_client.h"
+/* EXPECT also logs what was refused */
+#undef EXPECT
 #define EXPECT(expr, want, what)                                                                   \
 	do {                                                                                       \
 		int rc_ = (expr);                                                                  \
 		if (rc_ != (want))                                                                 \
-			FAILF("%s: got %s, expected %s", what, cairn_strerror(rc_),                \
+			FAIL("%s: got %s, expected %s", what, cairn_strerror(rc_),                \
 			      cairn_strerror(want));                                               \
 		printf("refused: %-40s %s\n", what, cairn_strerror(rc_));                          \
 	} while (0)
@@ -85,7 +77,7 @@ check_ref(struct cairn_handle oh, const char *after)
 
 	CHECK(get(oh, "ref", buf, sizeof(buf), &n), "read the reference value");
 	if (n != sizeof(g_ref) || memcmp(buf, g_ref, n) != 0)
-		FAILF("after %s: the reference value changed", after);
+		FAIL("after %s: the reference value changed", after);
 	return 0;
 }
 
@@ -139,7 +131,7 @@ lib(const char *uri, const char *pool, const char *cont)
 	/* Keys and values beyond their limits. */
 	big = calloc(1, (size_t)CAIRN_OBJ_VALUE_MAX + 1);
 	if (big == NULL)
-		FAILF("out of memory");
+		FAIL("out of memory");
 	memset(big, 'k', CAIRN_OBJ_KEY_MAX + 1);
 	cairn_iov_set(&ak, "a", 1);
 	cairn_iov_set(&v, "x", 1);
@@ -173,13 +165,13 @@ lib(const char *uri, const char *pool, const char *cont)
 	v.len = 0;
 	CHECK(cairn_obj_fetch(oh, &dk, &ak, &v, NULL), "fetch a 4096-byte dkey");
 	if (v.len != 5 || memcmp(buf, "limit", 5) != 0)
-		FAILF("the 4096-byte dkey read back wrong");
+		FAIL("the 4096-byte dkey read back wrong");
 	/* A buffer too small: TRUNC with the size needed. */
 	cairn_iov_set(&v, buf, 2);
 	v.len = 0;
 	EXPECT(cairn_obj_fetch(oh, &dk, &ak, &v, NULL), -CAIRN_ERR_TRUNC, "fetch into 2 bytes");
 	if (v.len != 5)
-		FAILF("TRUNC reported %zu bytes needed, expected 5", v.len);
+		FAIL("TRUNC reported %zu bytes needed, expected 5", v.len);
 
 	/* Attributes beyond their limits. */
 	memset(big, 'n', CAIRN_ATTR_NAME_MAX + 1);
@@ -237,23 +229,23 @@ hold(const char *uri, const char *pool, const char *cont)
 	printf("holding\n");
 	fflush(stdout);
 	if (fgets(line, sizeof(line), stdin) == NULL)
-		FAILF("no line on stdin");
+		FAIL("no line on stdin");
 	/* The pool was destroyed with --force under this connection. */
 	rc = put(oh, "after", g_ref, sizeof(g_ref));
 	if (!gone_error(rc))
-		FAILF("write into a destroyed pool: %s", cairn_strerror(rc));
+		FAIL("write into a destroyed pool: %s", cairn_strerror(rc));
 	printf("write after the forced destroy: %s\n", cairn_strerror(rc));
 	rc = get(oh, "ref", buf, sizeof(buf), &n);
 	if (!gone_error(rc))
-		FAILF("read from a destroyed pool: %s", cairn_strerror(rc));
+		FAIL("read from a destroyed pool: %s", cairn_strerror(rc));
 	printf("read after the forced destroy: %s\n", cairn_strerror(rc));
 	cairn_obj_close(oh, NULL);
 	rc = cairn_cont_close(coh, NULL);
 	if (rc && !gone_error(rc))
-		FAILF("close in a destroyed pool: %s", cairn_strerror(rc));
+		FAIL("close in a destroyed pool: %s", cairn_strerror(rc));
 	rc = cairn_pool_disconnect(poh, NULL);
 	if (rc && !gone_error(rc))
-		FAILF("disconnect from a destroyed pool: %s", cairn_strerror(rc));
+		FAIL("disconnect from a destroyed pool: %s", cairn_strerror(rc));
 	CHECK(cairn_fini(), "fini");
 	printf("hold: clean errors after the forced destroy\n");
 	return 0;
@@ -292,7 +284,7 @@ fill(const char *uri, const char *pool, const char *cont)
 	want = malloc(FILL_VAL);
 	got = malloc(FILL_VAL);
 	if (want == NULL || got == NULL)
-		FAILF("out of memory");
+		FAIL("out of memory");
 	CHECK(cairn_init(), "init");
 	CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL), "connect");
 	CHECK(cairn_cont_open(poh, cont, 0, &coh, NULL, NULL), "open");
@@ -311,14 +303,14 @@ fill(const char *uri, const char *pool, const char *cont)
 			if (first_fail == FILL_MAX)
 				first_fail = i;
 		} else {
-			FAILF("write %s: %s (expected success or NOSPACE)", key,
+			FAIL("write %s: %s (expected success or NOSPACE)", key,
 			      cairn_strerror(rc));
 		}
 		if (first_fail != FILL_MAX && i >= first_fail + 8)
 			break;
 	}
 	if (first_fail == FILL_MAX)
-		FAILF("%u MiB fit in the pool without NOSPACE", FILL_MAX);
+		FAIL("%u MiB fit in the pool without NOSPACE", FILL_MAX);
 	printf("fill: NOSPACE at write %u; %u writes of 1 MiB acknowledged\n", first_fail,
 	       nr_acked);
 	/* Nothing acknowledged is lost. */
@@ -329,7 +321,7 @@ fill(const char *uri, const char *pool, const char *cont)
 		fill_pattern(want, i);
 		CHECK(get(oh, key, got, FILL_VAL, &n), "read back a value written before NOSPACE");
 		if (n != FILL_VAL || memcmp(got, want, FILL_VAL) != 0)
-			FAILF("%s: acknowledged value differs after NOSPACE", key);
+			FAIL("%s: acknowledged value differs after NOSPACE", key);
 	}
 	/* Punch all acknowledged keys but the first two. */
 	for (i = 0; i < FILL_MAX; i++) {
@@ -354,11 +346,11 @@ fill(const char *uri, const char *pool, const char *cont)
 		if (rc == 0)
 			break;
 		if (rc != -CAIRN_ERR_NOSPACE)
-			FAILF("write after punching: %s", cairn_strerror(rc));
+			FAIL("write after punching: %s", cairn_strerror(rc));
 		usleep(100000);
 	}
 	if (rc)
-		FAILF("still NOSPACE after punching and %u retries", tries - 1);
+		FAIL("still NOSPACE after punching and %u retries", tries - 1);
 	acked[first_fail] = true;
 	printf("fill: the write that hit NOSPACE succeeded after punching (try %u)\n", tries);
 	/* And more, until NOSPACE again (each key retried while aggregation may still be
@@ -375,22 +367,22 @@ fill(const char *uri, const char *pool, const char *cont)
 		if (rc == -CAIRN_ERR_NOSPACE)
 			break;
 		if (rc)
-			FAILF("write %s after punching: %s", key, cairn_strerror(rc));
+			FAIL("write %s after punching: %s", key, cairn_strerror(rc));
 	}
 	if (nr_again < nr_punched / 4)
-		FAILF("only %u values of 1 MiB fit after punching %u", nr_again, nr_punched);
+		FAIL("only %u values of 1 MiB fit after punching %u", nr_again, nr_punched);
 	/* Kept values intact, punched ones gone, new ones there. */
 	for (i = 0; i < FILL_MAX; i++) {
 		snprintf(key, sizeof(key), "k%03u", i);
 		rc = get(oh, key, got, FILL_VAL, &n);
 		if (rc)
-			FAILF("read %s: %s", key, cairn_strerror(rc));
+			FAIL("read %s: %s", key, cairn_strerror(rc));
 		if (acked[i]) {
 			fill_pattern(want, i);
 			if (n != FILL_VAL || memcmp(got, want, FILL_VAL) != 0)
-				FAILF("%s: kept value differs", key);
+				FAIL("%s: kept value differs", key);
 		} else if (n != 0) {
-			FAILF("%s: punched or never written, yet %zu bytes read", key, n);
+			FAIL("%s: punched or never written, yet %zu bytes read", key, n);
 		}
 	}
 	for (i = 0; i < nr_again; i++) {
@@ -398,7 +390,7 @@ fill(const char *uri, const char *pool, const char *cont)
 		fill_pattern(want, 1000 + i);
 		CHECK(get(oh, key, got, FILL_VAL, &n), "read a value written after punching");
 		if (n != FILL_VAL || memcmp(got, want, FILL_VAL) != 0)
-			FAILF("%s differs", key);
+			FAIL("%s differs", key);
 	}
 	printf("fill: punched %u, then %u values of 1 MiB written until NOSPACE again; all "
 	       "verified\n",

@@ -36,26 +36,8 @@
 #include <cairn/obj.h>
 #include <cairn/pool.h>
 
-#define FAIL(...)                                                                                  \
-	do {                                                                                       \
-		fprintf(stderr, "dpath-client: ");                                                 \
-		fprintf(stderr, __VA_ARGS__);                                                      \
-		fprintf(stderr, " (line %d)\n", __LINE__);                                         \
-		return 1;                                                                          \
-	} while (0)
-#define CHECK(expr, what)                                                                          \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			FAIL("%s: %s", what, cairn_strerror(rc_));                                 \
-	} while (0)
-#define EXPECT(expr, want, what)                                                                   \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_ != (want))                                                                 \
-			FAIL("%s: got %s, want %s", what, cairn_strerror(rc_),                     \
-			     cairn_strerror(want));                                                \
-	} while (0)
+#define FUNC_CLIENT_NAME "dpath-client"
+#include "func_client.h"
 
 static struct cairn_iov
 iov(void *buf, size_t len)

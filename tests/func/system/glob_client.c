@@ -44,25 +44,8 @@
 #include "drpc/drpc.h"
 #include "engine/srv_api.h"
 
-#define FAILF(...)                                                                            \
-	do {                                                                                  \
-		fprintf(stderr, "glob-client: " __VA_ARGS__);                                 \
-		fputc('\n', stderr);                                                          \
-		return 1;                                                                     \
-	} while (0)
-#define CHECK(expr, what)                                                                     \
-	do {                                                                                  \
-		int rc_ = (expr);                                                             \
-		if (rc_)                                                                      \
-			FAILF("%s: %s", what, cairn_strerror(rc_));                           \
-	} while (0)
-#define EXPECT(expr, want, what)                                                              \
-	do {                                                                                  \
-		int rc_ = (expr);                                                             \
-		if (rc_ != (want))                                                            \
-			FAILF("%s: got %s, expected %s", what, cairn_strerror(rc_),           \
-			      cairn_strerror(want));                                          \
-	} while (0)
+#define FUNC_CLIENT_NAME "glob-client"
+#include "func_client.h"
 
 static const char g_parent_val[] = "written by the parent before the fork";
 static const char g_child_val[] = "written by the child through the shared handles";
@@ -182,15 +165,15 @@ child(int fd)
 
 	if (read_all(fd, &oid, sizeof(oid)) || read_all(fd, lens, sizeof(lens)) ||
 	    lens[0] == 0 || lens[0] > (1u << 20) || lens[1] == 0 || lens[1] > (1u << 20))
-		FAILF("child: bad message on the pipe");
+		FAIL("child: bad message on the pipe");
 	pg.buf = malloc(lens[0]);
 	cg.buf = malloc(lens[1]);
 	if (pg.buf == NULL || cg.buf == NULL)
-		FAILF("child: out of memory");
+		FAIL("child: out of memory");
 	pg.buf_len = pg.len = lens[0];
 	cg.buf_len = cg.len = lens[1];
 	if (read_all(fd, pg.buf, pg.len) || read_all(fd, cg.buf, cg.len))
-		FAILF("child: short read on the pipe");
+		FAIL("child: short read on the pipe");
 	close(fd);
 	CHECK(cairn_init(), "child: init");
 	/* no URI anywhere in the child: the global handle carries it */
@@ -209,16 +192,16 @@ child(int fd)
 	CHECK(cairn_cont_global2local(poh, &cg, &coh), "child: container global2local");
 	CHECK(cairn_pool_query(poh, &info, NULL), "child: pool query on the shared connection");
 	if (info.nr_targets == 0)
-		FAILF("child: the pool map has no targets");
+		FAIL("child: the pool map has no targets");
 	rc = kv_check(coh, oid, "parent", g_parent_val);
 	if (rc)
-		FAILF("child: reading the parent's value: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+		FAIL("child: reading the parent's value: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
 	CHECK(kv_put(coh, oid, "child", g_child_val), "child: update");
 	/* a second local handle from the same buffer works too */
 	CHECK(cairn_cont_global2local(poh, &cg, &coh2), "child: second container global2local");
 	rc = kv_check(coh2, oid, "child", g_child_val);
 	if (rc)
-		FAILF("child: read back: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+		FAIL("child: read back: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
 	CHECK(cairn_cont_close(coh2, NULL), "child: close 2");
 	CHECK(cairn_cont_close(coh, NULL), "child: close");
 	CHECK(cairn_pool_disconnect(poh, NULL), "child: disconnect");
@@ -238,14 +221,14 @@ check_damaged(const struct cairn_iov *good)
 	size_t i;
 
 	if (b == NULL)
-		FAILF("out of memory");
+		FAIL("out of memory");
 	g = (struct cairn_iov){b, good->len, good->len};
 	/* every truncation */
 	for (i = 0; i < good->len; i++) {
 		memcpy(b, good->buf, good->len);
 		g.len = i;
 		if (cairn_pool_global2local(&g, &h) != -CAIRN_ERR_PROTO)
-			FAILF("a pool buffer truncated to %zu of %zu bytes was not refused (PROTO)",
+			FAIL("a pool buffer truncated to %zu of %zu bytes was not refused (PROTO)",
 			      i, good->len);
 	}
 	g.len = good->len;
@@ -257,9 +240,9 @@ check_damaged(const struct cairn_iov *good)
 		b[i / 8] ^= (uint8_t)(1u << (i % 8));
 		rc = cairn_pool_global2local(&g, &h);
 		if (rc == 0)
-			FAILF("a pool buffer with bit %zu flipped was accepted", i);
+			FAIL("a pool buffer with bit %zu flipped was accepted", i);
 		if (i >= 16 * 8 && rc != -CAIRN_ERR_CSUM)
-			FAILF("payload bit %zu flipped: %s, expected CSUM", i, cairn_strerror(rc));
+			FAIL("payload bit %zu flipped: %s, expected CSUM", i, cairn_strerror(rc));
 	}
 	free(b);
 	return 0;
@@ -290,10 +273,10 @@ parent(const char *self, const char *uri, const char *pool, const char *cont)
 	printf("global handles: pool %zu bytes, container %zu bytes\n", pg.len, cg.len);
 
 	if (pipe(fds) != 0)
-		FAILF("pipe: %s", strerror(errno));
+		FAIL("pipe: %s", strerror(errno));
 	pid = fork();
 	if (pid < 0)
-		FAILF("fork: %s", strerror(errno));
+		FAIL("fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(fds[1]);
 		snprintf(fdarg, sizeof(fdarg), "%d", fds[0]);
@@ -306,18 +289,18 @@ parent(const char *self, const char *uri, const char *pool, const char *cont)
 	lens[1] = cg.len;
 	if (write_all(fds[1], &oid, sizeof(oid)) || write_all(fds[1], lens, sizeof(lens)) ||
 	    write_all(fds[1], pg.buf, pg.len) || write_all(fds[1], cg.buf, cg.len))
-		FAILF("write to the child: %s", strerror(errno));
+		FAIL("write to the child: %s", strerror(errno));
 	close(fds[1]);
 	if (waitpid(pid, &status, 0) != pid)
-		FAILF("waitpid: %s", strerror(errno));
+		FAIL("waitpid: %s", strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		FAILF("the child failed (status 0x%x)", status);
+		FAIL("the child failed (status 0x%x)", status);
 	printf("child: used the shared handles without connecting\n");
 
 	/* the child's write is visible, and its local disconnect did not end ours */
 	rc = kv_check(coh, oid, "child", g_child_val);
 	if (rc)
-		FAILF("reading the child's value: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+		FAIL("reading the child's value: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
 	CHECK(kv_put(coh, oid, "parent2", g_parent_val), "update after the child left");
 
 	/* in this process too, while connected */
@@ -385,18 +368,18 @@ runtime(const char *uri, const char *pool)
 		CHECK(cairn_init(), "init");
 		n = nr_threads();
 		if (n <= base)
-			FAILF("round %d: cairn_init() started no runtime thread (%d -> %d)", round,
+			FAIL("round %d: cairn_init() started no runtime thread (%d -> %d)", round,
 			      base, n);
 		CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL), "connect");
 		if (nr_threads() != n)
-			FAILF("round %d: connect started threads (%d -> %d)", round, n,
+			FAIL("round %d: connect started threads (%d -> %d)", round, n,
 			      nr_threads());
 		CHECK(cairn_pool_disconnect(poh, NULL), "disconnect");
 		if (nr_threads() != n)
-			FAILF("round %d: the runtime stopped on disconnect", round);
+			FAIL("round %d: the runtime stopped on disconnect", round);
 		CHECK(cairn_fini(), "fini");
 		if (nr_threads() != base)
-			FAILF("round %d: cairn_fini() left %d threads (%d before init)", round,
+			FAIL("round %d: cairn_fini() left %d threads (%d before init)", round,
 			      nr_threads(), base);
 	}
 	printf("runtime: %d runtime thread(s) while initialised, %d after cairn_fini()\n", n,
@@ -406,7 +389,7 @@ runtime(const char *uri, const char *pool)
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
-		FAILF("fork: %s", strerror(errno));
+		FAIL("fork: %s", strerror(errno));
 	if (pid == 0) {
 		/* The parent's runtime threads are gone here; connecting starts the
 		 * child's own runtime, and the inherited cairn_init() reference stops it. */
@@ -436,7 +419,7 @@ runtime(const char *uri, const char *pool)
 		_exit(rc == 0 && nr_threads() == 0 ? 0 : 2);
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		FAILF("forked child failed (status 0x%x)", status);
+		FAIL("forked child failed (status 0x%x)", status);
 	/* the parent's runtime is unaffected */
 	CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RW, &poh, NULL, NULL), "connect after fork");
 	CHECK(cairn_pool_disconnect(poh, NULL), "disconnect after fork");
@@ -503,7 +486,7 @@ fork_child(const char *uri, const char *pool, const char *cont, struct cairn_iov
 	struct cairn_handle poh, coh, poh2, coh2;
 
 	if (nr_threads() != 0)
-		FAILF("child %u: %d runtime threads inherited", who, nr_threads());
+		FAIL("child %u: %d runtime threads inherited", who, nr_threads());
 	CHECK(cairn_pool_global2local(pg, &poh), "child: pool global2local");
 	CHECK(cairn_cont_global2local(poh, cg, &coh), "child: cont global2local");
 	CHECK(kv_check(coh, oid, "parent", g_parent_val), "child: read the parent's value");
@@ -521,7 +504,7 @@ fork_child(const char *uri, const char *pool, const char *cont, struct cairn_iov
 	CHECK(cairn_fini(), "child: fini");
 	CHECK(cairn_fini(), "child: fini of the inherited reference");
 	if (nr_threads() != 0)
-		FAILF("child %u: %d runtime threads left after cairn_fini()", who, nr_threads());
+		FAIL("child %u: %d runtime threads left after cairn_fini()", who, nr_threads());
 	return 0;
 }
 
@@ -552,7 +535,7 @@ forks(const char *uri, const char *pool, const char *cont, unsigned n)
 	for (i = 0; i < n; i++) {
 		pids[i] = fork();
 		if (pids[i] < 0)
-			FAILF("fork %u: %s", i, strerror(errno));
+			FAIL("fork %u: %s", i, strerror(errno));
 		if (pids[i] == 0)
 			_exit(fork_child(uri, pool, cont, &pg, &cg, oid, i));
 	}
@@ -566,7 +549,7 @@ forks(const char *uri, const char *pool, const char *cont, unsigned n)
 		}
 	}
 	if (bad)
-		FAILF("%u of %u forked children failed", bad, n);
+		FAIL("%u of %u forked children failed", bad, n);
 	for (i = 0; i < n; i++)
 		CHECK(fork_io(coh, oid, i, false), "parent: read a child's value");
 	CHECK(fork_io(coh, oid, 1000, false), "parent: read its own value");
@@ -633,34 +616,34 @@ stale(const char *uri, const char *pool, const char *cont, const char *sock)
 	CHECK(kv_put(coh, oid, "before", g_parent_val), "update before the bump");
 	CHECK(map_bump(sock, pool, &ver), "pool_map_bump over dRPC");
 	if (ver != info.map_version + 1)
-		FAILF("map version after the bump: %u, expected %u", ver, info.map_version + 1);
+		FAIL("map version after the bump: %u, expected %u", ver, info.map_version + 1);
 	printf("stale: client holds map v%u, engine moved to v%u\n", info.map_version, ver);
 	fflush(stdout);
 	/* old map: STALE from the target, refresh, retry: the caller sees success */
 	CHECK(kv_put(coh, oid, "after", g_child_val), "update with the stale map");
 	rc = kv_check(coh, oid, "before", g_parent_val);
 	if (rc)
-		FAILF("fetch after the refresh: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+		FAIL("fetch after the refresh: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
 	rc = kv_check(coh, oid, "after", g_child_val);
 	if (rc)
-		FAILF("fetch after the refresh: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+		FAIL("fetch after the refresh: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
 	/* twice more: each bump is one more refresh */
 	CHECK(map_bump(sock, pool, &ver), "second pool_map_bump");
 	rc = kv_check(coh, oid, "after", g_child_val);
 	if (rc)
-		FAILF("fetch with a stale map: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
+		FAIL("fetch with a stale map: %s", rc == 1 ? "mismatch" : cairn_strerror(rc));
 	CHECK(cairn_pool_query(poh, &info2, NULL), "query");
 	if (info2.map_version != ver)
-		FAILF("client map v%u after the refreshes, engine at v%u", info2.map_version, ver);
+		FAIL("client map v%u after the refreshes, engine at v%u", info2.map_version, ver);
 	/* a bump on an unknown pool is refused */
 	if (map_bump(sock, "no-such-pool", &ver) == 0)
-		FAILF("pool_map_bump of an unknown pool succeeded");
+		FAIL("pool_map_bump of an unknown pool succeeded");
 	CHECK(cairn_cont_close(coh, NULL), "close");
 	CHECK(cairn_pool_disconnect(poh, NULL), "disconnect");
 	/* a new connection gets the current map */
 	CHECK(cairn_pool_connect(pool, uri, CAIRN_PC_RO, &poh2, &info2, NULL), "reconnect");
 	if (info2.map_version != ver)
-		FAILF("new connection got map v%u, expected v%u", info2.map_version, ver);
+		FAIL("new connection got map v%u, expected v%u", info2.map_version, ver);
 	CHECK(cairn_pool_disconnect(poh2, NULL), "disconnect 2");
 	CHECK(cairn_fini(), "fini");
 	printf("stale: refreshed to v%u and retried\n", ver);

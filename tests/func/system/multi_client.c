@@ -38,18 +38,9 @@
 #include "engine/srv_api.h"
 #include "placement/placement.h"
 
-#define FAILF(...)                                                                            \
-	do {                                                                                  \
-		fprintf(stderr, "multi-client: " __VA_ARGS__);                                \
-		fputc('\n', stderr);                                                          \
-		exit(1);                                                                      \
-	} while (0)
-#define CHECK(expr, what)                                                                     \
-	do {                                                                                  \
-		int rc_ = (expr);                                                             \
-		if (rc_)                                                                      \
-			FAILF("%s: %s", what, cairn_strerror(rc_));                           \
-	} while (0)
+#define FUNC_CLIENT_NAME "multi-client"
+#define FUNC_FAIL_RETURN exit(1)
+#include "func_client.h"
 
 #define NR_RANKS 2
 #define TGTS_PER_RANK 2
@@ -67,7 +58,7 @@ open_all(const char *uri, const char *pool, const char *cont, const char *oid)
 	errno = 0;
 	g_oid_lo = strtoul(oid, &end, 10);
 	if (errno || *end != '\0' || g_oid_lo == 0)
-		FAILF("OID '%s' is not a positive number", oid);
+		FAIL("OID '%s' is not a positive number", oid);
 	g_oid.lo = g_oid_lo;
 	g_oid.hi = 0;
 	CHECK(cairn_obj_id_generate(&g_oid, CAIRN_OT_KV, CAIRN_OC_SX), "oid");
@@ -76,7 +67,7 @@ open_all(const char *uri, const char *pool, const char *cont, const char *oid)
 	rc = cairn_cont_open(g_poh, cont, 0, &g_coh, NULL, NULL);
 	if (rc) {
 		cairn_pool_disconnect(g_poh, NULL); /* leave no connection behind */
-		FAILF("cont open %s: %s", cont, cairn_strerror(rc));
+		FAIL("cont open %s: %s", cont, cairn_strerror(rc));
 	}
 	CHECK(cairn_kv_open(g_coh, g_oid, 0, &g_oh, NULL), "kv open");
 }
@@ -158,7 +149,7 @@ parse_n(const char *s)
 	errno = 0;
 	n = strtoul(s, &end, 10);
 	if (errno || *end != '\0' || n == 0 || n > 100000)
-		FAILF("N '%s' must be 1..100000", s);
+		FAIL("N '%s' must be 1..100000", s);
 	return (unsigned)n;
 }
 
@@ -178,10 +169,10 @@ fill(unsigned n)
 		snprintf(key, sizeof(key), "k%u", i);
 		rc = get_check(key);
 		if (rc)
-			FAILF("%s: %s", key, rc == 1 ? "value mismatch" : cairn_strerror(rc));
+			FAIL("%s: %s", key, rc == 1 ? "value mismatch" : cairn_strerror(rc));
 	}
 	if (on[0] == 0 || on[1] == 0)
-		FAILF("keys on rank 0: %u, on rank 1: %u: expected both", on[0], on[1]);
+		FAIL("keys on rank 0: %u, on rank 1: %u: expected both", on[0], on[1]);
 	printf("fill: %u keys, %u on rank 0, %u on rank 1, all read back\n", n, on[0], on[1]);
 	return 0;
 }
@@ -197,7 +188,7 @@ check(unsigned n)
 		snprintf(key, sizeof(key), "k%u", i);
 		rc = get_check(key);
 		if (rc)
-			FAILF("%s: %s", key, rc == 1 ? "value mismatch" : cairn_strerror(rc));
+			FAIL("%s: %s", key, rc == 1 ? "value mismatch" : cairn_strerror(rc));
 	}
 	printf("check: %u keys read back\n", n);
 	return 0;
@@ -215,12 +206,12 @@ down(unsigned n)
 		rc = get_check(key);
 		if (key_rank(key) == 0) {
 			if (rc)
-				FAILF("%s (rank 0): %s", key,
+				FAIL("%s (rank 0): %s", key,
 				      rc == 1 ? "value mismatch" : cairn_strerror(rc));
 			ok++;
 		} else {
 			if (rc != -CAIRN_ERR_UNREACH)
-				FAILF("%s (rank 1, down): got %s, expected UNREACH", key,
+				FAIL("%s (rank 1, down): got %s, expected UNREACH", key,
 				      rc == 1 ? "a wrong value" : cairn_strerror(rc));
 			unreach++;
 		}
@@ -232,7 +223,7 @@ down(unsigned n)
 			continue;
 		rc = put(key);
 		if (rc != -CAIRN_ERR_UNREACH)
-			FAILF("put %s (rank 1, down): got %s, expected UNREACH", key,
+			FAIL("put %s (rank 1, down): got %s, expected UNREACH", key,
 			      cairn_strerror(rc));
 		break;
 	}
@@ -257,12 +248,12 @@ map_bump(const char *sock, const char *pool)
 	      "pool_map_bump");
 	cairn_drpc_client_close(cl);
 	if (resp.status)
-		FAILF("pool_map_bump: %s: %.*s", cairn_strerror(resp.status), (int)resp.body_len,
+		FAIL("pool_map_bump: %s: %.*s", cairn_strerror(resp.status), (int)resp.body_len,
 		      (const char *)resp.body);
 	txt = strndup((const char *)resp.body, resp.body_len);
 	v = txt ? strstr(txt, "\"map_version\":") : NULL;
 	if (v == NULL || sscanf(v + strlen("\"map_version\":"), " %u", &ver) != 1)
-		FAILF("pool_map_bump: no map_version in the reply");
+		FAIL("pool_map_bump: no map_version in the reply");
 	free(txt);
 	cairn_drpc_response_release(&resp);
 	return ver;
@@ -287,7 +278,7 @@ stale(const char *pool, const char *sock)
 	}
 	ver = map_bump(sock, pool);
 	if (ver != info.map_version + 1)
-		FAILF("map version after the bump: %u, expected %u", ver, info.map_version + 1);
+		FAIL("map version after the bump: %u, expected %u", ver, info.map_version + 1);
 	printf("stale: client holds map v%u, pool service moved to v%u\n", info.map_version,
 	       ver);
 	fflush(stdout);
@@ -299,12 +290,12 @@ stale(const char *pool, const char *sock)
 		CHECK(put(key), "put on rank 1 with the old map");
 		rc = get_check(key);
 		if (rc)
-			FAILF("%s: %s", key, rc == 1 ? "value mismatch" : cairn_strerror(rc));
+			FAIL("%s: %s", key, rc == 1 ? "value mismatch" : cairn_strerror(rc));
 		n++;
 	}
 	CHECK(cairn_pool_query(g_poh, &info2, NULL), "query after");
 	if (info2.map_version != ver)
-		FAILF("client map v%u after the refresh, pool at v%u", info2.map_version, ver);
+		FAIL("client map v%u after the refresh, pool at v%u", info2.map_version, ver);
 	printf("stale: refreshed to v%u by rank 1 and retried\n", ver);
 	return 0;
 }
@@ -318,7 +309,7 @@ writer(const char *file, const char *stopfile)
 	int rc;
 
 	if (f == NULL)
-		FAILF("%s: %s", file, strerror(errno));
+		FAIL("%s: %s", file, strerror(errno));
 	for (i = 0; i < 1000000 && access(stopfile, F_OK) != 0; i++) {
 		snprintf(key, sizeof(key), "w%u", i);
 		rc = put(key);
@@ -348,21 +339,21 @@ verify(const char *file)
 	int rc;
 
 	if (f == NULL)
-		FAILF("%s: %s", file, strerror(errno));
+		FAIL("%s: %s", file, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == '\0')
 			continue;
 		rc = get_check(line);
 		if (rc)
-			FAILF("acknowledged %s: %s", line,
+			FAIL("acknowledged %s: %s", line,
 			      rc == 1 ? "value mismatch" : cairn_strerror(rc));
 		n++;
 		on1 += key_rank(line) == 1;
 	}
 	fclose(f);
 	if (n == 0)
-		FAILF("no acknowledged write in %s", file);
+		FAIL("no acknowledged write in %s", file);
 	printf("verify: %u acknowledged writes read back (%u on rank 1)\n", n, on1);
 	return 0;
 }
@@ -391,7 +382,7 @@ main(int argc, char **argv)
 	else if (strcmp(argv[5], "verify") == 0)
 		rc = verify(argv[6]);
 	else
-		FAILF("unknown mode '%s'", argv[5]);
+		FAIL("unknown mode '%s'", argv[5]);
 	close_all();
 	return rc;
 }
