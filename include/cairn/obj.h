@@ -180,6 +180,25 @@ int cairn_obj_list_akey(struct cairn_handle oh, const struct cairn_iov *dkey,
                         void *buf, size_t buf_len, struct cairn_event *ev);
 
 /**
+ * List the extents (record ranges written and not punched) of an array value, in index
+ * order, as of the container handle's epoch (the latest, or its snapshot). Adjacent
+ * writes are listed as the separate extents they were written as; holes are not listed.
+ * \param[in]     oh     object handle
+ * \param[in]     dkey   the dkey
+ * \param[in]     akey   the akey of the array value
+ * \param[in,out] anchor zeroed before the first call; where the next call resumes;
+ *                       anchor->eof set once the last extent has been returned
+ * \param[in,out] nr     in: room in recxs (> 0); out: extents returned
+ * \param[out]    recxs  the extents ({idx, nr} in records)
+ * \param[in]     ev     event for an asynchronous call, NULL to wait
+ * \return 0; -CAIRN_ERR_INVAL (bad argument); -CAIRN_ERR_NOHANDLE; -CAIRN_ERR_PROTO (a
+ *         malformed reply); network errors
+ */
+int cairn_obj_list_recx(struct cairn_handle oh, const struct cairn_iov *dkey,
+                        const struct cairn_iov *akey, struct cairn_anchor *anchor, uint32_t *nr,
+                        struct cairn_recx *recxs, struct cairn_event *ev);
+
+/**
  * Query key: among the object's dkeys of 8 bytes (big-endian integers, as the array API
  * names its chunks) whose array akey holds records, the largest, and the end (last
  * index + 1) of that akey's highest extent.

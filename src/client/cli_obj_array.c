@@ -280,6 +280,51 @@ arr_list_use(void *arg, struct cairn_rpc *rpc)
 	return 0;
 }
 
+/* Extents listed by OBJ_RPC_LIST_RECX, into the caller's array. */
+struct arr_recx_list {
+	struct cairn_anchor *anchor;
+	uint32_t *nr;
+	uint32_t want;
+	struct cairn_recx *recxs;
+	bool eof;
+};
+
+static uint64_t
+get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int
+arr_recx_use(void *arg, struct cairn_rpc *rpc)
+{
+	struct arr_recx_list *l = arg;
+	struct obj_out *o = cairn_rpc_out(rpc);
+	const uint8_t *p = o->keys;
+	uint64_t skip;
+
+	if (o->nr_keys > l->want - *l->nr || o->keys_len != 16ull * o->nr_keys)
+		return -CAIRN_ERR_PROTO;
+	for (uint32_t i = 0; i < o->nr_keys; i++, p += 16) {
+		l->recxs[*l->nr].idx = get_le64(p);
+		l->recxs[*l->nr].nr = get_le64(p + 8);
+		if (l->recxs[*l->nr].nr == 0)
+			return -CAIRN_ERR_PROTO;
+		(*l->nr)++;
+	}
+	if (o->nr_keys == 0 && !(o->flags & PROTO_OBJ_EOF))
+		return -CAIRN_ERR_PROTO;
+	memcpy(&skip, l->anchor->body, sizeof(skip));
+	skip += o->nr_keys;
+	memcpy(l->anchor->body, &skip, sizeof(skip));
+	l->eof = (o->flags & PROTO_OBJ_EOF) != 0;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ public calls */
 
 struct recx_op {
@@ -291,6 +336,7 @@ struct recx_op {
 	struct cairn_recx recx;
 	struct cairn_iov *data;
 	struct arr_list list;
+	struct arr_recx_list rlist;
 	uint64_t *max_dkey, *max_end;
 };
 
@@ -337,6 +383,25 @@ recx_net(void *arg)
 		}
 		if (rc == 0 && op->list.eof)
 			op->list.anchor->eof = 1;
+		return rc;
+	case OBJ_RPC_LIST_RECX:
+		*op->rlist.nr = 0;
+		while (rc == 0 && !op->rlist.eof && *op->rlist.nr < op->rlist.want) {
+			memset(&in, 0, sizeof(in));
+			in.dkey = op->dkey->buf;
+			in.dkey_len = (uint32_t)op->dkey->len;
+			in.akey = op->akey->buf;
+			in.akey_len = (uint32_t)op->akey->len;
+			memcpy(&pos.skip, op->rlist.anchor->body, sizeof(pos.skip));
+			pos.max_keys = op->rlist.want - *op->rlist.nr;
+			pos.pad = 0;
+			in.anchor = &pos;
+			in.anchor_len = sizeof(pos);
+			rc = cli_obj_call(op->obj, OBJ_RPC_LIST_RECX, &in, 0, arr_recx_use,
+			                  &op->rlist);
+		}
+		if (rc == 0 && op->rlist.eof)
+			op->rlist.anchor->eof = 1;
 		return rc;
 	default:
 		return -CAIRN_ERR_NOSYS;
@@ -499,6 +564,30 @@ cairn_obj_list_akey(struct cairn_handle oh, const struct cairn_iov *dkey,
 	op->list.buf = buf;
 	op->list.buf_len = buf_len;
 	op->list.eof = anchor->eof != 0;
+	return recx_run(op, ev);
+}
+
+int
+cairn_obj_list_recx(struct cairn_handle oh, const struct cairn_iov *dkey,
+                    const struct cairn_iov *akey, struct cairn_anchor *anchor, uint32_t *nr,
+                    struct cairn_recx *recxs, struct cairn_event *ev)
+{
+	struct recx_op *op;
+	int rc;
+
+	if (!key_ok(dkey) || !key_ok(akey) || anchor == NULL || nr == NULL || *nr == 0 ||
+	    recxs == NULL)
+		return -CAIRN_ERR_INVAL;
+	rc = recx_start(oh, OBJ_RPC_LIST_RECX, &op);
+	if (rc)
+		return rc;
+	op->dkey = dkey;
+	op->akey = akey;
+	op->rlist.anchor = anchor;
+	op->rlist.nr = nr;
+	op->rlist.want = *nr;
+	op->rlist.recxs = recxs;
+	op->rlist.eof = anchor->eof != 0;
 	return recx_run(op, ev);
 }
 

@@ -227,6 +227,80 @@ arr_list_akeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_ou
 	return 0;
 }
 
+/* ------------------------------------------------------------------ list extents */
+
+struct arr_recxs {
+	uint8_t *buf;
+	uint32_t n, max;
+	uint64_t skip;
+	bool full;
+};
+
+static void
+put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static int
+arr_recx_cb(void *arg, const struct cairn_vos_extent *ext)
+{
+	struct arr_recxs *r = arg;
+
+	if (r->skip > 0) {
+		r->skip--;
+		return 0;
+	}
+	if (r->n == r->max) {
+		r->full = true;
+		return 1;
+	}
+	put_le64(r->buf + 16 * (size_t)r->n, ext->idx);
+	put_le64(r->buf + 16 * (size_t)r->n + 8, ext->nr);
+	r->n++;
+	return 0;
+}
+
+/* The visible extents of (dkey, akey), resuming after the pos.skip first ones. */
+static int
+arr_list_recx(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out *o,
+              void **obuf)
+{
+	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	struct cairn_vos_anchor *anchor;
+	struct proto_list_pos pos;
+	struct arr_recxs r = {0};
+	int rc;
+
+	if (in->dkey_len == 0 || in->akey_len == 0 || in->anchor_len != sizeof(pos))
+		return -CAIRN_ERR_INVAL;
+	memcpy(&pos, in->anchor, sizeof(pos));
+	if (pos.max_keys == 0)
+		return -CAIRN_ERR_INVAL;
+	r.skip = pos.skip;
+	r.max = pos.max_keys < ARR_LIST_MAX_BYTES / 16 ? pos.max_keys : ARR_LIST_MAX_BYTES / 16;
+	anchor = malloc(sizeof(*anchor));
+	r.buf = malloc(16 * (size_t)r.max);
+	*obuf = r.buf;
+	if (anchor == NULL || r.buf == NULL) {
+		free(anchor);
+		return -CAIRN_ERR_NOMEM;
+	}
+	cairn_vos_anchor_init(anchor);
+	rc = cairn_vos_list_extents(vp, in->cont, &oid, in->dkey, in->dkey_len, in->akey,
+	                            in->akey_len, arr_read_epoch(in), anchor, arr_recx_cb, &r);
+	free(anchor);
+	if (rc)
+		return rc;
+	o->keys = r.buf;
+	o->keys_len = 16 * r.n;
+	o->nr_keys = r.n;
+	if (!r.full)
+		o->flags |= PROTO_OBJ_EOF;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ query key */
 
 struct arr_u64s {
@@ -436,6 +510,8 @@ srv_obj_array_handle(struct cairn_rpc *rpc, uint32_t idx, struct cairn_vos_pool 
 		return arr_query_key(vp, in, o, obuf);
 	case OBJ_RPC_ARRAY_TRUNC:
 		return arr_trunc(vp, in);
+	case OBJ_RPC_LIST_RECX:
+		return arr_list_recx(vp, in, o, obuf);
 	default:
 		return -CAIRN_ERR_NOSYS;
 	}

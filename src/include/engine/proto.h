@@ -82,6 +82,8 @@ enum {
 	OBJ_RPC_LIST_AKEYS,  /* anchor: struct proto_list_pos, as LIST_DKEYS */
 	OBJ_RPC_QUERY_KEY,   /* max u64 dkey and max extent end of akey (see below) */
 	OBJ_RPC_ARRAY_TRUNC, /* keep records [0, recx.idx) of (dkey, akey), drop the rest */
+	OBJ_RPC_LIST_RECX,   /* extents of (dkey, akey): anchor struct proto_list_pos; out.keys
+	                      * = nr_keys x (u64 idx, u64 nr), little-endian, index order */
 	OBJ_RPC_COUNT
 };
 
@@ -738,6 +740,7 @@ obj_out_dec(struct cairn_dec *d, void *p)
 		[OBJ_RPC_LIST_AKEYS] = PROTO_OBJ_RPC("obj_list_akeys", h),                    \
 		[OBJ_RPC_QUERY_KEY] = PROTO_OBJ_RPC("obj_query_key", h),                      \
 		[OBJ_RPC_ARRAY_TRUNC] = PROTO_OBJ_RPC("obj_array_trunc", h),                  \
+		[OBJ_RPC_LIST_RECX] = PROTO_OBJ_RPC("obj_list_recx", h),                      \
 	}
 
 #endif /* CAIRN_ENGINE_PROTO_H */

@@ -379,6 +379,60 @@ cond(struct cairn_handle coh)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ extents */
+
+/* cairn_obj_list_recx: three extents listed in index order, two calls of room 2 (the
+ * anchor resumes, eof on the second), holes not listed, nothing after a punch. */
+static int
+recx(struct cairn_handle coh)
+{
+	struct cairn_iov dk = iov("d", 1), ak = iov("a", 1), data;
+	static const struct cairn_recx w[] = {{100, 50}, {0, 10}, {20, 5}};
+	static const struct cairn_recx want[] = {{0, 10}, {20, 5}, {100, 50}};
+	struct cairn_recx got[4];
+	struct cairn_anchor anchor;
+	struct cairn_handle oh;
+	char buf[64] = {0};
+	uint32_t nr, total = 0;
+
+	CHECK(cairn_obj_open(coh, oid_of(500, CAIRN_OT_MULTI, CAIRN_OC_SX), 0, &oh, NULL),
+	      "open");
+	for (unsigned i = 0; i < 3; i++) {
+		data = iov(buf, w[i].nr);
+		CHECK(cairn_obj_update_recx(oh, &dk, &ak, 1, &w[i], &data, NULL), "update recx");
+	}
+	memset(&anchor, 0, sizeof(anchor));
+	while (!anchor.eof) {
+		nr = 2;
+		CHECK(cairn_obj_list_recx(oh, &dk, &ak, &anchor, &nr, got + total, NULL),
+		      "list recx");
+		if (nr > 2 || total + nr > 3)
+			FAIL("list recx returned %u extents (total %u)", nr, total + nr);
+		total += nr;
+		if (total < 3 && anchor.eof)
+			FAIL("eof after %u of 3 extents", total);
+	}
+	if (total != 3)
+		FAIL("listed %u extents, want 3", total);
+	for (unsigned i = 0; i < 3; i++)
+		if (got[i].idx != want[i].idx || got[i].nr != want[i].nr)
+			FAIL("extent %u: [%llu, +%llu), want [%llu, +%llu)", i,
+			     (unsigned long long)got[i].idx, (unsigned long long)got[i].nr,
+			     (unsigned long long)want[i].idx, (unsigned long long)want[i].nr);
+	nr = 0;
+	memset(&anchor, 0, sizeof(anchor));
+	EXPECT(cairn_obj_list_recx(oh, &dk, &ak, &anchor, &nr, got, NULL), -CAIRN_ERR_INVAL,
+	       "list recx with no room");
+	CHECK(cairn_obj_punch_cond(oh, 0, &dk, &ak, NULL), "punch akey");
+	nr = 4;
+	CHECK(cairn_obj_list_recx(oh, &dk, &ak, &anchor, &nr, got, NULL), "list after punch");
+	if (nr != 0 || !anchor.eof)
+		FAIL("after punch: %u extents, eof %d", nr, anchor.eof);
+	CHECK(cairn_obj_close(oh, NULL), "close");
+	printf("recx ok\n");
+	return 0;
+}
+
 /* ------------------------------------------------------------------ race */
 
 /* Start line: say we are ready (create `ready`), then wait (bounded) for `go` to exist,
@@ -535,6 +589,8 @@ main(int argc, char **argv)
 		rc = chunk(coh);
 	} else if (strcmp(mode, "cond") == 0) {
 		rc = cond(coh);
+	} else if (strcmp(mode, "recx") == 0) {
+		rc = recx(coh);
 	} else if (strcmp(mode, "race") == 0 && argc == 10) {
 		rc = race(coh, strtoull(argv[5], NULL, 10), strtoull(argv[6], NULL, 10),
 		          strcmp(argv[7], "down") == 0, argv[8], argv[9]);

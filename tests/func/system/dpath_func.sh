@@ -97,6 +97,7 @@ client dp props || fail "dpath-client props"
 cairn container create dp --label ch64 --chunk-size 64K >/dev/null || fail "create ch64"
 client dp ch64 chunk || fail "dpath-client chunk"
 client dp coff cond || fail "dpath-client cond"
+client dp coff recx || fail "dpath-client recx (extent listing)"
 
 echo "== cairn object put --if-absent / --if-exists"
 cairn object put dp coff 9 k1 -v first --if-absent >/dev/null || fail "put --if-absent"
