@@ -281,17 +281,19 @@ arr_set_size(struct cli_array *a, uint64_t n)
 static int
 arr_punch(struct cli_array *a, uint64_t first, uint64_t nr)
 {
-	uint64_t size, after, c, lo, hi;
+	uint64_t size, after, c, lo, hi, end;
 	uint8_t key[8];
 	int rc;
 
 	rc = arr_size_cells(a, &size);
 	if (rc)
 		return rc;
-	for (uint64_t cell = first; cell < first + nr && cell < size; cell = hi) {
+	/* nothing to punch past the end: zeroing there would grow the array */
+	end = first + nr < size ? first + nr : size;
+	for (uint64_t cell = first; cell < end; cell = hi) {
 		c = cell / a->chunk;
 		lo = cell - c * a->chunk;
-		hi = (c + 1) * a->chunk < first + nr ? (c + 1) * a->chunk : first + nr;
+		hi = (c + 1) * a->chunk < end ? (c + 1) * a->chunk : end;
 		if (lo == 0 && hi - c * a->chunk == a->chunk) {
 			chunk_dkey(c, key);
 			rc = cli_obj_punch_dkey(a->obj, key, 8);
