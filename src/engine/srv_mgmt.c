@@ -3,6 +3,7 @@
  * (ping, get_info, set_rank, prep_shutdown, shutdown). Handlers run in ULTs on the
  * system xstream, which owns struct engine_info.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,25 @@ mgmt_ping(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
 	return mgmt_pack(&r.base, body, body_len);
 }
 
+/* Bytes of a target's storage: a file's size, or a block device's (seek to its end). */
+static uint64_t
+target_size(const char *path, struct stat *st)
+{
+	off_t end;
+	int fd;
+
+	if (stat(path, st) != 0)
+		return 0;
+	if (!S_ISBLK(st->st_mode))
+		return (uint64_t)st->st_size;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	end = lseek(fd, 0, SEEK_END);
+	close(fd);
+	return end > 0 ? (uint64_t)end : 0;
+}
+
 static int
 mgmt_get_info(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_len)
 {
@@ -77,7 +97,7 @@ mgmt_get_info(const struct cairn_drpc_call *call, uint8_t **body, size_t *body_l
 			snprintf(paths[i], sizeof(paths[i]), "%s/target-%u", info->storage_dir, i);
 			ti[i].idx = i;
 			ti[i].path = paths[i];
-			ti[i].size = stat(paths[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+			ti[i].size = target_size(paths[i], &st);
 			tip[i] = &ti[i];
 		}
 		r.n_target_info = i;
