@@ -95,6 +95,9 @@ struct obj_in;
 struct obj_out;
 struct cairn_vos_pool;
 struct cairn_vos_anchor;
+/* LIST_DKEYS / LIST_AKEYS (akeys: of in->dkey) for both handlers (srv_obj.c). */
+int srv_obj_list_keys(struct cairn_vos_pool *vp, const struct obj_in *in, bool akeys,
+                      struct obj_out *o, void **obuf, struct cairn_vos_anchor **anchor);
 int srv_obj_array_handle(struct cairn_rpc *rpc, uint32_t idx, struct cairn_vos_pool *vp,
                          const struct obj_in *in, struct obj_out *o, void **obuf,
                          struct cairn_vos_anchor **anchor);

@@ -258,23 +258,24 @@ obj_key_cb(void *arg, const void *key, uint32_t len)
 	return 0;
 }
 
-static int
-obj_list_dkeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out *o,
-               void **obuf, struct cairn_vos_anchor **anchor)
+/* LIST_DKEYS (dkey_len 0) or LIST_AKEYS (of in->dkey): the keys after pos.skip, up to
+ * pos.max_keys and in->buf_size key bytes (the reply adds a 4-byte length per key). */
+int
+srv_obj_list_keys(struct cairn_vos_pool *vp, const struct obj_in *in, bool akeys,
+                  struct obj_out *o, void **obuf, struct cairn_vos_anchor **anchor)
 {
 	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
+	uint64_t epoch = in->epoch ? in->epoch : CAIRN_VOS_EPOCH_MAX;
 	struct proto_list_pos pos;
 	struct key_buf k = {0};
 	int rc;
 
-	if (in->anchor_len != sizeof(pos))
+	if (in->anchor_len != sizeof(pos) || (akeys && in->dkey_len == 0))
 		return -CAIRN_ERR_INVAL;
 	memcpy(&pos, in->anchor, sizeof(pos));
 	if (pos.max_keys == 0 || in->buf_size == 0)
 		return -CAIRN_ERR_INVAL;
 	k.skip = pos.skip;
-	/* max_bytes bounds the key bytes (the client's buffer); the reply also carries a
-	 * 4-byte length per key. */
 	k.max_keys = pos.max_keys < OBJ_LIST_MAX_KEYS ? pos.max_keys : OBJ_LIST_MAX_KEYS;
 	k.max_bytes = in->buf_size < OBJ_LIST_MAX_BYTES ? (uint32_t)in->buf_size
 	                                                : OBJ_LIST_MAX_BYTES;
@@ -284,8 +285,11 @@ obj_list_dkeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_ou
 	if (*anchor == NULL || k.buf == NULL)
 		return -CAIRN_ERR_NOMEM;
 	cairn_vos_anchor_init(*anchor);
-	rc = cairn_vos_list_dkeys(vp, in->cont, &oid, in->epoch ? in->epoch : CAIRN_VOS_EPOCH_MAX,
-	                          *anchor, obj_key_cb, &k);
+	if (akeys)
+		rc = cairn_vos_list_akeys(vp, in->cont, &oid, in->dkey, in->dkey_len, epoch,
+		                          *anchor, obj_key_cb, &k);
+	else
+		rc = cairn_vos_list_dkeys(vp, in->cont, &oid, epoch, *anchor, obj_key_cb, &k);
 	if (rc)
 		return rc;
 	o->keys = k.buf;
@@ -330,7 +334,7 @@ rpc_obj(struct cairn_rpc *rpc)
 			                     in->akey_len ? in->akey : NULL, in->akey_len);
 			break;
 		case OBJ_RPC_LIST_DKEYS:
-			rc = obj_list_dkeys(vp, in, o, &obuf, &anchor);
+			rc = srv_obj_list_keys(vp, in, false, o, &obuf, &anchor);
 			break;
 		default:
 			rc = srv_obj_array_handle(rpc, idx, vp, in, o, &obuf, &anchor);

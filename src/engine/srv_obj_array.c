@@ -22,7 +22,6 @@
 #include "srv_obj_csum.h"
 
 #define ARR_LIST_MAX_BYTES (256u << 10)
-#define ARR_LIST_MAX_KEYS 16384u
 
 /* Decode and check the request's extent; *bytes = nr * rec_size. */
 /* Reads see the snapshot epoch the container handle was opened at (0 = latest); writes
@@ -158,72 +157,6 @@ arr_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	}
 	o->data = *obuf;
 	o->data_len = (uint32_t)bytes;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ list akeys */
-
-struct arr_keys {
-	uint8_t *buf;
-	uint32_t len, n, raw, max_keys, max_bytes;
-	uint64_t skip;
-	bool full;
-};
-
-static int
-arr_key_cb(void *arg, const void *key, uint32_t len)
-{
-	struct arr_keys *k = arg;
-
-	if (k->skip > 0) {
-		k->skip--;
-		return 0;
-	}
-	if (k->n == k->max_keys || k->raw + len > k->max_bytes) {
-		k->full = true;
-		return 1;
-	}
-	memcpy(k->buf + k->len, &len, sizeof(len));
-	memcpy(k->buf + k->len + sizeof(len), key, len);
-	k->len += (uint32_t)sizeof(len) + len;
-	k->raw += len;
-	k->n++;
-	return 0;
-}
-
-static int
-arr_list_akeys(struct cairn_vos_pool *vp, const struct obj_in *in, struct obj_out *o, void **obuf,
-               struct cairn_vos_anchor **anchor)
-{
-	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
-	struct proto_list_pos pos;
-	struct arr_keys k = {0};
-	int rc;
-
-	if (in->dkey_len == 0 || in->anchor_len != sizeof(pos))
-		return -CAIRN_ERR_INVAL;
-	memcpy(&pos, in->anchor, sizeof(pos));
-	if (pos.max_keys == 0 || in->buf_size == 0)
-		return -CAIRN_ERR_INVAL;
-	k.skip = pos.skip;
-	k.max_keys = pos.max_keys < ARR_LIST_MAX_KEYS ? pos.max_keys : ARR_LIST_MAX_KEYS;
-	k.max_bytes =
-	        in->buf_size < ARR_LIST_MAX_BYTES ? (uint32_t)in->buf_size : ARR_LIST_MAX_BYTES;
-	*anchor = malloc(sizeof(**anchor));
-	k.buf = malloc(k.max_bytes + sizeof(uint32_t) * (size_t)k.max_keys);
-	*obuf = k.buf;
-	if (*anchor == NULL || k.buf == NULL)
-		return -CAIRN_ERR_NOMEM;
-	cairn_vos_anchor_init(*anchor);
-	rc = cairn_vos_list_akeys(vp, in->cont, &oid, in->dkey, in->dkey_len, arr_read_epoch(in),
-	                          *anchor, arr_key_cb, &k);
-	if (rc)
-		return rc;
-	o->keys = k.buf;
-	o->keys_len = k.len;
-	o->nr_keys = k.n;
-	if (!k.full)
-		o->flags |= PROTO_OBJ_EOF;
 	return 0;
 }
 
@@ -505,7 +438,7 @@ srv_obj_array_handle(struct cairn_rpc *rpc, uint32_t idx, struct cairn_vos_pool 
 	case OBJ_RPC_ARRAY_FETCH:
 		return arr_fetch(rpc, vp, in, o, obuf);
 	case OBJ_RPC_LIST_AKEYS:
-		return arr_list_akeys(vp, in, o, obuf, anchor);
+		return srv_obj_list_keys(vp, in, true, o, obuf, anchor);
 	case OBJ_RPC_QUERY_KEY:
 		return arr_query_key(vp, in, o, obuf);
 	case OBJ_RPC_ARRAY_TRUNC:
