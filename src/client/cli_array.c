@@ -507,33 +507,24 @@ op_new(struct cairn_handle oh, enum arr_kind kind, struct arr_op **opp)
 	return 0;
 }
 
-static int
-op_run(struct arr_op *op, cli_task_func_t body, cli_task_cb_t done, struct cairn_event *ev)
+/* An op whose task never ran. */
+static void
+op_discard(void *arg)
 {
-	struct cli_task *task;
-	int rc;
+	struct arr_op *op = arg;
 
-	rc = cli_task_create(body, cli_ev2sched(ev), &task);
-	if (rc == 0) {
-		*(struct arr_op **)cli_task_args(task) = op;
-		rc = cli_task_register_comp_cb(task, done, &op, sizeof(op));
-		if (rc)
-			cli_task_destroy(task);
-	}
-	if (rc == 0) {
-		rc = cli_task_run(task, ev);
-		/* with an event, an error means nothing ran (the task was destroyed without
-		 * its callbacks); without one, the callbacks ran and rc is the result */
-		if (rc == 0 || ev == NULL)
-			return rc;
-	}
 	if (op->kind == ARR_CREATE || op->kind == ARR_OPEN)
 		array_drop(op->arr);
 	else if (op->ref)
 		cli_href_put(op->ref);
 	free(op->pieces);
 	free(op);
-	return rc;
+}
+
+static int
+op_run(struct arr_op *op, cli_task_func_t body, cli_task_cb_t done, struct cairn_event *ev)
+{
+	return cli_op_start(body, done, op, op_discard, ev);
 }
 
 static int

@@ -276,28 +276,23 @@ cont_done(struct cli_task *task, void *arg)
 	return 0;
 }
 
+/* An op whose task never ran (nothing was sent). */
+static void
+cont_discard(void *arg)
+{
+	struct cont_op *op = arg;
+
+	if (op->rpc == CONT_RPC_OPEN && op->cont) {
+		pthread_mutex_destroy(&op->cont->lock);
+		free(op->cont);
+	}
+	cont_op_free(op);
+}
+
 static int
 cont_start(struct cont_op *op, struct cairn_event *ev)
 {
-	struct cli_task *task;
-	int rc;
-
-	rc = cli_task_create(cont_body, cli_ev2sched(ev), &task);
-	if (rc == 0) {
-		*(struct cont_op **)cli_task_args(task) = op;
-		rc = cli_task_register_comp_cb(task, cont_done, &op, sizeof(op));
-		if (rc)
-			cli_task_destroy(task);
-	}
-	if (rc) {
-		if (op->rpc == CONT_RPC_OPEN && op->cont) {
-			pthread_mutex_destroy(&op->cont->lock);
-			free(op->cont);
-		}
-		cont_op_free(op);
-		return rc;
-	}
-	return cli_task_run(task, ev);
+	return cli_op_start(cont_body, cont_done, op, cont_discard, ev);
 }
 
 /* A new op on a pool handle; NULL with *rc set on error. */

@@ -192,24 +192,16 @@ cprop_new(struct cairn_handle coh, uint32_t rpc, int *rc)
 	return op;
 }
 
+static void
+cprop_discard(void *op)
+{
+	cprop_free(op);
+}
+
 static int
 cprop_run(struct cprop_op *op, struct cairn_event *ev)
 {
-	struct cli_task *task;
-	int rc;
-
-	rc = cli_task_create(cprop_body, cli_ev2sched(ev), &task);
-	if (rc == 0) {
-		*(struct cprop_op **)cli_task_args(task) = op;
-		rc = cli_task_register_comp_cb(task, cprop_done, &op, sizeof(op));
-		if (rc)
-			cli_task_destroy(task);
-	}
-	if (rc) {
-		cprop_free(op);
-		return rc;
-	}
-	return cli_task_run(task, ev);
+	return cli_op_start(cprop_body, cprop_done, op, cprop_discard, ev);
 }
 
 static bool

@@ -386,25 +386,19 @@ obj_start(struct cairn_handle oh, uint32_t rpc, struct obj_op **opp)
 	return 0;
 }
 
+static void
+obj_discard(void *arg)
+{
+	struct obj_op *op = arg;
+
+	cli_href_put(op->ref);
+	free(op);
+}
+
 static int
 obj_run(struct obj_op *op, struct cairn_event *ev)
 {
-	struct cli_task *task;
-	int rc;
-
-	rc = cli_task_create(obj_body, cli_ev2sched(ev), &task);
-	if (rc == 0) {
-		*(struct obj_op **)cli_task_args(task) = op;
-		rc = cli_task_register_comp_cb(task, obj_done, &op, sizeof(op));
-		if (rc)
-			cli_task_destroy(task);
-	}
-	if (rc) {
-		cli_href_put(op->ref);
-		free(op);
-		return rc;
-	}
-	return cli_task_run(task, ev);
+	return cli_op_start(obj_body, obj_done, op, obj_discard, ev);
 }
 
 static bool
@@ -765,7 +759,6 @@ cli_obj_fetch_cb(struct cairn_handle oh, const struct cairn_iov *dkey,
                  const struct cairn_iov *akey, struct cairn_iov *value, cli_task_cb_t cb,
                  const void *arg, size_t arg_size, struct cairn_event *ev)
 {
-	struct cli_task *task;
 	struct obj_op *op;
 	int rc;
 
@@ -778,20 +771,5 @@ cli_obj_fetch_cb(struct cairn_handle oh, const struct cairn_iov *dkey,
 	op->dkey = dkey;
 	op->akey = akey;
 	op->value = value;
-	rc = cli_task_create(obj_body, cli_ev2sched(ev), &task);
-	if (rc == 0) {
-		*(struct obj_op **)cli_task_args(task) = op;
-		rc = cli_task_register_comp_cb(task, obj_done, &op, sizeof(op));
-		if (rc == 0)
-			rc = cli_task_register_comp_cb(task, cb, arg, arg_size);
-		if (rc)
-			cli_task_destroy(task);
-	}
-	if (rc) {
-		/* a destroyed task never runs its callbacks */
-		cli_href_put(op->ref);
-		free(op);
-		return rc;
-	}
-	return cli_task_run(task, ev);
+	return cli_op_start_cb(obj_body, obj_done, op, obj_discard, cb, arg, arg_size, ev);
 }

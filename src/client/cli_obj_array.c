@@ -450,29 +450,19 @@ recx_start(struct cairn_handle oh, uint32_t rpc, struct recx_op **opp)
 	return 0;
 }
 
+static void
+recx_discard(void *arg)
+{
+	struct recx_op *op = arg;
+
+	cli_href_put(op->ref);
+	free(op);
+}
+
 static int
 recx_run(struct recx_op *op, struct cairn_event *ev)
 {
-	struct cli_task *task;
-	int rc;
-
-	rc = cli_task_create(recx_body, cli_ev2sched(ev), &task);
-	if (rc == 0) {
-		*(struct recx_op **)cli_task_args(task) = op;
-		rc = cli_task_register_comp_cb(task, recx_done, &op, sizeof(op));
-		if (rc)
-			cli_task_destroy(task);
-	}
-	if (rc == 0) {
-		rc = cli_task_run(task, ev);
-		/* with an event, an error means nothing ran (the task was destroyed without
-		 * its callbacks); without one, the callbacks ran and rc is the result */
-		if (rc == 0 || ev == NULL)
-			return rc;
-	}
-	cli_href_put(op->ref);
-	free(op);
-	return rc;
+	return cli_op_start(recx_body, recx_done, op, recx_discard, ev);
 }
 
 static bool

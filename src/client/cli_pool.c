@@ -304,14 +304,23 @@ connect_done(struct cli_task *task, void *arg)
 	return 0;
 }
 
+/* A connect whose task never ran. */
+static void
+connect_discard(void *arg)
+{
+	struct connect_op *op = arg;
+
+	pthread_mutex_destroy(&op->pool->lock);
+	free(op->pool);
+	connect_op_free(op);
+}
+
 int
 cairn_pool_connect(const char *pool, const char *sys, unsigned int flags,
                    struct cairn_handle *poh, struct cairn_pool_info *info,
                    struct cairn_event *ev)
 {
 	struct connect_op *op;
-	struct cli_task *task;
-	int rc;
 
 	if (!cli_initialized())
 		return -CAIRN_ERR_INVAL;
@@ -341,20 +350,7 @@ cairn_pool_connect(const char *pool, const char *sys, unsigned int flags,
 	cli_principal(op->user, sizeof(op->user), op->groups, sizeof(op->groups));
 	op->poh = poh;
 	op->info = info;
-	rc = cli_task_create(connect_body, cli_ev2sched(ev), &task);
-	if (rc == 0) {
-		*(struct connect_op **)cli_task_args(task) = op;
-		rc = cli_task_register_comp_cb(task, connect_done, &op, sizeof(op));
-		if (rc)
-			cli_task_destroy(task);
-	}
-	if (rc) {
-		pthread_mutex_destroy(&op->pool->lock);
-		free(op->pool);
-		connect_op_free(op);
-		return rc;
-	}
-	return cli_task_run(task, ev);
+	return cli_op_start(connect_body, connect_done, op, connect_discard, ev);
 }
 
 /* ------------------------------------------------------------------ disconnect, query */
@@ -412,13 +408,20 @@ pool_op_done(struct cli_task *task, void *arg)
 	return 0;
 }
 
+static void
+pool_op_discard(void *arg)
+{
+	struct pool_op *op = arg;
+
+	cli_href_put(op->ref);
+	free(op);
+}
+
 static int
 pool_op_start(struct cairn_handle poh, bool disconnect, struct cairn_pool_info *info,
               struct cairn_event *ev)
 {
-	struct cli_task *task;
 	struct pool_op *op;
-	int rc;
 
 	if (!cli_initialized())
 		return -CAIRN_ERR_INVAL;
@@ -433,19 +436,7 @@ pool_op_start(struct cairn_handle poh, bool disconnect, struct cairn_pool_info *
 	op->cookie = poh.cookie;
 	op->info = info;
 	op->disconnect = disconnect;
-	rc = cli_task_create(pool_op_body, cli_ev2sched(ev), &task);
-	if (rc == 0) {
-		*(struct pool_op **)cli_task_args(task) = op;
-		rc = cli_task_register_comp_cb(task, pool_op_done, &op, sizeof(op));
-		if (rc)
-			cli_task_destroy(task);
-	}
-	if (rc) {
-		cli_href_put(op->ref);
-		free(op);
-		return rc;
-	}
-	return cli_task_run(task, ev);
+	return cli_op_start(pool_op_body, pool_op_done, op, pool_op_discard, ev);
 }
 
 int

@@ -633,13 +633,16 @@ cli_sched_fini(struct cli_sched *s)
 	return 0;
 }
 
-int
-cli_task_run(struct cli_task *t, struct cairn_event *ev)
+/* cli_task_run(); *scheduled says whether the task got to its scheduler (then its
+ * completion callbacks run; otherwise it was destroyed without running them). */
+static int
+task_run(struct cli_task *t, struct cairn_event *ev, bool *scheduled)
 {
 	struct cairn_event sync_ev;
 	bool done = false;
 	int rc;
 
+	*scheduled = false;
 	if (t == NULL)
 		return -CAIRN_ERR_INVAL;
 	if (cli_task2sched(t) != cli_ev2sched(ev)) {
@@ -657,6 +660,7 @@ cli_task_run(struct cli_task *t, struct cairn_event *ev)
 		cli_task_bind_event(t, ev);
 		/* The body starts now (an RPC goes out at once); its completion callbacks and
 		 * the event's completion still happen in progress, never in this call. */
+		*scheduled = true;
 		return cli_task_schedule(t, true);
 	}
 
@@ -672,6 +676,7 @@ cli_task_run(struct cli_task *t, struct cairn_event *ev)
 		return rc;
 	}
 	cli_task_bind_event(t, &sync_ev);
+	*scheduled = true;
 	cli_task_schedule(t, true);
 	while (!done) {
 		rc = cairn_event_test(&sync_ev, CAIRN_EQ_WAIT, &done);
@@ -681,4 +686,45 @@ cli_task_run(struct cli_task *t, struct cairn_event *ev)
 	rc = rc != 0 ? rc : sync_ev.ev_error;
 	cairn_event_fini(&sync_ev);
 	return rc;
+}
+
+int
+cli_task_run(struct cli_task *t, struct cairn_event *ev)
+{
+	bool scheduled;
+
+	return task_run(t, ev, &scheduled);
+}
+
+int
+cli_op_start_cb(cli_task_func_t body, cli_task_cb_t done, void *op, void (*discard)(void *op),
+                cli_task_cb_t extra, const void *extra_arg, size_t extra_size,
+                struct cairn_event *ev)
+{
+	struct cli_task *task;
+	bool scheduled = false;
+	int rc;
+
+	rc = cli_task_create(body, cli_ev2sched(ev), &task);
+	if (rc == 0) {
+		*(void **)cli_task_args(task) = op;
+		rc = cli_task_register_comp_cb(task, done, &op, sizeof(op));
+		if (rc == 0 && extra != NULL)
+			rc = cli_task_register_comp_cb(task, extra, extra_arg, extra_size);
+		if (rc)
+			cli_task_destroy(task);
+		else
+			rc = task_run(task, ev, &scheduled);
+	}
+	/* a task that never reached its scheduler ran no callback: op is still ours */
+	if (!scheduled)
+		discard(op);
+	return rc;
+}
+
+int
+cli_op_start(cli_task_func_t body, cli_task_cb_t done, void *op, void (*discard)(void *op),
+             struct cairn_event *ev)
+{
+	return cli_op_start_cb(body, done, op, discard, NULL, NULL, 0, ev);
 }

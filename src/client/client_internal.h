@@ -159,6 +159,18 @@ int cli_task_register_comp_cb(struct cli_task *task, cli_task_cb_t cb, const voi
 /* Hand the task to its scheduler. With `instant` and no pending deps, the body runs in
  * the calling thread before this returns. \return 0 or -CAIRN_ERR_INVAL (scheduled) */
 int cli_task_schedule(struct cli_task *task, bool instant);
+/*
+ * Run a one-task operation: a task of `body` whose args hold the op pointer, with `done`
+ * registered as completion callback (arg: the op pointer; it frees the op), then `extra`
+ * (when not NULL) with extra_size bytes of extra_arg. When the task never reaches its
+ * scheduler (creation, registration or launch failed), no callback runs and discard(op)
+ * frees it here. \return as cli_task_run().
+ */
+int cli_op_start(cli_task_func_t body, cli_task_cb_t done, void *op, void (*discard)(void *op),
+                 struct cairn_event *ev);
+int cli_op_start_cb(cli_task_func_t body, cli_task_cb_t done, void *op, void (*discard)(void *op),
+                    cli_task_cb_t extra, const void *extra_arg, size_t extra_size,
+                    struct cairn_event *ev);
 /* Report the body's result (any thread, once per round). */
 void cli_task_complete(struct cli_task *task, int rc);
 /* From a completion callback: run the body again (same or new func; NULL keeps it);
