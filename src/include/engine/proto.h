@@ -26,6 +26,16 @@
 #define PROTO_OBJ_BASE 0x103
 #define PROTO_VERSION 1
 
+/* One RPC of a protocol table whose request and reply are struct <pfx>_in / <pfx>_out,
+ * coded by <pfx>_in_enc/_dec and <pfx>_out_enc/_dec (defined below in this file). */
+#define PROTO_RPC(nm, pfx, h)                                                                 \
+	{                                                                                     \
+		.name = nm, .in_size = sizeof(struct pfx##_in),                               \
+		.out_size = sizeof(struct pfx##_out), .in_enc = pfx##_in_enc,                 \
+		.in_dec = pfx##_in_dec, .out_enc = pfx##_out_enc, .out_dec = pfx##_out_dec,   \
+		.handler = h                                                                  \
+	}
+
 /* Values up to this size travel inside the RPC; larger ones by bulk. */
 #define PROTO_INLINE_MAX 8192u
 /* Largest single value a client may write or read in one RPC. */
@@ -401,37 +411,17 @@ pool_tgt_out_dec(struct cairn_dec *d, void *p)
 	return cairn_dec_rc(d);
 }
 
-#define PROTO_POOL_TGT_RPC(nm, h)                                                             \
-	{                                                                                     \
-		.name = nm, .in_size = sizeof(struct pool_tgt_in),                            \
-		.out_size = sizeof(struct pool_tgt_out), .in_enc = pool_tgt_in_enc,           \
-		.in_dec = pool_tgt_in_dec, .out_enc = pool_tgt_out_enc,                       \
-		.out_dec = pool_tgt_out_dec, .handler = h                                     \
-	}
+#define PROTO_POOL_TGT_RPC(nm, h) PROTO_RPC(nm, pool_tgt, h)
 
 #define PROTO_POOL_RPCS(h_connect, h_disconnect, h_query, h_tgt)                              \
 	{                                                                                     \
-		[POOL_RPC_CONNECT] = {.name = "pool_connect",                                 \
-		                      .in_size = sizeof(struct pool_in),                      \
-		                      .out_size = sizeof(struct pool_out),                    \
-		                      .in_enc = pool_in_enc,                                  \
-		                      .in_dec = pool_in_dec,                                  \
-		                      .out_enc = pool_out_enc,                                \
-		                      .out_dec = pool_out_dec,                                \
-		                      .handler = h_connect},                                  \
+		[POOL_RPC_CONNECT] = PROTO_RPC("pool_connect", pool, h_connect),              \
 		[POOL_RPC_DISCONNECT] = {.name = "pool_disconnect",                           \
 		                         .in_size = sizeof(struct pool_in),                   \
 		                         .in_enc = pool_in_enc,                               \
 		                         .in_dec = pool_in_dec,                               \
 		                         .handler = h_disconnect},                            \
-		[POOL_RPC_QUERY] = {.name = "pool_query",                                     \
-		                    .in_size = sizeof(struct pool_in),                        \
-		                    .out_size = sizeof(struct pool_out),                      \
-		                    .in_enc = pool_in_enc,                                    \
-		                    .in_dec = pool_in_dec,                                    \
-		                    .out_enc = pool_out_enc,                                  \
-		                    .out_dec = pool_out_dec,                                  \
-		                    .handler = h_query},                                      \
+		[POOL_RPC_QUERY] = PROTO_RPC("pool_query", pool, h_query),                    \
 		[POOL_RPC_TGT_CREATE] = PROTO_POOL_TGT_RPC("pool_tgt_create", h_tgt),         \
 		[POOL_RPC_TGT_DESTROY] = PROTO_POOL_TGT_RPC("pool_tgt_destroy", h_tgt),       \
 		[POOL_RPC_TGT_QUERY] = PROTO_POOL_TGT_RPC("pool_tgt_query", h_tgt),           \
@@ -564,12 +554,7 @@ cont_out_dec(struct cairn_dec *d, void *p)
 	return cairn_dec_rc(d);
 }
 
-#define PROTO_CONT_RPC(nm, h)                                                                 \
-	{                                                                                     \
-		.name = nm, .in_size = sizeof(struct cont_in), .out_size = sizeof(struct cont_out), \
-		.in_enc = cont_in_enc, .in_dec = cont_in_dec, .out_enc = cont_out_enc,        \
-		.out_dec = cont_out_dec, .handler = h                                         \
-	}
+#define PROTO_CONT_RPC(nm, h) PROTO_RPC(nm, cont, h)
 #define PROTO_CONT_RPCS(h)                                                                    \
 	{                                                                                     \
 		[CONT_RPC_CREATE] = PROTO_CONT_RPC("cont_create", h),                         \
@@ -723,12 +708,7 @@ obj_out_dec(struct cairn_dec *d, void *p)
 	return cairn_dec_rc(d);
 }
 
-#define PROTO_OBJ_RPC(nm, h)                                                                  \
-	{                                                                                     \
-		.name = nm, .in_size = sizeof(struct obj_in), .out_size = sizeof(struct obj_out), \
-		.in_enc = obj_in_enc, .in_dec = obj_in_dec, .out_enc = obj_out_enc,           \
-		.out_dec = obj_out_dec, .handler = h                                          \
-	}
+#define PROTO_OBJ_RPC(nm, h) PROTO_RPC(nm, obj, h)
 #define PROTO_OBJ_RPCS(h)                                                                     \
 	{                                                                                     \
 		[OBJ_RPC_UPDATE] = PROTO_OBJ_RPC("obj_update", h),                            \
