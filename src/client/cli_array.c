@@ -490,18 +490,17 @@ open_done(struct cli_task *task, void *arg)
 static int
 op_new(struct cairn_handle oh, enum arr_kind kind, struct arr_op **opp)
 {
+	struct cli_href *ref;
 	struct arr_op *op;
+	void *arr;
+	int rc;
 
-	if (!cli_initialized())
-		return -CAIRN_ERR_INVAL;
-	op = calloc(1, sizeof(*op));
+	op = cli_op_new(sizeof(*op), oh.cookie, CLI_HTYPE_ARRAY, &arr, &ref, &rc);
+	*opp = op;
 	if (op == NULL)
-		return -CAIRN_ERR_NOMEM;
-	op->arr = cli_hdl_lookup(oh.cookie, CLI_HTYPE_ARRAY, &op->ref);
-	if (op->arr == NULL) {
-		free(op);
-		return -CAIRN_ERR_NOHANDLE;
-	}
+		return rc;
+	op->arr = arr;
+	op->ref = ref;
 	op->kind = kind;
 	*opp = op;
 	return 0;

@@ -299,24 +299,16 @@ cont_start(struct cont_op *op, struct cairn_event *ev)
 static struct cont_op *
 pool_op_new(struct cairn_handle poh, uint32_t rpc, int *rc)
 {
+	struct cli_href *ref;
 	struct cont_op *op;
+	void *pool;
 
-	if (!cli_initialized()) {
-		*rc = -CAIRN_ERR_INVAL;
+	op = cli_op_new(sizeof(*op), poh.cookie, CLI_HTYPE_POOL, &pool, &ref, rc);
+	if (op == NULL)
 		return NULL;
-	}
-	op = calloc(1, sizeof(*op));
-	if (op == NULL) {
-		*rc = -CAIRN_ERR_NOMEM;
-		return NULL;
-	}
 	op->rpc = rpc;
-	op->pool = cli_pool_get(poh.cookie, &op->pool_ref);
-	if (op->pool == NULL) {
-		free(op);
-		*rc = -CAIRN_ERR_NOHANDLE;
-		return NULL;
-	}
+	op->pool = pool;
+	op->pool_ref = ref;
 	return op;
 }
 
@@ -561,24 +553,16 @@ cairn_cont_list(struct cairn_handle poh, struct cairn_cont_entry *ents, uint32_t
 static struct cont_op *
 cont_op_new(struct cairn_handle coh, uint32_t rpc, int *rc)
 {
+	struct cli_href *ref;
 	struct cont_op *op;
+	void *cont;
 
-	if (!cli_initialized()) {
-		*rc = -CAIRN_ERR_INVAL;
+	op = cli_op_new(sizeof(*op), coh.cookie, CLI_HTYPE_CONT, &cont, &ref, rc);
+	if (op == NULL)
 		return NULL;
-	}
-	op = calloc(1, sizeof(*op));
-	if (op == NULL) {
-		*rc = -CAIRN_ERR_NOMEM;
-		return NULL;
-	}
 	op->rpc = rpc;
-	op->cont = cli_cont_get(coh.cookie, &op->cont_ref);
-	if (op->cont == NULL) {
-		free(op);
-		*rc = -CAIRN_ERR_NOHANDLE;
-		return NULL;
-	}
+	op->cont = cont;
+	op->cont_ref = ref;
 	op->cont_cookie = coh.cookie;
 	op->pool = op->cont->pool;
 	memcpy(op->in.uuid, op->cont->uuid, 16);

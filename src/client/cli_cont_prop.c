@@ -171,24 +171,16 @@ cprop_done(struct cli_task *task, void *arg)
 static struct cprop_op *
 cprop_new(struct cairn_handle coh, uint32_t rpc, int *rc)
 {
+	struct cli_href *ref;
 	struct cprop_op *op;
+	void *cont;
 
-	if (!cli_initialized()) {
-		*rc = -CAIRN_ERR_INVAL;
+	op = cli_op_new(sizeof(*op), coh.cookie, CLI_HTYPE_CONT, &cont, &ref, rc);
+	if (op == NULL)
 		return NULL;
-	}
-	op = calloc(1, sizeof(*op));
-	if (op == NULL) {
-		*rc = -CAIRN_ERR_NOMEM;
-		return NULL;
-	}
 	op->rpc = rpc;
-	op->cont = cli_cont_get(coh.cookie, &op->ref);
-	if (op->cont == NULL) {
-		free(op);
-		*rc = -CAIRN_ERR_NOHANDLE;
-		return NULL;
-	}
+	op->cont = cont;
+	op->ref = ref;
 	return op;
 }
 

@@ -433,18 +433,17 @@ recx_done(struct cli_task *task, void *arg)
 static int
 recx_start(struct cairn_handle oh, uint32_t rpc, struct recx_op **opp)
 {
+	struct cli_href *ref;
 	struct recx_op *op;
+	void *obj;
+	int rc;
 
-	if (!cli_initialized())
-		return -CAIRN_ERR_INVAL;
-	op = calloc(1, sizeof(*op));
+	op = cli_op_new(sizeof(*op), oh.cookie, CLI_HTYPE_OBJ, &obj, &ref, &rc);
+	*opp = op;
 	if (op == NULL)
-		return -CAIRN_ERR_NOMEM;
-	op->obj = cli_obj_get(oh.cookie, &op->ref);
-	if (op->obj == NULL) {
-		free(op);
-		return -CAIRN_ERR_NOHANDLE;
-	}
+		return rc;
+	op->obj = obj;
+	op->ref = ref;
 	op->rpc = rpc;
 	*opp = op;
 	return 0;

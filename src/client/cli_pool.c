@@ -421,18 +421,16 @@ static int
 pool_op_start(struct cairn_handle poh, bool disconnect, struct cairn_pool_info *info,
               struct cairn_event *ev)
 {
+	struct cli_href *ref;
 	struct pool_op *op;
+	void *pool;
+	int rc;
 
-	if (!cli_initialized())
-		return -CAIRN_ERR_INVAL;
-	op = calloc(1, sizeof(*op));
+	op = cli_op_new(sizeof(*op), poh.cookie, CLI_HTYPE_POOL, &pool, &ref, &rc);
 	if (op == NULL)
-		return -CAIRN_ERR_NOMEM;
-	op->pool = cli_pool_get(poh.cookie, &op->ref);
-	if (op->pool == NULL) {
-		free(op);
-		return -CAIRN_ERR_NOHANDLE;
-	}
+		return rc;
+	op->pool = pool;
+	op->ref = ref;
 	op->cookie = poh.cookie;
 	op->info = info;
 	op->disconnect = disconnect;

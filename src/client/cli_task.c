@@ -16,6 +16,7 @@
 
 #include "cairn/errno.h"
 #include "client_internal.h"
+#include "cli_hdl.h"
 
 #define CAIRN_LOG_SS CAIRN_SS_CLIENT
 #include "common/log.h"
@@ -727,4 +728,27 @@ cli_op_start(cli_task_func_t body, cli_task_cb_t done, void *op, void (*discard)
              struct cairn_event *ev)
 {
 	return cli_op_start_cb(body, done, op, discard, NULL, NULL, 0, ev);
+}
+
+void *
+cli_op_new(size_t size, uint64_t cookie, uint8_t type, void **obj, struct cli_href **ref, int *rc)
+{
+	void *op;
+
+	if (!cli_initialized()) {
+		*rc = -CAIRN_ERR_INVAL;
+		return NULL;
+	}
+	op = calloc(1, size);
+	if (op == NULL) {
+		*rc = -CAIRN_ERR_NOMEM;
+		return NULL;
+	}
+	*obj = cli_hdl_lookup(cookie, type, ref);
+	if (*obj == NULL) {
+		free(op);
+		*rc = -CAIRN_ERR_NOHANDLE;
+		return NULL;
+	}
+	return op;
 }

@@ -166,6 +166,12 @@ int cli_task_schedule(struct cli_task *task, bool instant);
  * scheduler (creation, registration or launch failed), no callback runs and discard(op)
  * frees it here. \return as cli_task_run().
  */
+/* A zeroed op of `size` bytes for a call on handle `cookie` of type `type` (CLI_HTYPE_*):
+ * *obj = the handle's object, *ref = the reference taken on it. NULL with *rc =
+ * -CAIRN_ERR_INVAL (libcairn not initialised), -CAIRN_ERR_NOMEM or -CAIRN_ERR_NOHANDLE. */
+struct cli_href;
+void *cli_op_new(size_t size, uint64_t cookie, uint8_t type, void **obj, struct cli_href **ref,
+                 int *rc);
 int cli_op_start(cli_task_func_t body, cli_task_cb_t done, void *op, void (*discard)(void *op),
                  struct cairn_event *ev);
 int cli_op_start_cb(cli_task_func_t body, cli_task_cb_t done, void *op, void (*discard)(void *op),
