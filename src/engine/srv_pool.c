@@ -933,9 +933,8 @@ drpc_pool_create(const struct cairn_drpc_call *call, uint8_t **body, size_t *bod
 	return srv_reply_json(srv_pool_json(p, true), body, body_len);
 }
 
-/* Decode {pool: label-or-uuid, ...} and find the pool. */
-static int
-req_pool(const struct cairn_drpc_call *call, const char *const *keys, json_t **req,
+int
+srv_pool_req(const struct cairn_drpc_call *call, const char *const *keys, json_t **req,
          struct srv_pool **p, uint8_t **body, size_t *body_len)
 {
 	const char *id;
@@ -973,7 +972,7 @@ drpc_pool_destroy(const struct cairn_drpc_call *call, uint8_t **body, size_t *bo
 	json_t *req;
 	int rc;
 
-	rc = req_pool(call, keys, &req, &p, body, body_len);
+	rc = srv_pool_req(call, keys, &req, &p, body, body_len);
 	if (rc)
 		return rc;
 	rc = cairn_json_get_bool(req, "force", false, &force, err, sizeof(err));
@@ -995,7 +994,7 @@ drpc_pool_query(const struct cairn_drpc_call *call, uint8_t **body, size_t *body
 	json_t *req;
 	int rc;
 
-	rc = req_pool(call, keys, &req, &p, body, body_len);
+	rc = srv_pool_req(call, keys, &req, &p, body, body_len);
 	if (rc)
 		return rc;
 	json_decref(req);
@@ -1082,7 +1081,7 @@ drpc_pool_map_bump(const struct cairn_drpc_call *call, uint8_t **body, size_t *b
 	json_t *req;
 	int rc;
 
-	rc = req_pool(call, keys, &req, &p, body, body_len);
+	rc = srv_pool_req(call, keys, &req, &p, body, body_len);
 	if (rc)
 		return rc;
 	json_decref(req);

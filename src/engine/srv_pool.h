@@ -136,6 +136,10 @@ int srv_pool_tgt_call(uint32_t rank, uint32_t opc, const struct pool_tgt_in *in,
 int srv_pool_tgt_cont_fanout(const struct cairn_uuid *pool, const struct cairn_uuid *cont,
                              uint32_t op, uint64_t epoch);
 
+/* Decode a dRPC body {pool: label-or-uuid, ...} whose keys must be among `keys` and find
+ * the pool; on failure the error text is in (body, body_len) and *req is NULL. */
+int srv_pool_req(const struct cairn_drpc_call *call, const char *const *keys,
+                 struct json_t **req, struct srv_pool **p, uint8_t **body, size_t *body_len);
 /* Reply helper: serialise o (consumed) into a malloc'd dRPC body. */
 int srv_reply_json(struct json_t *o, uint8_t **body, size_t *body_len);
 

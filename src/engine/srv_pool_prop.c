@@ -177,40 +177,24 @@ srv_pool_connect_check(struct srv_pool *p, uint32_t flags, const char *user,
 
 /* ------------------------------------------------------------------ dRPC (JSON) */
 
+/* srv_pool_req() for the ACL and property methods: the pool's ACL must be loaded. */
 static int
 prop_req(const struct cairn_drpc_call *call, const char *const *keys, json_t **req,
          struct srv_pool **p, uint8_t **body, size_t *body_len)
 {
-	json_error_t je;
-	const char *id;
-	char err[256];
 	int rc;
 
-	*req = json_loadb((const char *)call->body, call->body_len, JSON_REJECT_DUPLICATES, &je);
-	if (*req == NULL || !json_is_object(*req)) {
-		cairn_drpc_errmsg(body, body_len, "request body is not a JSON object: %s",
-		                  *req ? "wrong type" : je.text);
-		json_decref(*req);
+	if (call->body_len == 0) {
+		cairn_drpc_errmsg(body, body_len, "request body is not a JSON object: empty");
 		*req = NULL;
 		return -CAIRN_ERR_PROTO;
 	}
-	rc = cairn_json_check_keys(*req, keys, err, sizeof(err));
-	if (rc == 0)
-		rc = cairn_json_get_str(*req, "pool", true, 0, &id, err, sizeof(err));
-	if (rc == 0) {
-		*p = srv_pool_lookup(id);
-		if (*p == NULL) {
-			snprintf(err, sizeof(err), "no pool '%s' (see `cairnctl pool list`)", id);
-			rc = -CAIRN_ERR_NONEXIST;
-		} else if ((*p)->acl == NULL) {
-			snprintf(err, sizeof(err), "pool '%s' has no ACL loaded", id);
-			rc = -CAIRN_ERR_NOSYS;
-		}
-	}
-	if (rc) {
-		cairn_drpc_errmsg(body, body_len, "%s", err);
+	rc = srv_pool_req(call, keys, req, p, body, body_len);
+	if (rc == 0 && (*p)->acl == NULL) {
+		cairn_drpc_errmsg(body, body_len, "pool '%s' has no ACL loaded", (*p)->label);
 		json_decref(*req);
 		*req = NULL;
+		rc = -CAIRN_ERR_NOSYS;
 	}
 	return rc;
 }
