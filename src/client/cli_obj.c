@@ -356,13 +356,20 @@ obj_body(struct cli_task *task)
 	return 0;
 }
 
-static int
-obj_done(struct cli_task *task, void *arg)
+static void
+obj_discard(void *arg)
 {
-	struct obj_op *op = *(struct obj_op **)arg;
+	struct obj_op *op = arg;
 
 	cli_href_put(op->ref);
 	free(op);
+}
+
+static int
+obj_done(struct cli_task *task, void *arg)
+{
+	(void)task;
+	obj_discard(*(struct obj_op **)arg);
 	return 0;
 }
 
@@ -383,15 +390,6 @@ obj_start(struct cairn_handle oh, uint32_t rpc, struct obj_op **opp)
 	op->rpc = rpc;
 	*opp = op;
 	return 0;
-}
-
-static void
-obj_discard(void *arg)
-{
-	struct obj_op *op = arg;
-
-	cli_href_put(op->ref);
-	free(op);
 }
 
 static int

@@ -419,14 +419,20 @@ recx_body(struct cli_task *task)
 	return 0;
 }
 
+static void
+recx_discard(void *arg)
+{
+	struct recx_op *op = arg;
+
+	cli_href_put(op->ref);
+	free(op);
+}
+
 static int
 recx_done(struct cli_task *task, void *arg)
 {
-	struct recx_op *op = *(struct recx_op **)arg;
-
 	(void)task;
-	cli_href_put(op->ref);
-	free(op);
+	recx_discard(*(struct recx_op **)arg);
 	return 0;
 }
 
@@ -447,15 +453,6 @@ recx_start(struct cairn_handle oh, uint32_t rpc, struct recx_op **opp)
 	op->rpc = rpc;
 	*opp = op;
 	return 0;
-}
-
-static void
-recx_discard(void *arg)
-{
-	struct recx_op *op = arg;
-
-	cli_href_put(op->ref);
-	free(op);
 }
 
 static int
