@@ -34,6 +34,7 @@
 #include "jsonrpc/jsonrpc_client.h"
 
 #include "cairn_array.h"
+#include "common/sys_locate.h"
 
 #define EXIT_OK 0
 #define EXIT_FAILED 1
@@ -174,52 +175,8 @@ fail(const char *what, int rc)
 static int
 resolve_sys(struct args *a, char *buf, size_t len)
 {
-	struct cairn_jsonrpc_client *cl;
-	json_t *resp = NULL, *ranks, *r;
-	const char *uri;
-	size_t i;
-	int rc;
-
-	if (a->sys)
-		return 0;
-	a->sys = getenv("CAIRN_SYSTEM_URI");
-	if (a->sys)
-		return 0;
-	if (a->sock == NULL)
-		a->sock = getenv("CAIRN_SERVER_SOCKET");
-	if (a->sock == NULL)
-		a->sock = DEFAULT_SOCK;
-	rc = cairn_jsonrpc_client_connect(a->sock, 0, &cl);
-	if (rc) {
-		fprintf(stderr,
-		        "cairn: cannot find the system: no --sys, no $CAIRN_SYSTEM_URI, and "
-		        "cairn-server is not reachable at %s (%s)\n",
-		        a->sock, cairn_strerror(rc));
-		return EXIT_UNREACH;
-	}
-	rc = cairn_jsonrpc_client_call(cl, "system_query", NULL, 10000, &resp);
-	cairn_jsonrpc_client_close(cl);
-	if (rc) {
-		fprintf(stderr, "cairn: system_query at %s: %s\n", a->sock, cairn_strerror(rc));
-		return EXIT_UNREACH;
-	}
-	ranks = json_object_get(json_object_get(resp, "result"), "ranks");
-	json_array_foreach(ranks, i, r)
-	{
-		uri = json_string_value(json_object_get(r, "uri"));
-		if (uri && uri[0] && json_integer_value(json_object_get(r, "rank")) == 0 &&
-		    strcmp(json_string_value(json_object_get(r, "state")) ?: "", "joined") == 0) {
-			snprintf(buf, len, "%s", uri);
-			a->sys = buf;
-			break;
-		}
-	}
-	json_decref(resp);
-	if (a->sys == NULL) {
-		fprintf(stderr, "cairn: rank 0 is not running (see `cairnctl system query`)\n");
-		return EXIT_UNREACH;
-	}
-	return 0;
+	return tool_sys_locate("cairn", &a->sys, &a->sock, DEFAULT_SOCK, buf, len) ? EXIT_UNREACH
+	                                                                          : 0;
 }
 
 static void

@@ -31,6 +31,7 @@
 
 #include "common/units.h"
 #include "jsonrpc/jsonrpc_client.h"
+#include "common/sys_locate.h"
 
 #define EXIT_OK 0
 #define EXIT_FAILED 1
@@ -351,54 +352,8 @@ parse_args(int argc, char **argv, struct args *a)
 static int
 resolve_sys(struct args *a, char *buf, size_t len)
 {
-	struct cairn_jsonrpc_client *cl;
-	json_t *resp = NULL, *r;
-	const char *uri, *state;
-	size_t i;
-	int rc;
-
-	if (a->sys)
-		return 0;
-	a->sys = getenv("CAIRN_SYSTEM_URI");
-	if (a->sys)
-		return 0;
-	if (a->sock == NULL)
-		a->sock = getenv("CAIRN_SERVER_SOCKET");
-	if (a->sock == NULL)
-		a->sock = DEFAULT_SOCK;
-	rc = cairn_jsonrpc_client_connect(a->sock, 0, &cl);
-	if (rc) {
-		fprintf(stderr,
-		        "cairn-bench: cannot find the system: no --sys, no $CAIRN_SYSTEM_URI, "
-		        "and cairn-server is not reachable at %s (%s)\n",
-		        a->sock, cairn_strerror(rc));
-		return EXIT_UNREACH;
-	}
-	rc = cairn_jsonrpc_client_call(cl, "system_query", NULL, 10000, &resp);
-	cairn_jsonrpc_client_close(cl);
-	if (rc) {
-		fprintf(stderr, "cairn-bench: system_query at %s: %s\n", a->sock,
-		        cairn_strerror(rc));
-		return EXIT_UNREACH;
-	}
-	json_array_foreach(json_object_get(json_object_get(resp, "result"), "ranks"), i, r)
-	{
-		uri = json_string_value(json_object_get(r, "uri"));
-		state = json_string_value(json_object_get(r, "state"));
-		if (uri && uri[0] && json_integer_value(json_object_get(r, "rank")) == 0 &&
-		    state && strcmp(state, "joined") == 0) {
-			snprintf(buf, len, "%s", uri);
-			a->sys = buf;
-			break;
-		}
-	}
-	json_decref(resp);
-	if (a->sys == NULL) {
-		fprintf(stderr, "cairn-bench: rank 0 is not running (see `cairnctl system "
-		                "query`)\n");
-		return EXIT_UNREACH;
-	}
-	return 0;
+	return tool_sys_locate("cairn-bench", &a->sys, &a->sock, DEFAULT_SOCK, buf, len) ? EXIT_UNREACH
+	                                                                          : 0;
 }
 
 /* ------------------------------------------------------------------ workers */
