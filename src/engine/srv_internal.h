@@ -95,6 +95,11 @@ struct obj_in;
 struct obj_out;
 struct cairn_vos_pool;
 struct cairn_vos_anchor;
+/* The value of an update, len bytes: inline (in->data) or fetched by bulk GET into a
+ * shareable VOS buffer (*buf, NULL when inline; release with cairn_vos_buf_free()).
+ * *val points at it. -CAIRN_ERR_INVAL when the request's sizes disagree with len. */
+int srv_obj_value_recv(struct cairn_rpc *rpc, const struct obj_in *in, uint64_t len, void **buf,
+                       void **val);
 /* LIST_DKEYS / LIST_AKEYS (akeys: of in->dkey) for both handlers (srv_obj.c). */
 int srv_obj_list_keys(struct cairn_vos_pool *vp, const struct obj_in *in, bool akeys,
                       struct obj_out *o, void **obuf, struct cairn_vos_anchor **anchor);

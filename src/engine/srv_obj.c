@@ -59,14 +59,51 @@ obj_shard(const struct obj_in *in, struct cairn_vos_pool **vp)
 	return 0;
 }
 
+int
+srv_obj_value_recv(struct cairn_rpc *rpc, const struct obj_in *in, uint64_t len, void **buf,
+                   void **val)
+{
+	struct cairn_bulk *local;
+	struct iovec iov;
+	int rc;
+
+	*buf = NULL;
+	if (len == 0 || len > PROTO_VALUE_MAX)
+		return -CAIRN_ERR_INVAL;
+	if (in->bulk_len == 0) {
+		if (in->data_len != len)
+			return -CAIRN_ERR_INVAL;
+		*val = (void *)in->data;
+		return 0;
+	}
+	if (in->data_len || in->bulk_len != len || in->bulk.len < len)
+		return -CAIRN_ERR_INVAL;
+	/* shareable: VOS's extent cache keeps it instead of copying the value */
+	*buf = cairn_vos_buf_alloc(len);
+	if (*buf == NULL)
+		return -CAIRN_ERR_NOMEM;
+	iov.iov_base = *buf;
+	iov.iov_len = len;
+	rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RW, &local);
+	if (rc == 0) {
+		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_GET, &in->bulk, 0, local, 0, len);
+		cairn_bulk_free(local);
+	}
+	if (rc) {
+		cairn_vos_buf_free(*buf);
+		*buf = NULL;
+		return rc;
+	}
+	*val = *buf;
+	return 0;
+}
+
 static int
 obj_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in *in)
 {
 	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
 	struct cairn_vos_iod iod = {0};
-	struct cairn_bulk *local = NULL;
-	struct iovec iov;
-	void *buf = NULL;
+	void *buf;
 	int rc;
 
 	if (in->dkey_len == 0 || in->akey_len == 0)
@@ -74,39 +111,16 @@ obj_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	iod.akey = in->akey;
 	iod.akey_len = in->akey_len;
 	iod.type = CAIRN_VOS_IOD_SINGLE;
-	if (in->bulk_len) {
-		if (in->data_len || in->bulk_len > PROTO_VALUE_MAX || in->bulk.len < in->bulk_len)
-			return -CAIRN_ERR_INVAL;
-		/* shareable: VOS's extent cache keeps it instead of copying the value */
-		buf = cairn_vos_buf_alloc(in->bulk_len);
-		if (buf == NULL)
-			return -CAIRN_ERR_NOMEM;
-		iov.iov_base = buf;
-		iov.iov_len = in->bulk_len;
-		rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RW, &local);
-		if (rc)
-			goto out;
-		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_GET, &in->bulk, 0, local, 0,
-		                              in->bulk_len);
-		if (rc)
-			goto out;
-		iod.buf = buf;
-		iod.size = in->bulk_len;
-	} else {
-		if (in->data_len == 0)
-			return -CAIRN_ERR_INVAL;
-		iod.buf = (void *)in->data;
-		iod.size = in->data_len;
-	}
-	rc = srv_obj_csum_verify(in, iod.buf, iod.size);
+	iod.size = in->bulk_len ? in->bulk_len : in->data_len;
+	rc = srv_obj_value_recv(rpc, in, iod.size, &buf, &iod.buf);
 	if (rc)
-		goto out;
-	srv_obj_csum_to_iod(in, &iod);
-	rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), in->cond, in->dkey,
-	                      in->dkey_len, 1, &iod);
-out:
-	if (local)
-		cairn_bulk_free(local);
+		return rc;
+	rc = srv_obj_csum_verify(in, iod.buf, iod.size);
+	if (rc == 0) {
+		srv_obj_csum_to_iod(in, &iod);
+		rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), in->cond, in->dkey,
+		                      in->dkey_len, 1, &iod);
+	}
 	cairn_vos_buf_free(buf);
 	return rc;
 }

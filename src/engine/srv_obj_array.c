@@ -52,9 +52,7 @@ arr_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
 	struct cairn_vos_iod iod = {0};
 	struct cairn_vos_recx vr;
-	struct cairn_bulk *local = NULL;
 	struct proto_recx rx;
-	struct iovec iov;
 	uint64_t bytes;
 	void *buf = NULL;
 	int rc;
@@ -62,27 +60,9 @@ arr_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	rc = arr_recx(in, &rx, &bytes);
 	if (rc)
 		return rc;
-	if (in->bulk_len) {
-		if (in->data_len || in->bulk_len != bytes || in->bulk.len < bytes)
-			return -CAIRN_ERR_INVAL;
-		/* shareable: VOS's extent cache keeps it instead of copying the value */
-		buf = cairn_vos_buf_alloc(bytes);
-		if (buf == NULL)
-			return -CAIRN_ERR_NOMEM;
-		iov.iov_base = buf;
-		iov.iov_len = bytes;
-		rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RW, &local);
-		if (rc)
-			goto out;
-		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_GET, &in->bulk, 0, local, 0, bytes);
-		if (rc)
-			goto out;
-		iod.buf = buf;
-	} else {
-		if (in->data_len != bytes)
-			return -CAIRN_ERR_INVAL;
-		iod.buf = (void *)in->data;
-	}
+	rc = srv_obj_value_recv(rpc, in, bytes, &buf, &iod.buf);
+	if (rc)
+		return rc;
 	vr.idx = rx.idx;
 	vr.nr = rx.nr;
 	iod.akey = in->akey;
@@ -93,14 +73,11 @@ arr_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in
 	iod.recx = &vr;
 	iod.buf_size = bytes;
 	rc = srv_obj_csum_verify(in, iod.buf, bytes);
-	if (rc)
-		goto out;
-	srv_obj_csum_to_iod(in, &iod);
-	rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), in->cond, in->dkey,
-	                      in->dkey_len, 1, &iod);
-out:
-	if (local)
-		cairn_bulk_free(local);
+	if (rc == 0) {
+		srv_obj_csum_to_iod(in, &iod);
+		rc = cairn_vos_update(vp, in->cont, &oid, srv_epoch_next(), in->cond, in->dkey,
+		                      in->dkey_len, 1, &iod);
+	}
 	cairn_vos_buf_free(buf);
 	return rc;
 }
