@@ -100,6 +100,8 @@ struct cairn_vos_anchor;
  * *val points at it. -CAIRN_ERR_INVAL when the request's sizes disagree with len. */
 int srv_obj_value_recv(struct cairn_rpc *rpc, const struct obj_in *in, uint64_t len, void **buf,
                        void **val);
+/* A fetched value of len bytes to the client's buffer (bulk PUT into in->bulk). */
+int srv_obj_value_send(struct cairn_rpc *rpc, const struct obj_in *in, void *buf, uint64_t len);
 /* LIST_DKEYS / LIST_AKEYS (akeys: of in->dkey) for both handlers (srv_obj.c). */
 int srv_obj_list_keys(struct cairn_vos_pool *vp, const struct obj_in *in, bool akeys,
                       struct obj_out *o, void **obuf, struct cairn_vos_anchor **anchor);

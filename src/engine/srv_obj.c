@@ -98,6 +98,21 @@ srv_obj_value_recv(struct cairn_rpc *rpc, const struct obj_in *in, uint64_t len,
 	return 0;
 }
 
+int
+srv_obj_value_send(struct cairn_rpc *rpc, const struct obj_in *in, void *buf, uint64_t len)
+{
+	struct cairn_bulk *local;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	int rc;
+
+	rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RO, &local);
+	if (rc)
+		return rc;
+	rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_PUT, &in->bulk, 0, local, 0, len);
+	cairn_bulk_free(local);
+	return rc;
+}
+
 static int
 obj_update(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in *in)
 {
@@ -167,8 +182,6 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 {
 	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
 	struct cairn_vos_iod iod = {0};
-	struct cairn_bulk *local = NULL;
-	struct iovec iov;
 	uint64_t room, size;
 	void *vbuf = NULL;
 	uint32_t crc = 0;
@@ -198,16 +211,8 @@ obj_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 			o->flags |= PROTO_OBJ_TRUNC;
 		else
 			rc = srv_obj_csum_reply_shared(in, o, &vbuf, size, &crc);
-		if (rc == 0 && size <= room) {
-			iov.iov_base = vbuf;
-			iov.iov_len = size;
-			rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RO, &local);
-			if (rc == 0) {
-				rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_PUT, &in->bulk, 0, local,
-				                              0, size);
-				cairn_bulk_free(local);
-			}
-		}
+		if (rc == 0 && size <= room)
+			rc = srv_obj_value_send(rpc, in, vbuf, size);
 		cairn_vos_buf_free(vbuf);
 		return rc;
 	}

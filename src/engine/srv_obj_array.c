@@ -89,9 +89,7 @@ arr_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	struct cairn_vos_oid oid = {.hi = in->oid_hi, .lo = in->oid_lo};
 	struct cairn_vos_iod iod = {0};
 	struct cairn_vos_recx vr;
-	struct cairn_bulk *local = NULL;
 	struct proto_recx rx;
-	struct iovec iov;
 	uint64_t bytes;
 	int rc;
 
@@ -122,16 +120,8 @@ arr_fetch(struct cairn_rpc *rpc, struct cairn_vos_pool *vp, const struct obj_in 
 	rc = srv_obj_csum_reply(in, o, *obuf, bytes, NULL); /* extents may be cut: computed */
 	if (rc)
 		return rc;
-	if (in->bulk_len) {
-		iov.iov_base = *obuf;
-		iov.iov_len = bytes;
-		rc = cairn_bulk_create(cairn_rpc_ctx(rpc), &iov, 1, CAIRN_BULK_RO, &local);
-		if (rc)
-			return rc;
-		rc = cairn_bulk_transfer_wait(rpc, CAIRN_BULK_PUT, &in->bulk, 0, local, 0, bytes);
-		cairn_bulk_free(local);
-		return rc;
-	}
+	if (in->bulk_len)
+		return srv_obj_value_send(rpc, in, *obuf, bytes);
 	o->data = *obuf;
 	o->data_len = (uint32_t)bytes;
 	return 0;
