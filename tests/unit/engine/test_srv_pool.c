@@ -26,65 +26,18 @@
 #include "engine_internal.h"
 #include "srv_internal.h"
 #include "srv_pool.h"
-#include "tgt_test.h"
-
-static char g_dir[256];
-
-static int
-modules_start(void)
-{
-	if (cairn_module_register(&g_vos_srv_module) || cairn_module_register(&g_pool_srv_module) ||
-	    cairn_module_register(&g_cont_srv_module))
-		return -1;
-	return cairn_module_setup_all();
-}
-
-static void
-modules_stop(void)
-{
-	cairn_module_cleanup_all();
-	cairn_module_unload("cont");
-	cairn_module_unload("pool");
-	cairn_module_unload("vos");
-}
+#include "engine_test.h"
 
 static int
 setup(void **state)
 {
-	struct engine_info *info = engine_info();
-	struct cairn_rt_opts o;
-
-	snprintf(g_dir, sizeof(g_dir), "/tmp/cairn-test-pool-%d", (int)getpid());
-	if (mkdir(g_dir, 0700) < 0 || tgt_test_format(g_dir, 2, 1ull << 30) != 0)
-		return -1;
-	memset(info, 0, sizeof(*info));
-	info->rank = 0;
-	info->targets = 2;
-	info->storage_dir = g_dir;
-	cairn_rt_opts_default(&o);
-	o.nr_system = 1;
-	o.nr_main = 2;
-	o.pin = false;
-	if (cairn_rt_init(&o))
-		return -1;
-	return modules_start();
+	return engine_test_start("pool");
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[300];
-
-	modules_stop();
-	cairn_rt_fini();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", g_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct cairn_xstream *
-sys_xs(void)
-{
-	return cairn_xs_by_role(CAIRN_XS_SYSTEM, 0);
+	return engine_test_stop();
 }
 
 struct op {
