@@ -195,9 +195,10 @@ io_done(struct iscsi_context *iscsi, int status, void *command_data, void *priva
 		if (p->first_error[0] == '\0') {
 			if (status == SCSI_STATUS_CHECK_CONDITION && task)
 				snprintf(p->first_error, sizeof(p->first_error),
-					 "CHECK CONDITION: %s, ASCQ 0x%04x (%s)",
-					 scsi_sense_key_str(task->sense.key), task->sense.ascq,
-					 scsi_sense_ascq_str(task->sense.ascq));
+					 "CHECK CONDITION: sense key 0x%x (%s), ASC/ASCQ 0x%04x (%s)",
+					 (unsigned)task->sense.key,
+					 scsi_sense_key_str(task->sense.key) ?: "?", task->sense.ascq,
+					 scsi_sense_ascq_str(task->sense.ascq) ?: "?");
 			else
 				snprintf(p->first_error, sizeof(p->first_error), "status 0x%x: %s",
 					 status, iscsi_get_error(iscsi));
