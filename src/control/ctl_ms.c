@@ -234,7 +234,7 @@ api_system_report(struct cairn_jsonrpc_request *req, const json_t *params)
 		    json_unpack(e, "{s:s, s:s, s:I, s:s, s?:I}", "uuid", &us, "uri", &uri,
 		                "targets", &targets, "state", &state, "pid", &pid) ||
 		    cairn_uuid_parse(us, &eu[i]) != 0 || !uri_ok(uri) || targets < 1 ||
-		    targets > CTL_MAX_TARGETS || !state_ok(state) || pid < 0) {
+		    targets > CTL_MAX_TARGETS || !state_ok(state) || pid < 0 || pid > INT32_MAX) {
 			cairn_jsonrpc_send_error(req, CAIRN_JSONRPC_ERROR_INVALID_PARAMS,
 			                         "system_report: engines[%zu]: needs uuid, uri "
 			                         "(tcp://127.0.0.1:PORT or \"\"), targets 1..%d, "
