@@ -233,7 +233,7 @@ cmd_pool_query(const struct args *a, struct cairn_handle poh)
 	}
 	cairn_format_size(pi.total, t, sizeof(t));
 	cairn_format_size(pi.free, f, sizeof(f));
-	printf("Pool %s: %u target(s), map version %u, total %s, free %s\n", pi.label,
+	printf("Pool %s: %u target(s), map version %u, data space %s, free %s\n", pi.label,
 	       pi.nr_targets, pi.map_version, t, f);
 	return EXIT_OK;
 }

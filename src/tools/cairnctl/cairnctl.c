@@ -371,7 +371,7 @@ print_pool_ranks(const json_t *p)
 			       jstr(r, "state", "?"), jstr(r, "error", "?"));
 			continue;
 		}
-		printf("  rank %-4lld targets %lld  %s  total %s  free %s  used %s\n",
+		printf("  rank %-4lld targets %lld  %s  data %s  free %s  used %s\n",
 		       (long long)json_integer_value(json_object_get(r, "rank")),
 		       (long long)json_integer_value(json_object_get(r, "targets")),
 		       jstr(r, "state", "?"), fsize(json_object_get(r, "total"), a, sizeof(a)),
@@ -385,7 +385,9 @@ print_pool(const json_t *p)
 {
 	char a[32], b[32], c[32];
 
-	printf("%-16s %s  targets %lld  size/target %s  total %s  free %s  map v%lld  "
+	/* "data": the value space of all shards (a shard's WAL, checkpoints and index
+	 * regions come out of size/target) */
+	printf("%-16s %s  targets %lld  size/target %s  data %s  free %s  map v%lld  "
 	       "connections %lld\n",
 	       jstr(p, "label", "?"), jstr(p, "uuid", "?"),
 	       (long long)json_integer_value(json_object_get(p, "targets")),
