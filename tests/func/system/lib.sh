@@ -234,3 +234,35 @@ vol_export() {
 	grep -q "all data matches" "$T/v1.out" || { cat "$T/v1.out" >&2; fail "verify mismatch"; }
 	grep -A1 IOPS "$T/v1.out"
 }
+
+# acked_writer POOL CONT OID: in the background, up to 300 `cairn object put`s (dkeys w1,
+# w2, ..., values cycling through $T/v1, $T/v4k, $T/v1m, which the caller creates); the
+# index of each acknowledged put is appended to $T/acked; stops at the first failure.
+# Sets WRITER to its pid. acked_wait N: wait (bounded) until N puts are acknowledged.
+# acked_check POOL CONT OID: every acknowledged put reads back intact; sets ACKED_N.
+ACKED_FILES=(v1 v4k v1m)
+acked_writer() {
+	: >"$T/acked"
+	(
+		for i in $(seq 1 300); do
+			timeout 10 "$CAIRN" -o "$SOCK" object put "$1" "$2" "$3" "w$i" \
+				-i "$T/${ACKED_FILES[i % 3]}" 2>/dev/null || exit 0
+			echo "$i" >>"$T/acked"
+		done
+	) &
+	WRITER=$!
+}
+acked_wait() {
+	for _ in $(seq 200); do [ "$(wc -l <"$T/acked")" -ge "$1" ] && break; sleep 0.05; done
+	[ -s "$T/acked" ] || fail "the writer got no put acknowledged"
+}
+acked_check() {
+	local i
+	ACKED_N=0
+	while read -r i; do
+		cairn object get "$1" "$2" "$3" "w$i" -O "$T/w.out" || fail "acknowledged put w$i lost"
+		cmp -s "$T/w.out" "$T/${ACKED_FILES[i % 3]}" ||
+			fail "acknowledged put w$i has wrong content"
+		ACKED_N=$((ACKED_N + 1))
+	done <"$T/acked"
+}

@@ -47,7 +47,7 @@ restart_server() {
 head -c 1 /dev/urandom >"$T/v1"
 head -c 4096 /dev/urandom >"$T/v4k"
 head -c 1048576 /dev/urandom >"$T/v1m"
-files=(v1 v4k v1m)
+files=("${ACKED_FILES[@]}")
 
 echo "== format, start; pool, container and data acknowledged"
 sys_start
@@ -71,28 +71,14 @@ for v in "${files[@]}"; do
 done
 
 echo "== kill -9 cairn-server during a put workload"
-: >"$T/acked"
-(
-	for i in $(seq 1 300); do
-		timeout 10 "$CAIRN" -o "$SOCK" object put p1 c1 9 "w$i" -i "$T/${files[i % 3]}" \
-			2>/dev/null || exit 0
-		echo "$i" >>"$T/acked"
-	done
-) &
-WRITER=$!
-for _ in $(seq 200); do [ "$(wc -l <"$T/acked")" -ge 15 ] && break; sleep 0.05; done
-[ "$(wc -l <"$T/acked")" -ge 1 ] || fail "no put acknowledged before the kill"
+acked_writer p1 c1 9
+acked_wait 15
 kill_server
 wait "$WRITER"
 WRITER=
 restart_server
-n=0
-while read -r i; do
-	cairn object get p1 c1 9 "w$i" -O "$T/w.out" || fail "acknowledged put w$i lost"
-	cmp -s "$T/w.out" "$T/${files[i % 3]}" || fail "acknowledged put w$i has wrong content"
-	n=$((n + 1))
-done <"$T/acked"
-echo "   $n acknowledged puts before kill -9 of the server: all readable and intact"
+acked_check p1 c1 9
+echo "   $ACKED_N acknowledged puts before kill -9 of the server: all readable and intact"
 
 echo "== kill -9 cairn-server right after an acknowledged pool create"
 ctl pool create -z 32M -l p2 >/dev/null || fail "pool create p2"

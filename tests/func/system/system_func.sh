@@ -154,20 +154,12 @@ cairn container destroy demo one >/dev/null || fail "closed container not destro
 echo "== a second pool; kill -9 the engine; both pools survive the restart"
 ctl pool create -z 16M -l second >/dev/null || fail "second pool"
 # A writer records every acknowledged put; the engine is killed in the middle of it.
-files=(v1 v4k v1m)
-(
-	for i in $(seq 1 300); do
-		timeout 10 "$CAIRN" -o "$SOCK" object put demo posix 9 "w$i" -i "$T/${files[i % 3]}" \
-			2>/dev/null || exit 0
-		echo "$i" >>"$T/acked"
-	done
-) &
-WRITER=$!
-for _ in $(seq 200); do [ -s "$T/acked" ] && [ "$(wc -l <"$T/acked")" -ge 20 ] && break; sleep 0.05; done
+acked_writer demo posix 9
+acked_wait 20
 EPID=$(q pid)
 kill -9 "$EPID"
 wait "$WRITER"
-[ -s "$T/acked" ] || fail "the writer got no put acknowledged before the kill"
+WRITER=
 for _ in $(seq 150); do
 	p=$(q pid)
 	[ -n "$p" ] && [ "$p" != "$EPID" ] && [ "$p" != null ] && [ "$(q state)" = joined ] && break
@@ -183,13 +175,8 @@ for v in v1 v4k v1m; do
 	cmp -s "$T/$v" "$T/$v.after" || fail "$v differs after kill -9"
 done
 timeout 60 "$CLIENT" "$URI" demo posix verify 3 >/dev/null || fail "async data lost"
-n=0
-while read -r i; do
-	cairn object get demo posix 9 "w$i" -O "$T/w.out" || fail "acknowledged put w$i lost"
-	cmp -s "$T/w.out" "$T/${files[i % 3]}" || fail "acknowledged put w$i has wrong content"
-	n=$((n + 1))
-done <"$T/acked"
-echo "   $n acknowledged puts before kill -9: all readable and intact"
+acked_check demo posix 9
+echo "   $ACKED_N acknowledged puts before kill -9: all readable and intact"
 cairn container list demo | grep -q " posix$" || fail "container lost"
 cairn container list demo | grep -q " one$" && fail "destroyed container is back"
 
